@@ -1,0 +1,127 @@
+"""Item types and their JSON form: the contract downstream tools rely on.
+
+Items hold aware ``datetime`` values while they travel through the pipelines; they are
+formatted (ISO 8601 with offset) only at the edge, by :func:`to_json_dict`. The published
+JSON Schema is ``crawler/schema/item.schema.json``.
+
+No Scrapy import here: the feed builder and the store use these types too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SCHEMA_PATH = __file__.rsplit("/", 1)[0] + "/schema/item.schema.json"
+
+
+def article_id(canonical_url: str) -> str:
+    """Stable id derived from the canonical URL (see :mod:`crawler.urls`)."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Image:
+    url: str
+    caption: str | None = None
+
+
+@dataclass
+class DateProvenance:
+    """Where a date came from: the raw string and the layer that produced it."""
+
+    raw: str
+    source: str  # "jsonld", "opengraph", "time", "dateline", "body", "feed", ...
+    offset_known: bool = True
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ArticleItem:
+    url: str
+    title: str
+    source: str
+    published: datetime | None = None
+    updated: datetime | None = None
+    categories: list[str] = field(default_factory=list)
+    author: str | None = None
+    summary: str = ""
+    content_html: str = ""
+    images: list[Image] = field(default_factory=list)
+    language: str = "ja"
+    id: str = ""
+    first_seen: datetime | None = None
+    # Raw page values kept until the normalize pipeline has read them.
+    published_raw: str | None = None
+    published_source: str | None = None
+    updated_raw: str | None = None
+    updated_source: str | None = None
+    # Filled by the normalize pipeline: {"published": DateProvenance, ...}
+    dates: dict[str, DateProvenance] = field(default_factory=dict)
+    # Feed sources: the entry's original guid, and the URL slug section of scraped sites.
+    guid: str | None = None
+    section: str | None = None
+    type: str = "article"
+
+
+@dataclass
+class RankingEntry:
+    rank: int
+    title: str
+    url: str
+    id: str = ""
+
+
+PERIODS = ("24h", "1w", "1m")
+
+
+@dataclass
+class RankingObservation:
+    """The ranking sidebar as read on one page (many per crawl, collapsed by a pipeline)."""
+
+    source: str
+    page_url: str
+    lists: dict[str, list[RankingEntry]]
+    seen_at: datetime
+    type: str = "ranking_observation"
+
+
+@dataclass
+class RankingItem:
+    """One ranking snapshot per crawl and source."""
+
+    source: str
+    captured_at: datetime | None = None
+    lists: dict[str, list[RankingEntry]] = field(default_factory=dict)
+    type: str = "ranking"
+
+
+# Fields that exist only while an item travels through the pipelines.
+_INTERNAL = {"published_raw", "published_source", "updated_raw", "updated_source"}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime reached the JSON edge: {value!r}")
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def to_json_dict(item: Any) -> dict[str, Any]:
+    """The JSON form of an item: aware datetimes as ISO 8601 with offset."""
+    data = {
+        f.name: getattr(item, f.name)
+        for f in dataclasses.fields(item)
+        if f.name not in _INTERNAL
+    }
+    return _jsonable(data)
