@@ -1,0 +1,83 @@
+"""Normalize: whitespace, canonical URLs and ids, every date through ``crawler.dates``."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.dates import DateParseError, parse_date
+from crawler.items import ArticleItem, DateProvenance, RankingObservation
+from crawler.urls import canonical_url, id_for_url
+
+logger = logging.getLogger(__name__)
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(value: str | None) -> str:
+    """Collapse runs of white space (incl. ideographic spaces) into one space; strip."""
+    if not value:
+        return ""
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+class NormalizePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.reference: datetime = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        # Dates written without a year are read relative to the crawl.
+        self.reference = datetime.now(UTC)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleItem):
+            self._article(item)
+        elif isinstance(item, RankingObservation):
+            for entries in item.lists.values():
+                for entry in entries:
+                    entry.title = clean_text(entry.title)
+                    entry.url = canonical_url(entry.url)
+                    entry.id = id_for_url(entry.url)
+        return item
+
+    def _article(self, item: ArticleItem) -> None:
+        item.url = canonical_url(item.url)
+        item.id = id_for_url(item.url)
+        item.title = clean_text(item.title)
+        item.summary = clean_text(item.summary)
+        item.author = clean_text(item.author) or None
+        item.categories = list(dict.fromkeys(c for c in map(clean_text, item.categories) if c))
+        for image in item.images:
+            image.caption = clean_text(image.caption) or None
+        for name in ("published", "updated"):
+            raw = getattr(item, f"{name}_raw")
+            source = getattr(item, f"{name}_source") or "unknown"
+            if getattr(item, name) is not None or not raw:
+                continue
+            reference = item.published if name == "updated" and item.published else self.reference
+            try:
+                found = parse_date(raw, reference=reference)
+            except DateParseError as exc:
+                logger.warning("%s: unreadable %s date %r (%s): %s", item.url, name, raw, source, exc)
+                self.stats.inc_value(f"defnews/dates/unreadable/{name}")
+                continue
+            setattr(item, name, found.value)
+            item.dates[name] = DateProvenance(
+                raw=raw,
+                source=source,
+                offset_known=found.offset_known,
+                warnings=list(found.warnings),
+            )
+            if found.warnings:
+                self.stats.inc_value("defnews/dates/warnings")

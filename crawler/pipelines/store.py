@@ -1,0 +1,56 @@
+"""Store: upsert articles (never duplicates), record ranking snapshots and their history."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.items import ArticleItem, RankingItem
+from crawler.store import SQLStore, open_store
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    """Settings: ``DEFNEWS_STORE`` (a SQLite path or a ``postgresql://`` DSN; empty disables)."""
+
+    def __init__(self, crawler: Crawler, location: str) -> None:
+        self.stats = crawler.stats
+        self.location = location
+        self.store: SQLStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        location = crawler.settings.get("DEFNEWS_STORE")
+        if not location:
+            raise NotConfigured("DEFNEWS_STORE is empty")
+        return cls(crawler, str(location))
+
+    def open_spider(self) -> None:
+        self.store = open_store(self.location)
+
+    def close_spider(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def process_item(self, item: Any) -> Any:
+        assert self.store is not None
+        now = datetime.now(UTC)
+        if isinstance(item, ArticleItem):
+            result = self.store.upsert_article(item, now=now)
+            self.stats.inc_value(f"defnews/store/{result.status}")
+            if result.status == "duplicate":
+                raise DropItem(
+                    f"{item.url}: same story already stored from another source", log_level="INFO"
+                )
+            item.first_seen = result.first_seen
+        elif isinstance(item, RankingItem):
+            entrances = self.store.add_ranking_snapshot(item)
+            self.stats.inc_value("defnews/store/ranking_snapshots")
+            self.stats.set_value("defnews/ranking/entrances", len(entrances))
+            logger.info("ranking of %s stored: %d new entrances", item.source, len(entrances))
+        return item

@@ -1,0 +1,546 @@
+"""The persistent store behind one small interface: SQLite by default, PostgreSQL optional.
+
+What it keeps:
+
+- ``articles``: one row per article id (derived from the canonical URL), the item's JSON form,
+  a content hash (so an unchanged re-crawl writes nothing), ``first_seen`` and ``changed_at``.
+- ``article_categories``: label index for the per-category feeds.
+- ``article_guids``: (source, guid) -> id, so a feed that edits a link but keeps its guid, or
+  changes its guid (http -> https) but keeps the link, updates one article instead of two.
+- ``ranking_snapshots`` / ``ranking_entries``: one snapshot per crawl and source.
+- ``ranking_stints``: for each article and list, each stay in the list (entered, left, best
+  rank, how many snapshots): the history, and the "new in the ranking" feed.
+
+Every write happens in a transaction: a crash mid-crawl leaves the last committed state.
+Drivers other than sqlite3 are imported lazily (only when such a store is opened).
+
+One article belongs to the first source that stored it: the same story later reached through
+another source is counted as a cross-source duplicate and leaves the stored item as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.items import (
+    ArticleItem,
+    DateProvenance,
+    Image,
+    RankingItem,
+    to_json_dict,
+)
+from feeds.model import RankedArticle, RankingEntrance, RankingView
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    source TEXT NOT NULL,
+    published_utc TEXT,
+    first_seen TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published_utc DESC, id);
+CREATE INDEX IF NOT EXISTS articles_source ON articles (source);
+CREATE TABLE IF NOT EXISTS article_categories (
+    article_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    PRIMARY KEY (article_id, label)
+);
+CREATE INDEX IF NOT EXISTS article_categories_label ON article_categories (label);
+CREATE TABLE IF NOT EXISTS article_guids (
+    source TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    PRIMARY KEY (source, guid)
+);
+CREATE TABLE IF NOT EXISTS ranking_snapshots (
+    id {autoid},
+    source TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    lists_hash TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ranking_snapshots_source ON ranking_snapshots (source, id);
+CREATE TABLE IF NOT EXISTS ranking_entries (
+    snapshot_id INTEGER NOT NULL,
+    period TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    article_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (snapshot_id, period, rank)
+);
+CREATE TABLE IF NOT EXISTS ranking_stints (
+    source TEXT NOT NULL,
+    period TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    entered_rank INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    best_rank INTEGER NOT NULL,
+    snapshots INTEGER NOT NULL,
+    active INTEGER NOT NULL,
+    PRIMARY KEY (source, period, article_id, entered_at)
+);
+"""
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    status: str  # "new", "updated", "unchanged", "duplicate" (owned by another source)
+    id: str
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class RankingStint:
+    source: str
+    period: str
+    article_id: str
+    entered_at: datetime
+    entered_rank: int
+    last_seen_at: datetime
+    best_rank: int
+    snapshots: int
+    active: bool
+
+
+def _utc_iso(value: datetime) -> str:
+    """A fixed-width UTC form, so that string order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _content_hash(data: dict[str, Any]) -> str:
+    stable = {k: v for k, v in data.items() if k not in ("first_seen",)}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def article_from_json(data: dict[str, Any]) -> ArticleItem:
+    """Rebuild an :class:`ArticleItem` from its JSON form (the inverse of ``to_json_dict``)."""
+    return ArticleItem(
+        id=data["id"],
+        url=data["url"],
+        title=data["title"],
+        source=data["source"],
+        published=_dt(data.get("published")),
+        updated=_dt(data.get("updated")),
+        first_seen=_dt(data.get("first_seen")),
+        categories=list(data.get("categories") or []),
+        author=data.get("author"),
+        summary=data.get("summary") or "",
+        content_html=data.get("content_html") or "",
+        images=[Image(**img) for img in data.get("images") or []],
+        language=data.get("language") or "ja",
+        dates={k: DateProvenance(**v) for k, v in (data.get("dates") or {}).items()},
+        guid=data.get("guid"),
+        section=data.get("section"),
+    )
+
+
+class SQLStore:
+    """A DB-API store. Subclasses set the driver; SQL is written with ``?`` placeholders."""
+
+    placeholder = "?"
+    autoid = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        with self.transaction() as cur:
+            for statement in SCHEMA.format(autoid=self.autoid).split(";"):
+                if statement.strip():
+                    cur.execute(statement)
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self.conn.cursor()
+        try:
+            cur.execute(self._sql(sql), tuple(params))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- articles -------------------------------------------------------------------------
+    def _resolve_id(self, cur: Any, item: ArticleItem) -> str:
+        """The stored id this item updates: by (source, guid) first, then by URL id."""
+        if item.guid:
+            cur.execute(
+                self._sql("SELECT article_id FROM article_guids WHERE source = ? AND guid = ?"),
+                (item.source, item.guid),
+            )
+            row = cur.fetchone()
+            if row:
+                return str(row[0])
+        return item.id
+
+    def upsert_article(self, item: ArticleItem, *, now: datetime) -> UpsertResult:
+        """Insert or update one article; never duplicates. ``item.id`` must be set."""
+        if not item.id:
+            raise ValueError(f"article without id: {item.url}")
+        with self.transaction() as cur:
+            article_id = self._resolve_id(cur, item)
+            cur.execute(
+                self._sql("SELECT source, first_seen, content_hash FROM articles WHERE id = ?"),
+                (article_id,),
+            )
+            row = cur.fetchone()
+            if row and row[0] != item.source:
+                return UpsertResult("duplicate", article_id, datetime.fromisoformat(row[1]))
+            first_seen = datetime.fromisoformat(row[1]) if row else now
+            item.id = article_id
+            item.first_seen = first_seen
+            data = to_json_dict(item)
+            digest = _content_hash(data)
+            if item.guid:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
+                        "ON CONFLICT (source, guid) DO NOTHING"
+                    ),
+                    (item.source, item.guid, article_id),
+                )
+            if row and row[2] == digest:
+                return UpsertResult("unchanged", article_id, first_seen)
+            published = _utc_iso(item.published) if item.published else None
+            payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            cur.execute(
+                self._sql(
+                    "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
+                    " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET url = excluded.url,"
+                    " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
+                    " content_hash = excluded.content_hash, data = excluded.data"
+                ),
+                (article_id, item.url, item.source, published, first_seen.isoformat(),
+                 now.isoformat(), digest, payload),
+            )
+            cur.execute(self._sql("DELETE FROM article_categories WHERE article_id = ?"), (article_id,))
+            for label in dict.fromkeys(item.categories):
+                cur.execute(
+                    self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"),
+                    (article_id, label),
+                )
+            return UpsertResult("updated" if row else "new", article_id, first_seen)
+
+    def get_article(self, article_id: str) -> ArticleItem | None:
+        rows = self._query("SELECT data FROM articles WHERE id = ?", (article_id,))
+        return article_from_json(json.loads(rows[0][0])) if rows else None
+
+    def has_article(self, article_id: str) -> bool:
+        return bool(self._query("SELECT 1 FROM articles WHERE id = ?", (article_id,)))
+
+    def articles(
+        self,
+        *,
+        category: str | None = None,
+        source: str | None = None,
+        limit: int | None = None,
+    ) -> list[ArticleItem]:
+        sql = "SELECT a.data FROM articles a"
+        where: list[str] = []
+        params: list[Any] = []
+        if category is not None:
+            sql += " JOIN article_categories c ON c.article_id = a.id"
+            where.append("c.label = ?")
+            params.append(category)
+        if source is not None:
+            where.append("a.source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        # Articles without a date sort last; ties broken by id for a stable order.
+        sql += " ORDER BY a.published_utc IS NULL, a.published_utc DESC, a.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [article_from_json(json.loads(r[0])) for r in self._query(sql, params)]
+
+    def count_articles(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM articles")[0][0])
+
+    def categories(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT label, COUNT(*) FROM article_categories GROUP BY label ORDER BY label"
+        )
+        return {str(label): int(n) for label, n in rows}
+
+    def sources(self) -> dict[str, int]:
+        rows = self._query("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY source")
+        return {str(s): int(n) for s, n in rows}
+
+    def dump_articles(self) -> list[tuple[Any, ...]]:
+        """Every article row, for consistency checks (tests, ``defnews check``)."""
+        return self._query(
+            "SELECT id, url, source, published_utc, first_seen, changed_at, content_hash, data"
+            " FROM articles ORDER BY id"
+        )
+
+    # -- rankings -------------------------------------------------------------------------
+    def add_ranking_snapshot(self, ranking: RankingItem) -> list[RankingStint]:
+        """Store one snapshot; returns the stints it opened (the entrances)."""
+        if ranking.captured_at is None:
+            raise ValueError("ranking snapshot without captured_at")
+        captured = ranking.captured_at.isoformat()
+        lists = to_json_dict(ranking)["lists"]
+        lists_hash = hashlib.sha256(
+            json.dumps(lists, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        entrances: list[RankingStint] = []
+        with self.transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO ranking_snapshots (source, captured_at, lists_hash, data)"
+                    " VALUES (?, ?, ?, ?)"
+                ),
+                (ranking.source, captured, lists_hash, json.dumps(lists, ensure_ascii=False)),
+            )
+            cur.execute(
+                self._sql("SELECT MAX(id) FROM ranking_snapshots WHERE source = ?"),
+                (ranking.source,),
+            )
+            snapshot_id = cur.fetchone()[0]
+            for period, entries in ranking.lists.items():
+                best: dict[str, Any] = {}
+                for entry in entries:
+                    cur.execute(
+                        self._sql(
+                            "INSERT INTO ranking_entries (snapshot_id, period, rank, article_id,"
+                            " title, url) VALUES (?, ?, ?, ?, ?, ?)"
+                        ),
+                        (snapshot_id, period, entry.rank, entry.id, entry.title, entry.url),
+                    )
+                    if entry.id not in best or entry.rank < best[entry.id].rank:
+                        best[entry.id] = entry
+                cur.execute(
+                    self._sql(
+                        "SELECT article_id, entered_at, best_rank FROM ranking_stints"
+                        " WHERE source = ? AND period = ? AND active = 1"
+                    ),
+                    (ranking.source, period),
+                )
+                active = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+                for article_id, (entered_at, best_rank) in active.items():
+                    if article_id in best:
+                        cur.execute(
+                            self._sql(
+                                "UPDATE ranking_stints SET last_seen_at = ?, snapshots = snapshots + 1,"
+                                " best_rank = ? WHERE source = ? AND period = ? AND article_id = ?"
+                                " AND entered_at = ?"
+                            ),
+                            (captured, min(best_rank, best[article_id].rank), ranking.source,
+                             period, article_id, entered_at),
+                        )
+                    else:
+                        cur.execute(
+                            self._sql(
+                                "UPDATE ranking_stints SET active = 0 WHERE source = ? AND period = ?"
+                                " AND article_id = ? AND entered_at = ?"
+                            ),
+                            (ranking.source, period, article_id, entered_at),
+                        )
+                for article_id, entry in best.items():
+                    if article_id in active:
+                        continue
+                    cur.execute(
+                        self._sql(
+                            "INSERT INTO ranking_stints (source, period, article_id, entered_at,"
+                            " entered_rank, title, url, last_seen_at, best_rank, snapshots, active)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)"
+                        ),
+                        (ranking.source, period, article_id, captured, entry.rank, entry.title,
+                         entry.url, captured, entry.rank),
+                    )
+                    entrances.append(
+                        RankingStint(ranking.source, period, article_id, ranking.captured_at,
+                                     entry.rank, ranking.captured_at, entry.rank, 1, True)
+                    )
+        return entrances
+
+    def ranking_sources(self) -> list[str]:
+        return [str(r[0]) for r in self._query(
+            "SELECT DISTINCT source FROM ranking_snapshots ORDER BY source")]
+
+    def count_snapshots(self, source: str | None = None) -> int:
+        if source is None:
+            return int(self._query("SELECT COUNT(*) FROM ranking_snapshots")[0][0])
+        return int(self._query(
+            "SELECT COUNT(*) FROM ranking_snapshots WHERE source = ?", (source,))[0][0])
+
+    def latest_ranking(self, source: str) -> RankingView | None:
+        rows = self._query(
+            "SELECT id, captured_at, lists_hash FROM ranking_snapshots WHERE source = ?"
+            " ORDER BY id DESC",
+            (source,),
+        )
+        if not rows:
+            return None
+        latest_id, captured_at, lists_hash = rows[0]
+        changed_at = captured_at
+        for _id, at, digest in rows[1:]:
+            if digest != lists_hash:
+                break
+            changed_at = at
+        entries = self._query(
+            "SELECT period, rank, title, url, article_id FROM ranking_entries"
+            " WHERE snapshot_id = ? ORDER BY period, rank",
+            (latest_id,),
+        )
+        articles = self._articles_by_id({r[4] for r in entries})
+        lists: dict[str, list[RankedArticle]] = {}
+        for period, rank, title, url, article_id in entries:
+            lists.setdefault(period, []).append(
+                RankedArticle(period, int(rank), title, url, article_id, articles.get(article_id))
+            )
+        return RankingView(
+            source=source,
+            captured_at=datetime.fromisoformat(captured_at),
+            changed_at=datetime.fromisoformat(changed_at),
+            lists=lists,
+        )
+
+    def ranking_stints(self, source: str, article_id: str | None = None) -> list[RankingStint]:
+        sql = (
+            "SELECT source, period, article_id, entered_at, entered_rank, last_seen_at,"
+            " best_rank, snapshots, active FROM ranking_stints WHERE source = ?"
+        )
+        params: list[Any] = [source]
+        if article_id is not None:
+            sql += " AND article_id = ?"
+            params.append(article_id)
+        sql += " ORDER BY entered_at, period, entered_rank"
+        return [
+            RankingStint(r[0], r[1], r[2], datetime.fromisoformat(r[3]), int(r[4]),
+                         datetime.fromisoformat(r[5]), int(r[6]), int(r[7]), bool(r[8]))
+            for r in self._query(sql, params)
+        ]
+
+    def ranking_entrances(self, source: str, *, limit: int | None = None) -> list[RankingEntrance]:
+        sql = (
+            "SELECT period, entered_rank, entered_at, title, url, article_id FROM ranking_stints"
+            " WHERE source = ? ORDER BY entered_at DESC, period, entered_rank"
+        )
+        params: list[Any] = [source]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        rows = self._query(sql, params)
+        articles = self._articles_by_id({r[5] for r in rows})
+        return [
+            RankingEntrance(source, r[0], int(r[1]), datetime.fromisoformat(r[2]), r[3], r[4],
+                            r[5], articles.get(r[5]))
+            for r in rows
+        ]
+
+    def _articles_by_id(self, ids: Iterable[str]) -> dict[str, ArticleItem]:
+        ids = sorted(ids)
+        found: dict[str, ArticleItem] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for (data,) in self._query(f"SELECT data FROM articles WHERE id IN ({marks})", chunk):
+                article = article_from_json(json.loads(data))
+                found[article.id] = article
+        return found
+
+
+class _Transaction:
+    def __init__(self, store: SQLStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> Any:
+        self.cur = self.store.conn.cursor()
+        if isinstance(self.store, SQLiteStore):
+            self.cur.execute("BEGIN IMMEDIATE")
+        return _Cursor(self.cur, self.store)
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            if exc_type is None:
+                self.store.conn.commit()
+            else:
+                self.store.conn.rollback()
+        finally:
+            self.cur.close()
+
+
+class _Cursor:
+    """A cursor whose SQL is already dialect-translated by the caller (``store._sql``)."""
+
+    def __init__(self, cur: Any, store: SQLStore) -> None:
+        self._cur = cur
+        self._store = store
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cur.execute(sql, tuple(params))
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cur.fetchall())
+
+
+class SQLiteStore(SQLStore):
+    def __init__(self, path: str | Path) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self.path = path
+        super().__init__(conn)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+
+class PostgresStore(SQLStore):
+    placeholder = "%s"
+    autoid = "BIGSERIAL PRIMARY KEY"
+
+    def __init__(self, dsn: str) -> None:
+        import psycopg  # optional driver: imported only when a PostgreSQL store is opened
+
+        self.dsn = dsn
+        super().__init__(psycopg.connect(dsn))
+
+
+def open_store(location: str | Path) -> SQLStore:
+    """``postgresql://…`` opens PostgreSQL; anything else is a SQLite file path
+    (``sqlite:///path`` accepted too)."""
+    loc = str(location)
+    if loc.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(loc)
+    if loc.startswith("sqlite:///"):
+        loc = loc[len("sqlite:///"):]
+    return SQLiteStore(loc)

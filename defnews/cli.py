@@ -1,0 +1,158 @@
+"""The ``defnews`` command.
+
+Exit codes: 0 success; 1 a source failed (a crawl ended abnormally, a feed could not be
+read, or a site gave no item) — pages skipped one by one are logged and counted, not
+failures; 2 bad usage or configuration (bad sources file, unknown source, bad option).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from defnews import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+DEFAULT_STORE = os.environ.get("DEFNEWS_STORE", "defnews.sqlite3")
+
+
+def _parse_setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def _add_store(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        default=DEFAULT_STORE,
+        help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)",
+    )
+    p.add_argument("--sources", type=Path, help="sources file (default: the packaged list)")
+
+
+def _add_crawl(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--only", default="", help="comma-separated source keys to crawl")
+    p.add_argument("--output", "-o", type=Path, help="also write the items as JSON Lines here")
+    p.add_argument("--base-url", help="fetch the site spider's pages from this mirror of the site")
+    p.add_argument("--max-index-pages", type=int, help="section index pages followed per section")
+    p.add_argument("--counter-walk", type=int, help="article numbers probed below the highest seen")
+    p.add_argument("--no-throttle", action="store_true",
+                   help="no download delay or AutoThrottle (only for mirrors you own)")
+    p.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                   type=_parse_setting, metavar="NAME=VALUE", help="a Scrapy setting")
+
+
+def _add_build(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--public", type=Path, default=Path("public"),
+                   help="where the feeds are written (default: %(default)s)")
+    p.add_argument("--feed-url", default=None,
+                   help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
+    p.add_argument("--limit", type=int, default=50, help="entries per feed (default: %(default)s)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="defnews",
+        description="Turn defense-news websites into clean, deduplicated Atom/RSS feeds.",
+    )
+    parser.add_argument("--version", action="version", version=f"defnews {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--log-file", type=Path, help="write the log here instead of stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("crawl", help="crawl the sources into the store",
+                       description="Crawl every enabled source into the store.")
+    _add_store(p)
+    _add_crawl(p)
+    p = sub.add_parser("build", help="build the feeds from the store",
+                       description="Write Atom and RSS feeds, OPML and index.html from the store.")
+    _add_store(p)
+    _add_build(p)
+    p = sub.add_parser("run", help="crawl, then build",
+                       description="Crawl every enabled source, then build the feeds.")
+    _add_store(p)
+    _add_crawl(p)
+    _add_build(p)
+    p = sub.add_parser(
+        "demo",
+        help="crawl the bundled fixture site offline and build its feeds",
+        description="Serve the bundled copy of the site and feeds on 127.0.0.1, crawl them with "
+        "the real spiders, and build the feeds into --public.",
+    )
+    p.add_argument("--store", default="defnews-demo.sqlite3",
+                   help="SQLite file for the demo (default: %(default)s)")
+    p.add_argument("--output", "-o", type=Path, help="also write the items as JSON Lines here")
+    _add_build(p)
+    p = sub.add_parser("serve", help="serve the built feeds over HTTP",
+                       description="Serve --public over HTTP (for a quick look; use any web server "
+                       "or CDN in production).")
+    p.add_argument("--public", type=Path, default=Path("public"))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace) -> str:
+    level = "WARNING" if args.quiet else "DEBUG" if args.verbose else "INFO"
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s",
+        filename=str(args.log_file) if args.log_file else None,
+    )
+    return level
+
+
+def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
+    settings: dict[str, object] = {"LOG_LEVEL": level}
+    if args.log_file:
+        settings["LOG_FILE"] = str(args.log_file)
+    if getattr(args, "max_index_pages", None) is not None:
+        settings["DEFNEWS_JDEFENSE_MAX_INDEX_PAGES"] = args.max_index_pages
+    if getattr(args, "counter_walk", None) is not None:
+        settings["DEFNEWS_JDEFENSE_COUNTER_WALK"] = args.counter_walk
+    if getattr(args, "no_throttle", False):
+        settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8)
+    settings.update(dict(getattr(args, "settings", [])))
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    level = _setup_logging(args)
+    from crawler.sources import SourcesError
+    from defnews import commands
+    from defnews.runner import UsageError
+
+    try:
+        if args.command == "crawl":
+            return commands.crawl(args, _crawl_settings(args, level))
+        if args.command == "build":
+            return commands.build(args)
+        if args.command == "run":
+            status = commands.crawl(args, _crawl_settings(args, level))
+            return max(status, commands.build(args))
+        if args.command == "demo":
+            return commands.demo(args, _crawl_settings(args, level))
+        if args.command == "serve":
+            return commands.serve(args)
+    except (SourcesError, UsageError, FileNotFoundError) as exc:
+        print(f"defnews {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"defnews {args.command}: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE  # pragma: no cover - parser.error exits
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The subcommands behind ``defnews``: thin wiring of runner, server and printing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Any, TextIO
+
+from defnews.runner import (
+    DEFAULT_FEED_URL,
+    BuildOptions,
+    CrawlOptions,
+    CrawlReport,
+    run_build,
+    run_crawl,
+)
+from defnews.server import StaticServer
+from feeds.build import BuildReport
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+DEMO_COUNTER_WALK = 40
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
+    out = out or _out()
+    print("\nCrawl summary", file=out)
+    for c in sorted(report.crawlers, key=lambda c: c.source):
+        dropped = {
+            k.removeprefix("defnews/dropped/").replace("_", " "): v
+            for k, v in c.stats.items()
+            if k.startswith("defnews/dropped/")
+        }
+        print(
+            f"  {c.source:<12} {c.get('response_received_count'):>5} pages  "
+            f"{c.get('defnews/store/new'):>4} new  {c.get('defnews/store/updated'):>4} updated  "
+            f"{c.get('defnews/store/unchanged'):>4} unchanged  "
+            f"{c.get('defnews/duplicates') + c.get('defnews/store/duplicate'):>3} duplicates  "
+            f"[{c.finish_reason}]",
+            file=out,
+        )
+        if c.get("defnews/store/ranking_snapshots"):
+            print(
+                f"  {'':<12} ranking: {c.get('defnews/ranking/positions')} positions, "
+                f"{c.get('defnews/ranking/distinct')} distinct articles, "
+                f"{c.get('defnews/ranking/entrances')} new entrances "
+                f"(sidebar seen on {c.get('defnews/ranking/observations')} pages)",
+                file=out,
+            )
+        skipped = c.get("defnews/parse_errors")
+        for reason, n in sorted(dropped.items()):
+            print(f"  {'':<12} skipped {n}: {reason}", file=out)
+        if skipped:
+            print(f"  {'':<12} skipped {skipped}: page could not be parsed (see log)", file=out)
+        if c.get("defnews/feeds/errors"):
+            print(f"  {'':<12} feed errors: {c.get('defnews/feeds/errors')} (see log)", file=out)
+        if c.failed:
+            print(f"  {'':<12} FAILED: {c.failed}", file=out)
+    if report.output:
+        print(f"  items written to {report.output}", file=out)
+
+
+def print_build_report(report: BuildReport, public: Path, out: TextIO | None = None) -> None:
+    out = out or _out()
+    print(f"\nFeeds in {public}/ ({report.written} written, {report.unchanged} unchanged)", file=out)
+    for f in sorted(report.files, key=lambda f: (f.kind != "atom", str(f.path))):
+        if f.kind != "atom":
+            continue
+        rel = f.path.relative_to(public) if f.path.is_relative_to(public) else f.path
+        print(f"  {f.entries:>4} entries  {rel}  (+ .rss)  {f.feed}", file=out)
+    print(f"  index: {public / 'index.html'}   OPML: {public / 'opml.xml'}", file=out)
+
+
+def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlOptions:
+    return CrawlOptions(
+        store=args.store,
+        sources=args.sources,
+        only=tuple(k for k in args.only.split(",") if k),
+        output=args.output,
+        base_url=args.base_url,
+        settings=settings,
+    )
+
+
+def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    report = run_crawl(_crawl_options(args, settings))
+    print_crawl_report(report)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def build(args: argparse.Namespace) -> int:
+    options = BuildOptions(
+        store=args.store,
+        public=args.public,
+        sources=args.sources,
+        feed_url=args.feed_url or DEFAULT_FEED_URL,
+        limit=args.limit,
+    )
+    print_build_report(run_build(options), args.public)
+    return EXIT_OK
+
+
+def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    """Serve the bundled fixture site and feeds, crawl them, build the feeds."""
+    settings = {
+        **settings,
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        "DEFNEWS_JDEFENSE_COUNTER_WALK": settings.get(
+            "DEFNEWS_JDEFENSE_COUNTER_WALK", DEMO_COUNTER_WALK
+        ),
+    }
+    with (
+        as_file(files("defnews") / "demo_site") as site_dir,
+        as_file(files("defnews") / "demo_feeds") as feeds_dir,
+        StaticServer(Path(site_dir)) as site,
+        StaticServer(Path(feeds_dir)) as feeds,
+        tempfile.TemporaryDirectory(prefix="defnews-demo-") as tmp,
+    ):
+        template = (Path(feeds_dir) / "sources.toml").read_text(encoding="utf-8")
+        sources = Path(tmp) / "sources.toml"
+        sources.write_text(template.replace("{feeds_url}", feeds.url), encoding="utf-8")
+        print(f"Serving the fixture site at {site.url} and fixture feeds at {feeds.url}")
+        report = run_crawl(
+            CrawlOptions(
+                store=args.store,
+                sources=sources,
+                output=args.output,
+                base_url=site.url,
+                settings=settings,
+            )
+        )
+        print_crawl_report(report)
+        built = run_build(
+            BuildOptions(
+                store=args.store,
+                public=args.public,
+                sources=sources,
+                feed_url=args.feed_url or DEFAULT_FEED_URL,
+                limit=args.limit,
+            )
+        )
+    print_build_report(built, args.public)
+    print(f"\nOpen {args.public / 'index.html'}, or run `defnews serve --public {args.public}`.")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def serve(args: argparse.Namespace) -> int:
+    server = StaticServer(args.public, host=args.host, port=args.port)
+    print(f"Serving {args.public}/ at {server.url} (Ctrl-C to stop)")
+    server.serve_forever()
+    return EXIT_OK
