@@ -1,0 +1,171 @@
+"""What the feed builder needs to know that the store does not: where the files are served,
+titles, and the file names (slugs) of categories and sources.
+
+File names are part of the public URL of a feed, so they are chosen once and kept:
+
+- a category uses the slug configured for its label (``category_slugs``), else a fallback
+  computed from the label alone (:func:`category_slug`): ASCII labels are slugified
+  (``"Naval News"`` -> ``"naval-news"``), any other label becomes ``"c-"`` + the first 10 hex
+  digits of the SHA-1 of its UTF-8 bytes (``"日本の防衛"`` -> ``"c-…"``);
+- a source key is used as it is when it is already a safe file name, else ``"s-"`` + hash;
+- no slug is ever one of :data:`RESERVED_SLUGS` nor starts with ``"ranking-"``, so a slug can
+  never be mistaken for a file or folder the builder writes itself; and no label but the
+  hashed one ever gets a slug shaped like a hash (``c-`` / ``s-`` + 10 hex digits);
+- when two labels of one build fall on the same slug (``"Naval News"`` and ``"naval news"``),
+  :func:`assign_category_slugs` keeps the plain slug for the label that sorts first and gives
+  the others ``<slug>-<8 hex digits of their own hash>``. Configured slugs always win. Configure
+  a slug for any label whose URL must never move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+RESERVED_SLUGS = frozenset(
+    {"all", "index", "sources", "opml", "category", "source", "ranking", "feeds"}
+)
+RESERVED_PREFIX = "ranking-"
+SLUG_MAX = 60
+
+# A slug is a lower-case file-name-safe token: the same on case-insensitive file systems,
+# never hidden (no leading dot), no path separators.
+_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# The shape of hashed fallbacks: no label or key other than the hashed one may land there.
+_HASHED = re.compile(r"^[cs]-[0-9a-f]{10}$")
+
+
+def is_reserved(slug: str) -> bool:
+    return slug in RESERVED_SLUGS or slug.startswith(RESERVED_PREFIX)
+
+
+def _check_slug(slug: str, what: str) -> str:
+    if len(slug) > SLUG_MAX or not _SLUG_RE.match(slug):
+        raise ValueError(
+            f"{what}: slug {slug!r} must match {_SLUG_RE.pattern} (at most {SLUG_MAX} chars)"
+        )
+    if is_reserved(slug):
+        raise ValueError(f"{what}: slug {slug!r} is reserved for the builder's own files")
+    return slug
+
+
+def _hex(text: str, n: int) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
+def slugify_ascii(text: str) -> str:
+    """``"Naval News"`` -> ``"naval-news"``; ``""`` when nothing alphanumeric is left."""
+    return _NON_ALNUM.sub("-", text.lower()).strip("-")
+
+
+def category_slug(label: str, slugs: Mapping[str, str]) -> str:
+    """The file name (without extension) of the feed of ``label``.
+
+    The configured slug when there is one (validated: a bad or reserved configured slug raises
+    ``ValueError``), else a fallback that depends on ``label`` alone.
+    """
+    if label in slugs:
+        return _check_slug(slugs[label], f"category {label!r}")
+    if label.isascii():
+        slug = slugify_ascii(label)
+        if slug and len(slug) <= SLUG_MAX and not is_reserved(slug) and not _HASHED.match(slug):
+            return slug
+    return "c-" + _hex(label, 10)
+
+
+def source_slug(source: str) -> str:
+    """The file-name part of a source key: the key itself when it is already a safe slug."""
+    if (
+        len(source) <= SLUG_MAX
+        and _SLUG_RE.match(source)
+        and not is_reserved(source)
+        and not _HASHED.match(source)
+    ):
+        return source
+    return "s-" + _hex(source, 10)
+
+
+def _unique(
+    names: Iterable[str],
+    slug_of: Mapping[str, str],
+    taken: set[str],
+) -> dict[str, str]:
+    """Give every name its slug, suffixing the later ones (in sorted order) on a collision."""
+    result: dict[str, str] = {}
+    for name in sorted(set(names)):
+        slug = slug_of[name]
+        if slug in taken:
+            base = f"{slug}-{_hex(name, 8)}"
+            slug, n = base, 2
+            while slug in taken:
+                slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        result[name] = slug
+    return result
+
+
+def assign_category_slugs(labels: Iterable[str], slugs: Mapping[str, str]) -> dict[str, str]:
+    """Slugs of every label of one build, without collisions (see the module docstring)."""
+    labels = sorted(set(labels))
+    configured = {label: category_slug(label, slugs) for label in labels if label in slugs}
+    # Every configured slug is taken, even for labels absent from this build: a fallback slug
+    # must not occupy the URL a configured label will claim when it shows up.
+    taken = set(slugs.values())
+    fallback = {label: category_slug(label, slugs) for label in labels if label not in slugs}
+    return {**configured, **_unique(fallback, fallback, taken)}
+
+
+def assign_source_slugs(sources: Iterable[str]) -> dict[str, str]:
+    sources = sorted(set(sources))
+    return _unique(sources, {s: source_slug(s) for s in sources}, set())
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """Options of one build. ``base_url`` is where the output folder will be served."""
+
+    base_url: str
+    title: str = "defnews"
+    limit: int = 50
+    category_slugs: Mapping[str, str] = field(default_factory=dict)
+    source_names: Mapping[str, str] = field(default_factory=dict)
+    author: str = "defnews"
+    language: str = "ja"
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"base_url must be an absolute http(s) URL: {self.base_url!r}")
+        if parts.query or parts.fragment:
+            raise ValueError(f"base_url must not have a query or fragment: {self.base_url!r}")
+        if not self.base_url.endswith("/"):
+            object.__setattr__(self, "base_url", self.base_url + "/")
+        if self.limit < 1:
+            raise ValueError(f"limit must be at least 1, not {self.limit}")
+        if not self.title.strip():
+            raise ValueError("title must not be empty")
+        if not self.author.strip():
+            raise ValueError("author must not be empty")
+        seen: dict[str, str] = {}
+        for label, slug in self.category_slugs.items():
+            _check_slug(slug, f"category {label!r}")
+            if slug in seen:
+                raise ValueError(
+                    f"categories {seen[slug]!r} and {label!r} are both configured as {slug!r}"
+                )
+            seen[slug] = label
+        # Read-only copies: the config is shared by a whole build.
+        object.__setattr__(self, "category_slugs", MappingProxyType(dict(self.category_slugs)))
+        object.__setattr__(self, "source_names", MappingProxyType(dict(self.source_names)))
+
+    def source_name(self, source: str) -> str:
+        return self.source_names.get(source) or source
+
+    def url(self, path: str) -> str:
+        """The public URL of ``path`` (relative to the output folder)."""
+        return self.base_url + path

@@ -1,0 +1,193 @@
+"""The one place that talks to feedgen: plain data in, Atom or RSS 2.0 bytes out.
+
+:func:`render_feed` takes a :class:`FeedSpec` (already sorted, already limited) and returns the
+serialized document. Everything that would make two renders of the same data differ is set
+explicitly here: entry order (``order='append'``), feed ``updated`` / RSS ``lastBuildDate`` and
+the generator. The same spec always gives the same bytes.
+
+Per entry, in both formats:
+
+- id: Atom ``<id>``; RSS ``<guid isPermaLink="true|false">`` (true for article URLs);
+- dates keep their own UTC offset: Atom ``<published>`` / ``<updated>`` (RFC 3339), RSS
+  ``<pubDate>`` (RFC 822, e.g. ``+0900``);
+- one ``<category>`` per label;
+- author: Atom ``<author><name>``; RSS ``<dc:creator>`` (RSS ``<author>`` must be an e-mail
+  address; feedgen's answer is its Dublin Core extension, lkiesow/python-feedgen#57);
+- summary: Atom ``<summary>``, RSS ``<description>``; full HTML: Atom ``<content type="html">``,
+  RSS ``<content:encoded>``;
+- the source site: Atom ``<source>`` (id, title, self link of our per-source feed) and RSS
+  ``<source url="…">`` (the per-source RSS feed, as RSS 2.0 defines it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Literal
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension  # type: ignore[import-untyped]
+from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+from lxml import etree
+
+Kind = Literal["atom", "rss"]
+KINDS: tuple[Kind, ...] = ("atom", "rss")
+
+# The `updated` of a feed without entries: fixed, so an empty feed is byte-stable too.
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+GENERATOR_NAME = "defnews"
+
+
+def _package_metadata() -> tuple[str, str | None]:
+    try:
+        meta = metadata.metadata("defnews")
+    except metadata.PackageNotFoundError:  # running from a bare checkout
+        return "0+unknown", None
+    uri = (meta.get_all("Home-page") or [None])[0]
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "source", "repository"):
+            uri = url.strip()
+            break
+    return meta["Version"], uri
+
+
+GENERATOR_VERSION, GENERATOR_URI = _package_metadata()
+
+# Characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF):
+# scraped text occasionally carries them, and lxml refuses them.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return _XML_INVALID.sub("", text)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """The site an entry comes from, and the feeds of that site we publish."""
+
+    name: str
+    atom_url: str
+    rss_url: str
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    id: str
+    title: str
+    link: str
+    updated: datetime
+    published: datetime | None = None
+    permalink: bool = True  # RSS guid isPermaLink: the id is the article URL itself
+    categories: tuple[str, ...] = ()
+    author: str = ""
+    summary: str = ""
+    content_html: str = ""
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    title: str
+    description: str
+    home_url: str  # the human page (Atom alternate link, RSS <link>)
+    atom_url: str  # also the Atom feed id
+    rss_url: str
+    author: str
+    language: str
+    updated: datetime
+    entries: tuple[EntrySpec, ...] = field(default_factory=tuple)
+
+
+class _SourceExtension(BaseExtension):  # type: ignore[misc]
+    """Feed half of the source extension: it adds no namespace and no feed element."""
+
+
+class _SourceEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    """Writes the entry's ``<source>``, which feedgen can only write as one URL for both formats."""
+
+    def __init__(self) -> None:
+        self.ref: SourceRef | None = None
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        if self.ref is not None:
+            # Unqualified like feedgen's own elements: they inherit the Atom default namespace.
+            source = etree.SubElement(entry, "source")
+            etree.SubElement(source, "id").text = self.ref.atom_url
+            etree.SubElement(source, "title").text = xml_text(self.ref.name)
+            etree.SubElement(
+                source, "link", rel="self", type="application/atom+xml", href=self.ref.atom_url
+            )
+        return entry
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        if self.ref is not None:
+            source = etree.SubElement(item, "source", url=self.ref.rss_url)
+            source.text = xml_text(self.ref.name)
+        return item
+
+
+def _unique(values: tuple[str, ...]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        value = xml_text(value).strip()
+        if value:
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
+    """Serialize ``spec`` as an Atom 1.0 or RSS 2.0 document (UTF-8, pretty-printed)."""
+    fg = FeedGenerator()
+    self_url, self_type = (
+        (spec.atom_url, "application/atom+xml")
+        if kind == "atom"
+        else (spec.rss_url, "application/rss+xml")
+    )
+    fg.id(spec.atom_url)
+    fg.title(xml_text(spec.title))
+    fg.subtitle(xml_text(spec.description))
+    fg.author({"name": xml_text(spec.author)})
+    # feedgen uses the last link as RSS <link>: self first, alternate last.
+    fg.link(href=self_url, rel="self", type=self_type)
+    fg.link(href=spec.home_url, rel="alternate", type="text/html")
+    fg.language(spec.language)
+    fg.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=GENERATOR_URI)
+    fg.updated(spec.updated)  # also RSS lastBuildDate, which would default to now
+    if kind == "rss":
+        fg.load_extension("dc", atom=False, rss=True)
+    fg.register_extension("defnews_source", _SourceExtension, _SourceEntryExtension)
+
+    for entry in spec.entries:
+        fe = fg.add_entry(order="append")
+        fe.guid(entry.id, permalink=entry.permalink)  # also the Atom id
+        fe.title(xml_text(entry.title).strip() or entry.link)
+        fe.link(href=entry.link, rel="alternate", type="text/html")
+        fe.updated(entry.updated)
+        if entry.published is not None:
+            fe.published(entry.published)  # also RSS pubDate
+        for term in _unique(entry.categories):
+            fe.category(term=term)
+        author = xml_text(entry.author).strip()
+        if author:
+            if kind == "rss":
+                fe.dc.dc_creator(author)
+            else:
+                fe.author({"name": author})
+        summary = xml_text(entry.summary).strip()
+        if summary:
+            fe.summary(summary)  # also RSS description
+        content = xml_text(entry.content_html).strip()
+        if content:
+            # With a description set first, feedgen writes this as RSS content:encoded.
+            fe.content(content, type="html")
+        fe.defnews_source.ref = entry.source
+
+    if kind == "atom":
+        data: bytes = fg.atom_str(pretty=True, encoding="UTF-8")
+    else:
+        data = fg.rss_str(pretty=True, encoding="UTF-8")
+    return data
