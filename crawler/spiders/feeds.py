@@ -1,0 +1,122 @@
+"""The generic spider for sources that publish feeds (RSS, Atom, JSON Feed).
+
+One request per feed URL of each enabled ``kind = "feed"`` source in the sources file, so
+throttling, robots.txt, retries, the HTTP cache and conditional requests apply as to any
+page. Parsing is :mod:`crawler.pages.feed`'s; this module only fetches and counts.
+
+    scrapy crawl feeds -a sources=path/to/sources.toml -a only=navalnews,mod-jp
+
+Stats: ``defnews/feeds/requests``, ``defnews/feeds/entries`` (and ``.../entries/<key>``),
+``defnews/feeds/entries_skipped``, ``defnews/feeds/recovered`` (malformed but read),
+``defnews/feeds/errors`` and ``defnews/feeds/errors/<key>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
+from crawler.sources import Source, SourcesConfig, load_sources
+
+STATS = "defnews/feeds"
+_HEADERS = ("Content-Type", "Content-Location", "Content-Language")
+
+
+class FeedsSpider(scrapy.Spider):
+    name = "feeds"
+
+    def __init__(
+        self, sources: str | None = None, only: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.config: SourcesConfig = load_sources(sources or None)
+        self.feed_sources: tuple[Source, ...] = self._select(self.config, only)
+
+    @staticmethod
+    def _select(config: SourcesConfig, only: str | None) -> tuple[Source, ...]:
+        if not only:
+            return config.feed_sources()
+        keys = [k.strip() for k in only.split(",") if k.strip()]
+        known = {s.key: s for s in config.sources}
+        unknown = [k for k in keys if k not in known]
+        if unknown:
+            raise ValueError(f"only={only!r}: no source {', '.join(unknown)} in {config.path}")
+        not_feeds = [k for k in keys if known[k].kind != "feed"]
+        if not_feeds:
+            raise ValueError(
+                f'only={only!r}: {", ".join(not_feeds)} not a feed source (kind = "site")'
+            )
+        # Asking for a source by name crawls it even when it is disabled in the file.
+        return tuple(known[k] for k in dict.fromkeys(keys))
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.feed_sources:
+            for url in source.urls:
+                self._inc("requests")
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse,
+                    errback=self.failed,
+                    cb_kwargs={"source_key": source.key},
+                    headers={"Accept": ACCEPT},
+                )
+
+    def parse(self, response: Response, source_key: str) -> Any:
+        source = self.config.get(source_key)
+        headers = {
+            name: response.headers.get(name).decode("latin-1")
+            for name in _HEADERS
+            if response.headers.get(name)
+        }
+        try:
+            feed = parse_feed(response.body, response.url, headers=headers)
+        except FeedError as exc:
+            self.logger.error(
+                "Feed source %s: %s is not a usable feed: %s", source_key, response.url, exc
+            )
+            self._error(source_key)
+            return
+        if feed.bozo_exception:
+            self._inc("recovered")
+            self.logger.warning(
+                "Feed source %s: %s read with problems, entries recovered: %s",
+                source_key,
+                response.url,
+                feed.bozo_exception,
+            )
+        for entry in feed.entries:
+            try:
+                item = entry_to_item(entry, source)
+            except EntryError as exc:
+                self._inc("entries_skipped")
+                self.logger.warning("Feed source %s: %s: %s", source_key, response.url, exc)
+                continue
+            self._inc("entries")
+            self._inc(f"entries/{source_key}")
+            yield item
+
+    def failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        source_key = request.cb_kwargs.get("source_key", "?")
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        self.logger.error(
+            "Feed source %s: fetching %s failed: %s (%s)",
+            source_key,
+            request.url,
+            reason,
+            failure.type.__name__ if failure.type else "error",
+        )
+        self._error(source_key)
+
+    def _error(self, source_key: str) -> None:
+        self._inc("errors")
+        self._inc(f"errors/{source_key}")
+
+    def _inc(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"{STATS}/{key}")
