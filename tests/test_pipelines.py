@@ -1,0 +1,151 @@
+"""Pipelines built the way Scrapy builds them, fed hand-made items."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from scrapy import Spider
+from scrapy.exceptions import DropItem
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem, RankingEntry, RankingItem, RankingObservation
+from crawler.pipelines.dedupe import DedupePipeline
+from crawler.pipelines.normalize import NormalizePipeline
+from crawler.pipelines.ranking import RankingPipeline
+from crawler.pipelines.store import StorePipeline
+from crawler.pipelines.validate import ValidatePipeline
+from crawler.store import open_store
+from crawler.urls import id_for_url
+
+JST = timezone(timedelta(hours=9))
+T0 = datetime(2025, 12, 27, 3, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    c = get_crawler(Spider, {"DEFNEWS_STORE": str(tmp_path / "s.sqlite3")})
+    c.stats.open_spider()
+    return c
+
+
+def raw_article(**overrides) -> ArticleItem:
+    data = dict(
+        url="http://www.j-defense.ikaros.jp/docs/mod/001933.html?utm_source=x",
+        title="  中谷防衛大臣、NATO国防相会合及び\n  各国国防大臣との会談等に出席(10月17日) ",
+        source="jdefense",
+        categories=[" 日本の防衛 ", "日本の防衛", ""],
+        published_raw="2024-10-22 18:15",
+        published_source="dateline",
+        summary=" 防衛省は 令和6(2024)年10月18日(金)01時35分(現地時間)、… ",
+    )
+    data.update(overrides)
+    return ArticleItem(**data)
+
+
+def test_normalize_canonicalizes_and_reads_the_date_line(crawler):
+    pipe = build_from_crawler(NormalizePipeline, crawler)
+    item = pipe.process_item(raw_article())
+    assert item.url == "https://j-defense.ikaros.jp/docs/mod/001933.html"
+    assert item.id == id_for_url(item.url)
+    assert item.title == "中谷防衛大臣、NATO国防相会合及び 各国国防大臣との会談等に出席(10月17日)"
+    assert item.categories == ["日本の防衛"]
+    assert item.published == datetime(2024, 10, 22, 18, 15, tzinfo=JST)
+    assert item.published.utcoffset() == timedelta(hours=9)
+    assert item.dates["published"].raw == "2024-10-22 18:15"
+    assert item.dates["published"].source == "dateline"
+
+
+def test_normalize_leaves_unreadable_date_empty_and_counts(crawler, caplog):
+    pipe = build_from_crawler(NormalizePipeline, crawler)
+    with caplog.at_level(logging.WARNING):
+        item = pipe.process_item(raw_article(published_raw="第5世代"))
+    assert item.published is None
+    assert crawler.stats.get_value("defnews/dates/unreadable/published") == 1
+    assert "001933.html" in caplog.text and "第5世代" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        pytest.param({"title": ""}, "missing title", id="no-title"),
+        pytest.param({"published": None}, "missing published", id="no-date"),
+        pytest.param({"url": ""}, "missing url", id="no-url"),
+    ],
+)
+def test_validate_drops_with_url_and_reason(crawler, overrides, reason):
+    item = ArticleItem(url="https://j-defense.ikaros.jp/docs/mod/000700.html", title="t",
+                       source="jdefense", published=T0)
+    for k, v in overrides.items():
+        setattr(item, k, v)
+    pipe = build_from_crawler(ValidatePipeline, crawler)
+    with pytest.raises(DropItem, match=reason) as info:
+        pipe.process_item(item)
+    if item.url:
+        assert item.url in str(info.value)
+    assert crawler.stats.get_value("defnews/dropped") == 1
+    assert crawler.stats.get_value(f"defnews/dropped/{reason.replace(' ', '_')}") == 1
+
+
+def test_dedupe_drops_second_copy_of_an_article(crawler):
+    pipe = build_from_crawler(DedupePipeline, crawler)
+    a = ArticleItem(url="https://x.example/1", title="t", source="s", id="a" * 16)
+    b = ArticleItem(url="https://x.example/1", title="t", source="s", id="a" * 16)
+    assert pipe.process_item(a) is a
+    with pytest.raises(DropItem, match="duplicate"):
+        pipe.process_item(b)
+    assert crawler.stats.get_value("defnews/duplicates") == 1
+
+
+def observation(ids: list[int], at: datetime, page: str = "p") -> RankingObservation:
+    def entries(ns: list[int]) -> list[RankingEntry]:
+        return [
+            RankingEntry(rank=i + 1, title=f"t{n}", url=f"https://j-defense.ikaros.jp/docs/mod/{n:06d}.html",
+                         id=id_for_url(f"https://j-defense.ikaros.jp/docs/mod/{n:06d}.html"))
+            for i, n in enumerate(ns)
+        ]
+
+    return RankingObservation(source="jdefense", page_url=page,
+                              lists={"24h": entries(ids), "1w": entries(ids[::-1]), "1m": []},
+                              seen_at=at)
+
+
+def test_ranking_collapses_observations_into_one_snapshot(crawler, caplog):
+    pipe = build_from_crawler(RankingPipeline, crawler)
+    for i in range(50):
+        with pytest.raises(DropItem):
+            pipe.process_item(observation([1, 2, 3], T0 + timedelta(seconds=i), page=f"p{i}"))
+    with caplog.at_level(logging.INFO):
+        with pytest.raises(DropItem):
+            pipe.process_item(observation([4, 2, 3], T0 + timedelta(seconds=60), page="late"))
+    assert "changed during the crawl" in caplog.text
+    snapshot = pipe.process_item(RankingItem(source="jdefense"))
+    assert [e.title for e in snapshot.lists["24h"]] == ["t4", "t2", "t3"]  # the latest wins
+    assert snapshot.captured_at == T0 + timedelta(seconds=60)
+    assert crawler.stats.get_value("defnews/ranking/observations") == 51
+    assert crawler.stats.get_value("defnews/ranking/positions") == 6
+    assert crawler.stats.get_value("defnews/ranking/distinct") == 3
+
+
+def test_ranking_without_sidebar_emits_nothing(crawler):
+    pipe = build_from_crawler(RankingPipeline, crawler)
+    with pytest.raises(DropItem, match="no ranking sidebar"):
+        pipe.process_item(RankingItem(source="jdefense"))
+
+
+def test_store_pipeline_sets_first_seen_and_counts(crawler, tmp_path):
+    pipe = build_from_crawler(StorePipeline, crawler)
+    pipe.open_spider()
+    item = ArticleItem(url="https://x.example/1", title="t", source="s", id="b" * 16, published=T0)
+    out = pipe.process_item(item)
+    assert out.first_seen is not None and out.first_seen.tzinfo is not None
+    again = ArticleItem(url="https://x.example/1", title="t", source="s", id="b" * 16, published=T0)
+    pipe.process_item(again)
+    assert again.first_seen == out.first_seen
+    pipe.close_spider()
+    assert crawler.stats.get_value("defnews/store/new") == 1
+    assert crawler.stats.get_value("defnews/store/unchanged") == 1
+    with open_store(tmp_path / "s.sqlite3") as store:
+        assert store.count_articles() == 1
