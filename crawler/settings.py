@@ -44,6 +44,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # -- defnews ----------------------------------------------------------------------------
 DEFNEWS_STORE = "defnews.sqlite3"
+# The sources file (empty: the packaged crawler/sources.toml); its order ranks sources that
+# carry the same story.
+DEFNEWS_SOURCES = ""
 # Section index pages followed per section (pagination), and how far below the highest
 # article number seen the shared 6-digit counter is walked (0: off).
 DEFNEWS_JDEFENSE_MAX_INDEX_PAGES = 5

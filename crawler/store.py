@@ -14,8 +14,10 @@ What it keeps:
 Every write happens in a transaction: a crash mid-crawl leaves the last committed state.
 Drivers other than sqlite3 are imported lazily (only when such a store is opened).
 
-One article belongs to the first source that stored it: the same story later reached through
-another source is counted as a cross-source duplicate and leaves the stored item as it is.
+The same story reached through several sources is one article. It belongs to one source at
+a time: the one listed first in the sources file (``priority``: lower wins; without one, the
+first source that stored it). A copy from a lower-priority source is a cross-source duplicate
+and leaves the stored item as it is; a copy from a higher-priority source takes it over.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,6 +119,14 @@ class RankingStint:
     active: bool
 
 
+def outranks(source: str, other: str, priority: Mapping[str, int] | None) -> bool:
+    """Whether ``source`` takes a shared story over from ``other`` (lower priority wins)."""
+    if not priority:
+        return False
+    last = len(priority)
+    return priority.get(source, last) < priority.get(other, last)
+
+
 def _utc_iso(value: datetime) -> str:
     """A fixed-width UTC form, so that string order is time order."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -203,8 +213,13 @@ class SQLStore:
                 return str(row[0])
         return item.id
 
-    def upsert_article(self, item: ArticleItem, *, now: datetime) -> UpsertResult:
-        """Insert or update one article; never duplicates. ``item.id`` must be set."""
+    def upsert_article(
+        self, item: ArticleItem, *, now: datetime, priority: Mapping[str, int] | None = None
+    ) -> UpsertResult:
+        """Insert or update one article; never duplicates. ``item.id`` must be set.
+
+        ``priority`` ranks sources (lower wins) for stories that several sources carry.
+        """
         if not item.id:
             raise ValueError(f"article without id: {item.url}")
         with self.transaction() as cur:
@@ -214,7 +229,7 @@ class SQLStore:
                 (article_id,),
             )
             row = cur.fetchone()
-            if row and row[0] != item.source:
+            if row and row[0] != item.source and not outranks(item.source, row[0], priority):
                 return UpsertResult("duplicate", article_id, datetime.fromisoformat(row[1]))
             first_seen = datetime.fromisoformat(row[1]) if row else now
             item.id = article_id
@@ -237,7 +252,7 @@ class SQLStore:
                 self._sql(
                     "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
                     " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET url = excluded.url,"
+                    " ON CONFLICT (id) DO UPDATE SET url = excluded.url, source = excluded.source,"
                     " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
                     " content_hash = excluded.content_hash, data = excluded.data"
                 ),

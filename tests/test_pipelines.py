@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from scrapy import Spider
@@ -21,7 +21,7 @@ from crawler.store import open_store
 from crawler.urls import id_for_url
 
 JST = timezone(timedelta(hours=9))
-T0 = datetime(2025, 12, 27, 3, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 12, 27, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +12,7 @@ from crawler.store import SQLiteStore
 from crawler.urls import id_for_url
 
 JST = timezone(timedelta(hours=9))
-T0 = datetime(2025, 1, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
 
 
 def article(n: int, **overrides) -> ArticleItem:
@@ -82,7 +83,7 @@ def test_articles_newest_first_by_category_and_limit(store):
 def test_order_is_by_instant_not_by_written_offset(store):
     # 10:00+09:00 is 01:00Z, earlier than 02:00Z written in UTC.
     store.upsert_article(article(1, published=datetime(2025, 1, 1, 10, 0, tzinfo=JST)), now=T0)
-    store.upsert_article(article(2, published=datetime(2025, 1, 1, 2, 0, tzinfo=timezone.utc)), now=T0)
+    store.upsert_article(article(2, published=datetime(2025, 1, 1, 2, 0, tzinfo=UTC)), now=T0)
     assert [a.title for a in store.articles()] == ["記事 2", "記事 1"]
 
 
@@ -105,6 +106,21 @@ def test_same_story_from_another_source_is_one_item(store):
     assert store.upsert_article(other, now=T0).status == "duplicate"
     assert store.count_articles() == 1
     assert store.get_article(other.id).title == "記事 1"
+
+
+def test_higher_priority_source_takes_a_shared_story_over(store):
+    priority = {"first": 0, "second": 1}
+    store.upsert_article(article(1, source="second", title="second's title"), now=T0,
+                         priority=priority)
+    taken = store.upsert_article(article(1, source="first", title="first's title"),
+                                 now=T0 + timedelta(hours=1), priority=priority)
+    assert taken.status == "updated" and taken.first_seen == T0
+    back = store.upsert_article(article(1, source="second", title="second again"),
+                                now=T0 + timedelta(hours=2), priority=priority)
+    assert back.status == "duplicate"
+    stored = store.get_article(taken.id)
+    assert (stored.source, stored.title) == ("first", "first's title")
+    assert store.sources() == {"first": 1}
 
 
 def ranking(captured_at: datetime, lists: dict[str, list[int]]) -> RankingItem:
@@ -167,7 +183,7 @@ def test_failed_write_rolls_back(tmp_path):
     before = store.dump_articles()
     broken = article(2)
     broken.categories = [None]  # type: ignore[list-item]  # NOT NULL violation mid-transaction
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError):
         store.upsert_article(broken, now=T0)
     assert store.dump_articles() == before
     store.close()

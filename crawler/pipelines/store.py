@@ -10,17 +10,20 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import ArticleItem, RankingItem
+from crawler.pipelines.dedupe import source_priority
 from crawler.store import SQLStore, open_store
 
 logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    """Settings: ``DEFNEWS_STORE`` (a SQLite path or a ``postgresql://`` DSN; empty disables)."""
+    """Settings: ``DEFNEWS_STORE`` (a SQLite path or a ``postgresql://`` DSN; empty disables),
+    ``DEFNEWS_SOURCES`` (the sources file whose order ranks sources sharing a story)."""
 
     def __init__(self, crawler: Crawler, location: str) -> None:
         self.stats = crawler.stats
         self.location = location
+        self.priority = source_priority(crawler.settings)
         self.store: SQLStore | None = None
 
     @classmethod
@@ -41,7 +44,7 @@ class StorePipeline:
         assert self.store is not None
         now = datetime.now(UTC)
         if isinstance(item, ArticleItem):
-            result = self.store.upsert_article(item, now=now)
+            result = self.store.upsert_article(item, now=now, priority=self.priority)
             self.stats.inc_value(f"defnews/store/{result.status}")
             if result.status == "duplicate":
                 raise DropItem(
