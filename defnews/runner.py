@@ -92,6 +92,7 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
     settings = build_settings(options)
     process = CrawlerProcess(settings)
     results: list[CrawlerResult] = []
+    handlers: list[Any] = []  # signal receivers are weak references: keep ours alive
     parts: list[Path] = []
     tmpdir = Path(tempfile.mkdtemp(prefix="defnews-items-"))
 
@@ -109,6 +110,7 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
                 CrawlerResult(spider.name, source_key, reason, dict(crawler.stats.get_stats()))
             )
 
+        handlers.append(closed)
         crawler.signals.connect(closed, signal=signals.spider_closed)
         process.crawl(crawler, **kwargs)
 

@@ -4,16 +4,13 @@ in a subprocess, as an operator would), and check the feeds, the items and the s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import feedparser
 import jsonschema
 import pytest
 from lxml import etree
+from support import ATOM, Run, defnews
 
 from crawler.items import SCHEMA_PATH
 from crawler.sources import load_sources
@@ -27,24 +24,6 @@ SITE = ROOT / "defnews" / "demo_site"
 REFERENCE = ROOT / "tests" / "fixtures" / "reference" / "jdefense-001933.txt"
 REF_URL = "https://j-defense.ikaros.jp/docs/mod/001933.html"
 REF_TITLE = "中谷防衛大臣、NATO国防相会合及び各国国防大臣との会談等に出席(10月17日)"
-ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def defnews(*args: str, cwd: Path) -> Run:
-    """Run the ``defnews`` command in a subprocess (a Twisted reactor runs once per process)."""
-    env = {**os.environ, "PYTHONWARNINGS": "default"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "defnews", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
 def crawl_site(site: Path, work: Path, *extra: str) -> Run:

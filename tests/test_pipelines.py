@@ -149,3 +149,39 @@ def test_store_pipeline_sets_first_seen_and_counts(crawler, tmp_path):
     assert crawler.stats.get_value("defnews/store/unchanged") == 1
     with open_store(tmp_path / "s.sqlite3") as store:
         assert store.count_articles() == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        pytest.param("  a \n\t b  ", "a b", id="layout-space"),
+        pytest.param("電子戦部隊を新編へ\u3000①部隊の概要", "電子戦部隊を新編へ\u3000①部隊の概要",
+                     id="ideographic-space-kept"),
+        pytest.param("\u00a0x\u00a0\u00a0y", "x y", id="nbsp"),
+        pytest.param(None, "", id="none"),
+    ],
+)
+def test_clean_text(raw, clean):
+    from crawler.pipelines.normalize import clean_text
+
+    assert clean_text(raw) == clean
+
+
+def test_dedupe_keeps_the_higher_priority_source_whatever_arrives_first(tmp_path):
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[categories]\n"海上" = "naval"\n'
+        '[[source]]\nkey = "first"\nname = "F"\nkind = "feed"\nurl = "https://f.example/feed"\nlanguage = "en"\n'
+        '[[source]]\nkey = "second"\nname = "S"\nkind = "feed"\nurl = "https://s.example/feed"\nlanguage = "en"\n',
+        encoding="utf-8",
+    )
+    c = get_crawler(Spider, {"DEFNEWS_SOURCES": str(sources)})
+    c.stats.open_spider()
+    pipe = build_from_crawler(DedupePipeline, c)
+    late = ArticleItem(url="https://x.example/1", title="t", source="second", id="c" * 16)
+    early = ArticleItem(url="https://x.example/1", title="t", source="first", id="c" * 16)
+    assert pipe.process_item(late) is late
+    assert pipe.process_item(early) is early  # outranks the copy seen before
+    with pytest.raises(DropItem, match="from first"):
+        pipe.process_item(ArticleItem(url="https://x.example/1", title="t", source="second",
+                                      id="c" * 16))

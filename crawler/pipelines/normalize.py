@@ -16,11 +16,12 @@ from crawler.urls import canonical_url, id_for_url
 
 logger = logging.getLogger(__name__)
 
-_SPACE = re.compile(r"\s+")
+# Layout white space only: the ideographic space (U+3000) is part of Japanese text and kept.
+_SPACE = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 
 
 def clean_text(value: str | None) -> str:
-    """Collapse runs of white space (incl. ideographic spaces) into one space; strip."""
+    """Collapse runs of layout white space into one space and strip; keep U+3000 verbatim."""
     if not value:
         return ""
     return _SPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
