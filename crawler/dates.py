@@ -1,0 +1,954 @@
+"""Every date and time defnews reads goes through here, and comes out timezone-aware.
+
+Public API::
+
+    parse_datetime(text, *, reference=None, tz="Asia/Tokyo") -> datetime
+    parse_date(text, *, reference=None, tz="Asia/Tokyo") -> FoundDate
+    find_dates(text, *, reference=None, tz="Asia/Tokyo") -> list[FoundDate]
+
+``parse_datetime``/``parse_date`` read the date a string *is* (a date line, a feed field, a
+lead): the first date expression in it decides, and if that expression is not a valid date the
+call raises :class:`DateParseError` rather than looking further. ``find_dates`` scans free text
+(titles, bodies) and returns every valid date expression in order; expressions that are refused
+are skipped (logged at DEBUG level with the reason).
+
+Who does what
+-------------
+* python-dateutil parses the formats it knows: ISO 8601 (``isoparse``), RFC 822/2822 and
+  English month names, numeric ``2025-3-5 09:33`` / ``2025/03/05`` / ``2025.3.5``. Our regexes
+  only *locate* those expressions (dateutil's fuzzy mode gives no spans and fills missing
+  fields from "today": ``"Oct 2024"`` → 2024-10-<today>), check that year, month and day are
+  all written, and hand the matched substring to dateutil with a ``tzinfos`` callable, so the
+  result never depends on the machine's local zone (dateutil maps a zone name that appears in
+  ``time.tzname`` to ``tzlocal()`` otherwise).
+* japanera supplies the era table: the exact first day and (exclusive) end of 明治..令和 and
+  the era-year arithmetic. Its parser is not used, because (evaluated on 2.1.3): it is
+  format-string driven (one format per variant; no search in free text, no spans); ``%-Y``
+  is read as a Gregorian year by ``strptime`` although ``strftime`` writes the era year, so
+  ``令和6年10月18日`` does not parse with it; full-width digits are not accepted; it has no
+  one-kanji short form (``令6.10.18``); and ``EraDate`` reports a date past its era's end with
+  ``warnings.warn(RuntimeWarning)``, which our test setup turns into an error and which is not
+  our policy (we keep the date and record a warning on the result).
+* Written by hand, because no library on PyPI covers it: the Japanese grammar (``年月日``,
+  weekdays ``(火)``/``(火曜日)``/``(月・祝)``, ``時分秒``, ``午前``/``午後``/``正午``/``半``,
+  era years with a Gregorian year in brackets either way round, ``R6.10.18``/``令6.10.18``,
+  ranges and lists ``12月21日・22日`` / ``11時~11時38分``, the ``(現地時間)`` marker) and the
+  inference of a missing year.
+
+Decisions
+---------
+* Input is NFKC-normalized before matching (full-width digits, brackets, colon, tilde, space;
+  ``㍻`` → ``平成``). NFKC is applied character by character with an index map, so spans and
+  ``raw`` always refer to the *original* text even where a character changes length
+  (``㍻``, ``㋿``, ``⑴``, ``㈰``).
+* Naive input is wall time in ``tz`` (default JST, as ``ZoneInfo``); an explicit ``Z``,
+  ``+0900``, ``+09:00``, ``GMT``/``UT``/``UTC``, the RFC 822 US zones or ``JST``/``KST`` is
+  honoured (fixed ``datetime.timezone`` offsets; ``JST`` → ``ZoneInfo("Asia/Tokyo")``). A zone
+  abbreviation we do not know (``CET``, ``IST``...) is refused rather than guessed.
+  ``(日本時間)`` means Asia/Tokyo whatever ``tz`` is.
+* ``(現地時間)``/``(現地時刻)``/``(現地)``, a prefix ``現地時間``, and a bracketed foreign zone
+  name ending in ``時間`` (``(米東部時間)``) mark a foreign local time: the wall time is kept,
+  attached to ``tz`` only as a placeholder, and ``offset_known`` is False.
+* ``reference`` must be an aware datetime (``TypeError`` otherwise). Without it, a date
+  written without a year is refused ("no year and no reference"), and there is no upper bound.
+* Year of a yearless date: among the years around the reference, the one that puts the date
+  nearest to the reference's day (in ``tz``), but never more than ``YEARLESS_FUTURE_DAYS``
+  (60) days after it (announcements of planned events); ties go to the earlier date. With a
+  weekday, the weekday decides: the nearest year within ``WEEKDAY_SEARCH_YEARS`` (6) before
+  the reference (same 60-day limit after it) whose calendar matches; a warning is added when
+  that is not the year the date alone would get. If no year in the window matches, the
+  nearest year is used, with a warning.
+* A wrong weekday on a date that has a year: the written date is kept, with a warning.
+* Plausibility: nothing before ``EARLIEST`` (1900-01-01); with a reference, nothing more than
+  ``MAX_FUTURE`` (731 days, about two years) after it. Year-only and month-only strings
+  (``2024年``, ``12月``, ``2024年10月``, ``Oct 2024``) are not dates. Two-digit or
+  unknown years (``24年10月22日``, ``24年`` with no era) are refused, not guessed.
+* Eras: boundaries are exact (平成31年4月30日 is 平成's last day, 令和元年5月1日 the first of
+  令和). A date past its era's end (平成31年5月1日, 平成32年) is read as the same calendar day with
+  a warning, up to ``ERA_OVERRUN_YEARS`` (10) era years past the last one; a date before its
+  era's start (令和元年4月30日) is refused. ``令和6(2024)年`` and ``2025年(令和7年)`` must agree.
+  Short forms: ``R``/``H``/``S`` and ``令``/``平``/``昭`` followed by ``y.m.d`` (also ``/``, ``-``).
+* Times: ``18時`` is 18:00, ``10時半`` 10:30, ``正午`` 12:00. ``24時``/``24:00`` and minutes or
+  seconds over 59 are refused. ``午前0時`` is 00:00 and ``午後0時`` 12:00. ``午前12時`` and
+  ``午後12時`` follow the 1872 decree (明治5年太政官達第337号) — noon and the midnight that
+  ends the day (00:00 of the next day) — each with a warning because readers disagree; with
+  minutes (``午後12時30分``) they are refused as ambiguous. ``午後13時`` is refused.
+* Ranges and lists: the value is the first date. ``also`` holds the follow-ups that borrow
+  their year (and month) from it, as written, not expanded: days (``・22日``, ``、15日``,
+  ``~22日``, ``から22日``), month-days (``~1月4日``, rolling into the next year), and the end
+  time of a time range (``15時00分~17時30分`` → the same day 17:30; an end before the start
+  is the next day). A follow-up with its own year is a separate date of its own. A follow-up
+  that is not valid ends the expression before it, with a warning.
+* RFC 822 two-digit years, asctime, RFC 850 and kanji numerals (十二月) are not read.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as _dateutil_parser
+from japanera import ERA_DATA_GENERAL
+
+__all__ = [
+    "EARLIEST",
+    "ERA_OVERRUN_YEARS",
+    "MAX_FUTURE",
+    "WEEKDAY_SEARCH_YEARS",
+    "YEARLESS_FUTURE_DAYS",
+    "DateParseError",
+    "FoundDate",
+    "find_dates",
+    "parse_date",
+    "parse_datetime",
+]
+
+logger = logging.getLogger(__name__)
+
+# --- Tunables ------------------------------------------------------------------------------
+
+#: A yearless date may fall at most this many days after the reference (planned events).
+YEARLESS_FUTURE_DAYS = 60
+#: How many years back (and the year after, within YEARLESS_FUTURE_DAYS) a weekday may move a
+#: yearless date to make it match.
+WEEKDAY_SEARCH_YEARS = 6
+#: A date further than this after the reference is implausible and refused.
+MAX_FUTURE = timedelta(days=731)
+#: Nothing earlier is a plausible date for news.
+EARLIEST = date(1900, 1, 1)
+#: How many era years past an era's last year a date may be written (forms printed before
+#: an era change say 平成32年) before it is refused.
+ERA_OVERRUN_YEARS = 10
+
+# --- Public types --------------------------------------------------------------------------
+
+
+class DateParseError(ValueError):
+    """The text holds no date, or its date is impossible or implausible. Quotes the input."""
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    start: int  # span in the searched (original, not normalized) text
+    end: int
+    raw: str  # text[start:end]
+    value: datetime  # always aware
+    year_given: bool  # False when the year was inferred from `reference`
+    time_given: bool
+    weekday_given: bool
+    offset_known: bool  # False for (現地時間): wall time attached to `tz` as a placeholder
+    warnings: tuple[str, ...] = ()
+    also: tuple[datetime, ...] = ()  # the other dates of a range/list, same tzinfo as value
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return (self.start, self.end)
+
+
+# --- Era table (japanera) ------------------------------------------------------------------
+
+_MODERN_ERAS = ("明治", "大正", "昭和", "平成", "令和")
+_ERAS = {era.kanji: era for era in ERA_DATA_GENERAL if era.kanji in _MODERN_ERAS}
+if len(_ERAS) != len(_MODERN_ERAS):  # pragma: no cover - guards a japanera data change
+    raise ImportError(f"japanera era table lacks some of {_MODERN_ERAS}")
+# Short forms: the English initial (R, H, S, T, M) and the first kanji (令, 平, 昭, 大, 明).
+_ERA_BY_ABBREV = {era.english_head: era for era in _ERAS.values()} | {
+    name[0]: era for name, era in _ERAS.items()
+}
+
+# --- Zones ---------------------------------------------------------------------------------
+
+_TOKYO = "Asia/Tokyo"
+# RFC 822 zone names (fixed offsets by definition) plus the East Asian ones our sources use.
+_ZONE_HOURS = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "KST": 9,
+}  # fmt: skip
+# Looks like a zone abbreviation (CET, CEST, BST, IST, HKT, AEST...): refuse rather than guess.
+_ZONE_LIKE = re.compile(r"[A-Z]{1,4}T|[A-Z]{1,3}[SD]T")
+
+
+def _known_zone(name: str) -> bool:
+    return name.upper() in _ZONE_HOURS or name.upper() == "JST"
+
+
+def _zone_for_name(name: str) -> tzinfo:
+    key = name.upper()
+    if key == "JST":
+        return ZoneInfo(_TOKYO)
+    hours = _ZONE_HOURS[key]
+    return UTC if hours == 0 else timezone(timedelta(hours=hours), key)
+
+
+def _fixed_zone(offset: timedelta) -> tzinfo:
+    return UTC if not offset else timezone(offset)
+
+
+# --- Normalization -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _nfkc_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch)
+
+
+def _normalize(text: str) -> tuple[str, list[int] | None]:
+    """NFKC per character, with the original index of every normalized character.
+
+    The map is None when every character keeps its length (normalized index == original).
+    """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, None
+    parts: list[str] = []
+    origin: list[int] = []
+    same_length = True
+    for i, ch in enumerate(text):
+        n = _nfkc_char(ch)
+        parts.append(n)
+        if len(n) != 1:
+            same_length = False
+        origin.extend([i] * len(n))
+    return "".join(parts), None if same_length else origin
+
+
+# --- Grammar (hand-written: Japanese forms; locating the Western ones) -----------------------
+
+_S = r"[ \t]{0,3}"  # spaces between tokens (after NFKC, U+3000 and NBSP are plain spaces)
+_ERA_NAME = "|".join(_MODERN_ERAS)
+_WEEKDAY_CHARS = "月火水木金土日"
+
+
+def _weekday_pat(p: str) -> str:
+    """(火) (火曜日) (月・祝) (祝) or a bare 火曜(日)."""
+    return (
+        rf"(?:{_S}\({_S}(?P<{p}wd>[{_WEEKDAY_CHARS}])(?:曜日?)?(?:{_S}[・,、/]?{_S}(?:祝日?|休日|振休|振替休日))?{_S}\)"
+        rf"|{_S}\({_S}(?:祝日?|休日|振休|振替休日){_S}\)"
+        rf"|{_S}(?P<{p}wdb>[{_WEEKDAY_CHARS}])曜日?)"
+    )
+
+
+def _time_pat(p: str) -> str:
+    """18時 18時15分 18時15分30秒 10時半 正午 18:15 18:15:30, optionally after 午前/午後."""
+    return (
+        rf"(?:(?P<{p}ampm>午前|午後){_S})?"
+        rf"(?:(?P<{p}noon>正午)"
+        rf"|(?P<{p}h>\d{{1,2}}){_S}時(?!間)"
+        rf"(?:{_S}(?:(?P<{p}half>半)|(?P<{p}mi>\d{{1,2}}){_S}分(?:{_S}(?P<{p}s>\d{{1,2}}){_S}秒)?))?"
+        rf"|(?P<{p}hc>\d{{1,2}}):(?P<{p}mc>\d{{2}})(?::(?P<{p}sc>\d{{2}}))?(?![\d:]))"
+    )
+
+
+_ERA_YEAR = r"(?:元|\d{1,2})"
+
+# 2024年10月22日(火)18時15分, 令和6(2024)年..., 令和6年(2024年)..., 2025年(令和7年)...,
+# 2024(令和6)年..., and the yearless 10月17日(木).
+_JP = re.compile(
+    rf"""
+    (?<![\d.年])
+    (?:
+        (?:
+            (?P<era>{_ERA_NAME}){_S}(?P<eray>{_ERA_YEAR}){_S}
+            (?:\({_S}(?P<eraw>\d{{4}}){_S}年?{_S}\){_S})?
+            年
+            (?:{_S}\({_S}(?P<eraw2>\d{{4}}){_S}年?{_S}\))?
+          | (?P<wy>\d{{4}}){_S}
+            (?:\({_S}(?P<wera>{_ERA_NAME}){_S}(?P<weray>{_ERA_YEAR}){_S}年?{_S}\){_S})?
+            年
+            (?:{_S}\({_S}(?P<wera2>{_ERA_NAME}){_S}(?P<weray2>{_ERA_YEAR}){_S}年?{_S}\))?
+          | (?P<badyear>\d{{1,3}}|\d{{5,}}){_S}年
+        )
+        {_S}
+    )?
+    (?P<m>\d{{1,2}}){_S}月{_S}(?P<d>\d{{1,2}}){_S}日(?!間)
+    (?:{_weekday_pat("")})?
+    (?:{_S}{_time_pat("")})?
+    """,
+    re.VERBOSE,
+)
+
+# R6.10.18 令6.10.18 H31.4.30 S64.1.7 (also with / or -)
+_SHORT_ERA = re.compile(
+    rf"""
+    (?:(?<![A-Za-z\d.])(?P<lat>[RHS])|(?<![\d.\u3400-\u9fff])(?P<kan>[令平昭]))
+    (?P<y>{_ERA_YEAR})(?P<sep>[./-])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?![\d.])
+    (?:{_weekday_pat("")})?
+    (?:{_S}{_time_pat("")})?
+    """,
+    re.VERBOSE,
+)
+
+_ZONE_TOKEN = r"Z|[A-Z]{2,5}"
+
+# 2024-10-22 18:15, 2025-3-5 09:33, 2025/03/05(水) 10:00, 2025.3.5, ISO 8601 with offset.
+_WESTERN = re.compile(
+    rf"""
+    (?<![\d./-])
+    (?P<date>(?P<y>\d{{4}})(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}))(?!\d)
+    (?:{_weekday_pat("")})?
+    (?:
+        (?:(?P<T>T)|[ \t]{{1,3}}|(?<=\))[ \t]{{0,3}})
+        (?P<time>(?P<H>\d{{1,2}}):(?P<M>\d{{2}})(?::(?P<S>\d{{2}})(?:[.,]\d{{1,9}})?)?)(?![\d:])
+        (?:
+            (?P<zatt>Z|[+-]\d{{2}}(?::?\d{{2}})?)(?![\d:])
+          | [ \t]{{1,3}}(?P<zsp>[+-]\d{{2}}:?\d{{2}}|{_ZONE_TOKEN})(?![A-Za-z\d])
+        )?
+    )?
+    """,
+    re.VERBOSE,
+)
+
+_EN_MONTH = (
+    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?![A-Za-z])"
+)
+_EN_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_EN_WEEKDAY = (
+    r"(?i:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?"
+    r"|fri(?:day)?|sat(?:urday)?|sun(?:day)?)\.?(?![A-Za-z])"
+)
+
+# Tue, 22 Oct 2024 09:15:00 GMT / +0900 / JST;  October 22, 2024 3:30 PM
+_ENGLISH = re.compile(
+    rf"""
+    (?<![A-Za-z\d])
+    (?:(?P<wd>{_EN_WEEKDAY}),?[ \t]{{1,3}})?
+    (?:
+        (?P<d1>\d{{1,2}})[ \t]{{1,3}}{_EN_MONTH}[ \t]{{1,3}}
+      | {_EN_MONTH}[ \t]{{1,3}}(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]{{1,3}}
+    )
+    (?P<y>\d{{4}})(?!\d)
+    (?:
+        ,?[ \t]{{1,3}}(?:at[ \t]{{1,3}})?
+        (?P<time>(?P<H>\d{{1,2}}):(?P<M>\d{{2}})(?::(?P<S>\d{{2}}))?
+          (?:[ \t]{{0,3}}(?P<ap>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?)(?![\d:])
+        (?:[ \t]{{0,3}}(?P<zone>[+-]\d{{2}}:?\d{{2}}|{_ZONE_TOKEN})(?![A-Za-z\d]))?
+    )?
+    """,
+    re.VERBOSE,
+)
+
+# What may follow a date: a range (~, -, から) or a list (・, 、, と, 及び).
+_CONT_SEP = re.compile(
+    rf"{_S}(?:(?P<range>[~∼〜\-‐‑–—−]|から)|(?P<list>[・,、]|と|及び|および)){_S}"
+)
+# A bare "N日" after a list separator is often a duration or count (、1日あたり, 、3日間).
+_NOT_A_DAY = "間|あたり|当たり|平均|以内|以上|以下|未満|ぶり|振り|目|おき|置き|遅れ|連続"
+_CONT_DAY = re.compile(
+    rf"(?:(?P<cm>\d{{1,2}}){_S}月{_S})?(?P<cd>\d{{1,2}}){_S}日(?!{_NOT_A_DAY})"
+    rf"(?:{_weekday_pat('c')})?(?:{_S}{_time_pat('c')})?"
+)
+_CONT_TIME = re.compile(_time_pat("t"))
+_MARKER = re.compile(rf"{_S}\({_S}(?P<body>[^()\d]{{1,12}}?){_S}\)")
+# Before a date only named places count (a prefix has no bracket to delimit the name).
+_FOREIGN_PLACES = (
+    "現地|米国|米東部|米中部|米山岳部|米西部|ハワイ|グアム|英国|欧州|豪州|韓国|中国|台湾"
+)
+_MARKER_PREFIX = re.compile(
+    rf"(?:(?P<jst>日本)|{_FOREIGN_PLACES})(?:時間|時刻){_S}:?(?:の|で|は)?{_S}$"
+)
+# Bracketed or prefixed "…時間" that name no zone.
+_NOT_A_ZONE = ("所要", "休憩", "予定", "勤務", "営業", "受付", "開催", "飛行", "滞在")
+_ANY_DIGIT = re.compile(r"\d")
+
+
+# --- Building values -----------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """A candidate expression that is not a valid date; carries the reason."""
+
+
+@dataclass
+class _Ctx:
+    reference: datetime | None
+    ref_day: date | None
+    zone: ZoneInfo
+
+
+@dataclass
+class _Piece:
+    """One parsed expression before it becomes a FoundDate (positions in normalized text)."""
+
+    start: int
+    end: int
+    wall: datetime  # naive wall time
+    zone: tzinfo | None  # explicit zone, or None for `tz`
+    year_given: bool
+    time_given: bool
+    weekday_given: bool
+    warnings: list[str] = field(default_factory=list)
+    also: list[datetime] = field(default_factory=list)  # naive wall times
+    local: bool = False  # (現地時間)
+
+
+def _jp_date(year: int, month: int, day: int) -> str:
+    return f"{year}年{month}月{day}日"
+
+
+def _make_date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise _Refused(f"no such date {_jp_date(year, month, day)}") from None
+
+
+def _check_month_day(month: int, day: int) -> None:
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
+        raise _Refused(f"no such date {month}月{day}日")
+
+
+def _weekday_index(char: str | None) -> int | None:
+    return None if char is None else _WEEKDAY_CHARS.index(char)
+
+
+def _weekday_warning(day: date, weekday: int | None) -> list[str]:
+    if weekday is None or day.weekday() == weekday:
+        return []
+    return [
+        f"weekday ({_WEEKDAY_CHARS[weekday]}) does not match {day.isoformat()} "
+        f"({_WEEKDAY_CHARS[day.weekday()]}); kept the written date"
+    ]
+
+
+def _era_date(name: str, year_text: str, month: int, day: int, warnings: list[str]) -> date:
+    """The calendar date of an era date, checked against the era's exact boundaries."""
+    era = _ERAS[name]
+    n = 1 if year_text == "元" else int(year_text)
+    if n < 1:
+        raise _Refused(f"no year 0 in an era ({name}{year_text}年)")
+    year = era.relative_year_to_absolute_year(n)
+    written = f"{name}{year_text}年{month}月{day}日"
+    value = _make_date(year, month, day)
+    if value < era.since:
+        raise _Refused(f"{written} is before {name} began on {era.since.isoformat()}")
+    if era.until is not None and value >= era.until:
+        last = era.absolute_year_to_relative_year(era.until.year)
+        if n > last + ERA_OVERRUN_YEARS:
+            raise _Refused(
+                f"{written} is more than {ERA_OVERRUN_YEARS} years past the end of {name}"
+            )
+        warnings.append(
+            f"{written} is past the end of {name} (last day "
+            f"{(era.until - timedelta(days=1)).isoformat()}); read as {value.isoformat()}"
+        )
+    return value
+
+
+def _check_agree(era_year: int, western: str | None, what: str) -> None:
+    if western is not None and int(western) != era_year:
+        raise _Refused(f"{what} is {era_year}, not {western}")
+
+
+def _infer_year(month: int, day: int, weekday: int | None, ctx: _Ctx) -> tuple[int, list[str]]:
+    """The year for a date written without one (see the module docstring)."""
+    if ctx.ref_day is None:
+        raise _Refused(f"{month}月{day}日 has no year and no reference")
+    ref = ctx.ref_day
+    limit = ref + timedelta(days=YEARLESS_FUTURE_DAYS)
+    candidates = []
+    for year in range(ref.year - WEEKDAY_SEARCH_YEARS, ref.year + 2):
+        try:
+            c = date(year, month, day)
+        except ValueError:  # 2月29日 outside leap years
+            continue
+        if c <= limit:
+            candidates.append(c)
+
+    def nearest(cs: list[date]) -> date:
+        return min(cs, key=lambda c: (abs(c - ref), c))
+
+    if not candidates:  # 2月29日 with no leap year in the window (around 1900, 2100)
+        raise _Refused(f"no year near the reference has {month}月{day}日")
+    plain = nearest(candidates)
+    if weekday is None:
+        return plain.year, []
+    matching = [c for c in candidates if c.weekday() == weekday]
+    wd = _WEEKDAY_CHARS[weekday]
+    if not matching:
+        return plain.year, [
+            f"{month}月{day}日({wd}): no year near the reference has that weekday; "
+            f"used the nearest year {plain.year}"
+        ]
+    chosen = nearest(matching)
+    if chosen != plain:
+        return chosen.year, [
+            f"{month}月{day}日({wd}): the weekday puts it in {chosen.year}, "
+            f"not in the nearest year {plain.year}"
+        ]
+    return chosen.year, []
+
+
+def _jp_clock(m: re.Match[str], p: str) -> tuple[time, int, list[str]] | None:
+    """The time of day from _time_pat groups: (time, days to add, warnings), or None."""
+    g = m.group
+    if g(p + "noon"):
+        return time(12), 0, []
+    if g(p + "h") is not None:
+        hour, second = int(g(p + "h")), int(g(p + "s") or 0)
+        minute = 30 if g(p + "half") else int(g(p + "mi") or 0)
+    elif g(p + "hc") is not None:
+        hour, minute, second = int(g(p + "hc")), int(g(p + "mc")), int(g(p + "sc") or 0)
+    else:
+        return None
+    warnings: list[str] = []
+    days = 0
+    ampm = g(p + "ampm")
+    if ampm:
+        if hour > 12:
+            raise _Refused(f"{ampm}{hour}時 is not a time")
+        if hour == 12:
+            if minute or second:
+                raise _Refused(f"{ampm}12時{minute}分 is ambiguous")
+            if ampm == "午前":
+                warnings.append("午前12時 read as noon (12:00)")
+            else:
+                hour, days = 0, 1
+                warnings.append("午後12時 read as the midnight that ends the day")
+        elif ampm == "午後":
+            hour += 12
+    if hour > 23 or minute > 59 or second > 59:
+        raise _Refused(f"{hour}時{minute:02d}分{second:02d}秒 is not a time of day")
+    return time(hour, minute, second), days, warnings
+
+
+def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil ``tzinfos`` callable: every zone dateutil sees is decided here."""
+    if name:
+        if not _known_zone(name):
+            raise _Refused(f"unknown time zone {name!r}")
+        return _zone_for_name(name)
+    if offset is not None:
+        return _fixed_zone(timedelta(seconds=offset))
+    return None
+
+
+_DEFAULT = datetime(2000, 1, 1)  # noqa: DTZ001 - fills nothing: the regexes require y/m/d
+
+
+def _dateutil(text: str, *, iso: bool = False) -> datetime:
+    """Parse a located Western expression with dateutil; fixed-offset tzinfos."""
+    try:
+        value: datetime | None = None
+        if iso:
+            try:
+                value = _dateutil_parser.isoparse(text)
+            except ValueError:
+                value = None  # e.g. unpadded 2025-3-5T09:33: the general parser reads it
+        if value is None:
+            value = _dateutil_parser.parse(
+                text, default=_DEFAULT, yearfirst=True, dayfirst=False, tzinfos=_tzinfos
+            )
+    except (ValueError, OverflowError) as exc:
+        raise _Refused(f"not a date ({exc})") from None
+    offset = value.utcoffset()
+    if offset is not None and not isinstance(value.tzinfo, ZoneInfo | timezone):
+        value = value.replace(tzinfo=_fixed_zone(offset))  # isoparse's tzutc/tzoffset
+    return value
+
+
+def _check_zone_token(token: str | None) -> bool:
+    """True if an uppercase token after a time is a zone we know; refuse zone-like others."""
+    if token is None:
+        return False
+    if token[0] in "+-" or _known_zone(token):
+        return True
+    if _ZONE_LIKE.fullmatch(token):
+        raise _Refused(f"unknown time zone {token!r}")
+    return False  # an ordinary word after the time (NHK...), not part of the date
+
+
+def _range_not_offset(zone: str, *, iso: bool, seconds: bool) -> bool:
+    """``10:00-11:00`` / ``10:00-11`` read as a range: a negative offset with a colon or of
+    hours only counts as an offset only in ISO form (``T``) or after seconds."""
+    if zone[0] != "-" or iso or seconds:
+        return False
+    return ":" in zone or len(zone) == 3
+
+
+def _check_clock_fields(hour: str, minute: str, second: str | None) -> None:
+    if int(hour) > 23 or int(minute) > 59 or (second is not None and int(second) > 59):
+        raise _Refused(f"{hour}:{minute} is not a time of day")
+
+
+def _piece_jp(m: re.Match[str], ctx: _Ctx) -> _Piece:
+    g = m.group
+    month, day = int(g("m")), int(g("d"))
+    _check_month_day(month, day)
+    warnings: list[str] = []
+    weekday = _weekday_index(g("wd") or g("wdb"))
+    if g("badyear"):
+        raise _Refused(f"year {g('badyear')}年 is not understood")
+    if g("era"):
+        value = _era_date(g("era"), g("eray"), month, day, warnings)
+        what = f"{g('era')}{g('eray')}年"
+        _check_agree(value.year, g("eraw"), what)
+        _check_agree(value.year, g("eraw2"), what)
+        year_given = True
+    elif g("wy"):
+        value = _make_date(int(g("wy")), month, day)
+        for era, ey in ((g("wera"), g("weray")), (g("wera2"), g("weray2"))):
+            if era:
+                era_value = _era_date(era, ey, month, day, warnings)
+                _check_agree(era_value.year, g("wy"), f"{era}{ey}年")
+        year_given = True
+    else:
+        year, inferred = _infer_year(month, day, weekday, ctx)
+        warnings += inferred
+        value = date(year, month, day)
+        year_given = False
+    if year_given:
+        warnings += _weekday_warning(value, weekday)
+    clock = _jp_clock(m, "")
+    wall = datetime.combine(value, time())
+    if clock is not None:
+        wall = datetime.combine(value + timedelta(days=clock[1]), clock[0])
+        warnings += clock[2]
+    return _Piece(
+        start=m.start(),
+        end=m.end(),
+        wall=wall,
+        zone=None,
+        year_given=year_given,
+        time_given=clock is not None,
+        weekday_given=weekday is not None,
+        warnings=warnings,
+    )
+
+
+def _piece_short_era(m: re.Match[str], ctx: _Ctx) -> _Piece:
+    g = m.group
+    era = _ERA_BY_ABBREV[g("lat") or g("kan")]
+    month, day = int(g("m")), int(g("d"))
+    _check_month_day(month, day)
+    warnings: list[str] = []
+    value = _era_date(era.kanji, g("y"), month, day, warnings)
+    weekday = _weekday_index(g("wd") or g("wdb"))
+    warnings += _weekday_warning(value, weekday)
+    clock = _jp_clock(m, "")
+    wall = datetime.combine(value, time())
+    if clock is not None:
+        wall = datetime.combine(value + timedelta(days=clock[1]), clock[0])
+        warnings += clock[2]
+    return _Piece(
+        start=m.start(),
+        end=m.end(),
+        wall=wall,
+        zone=None,
+        year_given=True,
+        time_given=clock is not None,
+        weekday_given=weekday is not None,
+        warnings=warnings,
+    )
+
+
+def _piece_western(m: re.Match[str], ctx: _Ctx) -> _Piece:
+    g = m.group
+    _make_date(int(g("y")), int(g("m")), int(g("d")))
+    end = m.end()
+    source = g("date")
+    if g("time"):
+        _check_clock_fields(g("H"), g("M"), g("S"))
+        source += ("T" if g("T") else " ") + g("time")
+        zone = g("zatt")
+        if g("zsp") and _check_zone_token(g("zsp")):
+            zone = " " + g("zsp")
+        if zone and _range_not_offset(zone.strip(), iso=bool(g("T")), seconds=bool(g("S"))):
+            zone = None  # 10:00-11:00 is a time range, not an offset
+        if zone:
+            source += zone
+        else:
+            end = m.end("time")
+    value = _dateutil(source, iso=bool(g("T")))
+    if value.date() != date(int(g("y")), int(g("m")), int(g("d"))):  # guards dateutil's reading
+        raise _Refused(f"dateutil read {source!r} as {value.date()}")
+    weekday = _weekday_index(g("wd") or g("wdb"))
+    explicit = value.tzinfo
+    return _Piece(
+        start=m.start(),
+        end=end,
+        wall=value.replace(tzinfo=None),
+        zone=explicit,
+        year_given=True,
+        time_given=bool(g("time")),
+        weekday_given=weekday is not None,
+        warnings=_weekday_warning(value.date(), weekday),
+    )
+
+
+def _piece_english(m: re.Match[str], ctx: _Ctx) -> _Piece:
+    g = m.group
+    end = m.end()
+    source = m.group(0)
+    if g("time"):
+        if g("ap") and not 1 <= int(g("H")) <= 12:
+            raise _Refused(f"{g('time')} is not a time of day")
+        _check_clock_fields(g("H"), g("M"), g("S"))
+        if g("zone") and not _check_zone_token(g("zone")):
+            end = m.end("time")
+            source = m.string[m.start() : end]
+    value = _dateutil(source)
+    warnings: list[str] = []
+    weekday = None
+    if g("wd"):
+        weekday = _EN_WEEKDAYS.index(g("wd")[:3].lower())
+        if value.weekday() != weekday:
+            warnings.append(
+                f"weekday {g('wd')} does not match {value.date().isoformat()} "
+                f"({value.strftime('%a')}); kept the written date"
+            )
+    return _Piece(
+        start=m.start(),
+        end=end,
+        wall=value.replace(tzinfo=None),
+        zone=value.tzinfo,
+        year_given=True,
+        time_given=bool(g("time")),
+        weekday_given=weekday is not None,
+        warnings=warnings,
+    )
+
+
+def _eat_marker(norm: str, pos: int, piece: _Piece) -> int:
+    """Consume a (現地時間)-like marker at pos; return the new position."""
+    mm = _MARKER.match(norm, pos)
+    if not mm:
+        return pos
+    body = mm.group("body").strip()
+    if body.startswith("現地"):
+        piece.local = True
+    elif body in ("日本時間", "日本時刻", "JST"):
+        if piece.zone is None:
+            piece.zone = ZoneInfo(_TOKYO)
+    elif body in ("UTC", "GMT", "UT"):
+        if piece.zone is None:
+            piece.zone = UTC
+    elif body.endswith(("時間", "時刻")) and not body.startswith(_NOT_A_ZONE):
+        piece.local = True  # another country's time (米東部時間): offset unknown to us
+    else:
+        return pos
+    return mm.end()
+
+
+def _extend(norm: str, piece: _Piece, days: bool) -> None:
+    """Follow-ups of a range/list and local-time markers after the piece (see docstring)."""
+    pos = _eat_marker(norm, piece.end, piece)
+    prev = piece.wall
+    prev_has_time = piece.time_given
+    while True:
+        sm = _CONT_SEP.match(norm, pos)
+        if not sm:
+            break
+        after = sm.end()
+        dm = _CONT_DAY.match(norm, after) if days else None
+        tm = None
+        if dm is None and sm.group("range") and prev_has_time:
+            tm = _CONT_TIME.match(norm, after)
+        try:
+            if dm is not None:
+                nxt, has_time = _follow_day(dm, prev, piece.warnings)
+                follow_end = dm.end()
+            elif tm is not None:
+                nxt, has_time = _follow_time(tm, prev, piece.warnings), True
+                follow_end = tm.end()
+            else:
+                break
+        except _Refused as exc:
+            piece.warnings.append(f"ignored what follows the date: {exc}")
+            break
+        piece.also.append(nxt)
+        prev, prev_has_time = nxt, has_time
+        pos = _eat_marker(norm, follow_end, piece)
+    piece.end = pos
+    prefix = _MARKER_PREFIX.search(norm, max(0, piece.start - 16), piece.start)
+    if prefix:
+        piece.start = prefix.start()
+        if prefix.group("jst"):
+            piece.zone = piece.zone or ZoneInfo(_TOKYO)
+        else:
+            piece.local = True  # 現地時間, 米国時間...: offset unknown to us
+
+
+def _follow_day(dm: re.Match[str], prev: datetime, warnings: list[str]) -> tuple[datetime, bool]:
+    g = dm.group
+    month = int(g("cm")) if g("cm") else prev.month
+    day = int(g("cd"))
+    _check_month_day(month, day)
+    year = prev.year
+    if g("cm") and month < prev.month:
+        year += 1  # 12月28日~1月4日
+    elif not g("cm") and day < prev.day:
+        month += 1  # 3月30日~2日
+        if month == 13:
+            year, month = year + 1, 1
+    value = _make_date(year, month, day)
+    warnings += _weekday_warning(value, _weekday_index(g("cwd") or g("cwdb")))
+    clock = _jp_clock(dm, "c")
+    if clock is None:
+        return datetime.combine(value, time()), False
+    warnings += clock[2]
+    return datetime.combine(value + timedelta(days=clock[1]), clock[0]), True
+
+
+def _follow_time(tm: re.Match[str], prev: datetime, warnings: list[str]) -> datetime:
+    clock = _jp_clock(tm, "t")
+    assert clock is not None
+    warnings += clock[2]
+    value = datetime.combine(prev.date() + timedelta(days=clock[1]), clock[0])
+    if value < prev:
+        value += timedelta(days=1)  # 23時~1時
+    return value
+
+
+_BUILDERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], _Ctx], _Piece], bool], ...] = (
+    (_JP, _piece_jp, True),
+    (_SHORT_ERA, _piece_short_era, False),
+    (_WESTERN, _piece_western, False),
+    (_ENGLISH, _piece_english, False),
+)
+
+
+@dataclass
+class _Failure:
+    start: int
+    end: int
+    raw: str
+    reason: str
+
+    def message(self, text: str) -> str:
+        if self.raw.strip() == text.strip():
+            return f"{self.reason}: {_quote(text)}"
+        return f"{self.reason} ({self.raw!r}) in {_quote(text)}"
+
+
+def _finish(piece: _Piece, ctx: _Ctx, text: str, origin: list[int] | None) -> FoundDate:
+    if piece.wall.date() < EARLIEST:
+        raise _Refused(f"{piece.wall.date().isoformat()} is before {EARLIEST.isoformat()}")
+    zone = piece.zone or ctx.zone
+    value = piece.wall.replace(tzinfo=zone)
+    if ctx.reference is not None:
+        try:
+            too_late = value - ctx.reference > MAX_FUTURE
+        except OverflowError:  # years near 9999
+            too_late = True
+        if too_late:
+            raise _Refused(
+                f"{value.isoformat()} is implausibly far after the reference "
+                f"{ctx.reference.isoformat()}"
+            )
+    start, end = _original_span(piece.start, piece.end, origin)
+    return FoundDate(
+        start=start,
+        end=end,
+        raw=text[start:end],
+        value=value,
+        year_given=piece.year_given,
+        time_given=piece.time_given,
+        weekday_given=piece.weekday_given,
+        offset_known=not (piece.local and piece.zone is None),
+        warnings=tuple(piece.warnings),
+        also=tuple(w.replace(tzinfo=zone) for w in piece.also),
+    )
+
+
+def _original_span(start: int, end: int, origin: list[int] | None) -> tuple[int, int]:
+    if origin is None:
+        return start, end
+    return origin[start], origin[end - 1] + 1
+
+
+def _context(reference: datetime | None, tz: str) -> _Ctx:
+    if reference is not None:
+        if not isinstance(reference, datetime):
+            raise TypeError(f"reference must be a datetime, not {type(reference).__name__}")
+        if reference.tzinfo is None or reference.utcoffset() is None:
+            raise TypeError(f"reference must be timezone-aware, got naive {reference!r}")
+    zone = ZoneInfo(tz)
+    ref_day = reference.astimezone(zone).date() if reference is not None else None
+    return _Ctx(reference=reference, ref_day=ref_day, zone=zone)
+
+
+def _scan(text: str, reference: datetime | None, tz: str) -> list[FoundDate | _Failure]:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    ctx = _context(reference, tz)
+    norm, origin = _normalize(text)
+    if not _ANY_DIGIT.search(norm):
+        return []
+    entries: list[tuple[int, int, FoundDate | _Failure]] = []
+    for pattern, build, days in _BUILDERS:
+        pos = 0
+        while m := pattern.search(norm, pos):
+            try:
+                piece = build(m, ctx)
+                _extend(norm, piece, days)
+                found: FoundDate | _Failure = _finish(piece, ctx, text, origin)
+                start, end = piece.start, piece.end
+            except _Refused as exc:
+                start, end = m.start(), m.end()
+                o_start, o_end = _original_span(start, end, origin)
+                found = _Failure(o_start, o_end, text[o_start:o_end], str(exc))
+            entries.append((start, -end, found))
+            pos = max(end, m.end())  # go on after the follow-ups: they are taken (linear time)
+    entries.sort(key=lambda e: (e[0], e[1]))
+    result: list[FoundDate | _Failure] = []
+    last_end = -1
+    for start, neg_end, found in entries:
+        if start >= last_end:
+            result.append(found)
+            last_end = -neg_end
+    return result
+
+
+def _quote(text: str) -> str:
+    return repr(text) if len(text) <= 200 else repr(text[:200] + "…")
+
+
+def _log_warnings(found: FoundDate, text: str) -> None:
+    for warning in found.warnings:
+        logger.warning("date %r in %s: %s", found.raw, _quote(text), warning)
+
+
+# --- Public functions ----------------------------------------------------------------------
+
+
+def parse_date(text: str, *, reference: datetime | None = None, tz: str = _TOKYO) -> FoundDate:
+    """The date ``text`` is (its first date expression), with provenance.
+
+    Raises DateParseError when the text holds no date, or when its first date expression is
+    impossible (2月30日), implausible, or has no year and no reference is given.
+    """
+    items = _scan(text, reference, tz)
+    if not items:
+        raise DateParseError(f"no date in {_quote(text)}")
+    first = items[0]
+    if isinstance(first, _Failure):
+        raise DateParseError(first.message(text))
+    _log_warnings(first, text)
+    return first
+
+
+def parse_datetime(text: str, *, reference: datetime | None = None, tz: str = _TOKYO) -> datetime:
+    """The aware datetime ``text`` is; the start of a range/list. See :func:`parse_date`."""
+    return parse_date(text, reference=reference, tz=tz).value
+
+
+def find_dates(
+    text: str, *, reference: datetime | None = None, tz: str = _TOKYO
+) -> list[FoundDate]:
+    """Every valid date expression in free text, in order, with spans into ``text``."""
+    found = []
+    for item in _scan(text, reference, tz):
+        if isinstance(item, _Failure):
+            logger.debug("not a date: %s", item.message(text))
+            continue
+        _log_warnings(item, text)
+        found.append(item)
+    return found
