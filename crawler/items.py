@@ -73,9 +73,31 @@ class RankingEntry:
     title: str
     url: str
     id: str = ""
+    # Dates written in the title (e.g. "(12月24日)"), read relative to the capture time.
+    title_dates: list[datetime] = field(default_factory=list)
+
+
+@dataclass
+class RankedArticle:
+    """One article of a snapshot, with its rank in each list it stands in."""
+
+    id: str
+    url: str
+    title: str
+    ranks: dict[str, int]
 
 
 PERIODS = ("24h", "1w", "1m")
+
+
+def ranked_articles(lists: dict[str, list[RankingEntry]]) -> list[RankedArticle]:
+    """Collapse entries repeated across the lists into one article each, with every rank."""
+    by_id: dict[str, RankedArticle] = {}
+    for period in PERIODS:
+        for entry in lists.get(period, []):
+            ranked = by_id.setdefault(entry.id, RankedArticle(entry.id, entry.url, entry.title, {}))
+            ranked.ranks.setdefault(period, entry.rank)
+    return list(by_id.values())
 
 
 @dataclass
@@ -96,6 +118,8 @@ class RankingItem:
     source: str
     captured_at: datetime | None = None
     lists: dict[str, list[RankingEntry]] = field(default_factory=dict)
+    # The distinct articles of the three lists, in order of first appearance.
+    articles: list[RankedArticle] = field(default_factory=list)
     type: str = "ranking"
 
 

@@ -57,5 +57,6 @@ EXTENSIONS = {
     "crawler.extensions.Progress": 500,
 }
 
+LOG_FORMATTER = "crawler.logformatter.DefnewsLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

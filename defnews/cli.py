@@ -102,11 +102,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 def _setup_logging(args: argparse.Namespace) -> str:
     level = "WARNING" if args.quiet else "DEBUG" if args.verbose else "INFO"
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s",
-        filename=str(args.log_file) if args.log_file else None,
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file, encoding="utf-8") if args.log_file else logging.StreamHandler()
     )
+    # The level sits on the handler too: Scrapy resets the root logger's level when it starts.
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    logging.root.addHandler(handler)
+    logging.root.setLevel(level)
     return level
 
 

@@ -23,6 +23,16 @@ from feeds.build import BuildReport
 EXIT_OK, EXIT_FAILED = 0, 1
 
 DEMO_COUNTER_WALK = 40
+# The demo prefers fixed ports: feed entries with relative links are resolved against the
+# feed's address, so a new port every run would "update" them on every run.
+DEMO_SITE_PORT, DEMO_FEEDS_PORT = 18931, 18932
+
+
+def _server(root: Path, port: int) -> StaticServer:
+    try:
+        return StaticServer(root, port=port)
+    except OSError:  # taken: any free port will do
+        return StaticServer(root)
 
 
 def _out() -> TextIO:
@@ -121,8 +131,8 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     with (
         as_file(files("defnews") / "demo_site") as site_dir,
         as_file(files("defnews") / "demo_feeds") as feeds_dir,
-        StaticServer(Path(site_dir)) as site,
-        StaticServer(Path(feeds_dir)) as feeds,
+        _server(Path(site_dir), DEMO_SITE_PORT) as site,
+        _server(Path(feeds_dir), DEMO_FEEDS_PORT) as feeds,
         tempfile.TemporaryDirectory(prefix="defnews-demo-") as tmp,
     ):
         template = (Path(feeds_dir) / "sources.toml").read_text(encoding="utf-8")

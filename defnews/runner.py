@@ -73,6 +73,8 @@ def build_settings(options: CrawlOptions) -> Any:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("DEFNEWS_STORE", options.store, priority="cmdline")
+    # The command configures logging (level, file) once; Scrapy adds no second root handler.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     if options.sources is not None:
         settings.set("DEFNEWS_SOURCES", str(options.sources), priority="cmdline")
     for name, value in options.settings.items():

@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawler.dates import DateParseError, parse_date
+from crawler.dates import DateParseError, find_dates, parse_date
 from crawler.items import ArticleItem, DateProvenance, RankingObservation
 from crawler.urls import canonical_url, id_for_url
 
@@ -50,6 +50,9 @@ class NormalizePipeline:
                     entry.title = clean_text(entry.title)
                     entry.url = canonical_url(entry.url)
                     entry.id = id_for_url(entry.url)
+                    entry.title_dates = [
+                        found.value for found in find_dates(entry.title, reference=item.seen_at)
+                    ]
         return item
 
     def _article(self, item: ArticleItem) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.items import RankingItem, RankingObservation
+from crawler.items import PERIODS, RankingItem, RankingObservation, ranked_articles
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,11 @@ class RankingPipeline:
             if obs is None:
                 raise DropItem(f"no ranking sidebar seen for {item.source} in this crawl",
                                log_level="INFO")
-            item.lists = obs.lists
+            item.lists = {period: obs.lists.get(period, []) for period in PERIODS}
             item.captured_at = obs.seen_at
-            positions = sum(len(v) for v in obs.lists.values())
-            distinct = len({e.id for v in obs.lists.values() for e in v})
+            item.articles = ranked_articles(item.lists)
+            positions = sum(len(v) for v in item.lists.values())
+            distinct = len(item.articles)
             self.stats.set_value("defnews/ranking/positions", positions)
             self.stats.set_value("defnews/ranking/distinct", distinct)
             logger.info("ranking snapshot of %s: %d positions, %d distinct articles",
