@@ -53,11 +53,13 @@ Decisions
   written without a year is refused ("no year and no reference"), and there is no upper bound.
 * Year of a yearless date: among the years around the reference, the one that puts the date
   nearest to the reference's day (in ``tz``), but never more than ``YEARLESS_FUTURE_DAYS``
-  (60) days after it (announcements of planned events); ties go to the earlier date. With a
-  weekday, the weekday decides: the nearest year within ``WEEKDAY_SEARCH_YEARS`` (6) before
-  the reference (same 60-day limit after it) whose calendar matches; a warning is added when
-  that is not the year the date alone would get. If no year in the window matches, the
-  nearest year is used, with a warning.
+  (60) days after it (announcements of planned events). With a
+  weekday, the weekday decides: the date nearest to the reference whose weekday matches,
+  from ``WEEKDAY_SEARCH_YEARS`` (6) years before it to ``WEEKDAY_FUTURE_DAYS`` (183) days
+  after it (an event announced months ahead with its weekday; a weekday is a strong hint,
+  but not beyond half a year); a warning is added when that is not the year the date alone
+  would get. If no date in that window matches, the plain nearest year is used, with a
+  warning (a weekday typo).
 * A wrong weekday on a date that has a year: the written date is kept, with a warning.
 * Plausibility: nothing before ``EARLIEST`` (1900-01-01); with a reference, nothing more than
   ``MAX_FUTURE`` (731 days, about two years) after it. Year-only and month-only strings
@@ -77,9 +79,15 @@ Decisions
   their year (and month) from it, as written, not expanded: days (``・22日``, ``、15日``,
   ``~22日``, ``から22日``), month-days (``~1月4日``, rolling into the next year), and the end
   time of a time range (``15時00分~17時30分`` → the same day 17:30; an end before the start
-  is the next day). A follow-up with its own year is a separate date of its own. A follow-up
-  that is not valid ends the expression before it, with a warning.
-* RFC 822 two-digit years, asctime, RFC 850 and kanji numerals (十二月) are not read.
+  is the next day); a day before the previous one rolls into the next month
+  (``11月30日~2日``). A follow-up with its own year is a separate date of its own. A
+  follow-up that is not valid ends the expression before it, with a warning; a count or
+  duration after a list separator (``、1日あたり``, ``、3日間``) is not a day.
+* Warnings (wrong weekday, past an era's end, 午前/午後12時, a weekday that moved the year)
+  are on ``FoundDate.warnings`` and logged with ``logger.warning`` naming the input.
+* Not read: RFC 822 two-digit years, asctime and RFC 850 forms, numeric month/day without a
+  year (``10/22``: month or day first?), kanji numerals (``十二月二十四日``), and relative
+  dates (``昨日``, ``3日前``).
 """
 
 from __future__ import annotations
@@ -95,12 +103,15 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as _dateutil_parser
-from japanera import ERA_DATA_GENERAL
+
+# japanera: only its era table (see the module docstring for why not its parser).
+from japanera import ERA_DATA_GENERAL  # type: ignore[import-untyped]  # no py.typed
 
 __all__ = [
     "EARLIEST",
     "ERA_OVERRUN_YEARS",
     "MAX_FUTURE",
+    "WEEKDAY_FUTURE_DAYS",
     "WEEKDAY_SEARCH_YEARS",
     "YEARLESS_FUTURE_DAYS",
     "DateParseError",
@@ -116,9 +127,10 @@ logger = logging.getLogger(__name__)
 
 #: A yearless date may fall at most this many days after the reference (planned events).
 YEARLESS_FUTURE_DAYS = 60
-#: How many years back (and the year after, within YEARLESS_FUTURE_DAYS) a weekday may move a
-#: yearless date to make it match.
+#: How many years back a weekday may move a yearless date to make it match...
 WEEKDAY_SEARCH_YEARS = 6
+#: ... and how many days after the reference (an announced event with its weekday).
+WEEKDAY_FUTURE_DAYS = 183
 #: A date further than this after the reference is implausible and refused.
 MAX_FUTURE = timedelta(days=731)
 #: Nothing earlier is a plausible date for news.
@@ -173,7 +185,7 @@ _ZONE_HOURS = {
     "KST": 9,
 }  # fmt: skip
 # Looks like a zone abbreviation (CET, CEST, BST, IST, HKT, AEST...): refuse rather than guess.
-_ZONE_LIKE = re.compile(r"[A-Z]{1,4}T|[A-Z]{1,3}[SD]T")
+_ZONE_LIKE = re.compile(r"[A-Z]{1,4}T")
 
 
 def _known_zone(name: str) -> bool:
@@ -219,7 +231,10 @@ def _normalize(text: str) -> tuple[str, list[int] | None]:
     return "".join(parts), None if same_length else origin
 
 
-# --- Grammar (hand-written: Japanese forms; locating the Western ones) -----------------------
+# --- Grammar ---------------------------------------------------------------------------------
+# Written by hand: no PyPI library reads these Japanese forms in free text with spans
+# (dateutil knows no Japanese; japanera needs one exact format per variant, see above).
+# The Western patterns only locate expressions; dateutil reads them.
 
 _S = r"[ \t]{0,3}"  # spaces between tokens (after NFKC, U+3000 and NBSP are plain spaces)
 _ERA_NAME = "|".join(_MODERN_ERAS)
@@ -271,7 +286,7 @@ _JP = re.compile(
     (?:{_weekday_pat("")})?
     (?:{_S}{_time_pat("")})?
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 # R6.10.18 令6.10.18 H31.4.30 S64.1.7 (also with / or -)
@@ -282,7 +297,7 @@ _SHORT_ERA = re.compile(
     (?:{_weekday_pat("")})?
     (?:{_S}{_time_pat("")})?
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 _ZONE_TOKEN = r"Z|[A-Z]{2,5}"
@@ -295,14 +310,15 @@ _WESTERN = re.compile(
     (?:{_weekday_pat("")})?
     (?:
         (?:(?P<T>T)|[ \t]{{1,3}}|(?<=\))[ \t]{{0,3}})
-        (?P<time>(?P<H>\d{{1,2}}):(?P<M>\d{{2}})(?::(?P<S>\d{{2}})(?:[.,]\d{{1,9}})?)?)(?![\d:])
+        (?P<time>(?P<H>\d{{1,2}}):(?P<M>\d{{2}})(?::(?P<S>\d{{2}})(?:[.,]\d{{1,9}})?)?
+          (?:[ \t]{{0,3}}(?P<ap>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?)(?![\d:])
         (?:
             (?P<zatt>Z|[+-]\d{{2}}(?::?\d{{2}})?)(?![\d:])
           | [ \t]{{1,3}}(?P<zsp>[+-]\d{{2}}:?\d{{2}}|{_ZONE_TOKEN})(?![A-Za-z\d])
         )?
     )?
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 _EN_MONTH = (
@@ -319,7 +335,7 @@ _EN_WEEKDAY = (
 _ENGLISH = re.compile(
     rf"""
     (?<![A-Za-z\d])
-    (?:(?P<wd>{_EN_WEEKDAY}),?[ \t]{{1,3}})?
+    (?P<wdpart>(?P<wd>{_EN_WEEKDAY}),?[ \t]{{1,3}})?
     (?:
         (?P<d1>\d{{1,2}})[ \t]{{1,3}}{_EN_MONTH}[ \t]{{1,3}}
       | {_EN_MONTH}[ \t]{{1,3}}(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]{{1,3}}
@@ -332,21 +348,22 @@ _ENGLISH = re.compile(
         (?:[ \t]{{0,3}}(?P<zone>[+-]\d{{2}}:?\d{{2}}|{_ZONE_TOKEN})(?![A-Za-z\d]))?
     )?
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 # What may follow a date: a range (~, -, から) or a list (・, 、, と, 及び).
 _CONT_SEP = re.compile(
-    rf"{_S}(?:(?P<range>[~∼〜\-‐‑–—−]|から)|(?P<list>[・,、]|と|及び|および)){_S}"
+    rf"{_S}(?:(?P<range>[~∼〜\-‐‑–—−]|から)|(?P<list>[・,、]|と|及び|および)){_S}", re.ASCII
 )
 # A bare "N日" after a list separator is often a duration or count (、1日あたり, 、3日間).
 _NOT_A_DAY = "間|あたり|当たり|平均|以内|以上|以下|未満|ぶり|振り|目|おき|置き|遅れ|連続"
 _CONT_DAY = re.compile(
     rf"(?:(?P<cm>\d{{1,2}}){_S}月{_S})?(?P<cd>\d{{1,2}}){_S}日(?!{_NOT_A_DAY})"
-    rf"(?:{_weekday_pat('c')})?(?:{_S}{_time_pat('c')})?"
+    rf"(?:{_weekday_pat('c')})?(?:{_S}{_time_pat('c')})?",
+    re.ASCII,
 )
-_CONT_TIME = re.compile(_time_pat("t"))
-_MARKER = re.compile(rf"{_S}\({_S}(?P<body>[^()\d]{{1,12}}?){_S}\)")
+_CONT_TIME = re.compile(_time_pat("t"), re.ASCII)
+_MARKER = re.compile(rf"{_S}\({_S}(?P<body>[^()\d]{{1,12}}?){_S}\)", re.ASCII)
 # Before a date only named places count (a prefix has no bracket to delimit the name).
 _FOREIGN_PLACES = (
     "現地|米国|米東部|米中部|米山岳部|米西部|ハワイ|グアム|英国|欧州|豪州|韓国|中国|台湾"
@@ -354,9 +371,9 @@ _FOREIGN_PLACES = (
 _MARKER_PREFIX = re.compile(
     rf"(?:(?P<jst>日本)|{_FOREIGN_PLACES})(?:時間|時刻){_S}:?(?:の|で|は)?{_S}$"
 )
-# Bracketed or prefixed "…時間" that name no zone.
+# Bracketed "(…時間)" that name no zone.
 _NOT_A_ZONE = ("所要", "休憩", "予定", "勤務", "営業", "受付", "開催", "飛行", "滞在")
-_ANY_DIGIT = re.compile(r"\d")
+_ANY_DIGIT = re.compile(r"\d", re.ASCII)
 
 
 # --- Building values -----------------------------------------------------------------------
@@ -453,24 +470,26 @@ def _infer_year(month: int, day: int, weekday: int | None, ctx: _Ctx) -> tuple[i
         raise _Refused(f"{month}月{day}日 has no year and no reference")
     ref = ctx.ref_day
     limit = ref + timedelta(days=YEARLESS_FUTURE_DAYS)
-    candidates = []
+    weekday_limit = ref + timedelta(days=WEEKDAY_FUTURE_DAYS)
+    dates = []
     for year in range(ref.year - WEEKDAY_SEARCH_YEARS, ref.year + 2):
         try:
-            c = date(year, month, day)
+            dates.append(date(year, month, day))
         except ValueError:  # 2月29日 outside leap years
             continue
-        if c <= limit:
-            candidates.append(c)
+    candidates = [c for c in dates if c <= limit]
 
     def nearest(cs: list[date]) -> date:
-        return min(cs, key=lambda c: (abs(c - ref), c))
+        # No ties: two candidates are a year or more apart, and the same day a year apart
+        # never has the same weekday.
+        return min(cs, key=lambda c: abs(c - ref))
 
     if not candidates:  # 2月29日 with no leap year in the window (around 1900, 2100)
         raise _Refused(f"no year near the reference has {month}月{day}日")
     plain = nearest(candidates)
     if weekday is None:
         return plain.year, []
-    matching = [c for c in candidates if c.weekday() == weekday]
+    matching = [c for c in dates if c.weekday() == weekday and c <= weekday_limit]
     wd = _WEEKDAY_CHARS[weekday]
     if not matching:
         return plain.year, [
@@ -573,9 +592,13 @@ def _range_not_offset(zone: str, *, iso: bool, seconds: bool) -> bool:
     return ":" in zone or len(zone) == 3
 
 
-def _check_clock_fields(hour: str, minute: str, second: str | None) -> None:
-    if int(hour) > 23 or int(minute) > 59 or (second is not None and int(second) > 59):
-        raise _Refused(f"{hour}:{minute} is not a time of day")
+def _check_clock(hour: str, minute: str, second: str | None, ap: str | None, raw: str) -> None:
+    """Refuse 24:00 (which ISO 8601 and dateutil's isoparse accept) and 13:30 PM."""
+    h = int(hour)
+    if h > 23 or int(minute) > 59 or (second is not None and int(second) > 59):
+        raise _Refused(f"{raw} is not a time of day")
+    if ap and not 1 <= h <= 12:
+        raise _Refused(f"{raw} is not a time of day")
 
 
 def _piece_jp(m: re.Match[str], ctx: _Ctx) -> _Piece:
@@ -655,7 +678,7 @@ def _piece_western(m: re.Match[str], ctx: _Ctx) -> _Piece:
     end = m.end()
     source = g("date")
     if g("time"):
-        _check_clock_fields(g("H"), g("M"), g("S"))
+        _check_clock(g("H"), g("M"), g("S"), g("ap"), g("time"))
         source += ("T" if g("T") else " ") + g("time")
         zone = g("zatt")
         if g("zsp") and _check_zone_token(g("zsp")):
@@ -686,15 +709,12 @@ def _piece_western(m: re.Match[str], ctx: _Ctx) -> _Piece:
 def _piece_english(m: re.Match[str], ctx: _Ctx) -> _Piece:
     g = m.group
     end = m.end()
-    source = m.group(0)
     if g("time"):
-        if g("ap") and not 1 <= int(g("H")) <= 12:
-            raise _Refused(f"{g('time')} is not a time of day")
-        _check_clock_fields(g("H"), g("M"), g("S"))
+        _check_clock(g("H"), g("M"), g("S"), g("ap"), g("time"))
         if g("zone") and not _check_zone_token(g("zone")):
             end = m.end("time")
-            source = m.string[m.start() : end]
-    value = _dateutil(source)
+    # The weekday is checked here, not by dateutil (which knows no "Thurs").
+    value = _dateutil(m.string[m.end("wdpart") if g("wdpart") else m.start() : end])
     warnings: list[str] = []
     weekday = None
     if g("wd"):

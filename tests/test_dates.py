@@ -11,6 +11,7 @@ import dataclasses
 import email.utils
 import logging
 import time as time_module
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,8 @@ from hypothesis import strategies as st
 from crawler.dates import (
     EARLIEST,
     MAX_FUTURE,
+    WEEKDAY_FUTURE_DAYS,
+    WEEKDAY_SEARCH_YEARS,
     YEARLESS_FUTURE_DAYS,
     DateParseError,
     FoundDate,
@@ -34,12 +37,16 @@ JST = ZoneInfo("Asia/Tokyo")
 REF = datetime(2025, 12, 26, 12, 0, tzinfo=JST)
 
 
-def jst(*args: int) -> datetime:
-    return datetime(*args, tzinfo=JST)
+def jst(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=JST)
 
 
-def fixed(hours: float, *args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone(timedelta(hours=hours)))
+def fixed(
+    hours: float, year: int, month: int, day: int, hour: int = 0, minute: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone(timedelta(hours=hours)))
 
 
 def assert_same(got: datetime, expected: datetime) -> None:
@@ -85,6 +92,14 @@ FORMS = [
     pytest.param("Mon, 10 Mar 2025 09:00:00 EST", None, fixed(-5, 2025, 3, 10, 9), id="rfc822-est"),
     pytest.param("Tue, 22 Oct 2024 09:15 UT", None, fixed(0, 2024, 10, 22, 9, 15), id="rfc822-ut"),
     pytest.param("22 Oct 2024", None, jst(2024, 10, 22), id="day-month-year"),
+    pytest.param(
+        "Thurs, 24 Oct 2024 10:00 +0000", None, fixed(0, 2024, 10, 24, 10), id="rfc822-thurs"
+    ),
+    pytest.param(
+        "Oct. 22, 2024, 9:15 a.m.", None, jst(2024, 10, 22, 9, 15), id="english-abbrev-am"
+    ),
+    pytest.param("2024/10/22 10:00 PM", None, jst(2024, 10, 22, 22), id="numeric-pm"),
+    pytest.param("2024-10-22 10:00 NHK", None, jst(2024, 10, 22, 10), id="word-after-time"),
     pytest.param(
         "October 22, 2024 3:30 PM", None, jst(2024, 10, 22, 15, 30), id="english-pm-naive"
     ),
@@ -424,6 +439,9 @@ def test_find_dates_logs_warnings_naming_the_input(caplog: pytest.LogCaptureFixt
         pytest.param("10月17日(火)", REF, date(2023, 10, 17), True, id="weekday-two-back"),
         pytest.param("1月10日(土)", REF, date(2026, 1, 10), False, id="weekday-ahead"),
         pytest.param("1月10日(金)", REF, date(2025, 1, 10), True, id="weekday-pulls-back"),
+        pytest.param("3月15日(日)", REF, date(2026, 3, 15), True, id="weekday-event-ahead"),
+        # 2025-12-20 was a Saturday: the weekday decides, 2026-12-20 is too far ahead
+        pytest.param("12月20日(日)", REF, date(2020, 12, 20), True, id="weekday-five-back"),
         pytest.param("2月29日(木)", jst(2025, 6, 1), date(2024, 2, 29), False, id="leap-weekday"),
         pytest.param("2月29日(月)", jst(2025, 6, 1), date(2024, 2, 29), True, id="no-year-matches"),
     ],
@@ -448,6 +466,8 @@ def test_year_inference_reads_the_reference_in_tz() -> None:
 
 def test_window_constants_are_what_the_docstring_says() -> None:
     assert YEARLESS_FUTURE_DAYS == 60
+    assert WEEKDAY_SEARCH_YEARS == 6
+    assert WEEKDAY_FUTURE_DAYS == 183
     assert MAX_FUTURE == timedelta(days=731)
     assert EARLIEST == date(1900, 1, 1)
 
@@ -536,6 +556,9 @@ NO_DATE = [
     pytest.param("2024年10月22日 午後12時30分", None, id="gogo-12-30-ambiguous"),
     pytest.param("October 22, 2024 13:30 PM", None, id="english-13-pm"),
     pytest.param("2024-10-22 10:00 CET", None, id="unknown-zone"),
+    pytest.param("Tue, 22 Oct 2024 09:15:00 IST", None, id="ambiguous-zone"),
+    pytest.param("2024/10/22 13:00 PM", None, id="numeric-13-pm"),
+    pytest.param("٢٠٢٤-١٠-٢٢", None, id="arabic-indic-digits"),
     pytest.param("2月30日と12月24日", REF, id="first-date-invalid"),
 ]
 
@@ -730,7 +753,7 @@ def midnight(t: datetime) -> datetime:
 
 
 # (style name, format function, expected value) for a JST datetime
-STYLES = {
+STYLES: dict[str, tuple[Callable[[datetime], str], Callable[[datetime], datetime]]] = {
     "iso": (lambda t: t.isoformat(), lambda t: t),
     "iso-z": (
         lambda t: t.astimezone(UTC).isoformat().replace("+00:00", "Z"),
