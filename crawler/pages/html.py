@@ -1,0 +1,315 @@
+"""Site-independent helpers for page parsers: parsing, structured metadata, cleaning, text.
+
+Nothing here knows a site: selectors of a particular site live in its own module
+(``crawler/pages/jdefense.py``). No Scrapy import: page parsers are pure functions of
+``(html, url)``.
+
+- :func:`parse_html` — bytes or text to an lxml tree (encoding from BOM / ``<meta charset>``).
+- :func:`extract_jsonld`, :func:`extract_opengraph`, :func:`find_time_elements` — the
+  structured-metadata layers, read without interpretation (dates stay raw strings: every date
+  is parsed by ``crawler/dates.py``).
+- :func:`clean_html` — a body fragment to safe, self-contained HTML for feeds: nh3 allow-list,
+  absolute ``href``/``src``, empty elements dropped, deterministic.
+- :func:`normalize_space`, :func:`element_text` — text helpers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import lxml.html
+import nh3
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+__all__ = [
+    "ARTICLE_TYPES",
+    "PageParseError",
+    "TimeElement",
+    "clean_html",
+    "element_text",
+    "extract_jsonld",
+    "extract_opengraph",
+    "find_time_elements",
+    "normalize_space",
+    "parse_html",
+]
+
+
+class PageParseError(ValueError):
+    """The document is not what the parser was asked to read (e.g. not an article at all)."""
+
+
+# -- parsing and text -----------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")  # Unicode-aware: includes U+3000 (ideographic space) and NBSP
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+def normalize_space(text: str | None) -> str:
+    """Collapse every run of white space (ideographic space included) to one space; strip.
+
+    Characters are otherwise kept verbatim: no NFKC, so full-width and half-width forms of
+    the source survive (``(`` stays ``(``).
+    """
+    if not text:
+        return ""
+    return _SPACE.sub(" ", text).strip()
+
+
+def parse_html(html: str | bytes, url: str | None = None) -> lxml.html.HtmlElement:
+    """Parse a whole document; bytes are decoded from BOM, ``<meta charset>`` or UTF-8."""
+    if isinstance(html, bytes):
+        _encoding, text = html_to_unicode(None, html)
+    else:
+        text = html.lstrip("\ufeff")
+    # lxml refuses text with an XML encoding declaration; the text is decoded already.
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        raise PageParseError("empty document")
+    try:
+        return lxml.html.document_fromstring(text, base_url=url)
+    except etree.ParserError as exc:
+        raise PageParseError(f"unparseable document: {exc}") from exc
+
+
+def element_text(element: Any) -> str:
+    """The visible text of ``element``, normalized (script and style contents skipped)."""
+    if element is None:
+        return ""
+    parts = element.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+    return normalize_space("".join(parts))
+
+
+# -- structured metadata --------------------------------------------------------------------
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "BackgroundNewsArticle",
+        "OpinionNewsArticle",
+        "ReviewNewsArticle",
+        "LiveBlogPosting",
+        "Report",
+    }
+)
+
+_JSON_WRAPPERS = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _load_json(text: str) -> Any:
+    text = _JSON_WRAPPERS.sub("", text.strip())
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    # The commonest template bug: a trailing comma before } or ]. Anything worse is skipped.
+    try:
+        return json.loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
+    except ValueError:
+        return None
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    value = node.get("@type")
+    values = value if isinstance(value, list) else [value]
+    # "http://schema.org/NewsArticle" and "schema:NewsArticle" count as "NewsArticle".
+    return {v.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in values if isinstance(v, str)}
+
+
+def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_jsonld(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _walk_jsonld(data["@graph"])
+
+
+def extract_jsonld(
+    tree: lxml.html.HtmlElement, types: frozenset[str] | set[str] = ARTICLE_TYPES
+) -> list[dict[str, Any]]:
+    """Every JSON-LD object of one of ``types`` (top level, in lists or in ``@graph``).
+
+    In document order. Blocks that are not valid JSON are skipped (a trailing comma is
+    forgiven), so a broken block never hides the other layers.
+    """
+    found: list[dict[str, Any]] = []
+    scripts = tree.xpath(
+        "//script[translate(normalize-space(@type), 'LDJSONAPPLICATION', 'ldjsonapplication')"
+        " = 'application/ld+json']"
+    )
+    for script in scripts:
+        data = _load_json(script.text or "")
+        for node in _walk_jsonld(data):
+            if _types(node) & set(types):
+                found.append(node)
+    return found
+
+
+def extract_opengraph(tree: lxml.html.HtmlElement, *, multi: bool = False) -> dict[str, Any]:
+    """OpenGraph and ``article:`` meta properties: ``{"og:title": ..., ...}``.
+
+    Keys are lower-cased. The first occurrence wins, or with ``multi=True`` every value is
+    kept in a list (``article:section``, ``article:tag`` and ``og:image`` repeat). Some sites
+    write ``name=`` instead of ``property=``; both are read.
+    """
+    values: dict[str, list[str]] = {}
+    for meta in tree.xpath("//meta[@content]"):
+        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+        if not key.startswith(("og:", "article:")):
+            continue
+        content = meta.get("content", "").strip()
+        if content:
+            values.setdefault(key, []).append(content)
+    if multi:
+        return values
+    return {key: vals[0] for key, vals in values.items()}
+
+
+@dataclass(frozen=True)
+class TimeElement:
+    """One ``<time>`` element: its machine value, its text and what it claims to be."""
+
+    datetime: str | None
+    text: str
+    role: str | None  # "published", "modified" or None (unknown)
+
+    @property
+    def value(self) -> str | None:
+        """The ``datetime`` attribute, else the element's text, else None."""
+        return self.datetime or self.text or None
+
+
+_MODIFIED_HINT = re.compile(r"modif|updat|revis|更新", re.IGNORECASE)
+_PUBLISHED_HINT = re.compile(r"publish|posted|entry-date|created|公開|掲載", re.IGNORECASE)
+
+
+def find_time_elements(
+    root: lxml.html.HtmlElement, *, exclude: Sequence[lxml.html.HtmlElement] = ()
+) -> list[TimeElement]:
+    """Every ``<time>`` under ``root`` in document order, skipping those inside ``exclude``.
+
+    The role comes from ``itemprop``, ``class`` and ``pubdate``, and from the text just
+    before the element (``更新:<time>`` is a modification date).
+    """
+    out = []
+    for el in root.iter("time"):
+        if any(ex is el or ex in el.iterancestors() for ex in exclude):
+            continue
+        hints = " ".join(filter(None, [el.get("itemprop"), el.get("class")]))
+        parent = el.getparent()
+        previous = el.getprevious()
+        before = (
+            previous.tail if previous is not None else parent.text if parent is not None else None
+        ) or ""
+        if _MODIFIED_HINT.search(hints) or _MODIFIED_HINT.search(before[-8:]):
+            role: str | None = "modified"
+        elif _PUBLISHED_HINT.search(hints) or el.get("pubdate") is not None:
+            role = "published"
+        else:
+            role = None
+        value = el.get("datetime")
+        out.append(
+            TimeElement(value.strip() if value and value.strip() else None, element_text(el), role)
+        )
+    return out
+
+
+# -- cleaning -------------------------------------------------------------------------------
+
+# Content tags kept in feed HTML; anything else is unwrapped (its text kept).
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
+        "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+        "figure", "figcaption", "img", "a", "blockquote", "q", "cite",
+        "strong", "em", "b", "i", "u", "s", "sub", "sup", "small", "mark",
+        "br", "hr", "span", "code", "pre", "time", "abbr",
+    }
+)  # fmt: skip
+# Removed together with their contents.
+DROPPED_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
+        "math", "form", "button", "select", "textarea", "canvas", "audio", "video", "head",
+        "title",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+# Elements that mean something even without text.
+_KEEP_EMPTY = frozenset({"img", "br", "hr", "td", "th"})
+
+
+def _is_empty(el: lxml.html.HtmlElement) -> bool:
+    if el.tag in _KEEP_EMPTY:
+        return False
+    if any(child.tag in ("img", "hr") for child in el.iter()):
+        return False
+    return not "".join(el.itertext()).strip()
+
+
+def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> str:
+    """Sanitize a body fragment into self-contained HTML for a feed.
+
+    1. every ``href``/``src`` is made absolute against ``base_url`` (lxml; nh3 cannot);
+    2. nh3 keeps :data:`ALLOWED_TAGS` with :data:`ALLOWED_ATTRIBUTES`, drops
+       :data:`DROPPED_TAGS` with their contents, comments, classes, ids, inline styles,
+       event handlers and non-http(s)/mailto URLs;
+    3. elements left empty (a ``<p>`` that only held an ad) are removed, repeatedly.
+
+    The input element is not modified. Same input, same output.
+    """
+    if isinstance(fragment, str):
+        if not fragment.strip():
+            return ""
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    else:
+        root = copy.deepcopy(fragment)
+    if base_url:
+        root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
+    raw = lxml.html.tostring(root, encoding="unicode", with_tail=False)
+    cleaned = nh3.clean(
+        raw,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+    )
+    if not cleaned.strip():
+        return ""
+    holder = lxml.html.fragment_fromstring(cleaned, create_parent="div")
+    changed = True
+    while changed:
+        changed = False
+        for el in list(holder.iterdescendants()):
+            if _is_empty(el):
+                el.drop_tree()  # keeps the tail text
+                changed = True
+    parts = [holder.text or ""]
+    parts += [lxml.html.tostring(child, encoding="unicode") for child in holder]
+    text = "".join(parts).strip()
+    # Blank lines and indentation between blocks carry no meaning in HTML.
+    return re.sub(r">\s*\n\s*<", ">\n<", text)

@@ -1,0 +1,675 @@
+"""Page parsers for Jディフェンスニュース (https://j-defense.ikaros.jp/).
+
+Every selector and text pattern specific to the site is in :data:`SELECTORS` and the
+constants next to it; the functions below only combine them with the generic helpers of
+:mod:`crawler.pages.html`. Pure functions of ``(html, url)``: no Scrapy, no store, no clock.
+
+Layering of :func:`parse_article` (the first layer that answers wins, per field):
+
+==============  ==========================================================================
+field           layers
+==============  ==========================================================================
+url             ``<link rel=canonical>`` → ``og:url`` → the given URL (a candidate must be
+                an article URL: a canonical pointing at the home page is a CMS bug)
+title           JSON-LD ``headline`` (unless cut short with …) → ``og:title`` → ``<h1>`` →
+                ``<title>`` without the site name
+published_raw   JSON-LD ``datePublished`` → ``article:published_time`` → ``<time>`` in the
+                article header → the date line (``p.date``) → a ``YYYY-M-D HH:MM`` text
+                line after the title. Never the title: its ``(10月28日)`` is an event date.
+updated_raw     JSON-LD ``dateModified`` → ``article:modified_time`` → ``<time>`` marked
+                as an update
+categories      the label list under the title → JSON-LD ``articleSection`` →
+                ``article:section``
+author          JSON-LD ``author`` of type Person → the byline element (organizations are
+                not bylines)
+summary         the lead paragraph → ``og:description`` → ``<meta name=description>``
+==============  ==========================================================================
+
+Dates stay raw strings with the name of their layer (``*_source``); ``crawler/dates.py``
+turns them into aware datetimes. ``content_html`` is the whole article text *including* the
+lead paragraph (a feed reader showing only the content shows the complete article; the lead
+is also ``summary``), without any site chrome.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+
+from crawler.items import PERIODS
+from crawler.pages.html import (
+    PageParseError,
+    TimeElement,
+    clean_html,
+    element_text,
+    extract_jsonld,
+    extract_opengraph,
+    find_time_elements,
+    normalize_space,
+    parse_html,
+)
+
+__all__ = [
+    "ARTICLE_URL_RE",
+    "SELECTORS",
+    "SITE_URL",
+    "PageParseError",
+    "Selectors",
+    "article_number",
+    "article_section",
+    "article_url",
+    "parse_article",
+    "parse_listing",
+    "parse_ranking",
+]
+
+SITE_URL = "https://j-defense.ikaros.jp/"
+
+# /docs/<section>/<6-digit counter>.html — one counter shared by all sections.
+ARTICLE_URL_RE = re.compile(r"^/docs/(?P<section>[a-z][a-z0-9_-]*)/(?P<number>\d{6})\.html$")
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """Where things are on a j-defense page (CSS selectors, tried in order)."""
+
+    # Article page
+    article: tuple[str, ...] = ("main article.entry", "article.entry", "main article", "main")
+    header: tuple[str, ...] = (".entry-header",)
+    title: tuple[str, ...] = ("h1.entry-title", ".entry-header h1")
+    # Generic headings: read only on pages that otherwise look like an article.
+    title_fallback: tuple[str, ...] = ("article h1", "main h1", "h1")
+    categories: tuple[str, ...] = ("ul.category li", ".entry-header .category li")
+    dateline: tuple[str, ...] = ("p.date", ".entry-header .date", ".entry-date")
+    author: tuple[str, ...] = (".author", ".byline", "[rel=author]")
+    body: tuple[str, ...] = (".entry-body", ".entry-content", ".article-body")
+    lead: tuple[str, ...] = ("p.lead",)
+    # Inside the body: never content.
+    boilerplate: tuple[str, ...] = (
+        ".ad", ".ads", ".adsbygoogle", ".advertisement", "ins",
+        ".share-buttons", ".share", ".sns",
+        ".nav-note", ".pager", ".pagination", ".breadcrumb",
+        ".ranking", "aside", "nav", ".bnr", ".side-bnr", ".pagetop",
+        ".tagline", ".site-search", "form",
+    )  # fmt: skip
+    # Without a known body container the body is the article minus these (and boilerplate).
+    body_fallback_drop: tuple[str, ...] = (
+        "header", "footer", ".entry-header", "h1", "ul.category", "p.date", ".author", ".byline",
+    )  # fmt: skip
+    # Sidebar
+    ranking: tuple[str, ...] = ("aside.ranking", "#ranking", ".ranking")
+    ranking_title: str = "[class*=title]"
+    # Listings (home page, section indexes)
+    home_list: str = "main article section div ul li div div p a"
+    listing_scope: tuple[str, ...] = ("main", "body")
+    next_page: tuple[str, ...] = ("a[rel~=next]", "link[rel~=next]")
+
+
+SELECTORS = Selectors()
+
+SITE_NAME = "Jディフェンスニュース"
+# "<title> | Jディフェンスニュース" in <title> and sometimes og:title.
+TITLE_SUFFIX_RE = re.compile(r"\s*[|｜\-–—]\s*" + re.escape(SITE_NAME) + r".*$")
+# "2024-10-22 18:15", "2024-9-17 10:01": month and day not zero-padded, JST, no zone.
+DATELINE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}")
+NEXT_ARTICLE_TEXT = "次の記事"
+PREV_ARTICLE_TEXT = "前の記事"
+NEXT_PAGE_RE = re.compile(r"^(次へ|次のページ|次ページ)\s*[>＞»›]?$")
+# The footer sentence under every article, wherever the template puts it.
+NAV_NOTE_RE = re.compile(r"^◎?下の\[次の記事\]\[前の記事\]ボタン")
+RANKING_HEADING = "読まれている記事"
+# Tab labels of the ranking sidebar → period keys of crawler.items.PERIODS.
+RANKING_TABS = {
+    "24時間": "24h",
+    "1日": "24h",
+    "デイリー": "24h",
+    "1週間": "1w",
+    "週間": "1w",
+    "1ヶ月": "1m",
+    "1ケ月": "1m",
+    "1か月": "1m",
+    "1カ月": "1m",
+    "1ヵ月": "1m",
+    "月間": "1m",
+}
+TRUNCATED_RE = re.compile(r"(…|\.\.\.)$")
+
+
+# -- URLs ------------------------------------------------------------------------------------
+
+
+def _match(url: str | None) -> re.Match[str] | None:
+    if not url:
+        return None
+    return ARTICLE_URL_RE.match(urlsplit(url).path)
+
+
+def article_number(url: str) -> int | None:
+    """The counter of an article URL (``/docs/mod/001933.html`` → 1933), else None."""
+    m = _match(url)
+    return int(m.group("number")) if m else None
+
+
+def article_section(url: str) -> str | None:
+    """The slug of an article URL (``/docs/mod/001933.html`` → ``"mod"``), else None."""
+    m = _match(url)
+    return m.group("section") if m else None
+
+
+def article_url(base_url: str, section: str, number: int) -> str:
+    """The URL of article ``number`` in ``section`` on the site at ``base_url``."""
+    if not 0 <= number <= 999_999:
+        raise ValueError(f"article number out of range: {number}")
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", section):
+        raise ValueError(f"not a section slug: {section!r}")
+    return urljoin(base_url, f"/docs/{section}/{number:06d}.html")
+
+
+def _absolute(base: str, href: str | None) -> str | None:
+    if not href or not href.strip():
+        return None
+    href = href.strip()
+    if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:")):
+        return None
+    return urldefrag(urljoin(base, href))[0]
+
+
+# -- small tree helpers ----------------------------------------------------------------------
+
+
+def _first(root: Any, selectors: tuple[str, ...]) -> lxml.html.HtmlElement | None:
+    for selector in selectors:
+        found = root.cssselect(selector)
+        if found:
+            return found[0]
+    return None
+
+
+def _all(root: Any, selectors: tuple[str, ...]) -> list[lxml.html.HtmlElement]:
+    for selector in selectors:
+        found = root.cssselect(selector)
+        if found:
+            return found
+    return []
+
+
+def _inside(el: lxml.html.HtmlElement, ancestors: list[lxml.html.HtmlElement]) -> bool:
+    return any(a is el or a in el.iterancestors() for a in ancestors)
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _strip_site_name(title: str) -> str:
+    return normalize_space(TITLE_SUFFIX_RE.sub("", title))
+
+
+def _jsonld_first(objects: list[dict[str, Any]], key: str) -> Any:
+    for obj in objects:
+        value = obj.get(key)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _jsonld_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("@value") or value.get("name")
+    return normalize_space(value) if isinstance(value, str) and value.strip() else None
+
+
+def _jsonld_author(objects: list[dict[str, Any]]) -> str | None:
+    value = _jsonld_first(objects, "author")
+    people = value if isinstance(value, list) else [value]
+    names = []
+    for person in people:
+        if isinstance(person, str):
+            names.append(normalize_space(person))
+        elif isinstance(person, dict):
+            kind = person.get("@type", "Person")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if "Person" in kinds and isinstance(person.get("name"), str):
+                names.append(normalize_space(person["name"]))
+    names = _dedupe(names)
+    return "、".join(names) if names else None
+
+
+# -- article ---------------------------------------------------------------------------------
+
+
+def _pick_url(tree: lxml.html.HtmlElement, url: str, og: dict[str, str]) -> str:
+    candidates = [
+        *[
+            link.get("href")
+            for link in tree.xpath("//link[@href]")
+            if "canonical" in (link.get("rel") or "").lower().split()
+        ],
+        og.get("og:url"),
+    ]
+    for href in candidates:
+        absolute = _absolute(url, href)
+        if absolute and _match(absolute):
+            return absolute
+    return urldefrag(url)[0]
+
+
+def _pick_title(
+    tree: lxml.html.HtmlElement,
+    title_el: lxml.html.HtmlElement | None,
+    jsonld: list[dict[str, Any]],
+    og: dict[str, str],
+    looks_like_article: bool,
+) -> str | None:
+    headline = _jsonld_text(_jsonld_first(jsonld, "headline"))
+    if headline and not TRUNCATED_RE.search(headline):
+        return headline
+    if og.get("og:title"):
+        return _strip_site_name(og["og:title"])
+    if title_el is not None and element_text(title_el):
+        return element_text(title_el)
+    if looks_like_article:
+        title = tree.find(".//title")
+        if title is not None and _strip_site_name(element_text(title)):
+            return _strip_site_name(element_text(title))
+    return headline  # cut short, but better than nothing
+
+
+def _dateline_text(
+    article: lxml.html.HtmlElement,
+    title_el: lxml.html.HtmlElement | None,
+    body: lxml.html.HtmlElement | None,
+) -> str | None:
+    """The date line: its element, else a text line after the title that is only a date."""
+    el = _first(article, SELECTORS.dateline)
+    if el is not None:
+        m = DATELINE_RE.search(element_text(el))
+        if m:
+            return m.group(0)
+    if title_el is None:
+        return None
+    started = False
+    for node in article.iter():
+        if body is not None and node is body:
+            break
+        if node is title_el:
+            started = True
+            texts = [node.tail]  # a bare date right after </h1>
+        elif started and isinstance(node.tag, str) and node.tag not in ("script", "style"):
+            texts = [node.text, node.tail]
+        else:
+            continue
+        for text in map(normalize_space, texts):
+            if text and DATELINE_RE.fullmatch(text):
+                return text
+    return None
+
+
+def _header_times(
+    article: lxml.html.HtmlElement, body: lxml.html.HtmlElement | None
+) -> list[TimeElement]:
+    """``<time>`` elements of the article header (never the body's or the sidebar's)."""
+    scope = _first(article, SELECTORS.header)
+    if scope is None:
+        scope = article
+    exclude = [*_all(article, SELECTORS.ranking), *([body] if body is not None else [])]
+    return find_time_elements(scope, exclude=exclude)
+
+
+def _body_or_fallback(
+    article: lxml.html.HtmlElement, body: lxml.html.HtmlElement | None
+) -> lxml.html.HtmlElement:
+    """The body container, else a copy of the article without its header and chrome."""
+    if body is not None:
+        return body
+    root = copy.deepcopy(article)
+    for el in root.iter():  # a bare date line: text right after </h1>
+        if DATELINE_RE.fullmatch(normalize_space(el.tail)):
+            el.tail = None
+    for selector in SELECTORS.body_fallback_drop + SELECTORS.boilerplate:
+        for el in root.cssselect(selector):
+            el.drop_tree()
+    for el in list(root.iter()):
+        if isinstance(el.tag, str) and el.getparent() is not None:
+            if DATELINE_RE.fullmatch(element_text(el)):
+                el.drop_tree()
+    return root
+
+
+def _content(body: lxml.html.HtmlElement, url: str) -> tuple[str, list[dict[str, str | None]]]:
+    body = copy.deepcopy(body)
+    for selector in SELECTORS.boilerplate:
+        for el in body.cssselect(selector):
+            el.drop_tree()
+    for el in list(body.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        text = element_text(el)
+        if NAV_NOTE_RE.match(text) or text in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
+            el.drop_tree()
+    images: list[dict[str, str | None]] = []
+    seen: set[str] = set()
+    for img in body.iter("img"):
+        src = _absolute(url, img.get("src") or img.get("data-src"))
+        if not src or src in seen:
+            continue
+        seen.add(src)
+        figure = next((a for a in img.iterancestors("figure")), None)
+        caption_el = figure.find(".//figcaption") if figure is not None else None
+        alt = normalize_space(img.get("alt"))
+        caption = element_text(caption_el) or alt or None
+        images.append({"url": src, "caption": caption})
+        if caption_el is not None and alt == caption:
+            img.set("alt", "")  # the credit is shown once, by the caption
+    return clean_html(body, url), images
+
+
+def _next_prev(
+    tree: lxml.html.HtmlElement, article: lxml.html.HtmlElement, url: str
+) -> tuple[str | None, str | None]:
+    """次の記事 / 前の記事 (or rel=next/prev) links: in the article, else anywhere outside the
+    ranking sidebar."""
+    found: dict[str, str | None] = {"next": None, "prev": None}
+    ranking = _all(tree, SELECTORS.ranking)
+    anchors = [*article.iter("a"), *(a for a in tree.iter("a") if not _inside(a, ranking))]
+    for a in anchors:
+        text = element_text(a)
+        rel = (a.get("rel") or "").lower().split()
+        key = None
+        if text == NEXT_ARTICLE_TEXT or (not text.startswith("次へ") and "next" in rel):
+            key = "next"
+        elif text == PREV_ARTICLE_TEXT or (not text.startswith("前へ") and "prev" in rel):
+            key = "prev"
+        if key and found[key] is None:
+            found[key] = _absolute(url, a.get("href"))
+    return found["next"], found["prev"]
+
+
+def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
+    """One article page → plain data (see the module docstring for the layers).
+
+    Raises :class:`PageParseError` when the page is not an article at all (no title in any
+    layer). A page with a title but no date gets ``published_raw = None``.
+    """
+    tree = parse_html(html, url)
+    jsonld = extract_jsonld(tree)
+    og = extract_opengraph(tree)
+    og_multi = extract_opengraph(tree, multi=True)
+    article = _first(tree, SELECTORS.article)
+    if article is None:
+        article = tree.find("body") if tree.find("body") is not None else tree
+    body = _first(article, SELECTORS.body)
+    title_el = _first(article, SELECTORS.title)
+    # Generic fallbacks (any <h1>, <title>, a bare date line) are read only on pages that
+    # say they are articles; a home or index page then fails with PageParseError.
+    looks_like_article = bool(
+        jsonld
+        or og.get("og:type") == "article"
+        or body is not None
+        or title_el is not None
+        or _match(url)
+    )
+    if title_el is None and looks_like_article:
+        title_el = _first(article, SELECTORS.title_fallback)
+    dateline = _dateline_text(article, title_el, body) if looks_like_article else None
+    title = _pick_title(tree, title_el, jsonld, og, looks_like_article)
+    if not title:
+        raise PageParseError(f"{url}: not an article page (no JSON-LD headline, og:title or <h1>)")
+
+    canonical = _pick_url(tree, url, og)
+
+    published_raw = published_source = None
+    updated_raw = updated_source = None
+    times = _header_times(article, body)
+    published_time = next((t for t in times if t.role != "modified" and t.value), None)
+    modified_time = next((t for t in times if t.role == "modified" and t.value), None)
+    for raw, source in (
+        (_jsonld_text(_jsonld_first(jsonld, "datePublished")), "jsonld"),
+        (og.get("article:published_time"), "opengraph"),
+        (published_time.value if published_time else None, "time"),
+        (dateline, "dateline"),
+    ):
+        if raw:
+            published_raw, published_source = normalize_space(raw), source
+            break
+    for raw, source in (
+        (_jsonld_text(_jsonld_first(jsonld, "dateModified")), "jsonld"),
+        (og.get("article:modified_time") or og.get("og:updated_time"), "opengraph"),
+        (modified_time.value if modified_time else None, "time"),
+    ):
+        if raw:
+            updated_raw, updated_source = normalize_space(raw), source
+            break
+
+    categories = _dedupe([element_text(li) for li in _all(article, SELECTORS.categories)])
+    if not categories:
+        section_value = _jsonld_first(jsonld, "articleSection")
+        values = section_value if isinstance(section_value, list) else [section_value]
+        categories = _dedupe([normalize_space(v) for v in values if isinstance(v, str)])
+    if not categories:
+        categories = _dedupe([normalize_space(v) for v in og_multi.get("article:section", [])])
+
+    author = _jsonld_author(jsonld)
+    if not author:
+        author = element_text(_first(article, SELECTORS.author)) or None
+
+    content_root = _body_or_fallback(article, body)
+    lead = _first(content_root, SELECTORS.lead)
+    if lead is None:
+        lead = next((p for p in content_root.iter("p") if element_text(p)), None)
+    summary = element_text(lead)
+    if not summary:
+        description = tree.xpath("//meta[@name='description']/@content")
+        summary = normalize_space(
+            og.get("og:description") or (description[0] if description else "")
+        )
+
+    content_html, images = _content(content_root, url)
+    next_url, prev_url = _next_prev(tree, article, url)
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+
+    return {
+        "url": canonical,
+        "title": title,
+        "categories": categories,
+        "published_raw": published_raw,
+        "published_source": published_source,
+        "updated_raw": updated_raw,
+        "updated_source": updated_source,
+        "author": author,
+        "summary": summary,
+        "content_html": content_html,
+        "images": images,
+        "language": normalize_space(lang) or "ja",
+        "section": article_section(canonical) or article_section(url),
+        "next_url": next_url,
+        "prev_url": prev_url,
+        "ranking": _ranking(tree, url),
+    }
+
+
+# -- listings --------------------------------------------------------------------------------
+
+
+def parse_listing(html: str | bytes, url: str) -> dict[str, Any]:
+    """Article links of the home page or a section index, and the next index page.
+
+    The latest-articles list (``SELECTORS.home_list``) comes first; then every other
+    article link in ``<main>`` — the fallback when the list is rendered by JavaScript or
+    its markup changes — except the ranking sidebar and 次の記事/前の記事 links.
+    """
+    tree = parse_html(html, url)
+    scope = _first(tree, SELECTORS.listing_scope)
+    if scope is None:
+        return {"article_urls": [], "next_page": None}
+    excluded = _all(tree, SELECTORS.ranking)
+    anchors = tree.cssselect(SELECTORS.home_list) + list(scope.iter("a"))
+    urls = []
+    for a in anchors:
+        if _inside(a, excluded) or element_text(a) in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
+            continue
+        href = _absolute(url, a.get("href"))
+        if href and _match(href):
+            urls.append(href)
+    return {"article_urls": _dedupe(urls), "next_page": _next_page(tree, url)}
+
+
+def _next_page(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    for selector in SELECTORS.next_page:
+        for el in tree.cssselect(selector):
+            if element_text(el) in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
+                continue
+            href = _absolute(url, el.get("href"))
+            if href and not _match(href):
+                return href
+    for a in tree.iter("a"):
+        if NEXT_PAGE_RE.match(element_text(a)):
+            href = _absolute(url, a.get("href"))
+            if href and href != urldefrag(url)[0]:
+                return href
+    return None
+
+
+# -- ranking ---------------------------------------------------------------------------------
+
+
+def _tab_period(text: str) -> str | None:
+    return RANKING_TABS.get(unicodedata.normalize("NFKC", normalize_space(text)).replace(" ", ""))
+
+
+def _ranking_container(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    el = _first(tree, SELECTORS.ranking)
+    if el is not None:
+        return el
+    # No known class or id: climb from the 読まれている記事 heading to the first ancestor
+    # that also holds lists of links.
+    for node in tree.iter():
+        if not isinstance(node.tag, str) or node.tag in ("script", "style", "title"):
+            continue
+        own_text = normalize_space(node.text)
+        if (RANKING_HEADING in own_text and len(own_text) <= 20) or (
+            node.tag in ("h2", "h3", "h4") and RANKING_HEADING in element_text(node)
+        ):
+            for ancestor in node.iterancestors():
+                if ancestor.xpath(".//li[.//a[@href]]"):
+                    return ancestor
+                if ancestor.tag in ("body", "main"):
+                    break
+    return None
+
+
+def _entries(list_el: lxml.html.HtmlElement, url: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for li in list_el.iter("li"):
+        a = li if li.tag == "a" else next(li.iter("a"), None)
+        if a is None or not a.get("href"):
+            continue
+        title_el = next(iter(a.cssselect(SELECTORS.ranking_title)), None)
+        title = element_text(title_el) or element_text(a)
+        href = _absolute(url, a.get("href"))
+        if title and href:
+            entries.append({"rank": len(entries) + 1, "title": title, "url": href})
+    return entries
+
+
+def _link_lists(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """``ol``/``ul`` elements holding entry links (not tab lists), outermost only."""
+    lists = []
+    for el in container.iter("ol", "ul"):
+        links = el.xpath("./li//a[@href]")
+        if not links:
+            continue
+        if all(
+            (a.get("href") or "").startswith("#") or _tab_period(element_text(a)) for a in links
+        ):
+            continue  # the tab bar
+        lists.append(el)
+    return [el for el in lists if not any(p in lists for p in el.iterancestors())]
+
+
+def _tabs(container: lxml.html.HtmlElement) -> list[tuple[str, lxml.html.HtmlElement]]:
+    """Tab labels (24時間 / 1週間 / 1ヶ月) in page order, innermost element per label."""
+    tabs: list[tuple[str, lxml.html.HtmlElement]] = []
+    for el in container.iter():
+        if not isinstance(el.tag, str):
+            continue
+        period = _tab_period(element_text(el))
+        if period and not any(_tab_period(element_text(child)) for child in el):
+            if period not in {p for p, _ in tabs}:
+                tabs.append((period, el))
+    return tabs
+
+
+def _tab_target(
+    container: lxml.html.HtmlElement, tab: lxml.html.HtmlElement
+) -> lxml.html.HtmlElement | None:
+    for el in [tab, *list(tab.iterancestors())[:2]]:
+        for attr_name in ("aria-controls", "data-target", "data-tab", "href"):
+            value = (el.get(attr_name) or "").strip()
+            if attr_name == "href" and not value.startswith("#"):
+                continue
+            target = value.lstrip("#")
+            found = container.xpath(".//*[@id=$id]", id=target) if target else []
+            if found:
+                return found[0]
+    return None
+
+
+def _ranking_lists(container: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
+    # 1. Panels that say which period they are: data-period="24h", or an id ending "-24h".
+    lists: dict[str, lxml.html.HtmlElement] = {}
+    for el in container.iter():
+        if not isinstance(el.tag, str) or el.tag == "li":
+            continue
+        period = el.get("data-period")
+        if period not in PERIODS:
+            ident = el.get("id") or ""
+            period = next((p for p in PERIODS if ident.endswith(f"-{p}")), None)
+        if period and period not in lists and el.xpath(".//a[@href]"):
+            lists[period] = el
+    if lists:
+        return lists
+    # 2. Tabs by label, each pointing at its panel (aria-controls, href="#id"), else the
+    #    link lists in page order.  3. No labels at all: the lists are 24h, 1w, 1m.
+    free = _link_lists(container)
+    tabs = _tabs(container) or [(p, None) for p in PERIODS]
+    for period, tab in tabs:
+        panel = _tab_target(container, tab) if tab is not None else None
+        if panel is not None:
+            free = [
+                el
+                for el in free
+                if not (el is panel or panel in el.iterancestors() or el in panel.iterancestors())
+            ]
+        elif free:
+            panel = free.pop(0)
+        if panel is not None:
+            lists[period] = panel
+    return lists
+
+
+def _ranking(tree: lxml.html.HtmlElement, url: str) -> dict[str, list[dict[str, Any]]] | None:
+    container = _ranking_container(tree)
+    if container is None:
+        return None
+    lists = _ranking_lists(container)
+    result = {p: _entries(lists[p], url) if p in lists else [] for p in PERIODS}
+    return result if any(result.values()) else None
+
+
+def parse_ranking(html: str | bytes, url: str) -> dict[str, list[dict[str, Any]]] | None:
+    """The ranking sidebar: ``{"24h": [{"rank", "title", "url"}, ...], "1w": ..., "1m": ...}``.
+
+    Entries in page order, ranks counted from 1, URLs absolute. ``None`` when the page has no
+    sidebar or every list is empty (it may be filled by JavaScript). Lists are found by
+    ``data-period``/ids, else by the tab labels 24時間 / 1週間 / 1ヶ月, else by order.
+    """
+    return _ranking(parse_html(html, url), url)
