@@ -289,6 +289,9 @@ def test_japan_time_marker_overrides_tz() -> None:
     found = parse_date("日本時間10月17日9時", reference=REF, tz="UTC")
     assert_same(found.value, jst(2025, 10, 17, 9))
     assert found.raw == "日本時間10月17日9時"
+    found = parse_date("10月17日9時(UTC)", reference=REF)
+    assert_same(found.value, datetime(2025, 10, 17, 9, tzinfo=UTC))
+    assert found.raw == "10月17日9時(UTC)" and found.offset_known is True
 
 
 def test_naive_input_is_in_tz_explicit_offsets_are_kept() -> None:
