@@ -39,12 +39,16 @@ def _add_store(p: argparse.ArgumentParser) -> None:
 
 def _add_crawl(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", default="", help="comma-separated source keys to crawl")
-    p.add_argument("--output", "-o", type=Path, help="also write the items as JSON Lines here")
     p.add_argument("--base-url", help="fetch the site spider's pages from this mirror of the site")
-    p.add_argument("--max-index-pages", type=int, help="section index pages followed per section")
-    p.add_argument("--counter-walk", type=int, help="article numbers probed below the highest seen")
     p.add_argument("--no-throttle", action="store_true",
                    help="no download delay or AutoThrottle (only for mirrors you own)")
+    _add_crawl_tuning(p)
+
+
+def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", "-o", type=Path, help="also write the items as JSON Lines here")
+    p.add_argument("--max-index-pages", type=int, help="section index pages followed per section")
+    p.add_argument("--counter-walk", type=int, help="article numbers probed below the highest seen")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[],
                    type=_parse_setting, metavar="NAME=VALUE", help="a Scrapy setting")
 
@@ -89,7 +93,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--store", default="defnews-demo.sqlite3",
                    help="SQLite file for the demo (default: %(default)s)")
-    p.add_argument("--output", "-o", type=Path, help="also write the items as JSON Lines here")
+    _add_crawl_tuning(p)
     _add_build(p)
     p = sub.add_parser("serve", help="serve the built feeds over HTTP",
                        description="Serve --public over HTTP (for a quick look; use any web server "

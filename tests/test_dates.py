@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import logging
-import time as time_module
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -687,35 +686,32 @@ def test_found_date_is_frozen() -> None:
     assert isinstance(found, FoundDate)
 
 
-def test_find_dates_is_fast_enough_for_bodies() -> None:
+def test_find_dates_reads_a_long_body() -> None:
+    # Speed is measured in bench/bench_dates.py, not asserted here.
     paragraph = (
         "防衛省は令和7(2025)年10月28日(火)08時57分~09時28分、記者会見を行った。"
         "12月21日・22日に訓練を行う。第5世代、1佐、陸自47名。２０２４年１０月２２日。"
         + "あいうえお漢字カタカナ" * 20
         + "\n"
     )
-    body = paragraph * 500  # about 120,000 characters
-    start = time_module.perf_counter()
-    found = find_dates(body, reference=REF)
-    elapsed = time_module.perf_counter() - start
+    found = find_dates(paragraph * 500, reference=REF)
     assert len(found) == 1500
-    assert elapsed < 3.0, f"{elapsed:.2f}s for {len(body)} characters"
+    assert {f.value.date() for f in found} == {date(2025, 10, 28), date(2025, 12, 21), date(2024, 10, 22)}
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "count"),
     [
-        pytest.param("2024" + " " * 50000 + "年", id="spaces"),
-        pytest.param("1" * 50000, id="digits"),
-        pytest.param("12月" * 20000, id="months"),
-        pytest.param("令和" * 20000, id="eras"),
-        pytest.param("１２月３日、" * 10000, id="list"),
+        pytest.param("2024" + " " * 50000 + "年", 0, id="spaces"),
+        pytest.param("1" * 50000, 0, id="digits"),
+        pytest.param("12月" * 20000, 0, id="months"),
+        pytest.param("令和" * 20000, 0, id="eras"),
+        pytest.param("１２月３日、" * 10000, 1, id="list"),
     ],
 )
-def test_no_pathological_backtracking(body: str) -> None:
-    start = time_module.perf_counter()
-    find_dates(body, reference=REF)
-    assert time_module.perf_counter() - start < 3.0
+def test_adversarial_inputs_give_the_right_answer(body: str, count: int) -> None:
+    # Inputs that make a backtracking regex explode; their timings are in bench/bench_dates.py.
+    assert len(find_dates(body, reference=REF)) == count
 
 
 # --- Properties --------------------------------------------------------------------------------

@@ -69,9 +69,9 @@ class NormalizePipeline:
             source = getattr(item, f"{name}_source") or "unknown"
             if getattr(item, name) is not None or not raw:
                 continue
-            reference = item.published if name == "updated" and item.published else self.reference
+            # Dates without a year are read relative to the crawl (the time they were read).
             try:
-                found = parse_date(raw, reference=reference)
+                found = parse_date(raw, reference=self.reference)
             except DateParseError as exc:
                 logger.warning("%s: unreadable %s date %r (%s): %s", item.url, name, raw, source, exc)
                 self.stats.inc_value(f"defnews/dates/unreadable/{name}")

@@ -1,0 +1,94 @@
+"""The ``defnews`` command: help, exit codes, clear errors; and the plain ``scrapy crawl`` path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import defnews
+
+from defnews.cli import EXIT_USAGE, main
+from defnews.server import StaticServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "defnews" / "demo_site"
+
+
+@pytest.mark.parametrize("command", [[], ["crawl"], ["build"], ["run"], ["demo"], ["serve"]],
+                         ids=lambda c: c[0] if c else "top")
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: defnews")
+    if command:
+        assert "--store" in out or "--public" in out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    assert "required: COMMAND" in capsys.readouterr().err
+
+
+def test_bad_sources_file_names_the_line(tmp_path, capsys):
+    bad = tmp_path / "sources.toml"
+    bad.write_text(
+        '[categories]\n"海上" = "naval"\n\n[[source]]\nkey = "x"\nname = "X"\nkind = "magazine"\n'
+        'url = "https://x.example/feed"\nlanguage = "en"\n',
+        encoding="utf-8",
+    )
+    assert main(["crawl", "--sources", str(bad), "--store", str(tmp_path / "s.db")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"{bad}:7:" in err and "magazine" in err
+
+
+def test_unknown_source_is_a_usage_error(tmp_path, capsys):
+    code = main(["crawl", "--only", "nosuchsource", "--store", str(tmp_path / "s.db")])
+    assert code == EXIT_USAGE
+    assert "unknown source(s): nosuchsource" in capsys.readouterr().err
+
+
+def test_build_from_an_empty_store_writes_empty_valid_feeds(tmp_path, capsys):
+    public = tmp_path / "public"
+    assert main(["build", "--store", str(tmp_path / "s.db"), "--public", str(public)]) == 0
+    assert (public / "all.atom").is_file() and (public / "index.html").is_file()
+    assert "Feeds in" in capsys.readouterr().out
+
+
+def test_scrapy_crawl_works_from_the_checkout(tmp_path):
+    """``scrapy crawl jdefense -O items.jsonl`` as Scrapy users expect (scrapy.cfg)."""
+    out = tmp_path / "items.jsonl"
+    with StaticServer(SITE) as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-O", str(out),
+             "-a", f"base_url={server.url}", "-s", f"DEFNEWS_STORE={tmp_path / 's.sqlite3'}",
+             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ),
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    articles = [i for i in items if i["type"] == "article"]
+    assert len(articles) >= 30
+    ref = next(a for a in articles if a["url"].endswith("/docs/mod/001933.html"))
+    assert ref["url"] == "https://j-defense.ikaros.jp/docs/mod/001933.html"
+    assert ref["published"] == "2024-10-22T18:15:00+09:00"
+
+
+def test_output_is_written_whole(tmp_path):
+    """``--output`` joins every crawler's items into one file, replaced atomically."""
+    with StaticServer(SITE) as server:
+        run = defnews("crawl", "--only", "jdefense", "--base-url", server.url, "--no-throttle",
+                      "--store", str(tmp_path / "s.sqlite3"), "-o", str(tmp_path / "items.jsonl"),
+                      cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = (tmp_path / "items.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line)["type"] in ("article", "ranking") for line in lines)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".items.jsonl.")]
+    assert "Crawl summary" in run.stdout and "jdefense" in run.stdout
