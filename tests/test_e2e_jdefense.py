@@ -138,8 +138,22 @@ def test_one_ranking_snapshot_per_crawl(crawled):
 
 def test_bad_pages_are_logged_with_url_and_reason(crawled):
     _, run = crawled
-    assert "skipped" in run.stdout
-    assert "missing published" in run.stderr
+    assert "skipped 1: missing published" in run.stdout
+    assert "https://j-defense.ikaros.jp/docs/others/003702.html: missing published" in run.stderr
+    assert "https://j-defense.ikaros.jp/docs/mod/004120.html: page looks truncated" in run.stderr
+
+
+def test_every_discovery_path_is_followed(crawled):
+    work, _ = crawled
+    urls = {json.loads(line)["url"] for line in (work / "items.jsonl").read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["type"] == "article"}
+    site_pages = {
+        "https://j-defense.ikaros.jp/" + str(p.relative_to(SITE))
+        for p in SITE.glob("docs/*/[0-9]*.html")
+    }
+    # Every article page but the dateless one: through the home page, the indexes and their
+    # pagination, 前の記事 links (000652), the ranking, and the counter walk (005041).
+    assert site_pages - urls == {"https://j-defense.ikaros.jp/docs/others/003702.html"}
 
 
 def test_second_crawl_changes_nothing(crawled, tmp_path):

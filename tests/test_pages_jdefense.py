@@ -257,7 +257,7 @@ def test_ranked_sections_follow_the_title_conventions(ranking: dict[str, Any]) -
         "docs/commentary/index.html",
         "docs/commentary/002752.html",
         "docs/others/003702.html",
-        "docs/mod/004628.html",
+        "docs/mod/005041.html",
     ],
 )
 def test_the_same_sidebar_is_on_every_page(path: str, ranking: dict[str, Any]) -> None:
@@ -562,23 +562,25 @@ def test_not_an_article_raises(html: str | None, url: str) -> None:
 
 
 def test_counter_walk_only_article_is_linked_from_nowhere() -> None:
-    hidden = "docs/mod/004628.html"
+    hidden = "docs/mod/005041.html"
     assert hidden in PAGES
     for page in SITE.rglob("*.html"):
         if page != SITE / hidden:
-            assert b"/docs/mod/004628.html" not in page.read_bytes(), page
-            assert b"004628.html" not in page.read_bytes(), page
+            assert b"/docs/mod/005041.html" not in page.read_bytes(), page
+            assert b"005041.html" not in page.read_bytes(), page
     # ...but it lies between two linked mod articles, so walking the counter finds it.
     numbers = sorted(article_number("/" + p) for p in PAGES if p.startswith("docs/mod/"))
-    i = numbers.index(4628)
+    i = numbers.index(5041)
     low, high = numbers[i - 1], numbers[i + 1]
     walk = [article_url(BASE, "mod", n) for n in range(low + 1, high)]
     assert [u for u in walk if (SITE / u.removeprefix(BASE)).is_file()] == [BASE + hidden]
     page = article(hidden)
     assert page["published_raw"] == "2025-12-16 18:10"
+    # Its own pager points at its neighbours in date order (drafted late, published earlier:
+    # numbers follow draft order), which do not link back to it.
     assert (page["prev_url"], page["next_url"]) == (
-        article_url(BASE, "mod", low),
-        article_url(BASE, "mod", high),
+        article_url(BASE, "mod", 4624),
+        article_url(BASE, "mod", 4633),
     )
 
 
@@ -630,7 +632,7 @@ def test_section_index_pagination_walk() -> None:
     assert len(urls) == len(set(urls)) == 27
     mod = {BASE + p for p in PAGES if p.startswith("docs/mod/")}
     # Missing from the index: the counter-walk-only article and the oldest (next/prev only).
-    assert mod - set(urls) == {BASE + "docs/mod/004628.html", BASE + "docs/mod/000652.html"}
+    assert mod - set(urls) == {BASE + "docs/mod/005041.html", BASE + "docs/mod/000652.html"}
 
 
 def test_oldest_mod_article_is_reached_through_previous_links() -> None:
@@ -705,7 +707,7 @@ def test_build_site_with_another_ranking_changes_only_the_sidebar(tmp_path: Path
     result = parse_ranking((tmp_path / REF).read_bytes(), BASE + REF)
     assert result == {
         "24h": [{"rank": 1, "title": "人事発令 令和7年12月17日付け、1佐職人事(空自3名)",
-                 "url": BASE + "docs/mod/004628.html"}],
+                 "url": BASE + "docs/mod/005041.html"}],
         "1w": [{"rank": 1, "title": "外部の記事", "url": BASE + "docs/mod/000616.html"}],
         "1m": [],
     }  # fmt: skip

@@ -144,6 +144,12 @@ class JdefenseSpider(scrapy.Spider):
             return
         if probe:
             self.crawler.stats.inc_value("defnews/jdefense/counter_walk_found")
+        if b"</html>" not in response.body[-4096:].lower():
+            # Cut off in transfer or by the CMS: keep what could be read (a later crawl that
+            # gets the whole page updates the item), but say so.
+            logger.warning("%s: page looks truncated (no </html>); stored what could be read",
+                           self.to_site(response.url))
+            self.crawler.stats.inc_value("defnews/jdefense/truncated_pages")
         yield self._item(data)
         for key in ("next_url", "prev_url"):
             if data.get(key):
@@ -152,7 +158,7 @@ class JdefenseSpider(scrapy.Spider):
 
     def _ranking(self, response: Response, ranking: Any = None, parsed: bool = False) -> Iterator[Any]:
         if not parsed:
-            ranking = pages.parse_ranking(response.text, response.url)  # type: ignore[attr-defined]
+            ranking = pages.parse_ranking(response.text, response.url)
         if not ranking:
             self.crawler.stats.inc_value("defnews/ranking/pages_without_sidebar")
             return
