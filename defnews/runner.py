@@ -73,6 +73,10 @@ def build_settings(options: CrawlOptions) -> Any:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("DEFNEWS_STORE", options.store, priority="cmdline")
+    if "://" not in options.store and "HTTPCACHE_DIR" not in options.settings:
+        # The HTTP cache lives beside the store, wherever the command is run from.
+        cache = Path(options.store).resolve().parent / "httpcache"
+        settings.set("HTTPCACHE_DIR", str(cache), priority="cmdline")
     # The command configures logging (level, file) once; Scrapy adds no second root handler.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     if options.sources is not None:

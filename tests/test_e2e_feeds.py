@@ -4,6 +4,8 @@ title or a moved guid updates it."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -130,3 +132,26 @@ def test_edited_title_and_moved_guid_update_the_item(crawled, tmp_path):
     assert [e.findtext(f"{ATOM}title") for e in naval if e.findtext(f"{ATOM}id") == FRIGATE] == [
         FRIGATE_EDITED
     ]
+
+
+def test_second_crawl_revalidates_feeds_with_conditional_requests(tmp_path):
+    """Feeds go through Scrapy's HTTP cache (RFC 2616 policy): a re-crawl asks
+    If-Modified-Since and gets 304s instead of the whole feeds again."""
+    shutil.copytree(FIXTURES, tmp_path / "site" / "feeds")
+    for path in (tmp_path / "site" / "feeds").iterdir():
+        # Just modified: no heuristic freshness (a tenth of the file's age), so the second
+        # crawl must ask the server instead of answering from the cache.
+        os.utime(path)
+    runs = []
+    with StaticServer(tmp_path / "site") as server:
+        template = (FIXTURES / "sources.toml").read_text(encoding="utf-8")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(template.replace("{base_url}", server.url.rstrip("/")), encoding="utf-8")
+        for _ in range(2):
+            runs.append(defnews("crawl", "--sources", str(sources), "--store",
+                                str(tmp_path / "store.sqlite3"), "--no-throttle", cwd=tmp_path))
+    assert "'httpcache/revalidate'" not in runs[0].stderr
+    revalidated = re.search(r"'httpcache/revalidate': (\d+)", runs[1].stderr)
+    assert revalidated and int(revalidated.group(1)) >= 7, runs[1].stderr[-3000:]
+    assert (tmp_path / "httpcache").is_dir()
+    assert "0 new" in runs[1].stdout
