@@ -185,3 +185,37 @@ def test_dedupe_keeps_the_higher_priority_source_whatever_arrives_first(tmp_path
     with pytest.raises(DropItem, match="from first"):
         pipe.process_item(ArticleItem(url="https://x.example/1", title="t", source="second",
                                       id="c" * 16))
+
+
+def test_seed_page_sidebar_is_30_positions_of_21_articles_with_ranks(crawler):
+    """The sidebar of the reference page, parsed, normalized and collapsed like in a crawl."""
+    from pathlib import Path
+
+    from crawler.pages.jdefense import parse_ranking
+
+    page = Path(__file__).parents[1] / "defnews" / "demo_site" / "docs" / "mod" / "001933.html"
+    base = "https://j-defense.ikaros.jp/docs/mod/001933.html"
+    sidebar = parse_ranking(page.read_bytes(), base)
+    obs = RankingObservation(
+        source="jdefense", page_url=base, seen_at=T0,
+        lists={p: [RankingEntry(rank=e["rank"], title=e["title"], url=e["url"]) for e in v]
+               for p, v in sidebar.items()},
+    )
+    obs = build_from_crawler(NormalizePipeline, crawler).process_item(obs)
+    ranking = build_from_crawler(RankingPipeline, crawler)
+    with pytest.raises(DropItem):
+        ranking.process_item(obs)
+    snapshot = ranking.process_item(RankingItem(source="jdefense"))
+    assert [len(snapshot.lists[p]) for p in ("24h", "1w", "1m")] == [10, 10, 10]
+    assert [[e.rank for e in snapshot.lists[p]] for p in ("24h", "1w", "1m")] == [list(range(1, 11))] * 3
+    assert len(snapshot.articles) == 21
+    by_title = {a.title: a.ranks for a in snapshot.articles}
+    assert by_title["《特集》ジェット戦闘機の「世代」とは? ──ステルス機は第5世代、今後現れる第6世代"] == {
+        "24h": 1, "1w": 3}
+    assert by_title["自衛官・防衛省職員らの給与アップ改正案を閣議決定、国会に提出(12月8日)"] == {
+        "24h": 4, "1w": 2, "1m": 3}
+    assert by_title["人事発令 令和7年12月18日付け、1佐職人事(海自4名)"] == {"1m": 10}
+    assert sum(len(a.ranks) for a in snapshot.articles) == 30
+    # Dates in ranking titles are read relative to the capture (late December 2025).
+    salary = next(e for e in snapshot.lists["24h"] if e.title.startswith("防衛省職員の給与"))
+    assert [d.date().isoformat() for d in salary.title_dates] == ["2025-12-24"]
