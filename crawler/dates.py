@@ -629,6 +629,13 @@ def _piece_jp(m: re.Match[str], ctx: _Ctx) -> _Piece:
         year_given = False
     if year_given:
         warnings += _weekday_warning(value, weekday)
+    return _jp_piece(m, value, year_given=year_given, weekday=weekday, warnings=warnings)
+
+
+def _jp_piece(
+    m: re.Match[str], value: date, *, year_given: bool, weekday: int | None, warnings: list[str]
+) -> _Piece:
+    """A Japanese-style date match with its optional clock (時/分, 午前/午後) applied."""
     clock = _jp_clock(m, "")
     wall = datetime.combine(value, time())
     if clock is not None:
@@ -655,21 +662,7 @@ def _piece_short_era(m: re.Match[str], ctx: _Ctx) -> _Piece:
     value = _era_date(era.kanji, g("y"), month, day, warnings)
     weekday = _weekday_index(g("wd") or g("wdb"))
     warnings += _weekday_warning(value, weekday)
-    clock = _jp_clock(m, "")
-    wall = datetime.combine(value, time())
-    if clock is not None:
-        wall = datetime.combine(value + timedelta(days=clock[1]), clock[0])
-        warnings += clock[2]
-    return _Piece(
-        start=m.start(),
-        end=m.end(),
-        wall=wall,
-        zone=None,
-        year_given=True,
-        time_given=clock is not None,
-        weekday_given=weekday is not None,
-        warnings=warnings,
-    )
+    return _jp_piece(m, value, year_given=True, weekday=weekday, warnings=warnings)
 
 
 def _piece_western(m: re.Match[str], ctx: _Ctx) -> _Piece:

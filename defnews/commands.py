@@ -69,6 +69,9 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
             print(f"  {'':<12} skipped {n}: {reason}", file=out)
         if skipped:
             print(f"  {'':<12} skipped {skipped}: page could not be parsed (see log)", file=out)
+        if c.get("defnews/jdefense/truncated_pages"):
+            print(f"  {'':<12} stored {c.get('defnews/jdefense/truncated_pages')} truncated "
+                  "page(s) as read (see log)", file=out)
         if c.get("defnews/feeds/errors"):
             print(f"  {'':<12} feed errors: {c.get('defnews/feeds/errors')} (see log)", file=out)
         if c.failed:

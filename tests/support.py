@@ -10,6 +10,20 @@ from pathlib import Path
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
+# The Content-Type a typical server sends for each fixture feed in tests/fixtures/feeds/
+# (the Shift_JIS feed as text/xml without charset, as many Japanese servers do).
+FEED_CONTENT_TYPES = {
+    "naval.xml": "application/rss+xml; charset=UTF-8",
+    "naval-updated.xml": "application/rss+xml; charset=UTF-8",
+    "wire.atom": "application/atom+xml",
+    "mod-press.rdf": "application/rdf+xml",
+    "sjis.xml": "text/xml",
+    "eucjp.xml": "text/xml; charset=EUC-JP",
+    "malformed.xml": "application/rss+xml",
+    "json-feed.json": "application/feed+json",
+    "error.html": "text/html; charset=UTF-8",
+}
+
 
 @dataclass
 class Run:

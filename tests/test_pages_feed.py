@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import FEED_CONTENT_TYPES as CONTENT_TYPES
 
 from crawler.items import ArticleItem, Image
 from crawler.pages.feed import EntryError, FeedError, ParsedFeed, entry_to_item, parse_feed
@@ -14,18 +15,6 @@ from crawler.urls import id_for_url
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 BASE = "https://feeds.example/feeds/"
 
-# What a typical server sends for each fixture (the spider test serves the same).
-CONTENT_TYPES = {
-    "naval.xml": "application/rss+xml; charset=UTF-8",
-    "naval-updated.xml": "application/rss+xml; charset=UTF-8",
-    "wire.atom": "application/atom+xml",
-    "mod-press.rdf": "application/rdf+xml",
-    "sjis.xml": "text/xml",
-    "eucjp.xml": "text/xml; charset=EUC-JP",
-    "malformed.xml": "application/rss+xml",
-    "json-feed.json": "application/feed+json",
-    "error.html": "text/html; charset=UTF-8",
-}
 
 
 def parse(name: str, content_type: str | None = None) -> ParsedFeed:

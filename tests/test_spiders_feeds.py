@@ -20,6 +20,7 @@ from scrapy import Request
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
+from support import FEED_CONTENT_TYPES as CONTENT_TYPES
 from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem
@@ -30,18 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 FEEDS = FIXTURES / "feeds"
 
-# Served like real outlets serve them (the Shift_JIS feed as text/xml without charset).
-CONTENT_TYPES = {
-    "naval.xml": "application/rss+xml; charset=UTF-8",
-    "naval-updated.xml": "application/rss+xml; charset=UTF-8",
-    "wire.atom": "application/atom+xml",
-    "mod-press.rdf": "application/rdf+xml",
-    "sjis.xml": "text/xml",
-    "eucjp.xml": "text/xml; charset=EUC-JP",
-    "malformed.xml": "application/rss+xml",
-    "json-feed.json": "application/feed+json",
-    "error.html": "text/html; charset=UTF-8",
-}
 
 EXPECTED_COUNTS = {
     "fleetwatch": 3,
