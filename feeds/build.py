@@ -68,7 +68,7 @@ from feeds.write import is_temp_file, write_if_changed
 OWNED_DIRS = ("category", "source", "ranking")
 FEED_SUFFIXES = {"atom": ".atom", "rss": ".rss"}
 
-PERIOD_LABELS = {"24h": "24時間", "1w": "1週間", "1m": "1か月"}
+PERIOD_LABELS = {"24h": "24時間", "1w": "1週間", "1m": "1ヶ月"}
 SUMMARY_CHARS = 200
 
 _GROUP_ALL = "すべて"
