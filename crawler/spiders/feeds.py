@@ -76,9 +76,9 @@ class FeedsSpider(scrapy.Spider):
     def parse(self, response: Response, source_key: str) -> Any:
         source = self.config.get(source_key)
         headers = {
-            name: response.headers.get(name).decode("latin-1")
+            name: value.decode("latin-1")
             for name in _HEADERS
-            if response.headers.get(name)
+            if (value := response.headers.get(name))
         }
         try:
             feed = parse_feed(response.body, response.url, headers=headers)

@@ -40,6 +40,9 @@ def _origin(url: str) -> str:
 class JdefenseSpider(scrapy.Spider):
     name = "jdefense"
     source_key = "jdefense"
+    # From DEFNEWS_JDEFENSE_MAX_INDEX_PAGES / DEFNEWS_JDEFENSE_COUNTER_WALK in from_crawler.
+    max_index_pages: int = 5
+    counter_walk: int = 0
 
     def __init__(
         self,
