@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -39,3 +42,22 @@ def defnews(*args: str, cwd: Path) -> Run:
         cwd=cwd, env=dict(os.environ), capture_output=True, text=True, timeout=300,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+PG_DSN = os.environ.get("DEFNEWS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_schema_or_skip() -> str:
+    """A fresh schema on the test PostgreSQL, or skip with the reason."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the test extra installs it
+        pytest.skip("psycopg is not installed (pip install -e .[test])")
+    schema = f"defnews_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_DSN} ({exc.__class__.__name__}); "
+                    "set DEFNEWS_TEST_POSTGRES or start PostgreSQL")
+    return schema

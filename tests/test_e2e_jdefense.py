@@ -10,7 +10,7 @@ import feedparser
 import jsonschema
 import pytest
 from lxml import etree
-from support import ATOM, Run, defnews
+from support import ATOM, PG_DSN, Run, defnews, postgres_schema_or_skip
 
 from crawler.items import SCHEMA_PATH
 from crawler.sources import load_sources
@@ -167,3 +167,32 @@ def test_second_crawl_changes_nothing(crawled, tmp_path):
         assert store.dump_articles() == rows_before
     assert snapshot(work / "public") == files_before
     assert "0 new" in again.stdout
+
+
+def test_postgresql_store_gives_the_same_article_feeds(crawled, tmp_path, request):
+    """The same crawl into PostgreSQL builds the same article feeds, byte for byte."""
+    schema = postgres_schema_or_skip()
+    sep = "&" if "?" in PG_DSN else "?"
+    dsn = f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
+
+    def drop() -> None:
+        import psycopg
+
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    request.addfinalizer(drop)
+    work, _ = crawled
+    with StaticServer(SITE) as server:
+        run = defnews(
+            "run", "--only", "jdefense", "--base-url", server.url, "--store", dsn,
+            "--public", str(tmp_path / "public"), "--no-throttle", "--counter-walk", "40",
+            "--feed-url", "https://feeds.example.org/", cwd=tmp_path,
+        )
+    assert run.returncode == 0, run.stderr[-4000:]
+    sqlite_files = {k: v for k, v in snapshot(work / "public").items() if not k.startswith("ranking")}
+    pg_files = {k: v for k, v in snapshot(tmp_path / "public").items() if not k.startswith("ranking")}
+    assert pg_files.keys() == sqlite_files.keys()
+    for name in sorted(pg_files):
+        if name.endswith((".atom", ".rss")):
+            assert pg_files[name] == sqlite_files[name], name
