@@ -32,44 +32,47 @@ def _add_store(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
         default=DEFAULT_STORE,
+        metavar="PATH|DSN",
         help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)",
     )
-    p.add_argument("--sources", type=Path, help="sources file (default: the packaged list)")
+    p.add_argument("--sources", type=Path, metavar="FILE", help="sources file (default: the packaged list)")
 
 
 def _add_crawl(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--only", default="", help="comma-separated source keys to crawl")
-    p.add_argument("--base-url", help="fetch the site spider's pages from this mirror of the site")
+    p.add_argument("--only", default="", metavar="KEYS", help="comma-separated source keys to crawl")
+    p.add_argument("--base-url", metavar="URL", help="fetch the site spider's pages from this mirror of the site")
     p.add_argument("--no-throttle", action="store_true",
                    help="no download delay or AutoThrottle (only for mirrors you own)")
     _add_crawl_tuning(p)
 
 
 def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--output", "-o", type=Path, help="also write the items as JSON Lines here")
-    p.add_argument("--max-index-pages", type=int, help="section index pages followed per section")
-    p.add_argument("--counter-walk", type=int, help="article numbers probed below the highest seen")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="also write the items as JSON Lines here")
+    p.add_argument("--max-index-pages", type=int, metavar="N", help="section index pages followed per section")
+    p.add_argument("--counter-walk", type=int, metavar="N", help="article numbers probed below the highest seen")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[],
                    type=_parse_setting, metavar="NAME=VALUE", help="a Scrapy setting")
 
 
 def _add_build(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--public", type=Path, default=Path("public"),
+    p.add_argument("--public", type=Path, default=Path("public"), metavar="DIR",
                    help="where the feeds are written (default: %(default)s)")
-    p.add_argument("--feed-url", default=None,
+    p.add_argument("--feed-url", default=None, metavar="URL",
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
-    p.add_argument("--limit", type=int, default=50, help="entries per feed (default: %(default)s)")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="entries per feed (default: %(default)s)")
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="defnews",
         description="Turn defense-news websites into clean, deduplicated Atom/RSS feeds.",
+        epilog="Exit status: 0 success; 1 a source failed (see the summary and the log); "
+        "2 bad usage or configuration. Start with `defnews demo`.",
     )
     parser.add_argument("--version", action="version", version=f"defnews {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    parser.add_argument("--log-file", type=Path, help="write the log here instead of stderr")
+    parser.add_argument("--log-file", type=Path, metavar="FILE", help="write the log here instead of stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("crawl", help="crawl the sources into the store",
