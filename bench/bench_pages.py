@@ -1,0 +1,162 @@
+"""crawler.pages.jdefense: parse_article, parse_listing and parse_ranking over the pages of
+the bundled demo site (defnews/demo_site), as the spider calls them (``response.text``).
+
+    .venv/bin/python bench/bench_pages.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from _common import REPO, Table, fmt_rate, fmt_s, median, percentile, print_tables, timed
+
+from crawler.pages.html import parse_html
+from crawler.pages.jdefense import (
+    SITE_URL,
+    PageParseError,
+    parse_article,
+    parse_listing,
+    parse_ranking,
+)
+
+SITE = REPO / "defnews" / "demo_site"
+ROUNDS = 5
+
+
+def _pages(pattern: str) -> list[tuple[str, str, int]]:
+    """(text, url, size in bytes) of the demo-site files matching ``pattern``, sorted."""
+    found = []
+    for path in sorted(SITE.glob(pattern)):
+        rel = path.relative_to(SITE).as_posix()
+        url = SITE_URL + ("" if rel == "index.html" else rel.removesuffix("index.html"))
+        data = path.read_bytes()
+        found.append((data.decode("utf-8"), url, len(data)))
+    return found
+
+
+def article_pages() -> list[tuple[str, str, int]]:
+    return _pages("docs/*/[0-9]*.html")
+
+
+def listing_pages() -> list[tuple[str, str, int]]:
+    return _pages("index.html") + _pages("docs/*/index*.html")
+
+
+def _bench(
+    title: str,
+    fn: Callable[[str, str], Any],
+    pages: list[tuple[str, str, int]],
+    check: Callable[[Any], bool],
+    what: str,
+) -> list[str]:
+    per_page: list[list[float]] = [[] for _ in pages]
+    passes: list[float] = []
+    errors = 0
+    hits = 0
+    for text, url, _ in pages:  # warm up: first use of cssselect translations, caches
+        try:
+            fn(text, url)
+        except PageParseError:
+            pass
+    for round_no in range(ROUNDS):
+        total = 0.0
+        for i, (text, url, _) in enumerate(pages):
+
+            def call(text: str = text, url: str = url) -> Any:
+                try:
+                    return fn(text, url)
+                except PageParseError:
+                    return PageParseError
+
+            elapsed, result = timed(call)
+            per_page[i].append(elapsed)
+            total += elapsed
+            if round_no == 0:
+                if result is PageParseError:
+                    errors += 1
+                elif check(result):
+                    hits += 1
+        passes.append(total)
+    page_times = [median(t) for t in per_page]
+    slowest = max(range(len(pages)), key=lambda i: page_times[i])
+    size = sum(p[2] for p in pages)
+    return [
+        title,
+        str(len(pages)),
+        f"{size / len(pages) / 1024:.0f} KiB",
+        fmt_rate(len(pages), min(passes), "pages"),
+        fmt_s(median(page_times)),
+        fmt_s(percentile(page_times, 95)),
+        f"{fmt_s(page_times[slowest])} ({pages[slowest][1].removeprefix(SITE_URL) or '/'})",
+        f"{hits} {what}" + (f", {errors} refused" if errors else ""),
+    ]
+
+
+def run() -> list[Table]:
+    articles = article_pages()
+    listings = listing_pages()
+    everything = listings + articles
+    table = Table(
+        "Page parsers over the demo site",
+        [
+            "parser",
+            "pages",
+            "mean size",
+            "pages/s (best pass)",
+            "median per page",
+            "p95 per page",
+            "slowest page",
+            "result",
+        ],
+    )
+    table.rows.append(
+        _bench(
+            "parse_article (article pages)",
+            parse_article,
+            articles,
+            lambda r: bool(r.get("published_raw")),
+            "with a date",
+        )
+    )
+    table.rows.append(
+        _bench(
+            "parse_listing (home + section indexes)",
+            parse_listing,
+            listings,
+            lambda r: bool(r["article_urls"]),
+            "with links",
+        )
+    )
+    table.rows.append(
+        _bench(
+            "parse_ranking (every page)",
+            parse_ranking,
+            everything,
+            lambda r: r is not None,
+            "with a sidebar",
+        )
+    )
+    table.rows.append(
+        _bench(
+            "baseline: parse_html alone (lxml tree, article pages)",
+            parse_html,
+            articles,
+            lambda r: r is not None,
+            "trees",
+        )
+    )
+    table.notes.append(
+        f"Article pages: defnews/demo_site/docs/*/[0-9]*.html; listings: index.html and "
+        f"docs/*/index*.html. Each page parsed {ROUNDS} times (after one warm-up pass) from "
+        "its decoded text, as the spider does; per-page figures are the median of those runs, "
+        "pages/s is the fastest full pass. parse_article includes the ranking sidebar "
+        "(its result has a `ranking` key). The baseline is the HTML parsing every parser starts "
+        "with (crawler.pages.html.parse_html); the rest of each figure is the parser's own work "
+        "(selectors, text, sanitizing, URLs)."
+    )
+    return [table]
+
+
+if __name__ == "__main__":
+    print_tables(run())
