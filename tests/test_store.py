@@ -187,3 +187,10 @@ def test_failed_write_rolls_back(tmp_path):
         store.upsert_article(broken, now=T0)
     assert store.dump_articles() == before
     store.close()
+
+
+def test_articles_without_a_date_come_last(store):
+    store.upsert_article(article(1, published=None), now=T0)
+    store.upsert_article(article(2), now=T0)
+    store.upsert_article(article(3), now=T0)
+    assert [a.title for a in store.articles()] == ["記事 3", "記事 2", "記事 1"]

@@ -34,13 +34,15 @@ is also ``summary``), without any site chrome.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
+from lxml.cssselect import CSSSelector
 
 from crawler.items import PERIODS
 from crawler.pages.html import (
@@ -183,9 +185,21 @@ def _absolute(base: str, href: str | None) -> str | None:
 # -- small tree helpers ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(selector: str) -> CSSSelector:
+    # Translating CSS to XPath on every call (what .cssselect() does) cost more than parsing
+    # the page; the selectors are few and fixed, so each is compiled once.
+    return CSSSelector(selector)
+
+
+def _select(root: Any, selector: str) -> list[lxml.html.HtmlElement]:
+    """The elements under ``root`` matching a CSS ``selector``."""
+    return cast(list[lxml.html.HtmlElement], _compiled(selector)(root))
+
+
 def _first(root: Any, selectors: tuple[str, ...]) -> lxml.html.HtmlElement | None:
     for selector in selectors:
-        found = root.cssselect(selector)
+        found = _select(root, selector)
         if found:
             return found[0]
     return None
@@ -193,7 +207,7 @@ def _first(root: Any, selectors: tuple[str, ...]) -> lxml.html.HtmlElement | Non
 
 def _all(root: Any, selectors: tuple[str, ...]) -> list[lxml.html.HtmlElement]:
     for selector in selectors:
-        found = root.cssselect(selector)
+        found = _select(root, selector)
         if found:
             return found
     return []
@@ -335,7 +349,7 @@ def _body_or_fallback(
         if DATELINE_RE.fullmatch(normalize_space(el.tail)):
             el.tail = None
     for selector in SELECTORS.body_fallback_drop + SELECTORS.boilerplate:
-        for el in root.cssselect(selector):
+        for el in _select(root, selector):
             el.drop_tree()
     for el in list(root.iter()):
         if isinstance(el.tag, str) and el.getparent() is not None:
@@ -347,7 +361,7 @@ def _body_or_fallback(
 def _content(body: lxml.html.HtmlElement, url: str) -> tuple[str, list[dict[str, str | None]]]:
     body = copy.deepcopy(body)
     for selector in SELECTORS.boilerplate:
-        for el in body.cssselect(selector):
+        for el in _select(body, selector):
             el.drop_tree()
     for el in list(body.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
@@ -511,7 +525,7 @@ def parse_listing(html: str | bytes, url: str) -> dict[str, Any]:
     if scope is None:
         return {"article_urls": [], "next_page": None}
     excluded = _all(tree, SELECTORS.ranking)
-    anchors = tree.cssselect(SELECTORS.home_list) + list(scope.iter("a"))
+    anchors = _select(tree, SELECTORS.home_list) + list(scope.iter("a"))
     urls = []
     for a in anchors:
         if _inside(a, excluded) or element_text(a) in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
@@ -524,7 +538,7 @@ def parse_listing(html: str | bytes, url: str) -> dict[str, Any]:
 
 def _next_page(tree: lxml.html.HtmlElement, url: str) -> str | None:
     for selector in SELECTORS.next_page:
-        for el in tree.cssselect(selector):
+        for el in _select(tree, selector):
             if element_text(el) in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
                 continue
             href = _absolute(url, el.get("href"))
@@ -572,7 +586,7 @@ def _entries(list_el: lxml.html.HtmlElement, url: str) -> list[dict[str, Any]]:
         a = li if li.tag == "a" else next(li.iter("a"), None)
         if a is None or not a.get("href"):
             continue
-        title_el = next(iter(a.cssselect(SELECTORS.ranking_title)), None)
+        title_el = next(iter(_select(a, SELECTORS.ranking_title)), None)
         title = element_text(title_el) or element_text(a)
         href = _absolute(url, a.get("href"))
         if title and href:
