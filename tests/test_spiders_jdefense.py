@@ -1,0 +1,91 @@
+"""The jdefense spider's navigation, on hand-built responses (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem, RankingObservation
+from crawler.spiders.jdefense import JdefenseSpider
+
+SITE = Path(__file__).resolve().parents[1] / "defnews" / "demo_site"
+MIRROR = "http://127.0.0.1:8999/"
+REAL = "https://j-defense.ikaros.jp/"
+
+
+def spider(**settings) -> JdefenseSpider:
+    crawler = get_crawler(JdefenseSpider, settings)
+    s = JdefenseSpider.from_crawler(crawler, base_url=MIRROR)
+    crawler.stats.open_spider()
+    return s
+
+
+def page(path: str, body: bytes | None = None, status: int = 200) -> HtmlResponse:
+    body = body if body is not None else (SITE / path).read_bytes()
+    return HtmlResponse(MIRROR + path, body=body, status=status, encoding="utf-8")
+
+
+def test_mirror_addresses_map_to_the_site_and_back():
+    s = spider()
+    assert s.to_site(MIRROR + "docs/mod/001933.html") == REAL + "docs/mod/001933.html"
+    assert s.to_fetch(REAL + "docs/mod/001933.html") == MIRROR + "docs/mod/001933.html"
+    assert s.to_site("https://other.example/x") == "https://other.example/x"
+
+
+def test_article_yields_site_addressed_item_neighbours_and_ranking():
+    s = spider()
+    out = list(s.parse_article(page("docs/mod/001933.html")))
+    (item,) = [o for o in out if isinstance(o, ArticleItem)]
+    assert item.url == REAL + "docs/mod/001933.html"
+    assert MIRROR not in item.content_html
+    requests = [o.url for o in out if isinstance(o, Request)]
+    assert MIRROR + "docs/mod/002205.html" in requests  # 次の記事
+    assert MIRROR + "docs/mod/001601.html" in requests  # 前の記事
+    assert MIRROR + "docs/commentary/003950.html" in requests  # ranked, fetched too
+    (obs,) = [o for o in out if isinstance(o, RankingObservation)]
+    assert all(e.url.startswith(REAL) for entries in obs.lists.values() for e in entries)
+
+
+@pytest.mark.parametrize(("max_pages", "follows"), [(1, False), (3, True)], ids=["limit", "below-limit"])
+def test_index_pagination_stops_at_the_configured_page(max_pages, follows):
+    s = spider(DEFNEWS_JDEFENSE_MAX_INDEX_PAGES=max_pages)
+    out = list(s.parse_listing(page("docs/mod/index.html"), page=1))
+    nexts = [o for o in out if isinstance(o, Request) and o.callback == s.parse_listing]
+    assert bool(nexts) is follows
+    assert [o for o in out if isinstance(o, Request) and o.callback == s.parse_article]
+
+
+def test_counter_walk_probes_unseen_numbers_below_the_highest():
+    s = spider(DEFNEWS_JDEFENSE_COUNTER_WALK=5)
+    s.numbers_seen = {5052, 5050, 5047}
+    urls = [r.url for r in s._counter_walk()]
+    assert urls == [MIRROR + f"docs/mod/00{n}.html" for n in (5051, 5049, 5048)]
+
+
+def test_a_404_probe_tries_the_next_section_then_gives_up():
+    s = spider()
+    miss = page("docs/mod/005049.html", body=b"", status=404)
+    (retry,) = list(s.parse_article(miss, probe=("mod", "others", "commentary")))
+    assert retry.url == MIRROR + "docs/others/005049.html"
+    assert retry.cb_kwargs == {"probe": ("others", "commentary")}
+    last = page("docs/commentary/005049.html", body=b"", status=404)
+    assert list(s.parse_article(last, probe=("commentary",))) == []
+    assert s.crawler.stats.get_value("defnews/jdefense/counter_walk_misses") == 1
+
+
+def test_a_page_that_is_not_an_article_is_logged_and_counted(caplog):
+    s = spider()
+    out = list(s.parse_article(page("docs/mod/000999.html", body=b"<html><body><p>x</p></body></html>")))
+    assert out == []
+    assert s.crawler.stats.get_value("defnews/parse_errors") == 1
+    assert REAL + "docs/mod/000999.html" in caplog.text
+
+
+def test_a_non_html_response_is_skipped():
+    s = spider()
+    resp = Response(MIRROR + "docs/mod/000998.html", body=b"\x89PNG")
+    assert list(s.parse_article(resp)) == []
+    assert s.crawler.stats.get_value("defnews/parse_errors") == 1
