@@ -47,7 +47,11 @@ class StaticServer:
         handler = functools.partial(_Handler, directory=str(root))
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # serve_forever polls for shutdown every poll_interval (0.5 s by default): a short one
+        # lets the demo and the tests stop their servers at once.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
