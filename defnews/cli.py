@@ -96,8 +96,16 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--store", default="defnews-demo.sqlite3",
                    help="SQLite file for the demo (default: %(default)s)")
+    p.add_argument("--sources", type=Path, metavar="FILE",
+                   help="demo sources file; {feeds_url} stands for the fixture feed server "
+                   "(default: the bundled one)")
     _add_crawl_tuning(p)
     _add_build(p)
+    p = sub.add_parser("sources", help="check a sources file and list its sources",
+                       description="Read the sources file (errors name the line) and list every "
+                       "source with its kind, status and URLs.")
+    p.add_argument("--sources", type=Path, metavar="FILE",
+                   help="sources file (default: the packaged list)")
     p = sub.add_parser("serve", help="serve the built feeds over HTTP",
                        description="Serve --public over HTTP (for a quick look; use any web server "
                        "or CDN in production).")
@@ -154,9 +162,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.demo(args, _crawl_settings(args, level))
         if args.command == "serve":
             return commands.serve(args)
+        if args.command == "sources":
+            return commands.sources(args)
     except (SourcesError, UsageError, FileNotFoundError) as exc:
         print(f"defnews {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`defnews sources | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print(f"defnews {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -9,6 +9,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any, TextIO
 
+from crawler.sources import load_sources
 from defnews.runner import (
     DEFAULT_FEED_URL,
     BuildOptions,
@@ -138,7 +139,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         _server(Path(feeds_dir), DEMO_FEEDS_PORT) as feeds,
         tempfile.TemporaryDirectory(prefix="defnews-demo-") as tmp,
     ):
-        template = (Path(feeds_dir) / "sources.toml").read_text(encoding="utf-8")
+        template = (args.sources or Path(feeds_dir) / "sources.toml").read_text(encoding="utf-8")
         sources = Path(tmp) / "sources.toml"
         sources.write_text(template.replace("{feeds_url}", feeds.url), encoding="utf-8")
         print(f"Serving the fixture site at {site.url} and fixture feeds at {feeds.url}")
@@ -170,4 +171,16 @@ def serve(args: argparse.Namespace) -> int:
     server = StaticServer(args.public, host=args.host, port=args.port)
     print(f"Serving {args.public}/ at {server.url} (Ctrl-C to stop)")
     server.serve_forever()
+    return EXIT_OK
+
+
+def sources(args: argparse.Namespace) -> int:
+    config = load_sources(args.sources)
+    print(f"{config.path}: {len(config.sources)} sources, {len(config.category_slugs)} categories")
+    for s in config.sources:
+        state = "" if s.enabled else "  (disabled)"
+        status = f"  [{s.status}]" if s.status else ""
+        print(f"  {s.key:<18} {s.kind:<5} {s.language:<3} {s.name}{status}{state}")
+        for url in s.urls:
+            print(f"  {'':<18} {url}")
     return EXIT_OK

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "defnews" / "demo_site"
 
 
-@pytest.mark.parametrize("command", [[], ["crawl"], ["build"], ["run"], ["demo"], ["serve"]],
+@pytest.mark.parametrize("command", [[], ["crawl"], ["build"], ["run"], ["demo"], ["serve"],
+                                     ["sources"]],
                          ids=lambda c: c[0] if c else "top")
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as info:
@@ -27,7 +28,7 @@ def test_every_command_has_help(command, capsys):
     out = capsys.readouterr().out
     assert out.startswith("usage: defnews")
     if command:
-        assert "--store" in out or "--public" in out
+        assert "--store" in out or "--public" in out or "--sources" in out
 
 
 def test_no_command_is_a_usage_error(capsys):
@@ -92,3 +93,17 @@ def test_output_is_written_whole(tmp_path):
     assert all(json.loads(line)["type"] in ("article", "ranking") for line in lines)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".items.jsonl.")]
     assert "Crawl summary" in run.stdout and "jdefense" in run.stdout
+
+
+def test_sources_lists_the_packaged_sources(capsys):
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    assert "jdefense" in out and "https://j-defense.ikaros.jp/" in out
+    assert "[confirmed]" in out and "[unverified]" in out
+
+
+def test_sources_checks_a_file(tmp_path, capsys):
+    bad = tmp_path / "sources.toml"
+    bad.write_text('[categories]\n"海上" = "naval"\n[[source]]\nkey = "x"\n', encoding="utf-8")
+    assert main(["sources", "--sources", str(bad)]) == EXIT_USAGE
+    assert f"{bad}:3:" in capsys.readouterr().err
