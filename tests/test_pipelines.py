@@ -219,3 +219,16 @@ def test_seed_page_sidebar_is_30_positions_of_21_articles_with_ranks(crawler):
     # Dates in ranking titles are read relative to the capture (late December 2025).
     salary = next(e for e in snapshot.lists["24h"] if e.title.startswith("防衛省職員の給与"))
     assert [d.date().isoformat() for d in salary.title_dates] == ["2025-12-24"]
+
+
+def test_normalize_sanitizes_feed_html_and_makes_summaries_plain(crawler):
+    pipe = build_from_crawler(NormalizePipeline, crawler)
+    item = pipe.process_item(raw_article(
+        url="https://fleetwatch.example/2026/03/02/frigate/",
+        summary="<p>The <b>sixth</b> ship &amp; more <script>x()</script></p>",
+        content_html='<p>Launched <b>today<p>Next</p><img src="/i/a.jpg" onerror="x()">',
+    ))
+    assert item.summary == "The sixth ship & more"
+    assert "<script" not in item.content_html and "onerror" not in item.content_html
+    assert 'src="https://fleetwatch.example/i/a.jpg"' in item.content_html
+    assert item.content_html.count("<b>") == item.content_html.count("</b>")

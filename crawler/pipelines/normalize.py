@@ -8,10 +8,12 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
+import lxml.html
 from scrapy.crawler import Crawler
 
 from crawler.dates import DateParseError, find_dates, parse_date
 from crawler.items import ArticleItem, DateProvenance, RankingObservation
+from crawler.pages.html import clean_html
 from crawler.urls import canonical_url, id_for_url
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,15 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     return _SPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def plain_text(value: str | None) -> str:
+    """A summary as plain text: feeds often put HTML in it, feed readers show it as text."""
+    if not value or "<" not in value:
+        return clean_text(value)
+    root = lxml.html.fragment_fromstring(value, create_parent="div")
+    parts = root.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+    return clean_text("".join(parts))  # inline markup splits no words (防衛<b>省</b>)
 
 
 class NormalizePipeline:
@@ -59,7 +70,10 @@ class NormalizePipeline:
         item.url = canonical_url(item.url)
         item.id = id_for_url(item.url)
         item.title = clean_text(item.title)
-        item.summary = clean_text(item.summary)
+        item.summary = plain_text(item.summary)
+        # One HTML policy for every source: the sanitizer the page parsers use (idempotent on
+        # what they already cleaned); it also closes what a malformed feed left open.
+        item.content_html = clean_html(item.content_html, item.url)
         item.author = clean_text(item.author) or None
         item.categories = list(dict.fromkeys(c for c in map(clean_text, item.categories) if c))
         for image in item.images:
