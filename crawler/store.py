@@ -271,9 +271,6 @@ class SQLStore:
         rows = self._query("SELECT data FROM articles WHERE id = ?", (article_id,))
         return article_from_json(json.loads(rows[0][0])) if rows else None
 
-    def has_article(self, article_id: str) -> bool:
-        return bool(self._query("SELECT 1 FROM articles WHERE id = ?", (article_id,)))
-
     def articles(
         self,
         *,
@@ -315,7 +312,7 @@ class SQLStore:
         return {str(s): int(n) for s, n in rows}
 
     def dump_articles(self) -> list[tuple[Any, ...]]:
-        """Every article row, for consistency checks (tests, ``defnews check``)."""
+        """Every article row, for consistency checks (tests, benchmarks)."""
         return self._query(
             "SELECT id, url, source, published_utc, first_seen, changed_at, content_hash, data"
             " FROM articles ORDER BY id"
@@ -497,7 +494,7 @@ class _Transaction:
         self.cur = self.store.conn.cursor()
         if isinstance(self.store, SQLiteStore):
             self.cur.execute("BEGIN IMMEDIATE")
-        return _Cursor(self.cur, self.store)
+        return _Cursor(self.cur)
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         try:
@@ -512,9 +509,8 @@ class _Transaction:
 class _Cursor:
     """A cursor whose SQL is already dialect-translated by the caller (``store._sql``)."""
 
-    def __init__(self, cur: Any, store: SQLStore) -> None:
+    def __init__(self, cur: Any) -> None:
         self._cur = cur
-        self._store = store
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._cur.execute(sql, tuple(params))
