@@ -95,8 +95,19 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
 
     config = load_sources(options.sources)
     selected = _select(config, options.only)
+    sites = [s for s in selected if s.kind == "site"]
+    feed_keys = [s.key for s in selected if s.kind == "feed"]
+    if not sites and not feed_keys:
+        raise UsageError("no enabled source to crawl")
+    if options.base_url and len(sites) > 1:
+        raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
     process = CrawlerProcess(settings)
+    known_spiders = set(process.spider_loader.list())
+    for source in sites:
+        if (source.spider or source.key) not in known_spiders:
+            raise UsageError(f"source {source.key!r}: no spider named {source.spider or source.key!r}"
+                             f" (spiders: {', '.join(sorted(known_spiders))})")
     results: list[CrawlerResult] = []
     handlers: list[Any] = []  # signal receivers are weak references: keep ours alive
     parts: list[Path] = []
@@ -120,9 +131,6 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
         crawler.signals.connect(closed, signal=signals.spider_closed)
         process.crawl(crawler, **kwargs)
 
-    sites = [s for s in selected if s.kind == "site"]
-    if options.base_url and len(sites) > 1:
-        raise UsageError("--base-url names one mirror: choose the site with --only")
     for source in sites:
         schedule(
             source.spider or source.key,
@@ -131,7 +139,6 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
             site_url=source.urls[0],
             source=source.key,
         )
-    feed_keys = [s.key for s in selected if s.kind == "feed"]
     if feed_keys:
         schedule(
             FeedsSpider,
@@ -139,8 +146,6 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
             sources=str(config.path) if config.path else None,
             only=",".join(feed_keys),
         )
-    if not sites and not feed_keys:
-        raise UsageError("no enabled source to crawl")
     try:
         process.start()
         if options.output is not None:

@@ -107,3 +107,14 @@ def test_sources_checks_a_file(tmp_path, capsys):
     bad.write_text('[categories]\n"海上" = "naval"\n[[source]]\nkey = "x"\n', encoding="utf-8")
     assert main(["sources", "--sources", str(bad)]) == EXIT_USAGE
     assert f"{bad}:3:" in capsys.readouterr().err
+
+
+def test_site_source_without_a_spider_is_a_usage_error(tmp_path, capsys):
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[categories]\n"海上" = "naval"\n[[source]]\nkey = "other"\nname = "O"\nkind = "site"\n'
+        'spider = "nosuchspider"\nurl = "https://other.example/"\nlanguage = "ja"\n',
+        encoding="utf-8",
+    )
+    assert main(["crawl", "--sources", str(sources), "--store", str(tmp_path / "s.db")]) == EXIT_USAGE
+    assert "no spider named 'nosuchspider'" in capsys.readouterr().err
