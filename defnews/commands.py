@@ -70,6 +70,11 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
             print(f"  {'':<12} skipped {n}: {reason}", file=out)
         if skipped:
             print(f"  {'':<12} skipped {skipped}: page could not be parsed (see log)", file=out)
+        if c.get("httperror/response_ignored_count"):
+            print(f"  {'':<12} skipped {c.get('httperror/response_ignored_count')}: HTTP error "
+                  "responses (see log)", file=out)
+        if c.get("log_count/ERROR") and not (skipped or c.get("defnews/feeds/errors")):
+            print(f"  {'':<12} errors logged: {c.get('log_count/ERROR')} (see log)", file=out)
         if c.get("defnews/jdefense/truncated_pages"):
             print(f"  {'':<12} stored {c.get('defnews/jdefense/truncated_pages')} truncated "
                   "page(s) as read (see log)", file=out)
