@@ -48,9 +48,11 @@ DEFNEWS_STORE = "defnews.sqlite3"
 # carry the same story.
 DEFNEWS_SOURCES = ""
 # Section index pages followed per section (pagination), and how far below the highest
-# article number seen the shared 6-digit counter is walked (0: off).
+# article number seen the shared 6-digit counter is walked (0: off). The walk is the fallback
+# that finds articles no page links to; 30 numbers is about four days of the site's output,
+# at most three requests (one per section) for each number no page linked.
 DEFNEWS_JDEFENSE_MAX_INDEX_PAGES = 5
-DEFNEWS_JDEFENSE_COUNTER_WALK = 0
+DEFNEWS_JDEFENSE_COUNTER_WALK = 30
 DEFNEWS_PROGRESS_INTERVAL = 10.0
 
 EXTENSIONS = {

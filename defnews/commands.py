@@ -23,7 +23,6 @@ from feeds.build import BuildReport
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
-DEMO_COUNTER_WALK = 40
 # The demo prefers fixed ports: feed entries with relative links are resolved against the
 # feed's address, so a new port every run would "update" them on every run.
 DEMO_SITE_PORT, DEMO_FEEDS_PORT = 18931, 18932
@@ -133,9 +132,6 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-        "DEFNEWS_JDEFENSE_COUNTER_WALK": settings.get(
-            "DEFNEWS_JDEFENSE_COUNTER_WALK", DEMO_COUNTER_WALK
-        ),
     }
     with (
         as_file(files("defnews") / "demo_site") as site_dir,
