@@ -36,13 +36,14 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from feeds.config import check_slug
+
 KINDS = ("site", "feed")
 STATUSES = ("confirmed", "unverified")
 UNMAPPED = ("keep", "drop")
 DEFAULT_NAME = "sources.toml"
 
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TOP_LEVEL = ("categories", "source")
 _FIELDS = (
     "key",
@@ -295,11 +296,12 @@ class _Checker:
         first, last = table_line or 1, len(self.lines)
         for label, slug in raw.items():
             line = self._key_line(label, first, last) or table_line
-            if not isinstance(slug, str) or not _SLUG_RE.match(slug):
-                raise self.fail(
-                    line,
-                    f"category {label!r}: slug must be a string of a-z, 0-9 and '-' (got {slug!r})",
-                )
+            if not isinstance(slug, str):
+                raise self.fail(line, f"category {label!r}: slug must be a string (got {slug!r})")
+            try:
+                check_slug(slug, f"category {label!r}")  # the feed builder's own rule
+            except ValueError as exc:
+                raise self.fail(line, str(exc)) from None
             if not label.strip():
                 raise self.fail(line, "category label must not be blank")
             if slug in by_slug:

@@ -44,10 +44,12 @@ def is_reserved(slug: str) -> bool:
     return slug in RESERVED_SLUGS or slug.startswith(RESERVED_PREFIX)
 
 
-def _check_slug(slug: str, what: str) -> str:
+def check_slug(slug: str, what: str) -> str:
+    """``slug`` if it is a usable feed-file slug, else ValueError naming ``what``."""
     if len(slug) > SLUG_MAX or not _SLUG_RE.match(slug):
         raise ValueError(
-            f"{what}: slug {slug!r} must match {_SLUG_RE.pattern} (at most {SLUG_MAX} chars)"
+            f"{what}: slug {slug!r} must be a-z, 0-9, '-' and '_', starting and ending with a"
+            f" letter or digit, at most {SLUG_MAX} characters"
         )
     if is_reserved(slug):
         raise ValueError(f"{what}: slug {slug!r} is reserved for the builder's own files")
@@ -70,7 +72,7 @@ def category_slug(label: str, slugs: Mapping[str, str]) -> str:
     ``ValueError``), else a fallback that depends on ``label`` alone.
     """
     if label in slugs:
-        return _check_slug(slugs[label], f"category {label!r}")
+        return check_slug(slugs[label], f"category {label!r}")
     if label.isascii():
         slug = slugify_ascii(label)
         if slug and len(slug) <= SLUG_MAX and not is_reserved(slug) and not _HASHED.match(slug):
@@ -153,7 +155,7 @@ class FeedConfig:
             raise ValueError("author must not be empty")
         seen: dict[str, str] = {}
         for label, slug in self.category_slugs.items():
-            _check_slug(slug, f"category {label!r}")
+            check_slug(slug, f"category {label!r}")
             if slug in seen:
                 raise ValueError(
                     f"categories {seen[slug]!r} and {label!r} are both configured as {slug!r}"

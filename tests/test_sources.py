@@ -330,7 +330,7 @@ BAD_FILES = [
     pytest.param(
         GOOD_HEAD + '"航空" = "Air Force"\n' + GOOD_SOURCE,
         '"航空" = "Air Force"',
-        "category '航空': slug must be a string of a-z, 0-9 and '-'",
+        "category '航空': slug 'Air Force' must be a-z, 0-9, '-' and '_'",
         id="bad-slug",
     ),
     pytest.param(
@@ -415,3 +415,10 @@ def test_site_spider_defaults_to_key_and_url_list_is_deduplicated():
     assert source.urls == ("https://j.example/",)
     assert config.site_sources() == ()
     assert config.site_sources(include_disabled=True) == (source,)
+
+
+@pytest.mark.parametrize("slug", ["all", "ranking-x", "naval-", "Naval"], ids=str)
+def test_slugs_the_feed_builder_refuses_are_refused_at_load(slug):
+    text = f'[categories]\n"海上" = "{slug}"\n'
+    with pytest.raises(SourcesError, match=r":2: category '海上'"):
+        parse_sources(text, path="s.toml")
