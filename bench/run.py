@@ -2,8 +2,11 @@
 
     .venv/bin/python bench/run.py [--out docs/benchmarks.md] [--only dates,pages,store,crawl]
 
-Each benchmark also runs alone (``.venv/bin/python bench/bench_dates.py`` ...) and prints its
-tables. Nothing here asserts a speed: the figures are recorded, not judged.
+With ``--only``, the sections of the other benchmarks already in ``--out`` are kept as they
+are (each section says when and at which revision it was measured), so one benchmark can be
+re-run without re-running them all. Each benchmark also runs alone
+(``.venv/bin/python bench/bench_dates.py`` ...) and prints its tables. Nothing here asserts a
+speed: the figures are recorded, not judged.
 """
 
 from __future__ import annotations
@@ -67,9 +70,32 @@ def _git_revision() -> str:
     return f"{rev} (with uncommitted changes)" if dirty else rev
 
 
-def render(
-    results: list[tuple[str, str, float, list[Table]]], started: datetime, total: float
-) -> str:
+def section(heading: str, what: str, seconds: float, tables: list[Table], started: datetime) -> str:
+    """One benchmark's part of the page, from its ``## heading`` to the next."""
+    lines = [
+        f"## {heading}",
+        "",
+        f"{what} ({seconds:.0f} s; measured {started.strftime('%Y-%m-%d %H:%M UTC')} at "
+        f"revision {_git_revision()})",
+        "",
+    ]
+    lines += [table.markdown() for table in tables]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def kept_sections(text: str) -> dict[str, str]:
+    """The ``## heading`` sections of an earlier page, by heading."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+        if current is not None:
+            current.append(line)
+    return {heading: "\n".join(lines).rstrip() + "\n" for heading, lines in sections.items()}
+
+
+def render(sections: list[str], started: datetime, total: float, partial: bool) -> str:
     info = machine()
     lines = [
         "# Benchmarks",
@@ -85,7 +111,8 @@ def render(
         f"- Machine: {info['nproc']} CPUs (`nproc`), {info['CPU']}, {info['OS']}",
         f"- Python {info['Python']}, Scrapy {info['Scrapy']}, lxml {info['lxml']} "
         f"(libxml2 {info['libxml2']})",
-        f"- Whole run: {total:.0f} s",
+        f"- Whole run: {total:.0f} s"
+        + (" (only some sections were re-run; each says when it was measured)" if partial else ""),
         "",
         "Times are wall-clock (`time.perf_counter`), garbage collection off inside each timed "
         "call. Each figure is repeated (best or median, as each table says); on a shared "
@@ -93,11 +120,7 @@ def render(
         "contacted.",
         "",
     ]
-    for heading, what, seconds, tables in results:
-        lines += [f"## {heading}", "", f"{what} ({seconds:.0f} s)", ""]
-        for table in tables:
-            lines.append(table.markdown())
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(lines) + "\n" + "\n".join(sections)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    results = []
+    fresh: dict[str, str] = {}
     for key in keys:
         module_name, heading, what = BENCHMARKS[key]
         print(f"== {heading}", flush=True)
@@ -125,11 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - start
         for table in tables:
             print(table.text(), flush=True)
-        results.append((heading, what, seconds, tables))
+        fresh[heading] = section(heading, what, seconds, tables, started)
     total = time.perf_counter() - t0
 
+    old = kept_sections(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+    sections = []
+    for _module, heading, _what in BENCHMARKS.values():
+        if heading in fresh:
+            sections.append(fresh[heading])
+        elif heading in old:
+            sections.append(old[heading])
+    partial = len(fresh) < len(sections)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results, started, total), encoding="utf-8")
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    tmp.write_text(render(sections, started, total, partial), encoding="utf-8")
+    tmp.replace(args.out)
     print(f"Wrote {args.out} ({total:.0f} s in all)")
     return 0
 
