@@ -107,6 +107,9 @@ NAVAL_0 = {
             "caption": None,
         }
     ],
+    # Set only when the entry has no usable link (why, for the log).
+    "rejected_links": [],
+    "no_link_reason": "no link, permalink guid or http(s) id",
 }
 
 EXPECTED_ENTRIES = [
@@ -290,7 +293,9 @@ EXPECTED_ENTRIES = [
             "guid": "2026-0228-counter-drone",
             "summary": "",
             "content_html": "<p>The 50 kW laser engaged small drones from a destroyer&#x27;s deck.</p>"
-            "<p>Further trials are planned for the summer.</p>",
+            "<p>Further trials are planned for the summer.</p>"
+            # Its audio attachment, listed as readers list enclosures (images go to images).
+            '<p><a href="https://techbrief.example/audio/brief.mp3">brief.mp3 (audio/mpeg)</a></p>',
             "published_raw": "2026-02-28T14:00:00Z",
             "updated_raw": None,
             "author": "Defense Tech Brief",  # the feed's authors
@@ -477,7 +482,7 @@ def test_a_feed_with_no_items_is_an_empty_feed_not_an_error():
 def test_entry_to_item_keeps_the_feeds_own_values():
     item = entry_to_item(NAVAL_0, source())
     assert item == ArticleItem(
-        url=NAVAL_0["url"],  # raw: the pipeline canonicalizes
+        url=NAVAL_0["url"],  # the outlet's own link, byte for byte; the key is the identity
         title="JMSDF launches sixth upgraded Mogami-class frigate at Nagasaki",
         source="fleetwatch",
         categories=["海上", "防衛産業", "日本の防衛", "国際"],
@@ -492,6 +497,8 @@ def test_entry_to_item_keeps_the_feeds_own_values():
         published_raw="Mon, 02 Mar 2026 06:15:00 +0000",
         published_source="feed",
         guid="http://www.fleetwatch.example/?p=48211",
+        key="https://fleetwatch.example/2026/03/02/jmsdf-launches-new-frigate-nagasaki",
+        published_fallback="first_seen",
     )
     assert item.published is None  # the normalize pipeline parses published_raw
 

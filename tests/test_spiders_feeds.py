@@ -148,7 +148,11 @@ def test_callback_yields_items_and_counts(spider):
     ]
     assert {item.source for item in items} == {"nansei"}
     assert items[0].categories == ["陸上", "日本の防衛"]
-    assert stats(spider) == {"defnews/feeds/entries": 2, "defnews/feeds/entries/nansei": 2}
+    assert stats(spider) == {
+        "defnews/feeds/entries": 2,
+        "defnews/feeds/entries/nansei": 2,
+        "defnews/feeds/source/nansei/read": 2,
+    }
 
 
 def test_html_page_is_logged_and_counted(spider, caplog):
