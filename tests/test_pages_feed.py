@@ -395,6 +395,58 @@ def test_undeclared_utf8_without_content_type_is_utf8():
     assert (feed.title, feed.entries[0]["title"]) == ("防衛", "護衛艦")
 
 
+def _with_invalid_byte(body: bytes) -> bytes:
+    """``body`` with one byte that neither Shift_JIS, EUC-JP nor UTF-8 allows (0x81 before
+    a space), placed in the last item's description."""
+    at = body.rindex(b"</description>")
+    return body[:at] + b"\x81 " + body[at:]
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "titles", "codec"),
+    [
+        ("sjis.xml", "text/xml", [SJIS_TITLE], "cp932"),
+        ("sjis.xml", "text/xml; charset=ISO-8859-1", [SJIS_TITLE], "cp932"),
+        ("eucjp.xml", "text/xml; charset=EUC-JP", [EUC_TITLE, "冬季戦技教育隊が雪中行軍訓練を公開"], "euc_jp"),
+        ("eucjp.xml", None, [EUC_TITLE, "冬季戦技教育隊が雪中行軍訓練を公開"], "euc_jp"),
+        ("naval.xml", "application/rss+xml; charset=UTF-8", [], "utf-8"),
+        ("naval.xml", "text/xml; charset=ISO-8859-1", [], "utf-8"),  # a wrong catch-all label
+    ],
+    ids=["sjis", "sjis-latin1-label", "eucjp", "eucjp-unlabelled", "utf8", "utf8-latin1-label"],
+)
+def test_one_invalid_byte_is_replaced_never_the_whole_feed_redecoded(name, content_type, titles, codec):
+    """Issue #9.7: one bad byte made feedparser re-decode a whole feed as a Western code page
+    (日本 -> ć—ĽćœŹ). Only that byte becomes U+FFFD; every entry keeps its text."""
+    clean = parse_feed((FEEDS / name).read_bytes(), BASE + name)
+    headers = {"Content-Type": content_type} if content_type else {}
+    feed = parse_feed(_with_invalid_byte((FEEDS / name).read_bytes()), BASE + name, headers=headers)
+    assert feed.replaced_chars == 1
+    assert feed.bozo_exception is None
+    assert feed.title == clean.title
+    for got, want in zip(feed.entries, clean.entries, strict=True):
+        assert got["title"] == want["title"]
+        assert got["url"] == want["url"]
+        assert "".join(got["summary"].replace("\ufffd", "").split()) == "".join(want["summary"].split())
+    assert "\ufffd" in feed.entries[-1]["summary"]
+    assert [e["title"] for e in feed.entries][: len(titles)] == titles
+    # The text is the document's own encoding: valid Japanese survives, nothing is Latin-1.
+    assert clean.title.encode(codec)
+
+
+def test_json_feed_with_an_invalid_byte_is_read_with_replacement():
+    body = (FEEDS / "json-feed.json").read_bytes().replace(b"Loyal-wingman", b"Loyal\xffwingman", 1)
+    feed = parse_feed(body, BASE + "json-feed.json")
+    assert feed.replaced_chars == 1
+    assert feed.entries[0]["title"] == "Loyal\ufffdwingman drone completes first autonomous formation flight"
+
+
+def test_a_clean_feed_is_not_touched_by_the_repair():
+    """U+FFFD the outlet wrote itself is its text, not a replacement."""
+    body = '<rss version="2.0"><channel><title>t</title><item><title>a\ufffdb</title><link>https://a.example/1</link></item></channel></rss>'.encode()
+    feed = parse_feed(body, "https://a.example/feed", headers={"Content-Type": "application/rss+xml"})
+    assert (feed.replaced_chars, feed.entries[0]["title"]) == (0, "a\ufffdb")
+
+
 # --- errors -------------------------------------------------------------------------------
 
 

@@ -287,8 +287,7 @@ def _identity(
         elif n < relative_ok:
             absolute = urljoin(base, value)
         else:
-            rejected.append(value)
-            continue
+            continue  # an id that is no URL at all ("x-1"): no identity, nothing refused
         if _HTTP.match(absolute) and urlsplit(absolute).hostname:
             return absolute, []
         rejected.append(value)
@@ -608,7 +607,10 @@ def _title_from(summary_html: str) -> str:
     text = _plain(summary_html)
     if len(text) <= TITLE_FALLBACK_CHARS:
         return text
-    return text[:TITLE_FALLBACK_CHARS].rstrip() + "…"
+    cut = text[: TITLE_FALLBACK_CHARS + 1]
+    # Whole words where the text has spaces (not in Japanese, which is cut anywhere).
+    space = cut.rfind(" ", TITLE_FALLBACK_CHARS // 2)
+    return (cut[:space] if space > 0 else cut[:TITLE_FALLBACK_CHARS]).rstrip() + "…"
 
 
 def _authors(authors: Iterable[Mapping[str, Any]], fallback: str | None = None) -> str | None:
