@@ -447,6 +447,41 @@ def test_a_clean_feed_is_not_touched_by_the_repair():
     assert (feed.replaced_chars, feed.entries[0]["title"]) == (0, "a\ufffdb")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!--\nDescription: a comment first\n-->\n<CHANNEL LASTMOD=\"2004-01-01T12:00\">\n</CHANNEL>",
+        b'<?xml version="1.0"?>\n<CHANNEL HREF="http://www.example.org/"></CHANNEL>',
+        b"<CHANNEL><ITEM><ABSTRACT>No HREF, nothing identifies it</ABSTRACT></ITEM></CHANNEL>",
+    ],
+    ids=["lastmod-only", "href-only", "item-without-href"],
+)
+def test_cdf_is_a_feed_even_with_nothing_to_publish(body):
+    """feedparser reads CDF without naming a version; such a document is a feed (maybe an
+    empty one), never "no RSS or Atom feed in the document"."""
+    feed = parse_feed(body, "http://127.0.0.1:8000/channel.cdf", headers={"Content-Type": "application/x-cdf"})
+    assert feed.version == "cdf"
+    assert feed.bozo_exception is None
+
+
+def test_an_ebcdic_feed_is_left_to_feedparser():
+    """The repair only applies to ASCII-compatible documents it can read the declaration of."""
+    text = '<?xml version="1.0" encoding="cp037"?><rss version="2.0"><channel><title>\u00e9t\u00e9</title></channel></rss>'
+    feed = parse_feed(text.encode("cp037"), "https://a.example/feed", headers={})
+    assert (feed.title, feed.replaced_chars) == ("\u00e9t\u00e9", 0)
+
+
+def test_a_windows_1252_feed_with_an_undefined_byte_stays_windows_1252():
+    body = (
+        '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>Caf\u00e9 \u20ac5</title><link>https://a.example/1</link><description>x</description></item>"
+        "</channel></rss>"
+    ).encode("cp1252").replace(b"<description>x", b"<description>x\x81")
+    feed = parse_feed(body, "https://a.example/feed", headers={"Content-Type": "text/xml"})
+    assert feed.entries[0]["title"] == "Caf\u00e9 \u20ac5"
+    assert feed.replaced_chars == 1
+
+
 # --- errors -------------------------------------------------------------------------------
 
 

@@ -59,7 +59,12 @@ _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")  # ASCII only: keep U+3000 in Japanese titles
 TITLE_FALLBACK_CHARS = 80
-_CDF_ROOT = re.compile(rb"<channel[\s>]", re.IGNORECASE)  # CDF's root (RSS nests it in <rss>)
+# Root elements (local name, lower case) of the feed formats feedparser reads.
+_FEED_ROOTS = {"channel": "cdf", "rss": "rss", "rdf": "rss10", "feed": "atom"}
+_XML_PROLOG = re.compile(
+    r"^(\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>)", re.DOTALL | re.IGNORECASE
+)
+_ROOT_TAG = re.compile(r"^<([A-Za-z_][\w.:-]*)")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 _BOMS = (
@@ -209,12 +214,13 @@ def _parse_xml_feed(
     feed = result.get("feed", {})
     all_entries = result.get("entries", [])
     if not version:
-        # feedparser reads CDF (and some RSS/Atom dialects) without naming a version: a
-        # document it found a channel or entries in is a feed all the same.
-        if not (all_entries or feed.get("title") or feed.get("link")):
+        # feedparser reads CDF (a <CHANNEL> root) without naming a version, and so some
+        # RSS/Atom dialects: a feed all the same, even with no entries.
+        root = _root_name(body)
+        if root not in _FEED_ROOTS and not (all_entries and root is None):
             reason = f": {_exception_text(bozo)}" if bozo else ""
             raise FeedError(f"no RSS or Atom feed in the document{reason}")
-        version = "cdf" if _CDF_ROOT.search(body[:4096]) else "unknown"
+        version = _FEED_ROOTS.get(root or "", "unknown")
     base = fp_headers["content-location"]
     kept = all_entries if max_entries is None else all_entries[: max(max_entries, 0)]
     return ParsedFeed(
@@ -408,8 +414,13 @@ def _decode_with_replacement(body: bytes, content_type: str) -> tuple[bytes, int
             candidates = [bom_codec]
             break
     else:
+        start = body.lstrip(b" \t\r\n")[:2]
+        if start[:1] != b"<" or start[1:2] == b"\x00":
+            return None  # not ASCII-compatible (EBCDIC, UTF-16 without BOM): feedparser's job
         match = _XML_ENCODING.match(body[:512])
         declared = _codec(match.group(1).decode("ascii")) if match else None
+        if match and declared is None:
+            return None  # an encoding Python does not know: feedparser's fallbacks decide
         http_charset = _codec(_charset_param(content_type))
         if _decoding(body, http_charset) and not (
             http_charset in _BYTE_TRANSPARENT and declared and declared not in _BYTE_TRANSPARENT
@@ -417,10 +428,12 @@ def _decode_with_replacement(body: bytes, content_type: str) -> tuple[bytes, int
             return None  # the HTTP charset decodes it (feedparser's first choice)
         if _decoding(body, declared) or (declared is None and _decoding(body, "utf-8")):
             return None
+        # The document's own declaration first, whatever it is; a catch-all HTTP charset
+        # only when nothing else is declared.
         for name in (declared, http_charset, "utf-8"):
-            if name and name not in _BYTE_TRANSPARENT:
+            if name and (name == declared or name not in _BYTE_TRANSPARENT or not declared):
                 candidates.append(_SUPERSETS.get(name, name))
-        candidates = list(dict.fromkeys(candidates)) or ["utf-8"]
+        candidates = list(dict.fromkeys(candidates))
     best: tuple[int, str, str] | None = None
     for encoding in candidates:
         try:
@@ -564,6 +577,18 @@ def _clean_html(fragment: str, base: str) -> str:
 
 
 # --- small helpers -------------------------------------------------------------------------
+
+
+def _root_name(body: bytes) -> str | None:
+    """The local name of the document's root element, lower case (None if not found)."""
+    head = body[:65536].decode("latin-1").lstrip("\ufeffï»¿")
+    while True:
+        stripped = _XML_PROLOG.sub("", head, count=1)
+        if stripped == head:
+            break
+        head = stripped
+    match = _ROOT_TAG.match(head)
+    return match.group(1).rsplit(":", 1)[-1].lower() if match else None
 
 
 def _looks_like_html(body: bytes) -> bool:
