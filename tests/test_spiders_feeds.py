@@ -225,11 +225,15 @@ def test_pipeline_outcomes_are_counted_per_source(spider, tmp_path):
         spider._item_dropped(item, dropped.value)
     store_dup = DropItem("https://a.example/3: same story already stored from another source")
     spider._item_dropped(ArticleItem(url="https://a.example/3", title="t", source="hokkai"), store_dup)
+    # A URL that says "duplicate" is not a duplicate.
+    named = ArticleItem(url="https://a.example/duplicate-of-an-article", title="t", source="hokkai")
+    spider._item_dropped(named, DropItem(f"{named.url}: missing published"))
     got = stats(spider)
     assert got["defnews/feeds/source/fleetwatch/kept"] == 1
     assert got["defnews/feeds/source/defensewire/merged"] == 1
     assert got["defnews/feeds/source/hokkai/merged"] == 1
     assert got["defnews/feeds/source/fleetwatch/dropped/missing published"] == 1
+    assert got["defnews/feeds/source/hokkai/dropped/missing published"] == 1
 
 
 def test_malformed_feed_is_read_and_warned_about(spider, caplog):

@@ -502,13 +502,14 @@ def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None) -> P
     if not isinstance(items, list):
         raise FeedError("JSON Feed without an 'items' list")
     base = _absolute(url, _string(data.get("feed_url")) or None) or url
+    items = [i for i in items if isinstance(i, dict)]  # anything else is no entry at all
     limit = len(items) if max_entries is None else max(max_entries, 0)
     feed_authors = data.get("authors") or ([data["author"]] if data.get("author") else [])
     return ParsedFeed(
         title=_plain(_string(data.get("title"))),
         link=_absolute(base, _string(data.get("home_page_url")) or None),
         version="json11" if version.rstrip("/").endswith("1.1") else "json1",
-        entries=[_json_entry(i, base, feed_authors) for i in items[:limit] if isinstance(i, dict)],
+        entries=[_json_entry(i, base, feed_authors) for i in items[:limit]],
         encoding="utf-8",
         total_entries=len(items),
         replaced_chars=max(replaced, 0),

@@ -37,7 +37,7 @@ from crawler.sources import Source, SourcesConfig, load_sources
 STATS = "defnews/feeds"
 # What the pipelines' DropItem messages say of a duplicate (dedupe: "duplicate of an article
 # already seen in this crawl"; store: "same story already stored from another source").
-_MERGED = re.compile(r"duplicate|same story", re.IGNORECASE)
+_MERGED = re.compile(r": (duplicate of an article already seen|same story already stored)")
 _HEADERS = ("Content-Type", "Content-Location", "Content-Language")
 
 
@@ -75,7 +75,7 @@ class FeedsSpider(scrapy.Spider):
         if not isinstance(item, ArticleItem):
             return
         message = str(exception)
-        if _MERGED.search(message):
+        if _MERGED.match(message.removeprefix(item.url)):
             self._inc(f"source/{item.source}/merged")
             return
         # "<url>: missing published" -> "missing published"
