@@ -110,6 +110,7 @@ NAVAL_0 = {
     # Set only when the entry has no usable link (why, for the log).
     "rejected_links": [],
     "no_link_reason": "no link, permalink guid or http(s) id",
+    "attachments_html": "",  # links to non-image enclosures, appended to the item's content
 }
 
 EXPECTED_ENTRIES = [
@@ -293,9 +294,10 @@ EXPECTED_ENTRIES = [
             "guid": "2026-0228-counter-drone",
             "summary": "",
             "content_html": "<p>The 50 kW laser engaged small drones from a destroyer&#x27;s deck.</p>"
-            "<p>Further trials are planned for the summer.</p>"
+            "<p>Further trials are planned for the summer.</p>",
             # Its audio attachment, listed as readers list enclosures (images go to images).
-            '<p><a href="https://techbrief.example/audio/brief.mp3">brief.mp3 (audio/mpeg)</a></p>',
+            "attachments_html": '<p><a href="https://techbrief.example/audio/brief.mp3">'
+            "brief.mp3 (audio/mpeg)</a></p>",
             "published_raw": "2026-02-28T14:00:00Z",
             "updated_raw": None,
             "author": "Defense Tech Brief",  # the feed's authors
@@ -642,3 +644,31 @@ def test_title_edit_and_https_guid_keep_the_same_id():
     assert after.id == before.id
     assert after.guid == "https://fleetwatch.example/?p=48211" != before.guid
     assert after.title == "JMSDF launches sixth upgraded Mogami-class frigate, names her Yoshino"
+
+
+def test_alternate_link_wins_and_an_enclosure_never_titles_the_entry():
+    """feedparser gives this entry's enclosure as its ``link``; a reader opens the alternate."""
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        b'<link rel="enclosure" type="audio/mpeg" href="http://www.example.com/a.mp3"/>'
+        b'<link rel="alternate" type="text/html">http://www.example.com/alternate</link>'
+        b"</entry></feed>"
+    )
+    [entry] = parse_feed(body, "http://127.0.0.1:8000/f.atom").entries
+    item = entry_to_item(entry, source())
+    assert item.url == "http://www.example.com/alternate"
+    assert (item.title, item.inferred) == ("http://www.example.com/alternate", ["title"])
+    assert 'href="http://www.example.com/a.mp3"' in item.content_html
+
+
+@pytest.mark.parametrize(
+    "links",
+    ['<link rel="related" href="http://o.example/"/>', '<link rel="self" href="http://o.example/"/>',
+     "<id>urn:uuid:1</id>", "<id>tag:o.example,2026:1</id>"],
+    ids=["related-only", "self-only", "urn-id", "tag-id"],
+)
+def test_entries_a_reader_cannot_link_are_refused_with_a_reason(links):
+    body = f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>T</title>{links}</entry></feed>'
+    [entry] = parse_feed(body.encode(), "http://127.0.0.1:8000/f.atom").entries
+    with pytest.raises(EntryError, match="has no link"):
+        entry_to_item(entry, source())

@@ -152,6 +152,9 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
         # Titled the way readers do: the first words of its text, else its link.
         title = _title_from(summary) or _title_from(content_html) or url
         inferred.append("title")
+    # Links to its non-image enclosures (a podcast's audio), after its text, as readers list
+    # them; never a title.
+    content_html += entry.get("attachments_html") or ""
     published_raw = entry.get("published_raw")
     updated_raw = entry.get("updated_raw")
     return ArticleItem(
@@ -253,11 +256,6 @@ def _xml_entry(e: Any, base: str) -> dict[str, Any]:
     published = _get(e, "published") or _get(e, "created")
     updated = _get(e, "updated")
     content = _xml_content(e)
-    attached = _attachments_html(
-        [(link["href"], link.get("type")) for link in enclosures], base, skip_images=True
-    )
-    if attached:
-        content = (content or _get(e, "summary") or "") + attached
     return {
         "guid": guid,
         "url": url,
@@ -266,6 +264,9 @@ def _xml_entry(e: Any, base: str) -> dict[str, Any]:
         "title": _entry_title(e),
         "summary": _get(e, "summary") or "",
         "content_html": content,
+        "attachments_html": _attachments_html(
+            [(link["href"], link.get("type")) for link in enclosures], base, skip_images=True
+        ),
         # A feed with one date (RSS 1.0 dc:date, Atom without <published>) gives it as
         # "updated": it is the best publication date there is.
         "published_raw": published or updated,
@@ -544,9 +545,6 @@ def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any]) -> dic
         content_html = _clean_html(content, url or base)
     elif text.strip():
         content_html = _text_to_html(text)
-    attached = _attachments_html(media, base, skip_images=True)
-    if attached:
-        content_html = (content_html or (html.escape(summary) if summary else "")) + attached
     return {
         "guid": str(guid) if guid not in (None, "") else None,
         "url": url,
@@ -556,6 +554,7 @@ def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any]) -> dic
         # JSON Feed summaries are plain text; entries elsewhere carry HTML.
         "summary": html.escape(summary) if summary else "",
         "content_html": content_html,
+        "attachments_html": _attachments_html(media, base, skip_images=True),
         "published_raw": published or updated,
         "updated_raw": updated,
         "author": _authors([a for a in authors if isinstance(a, dict)]),
