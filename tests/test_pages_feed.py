@@ -672,3 +672,16 @@ def test_entries_a_reader_cannot_link_are_refused_with_a_reason(links):
     [entry] = parse_feed(body.encode(), "http://127.0.0.1:8000/f.atom").entries
     with pytest.raises(EntryError, match="has no link"):
         entry_to_item(entry, source())
+
+
+def test_control_characters_never_reach_the_items():
+    """JSON Feed strings may hold C0 controls (XML cannot); lxml downstream refuses them."""
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [{"id": "1",'
+        b' "url": "https://a.example/1", "title": "a\\u0001b", "summary": "c\\u0007d <b>e</b>",'
+        b' "content_html": "<p>f\\u0000g</p>", "tags": ["h\\u0002"]}]}'
+    )
+    [entry] = parse_feed(body, "https://a.example/feed.json").entries
+    item = entry_to_item(entry, source())
+    assert (item.title, item.summary, entry["categories"]) == ("ab", "cd &lt;b&gt;e&lt;/b&gt;", ["h\x02"])
+    assert "\x00" not in item.content_html and "fg" in item.content_html

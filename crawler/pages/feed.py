@@ -65,6 +65,7 @@ _XML_PROLOG = re.compile(
     r"^(\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>)", re.DOTALL | re.IGNORECASE
 )
 _ROOT_TAG = re.compile(r"^<([A-Za-z_][\w.:-]*)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 _BOMS = (
@@ -144,6 +145,7 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
             f"entry {_describe_entry(entry)} has no link: {entry.get('no_link_reason') or 'none'}",
             reason="no_http_link" if entry.get("rejected_links") else "no_link",
         )
+    entry = _without_controls(entry)
     summary = entry.get("summary") or ""
     content_html = entry.get("content_html") or summary
     inferred: list[str] = []
@@ -178,6 +180,23 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
         # Undated (or unreadably dated) entries are dated when first seen, as readers do.
         published_fallback="first_seen",
     )
+
+
+def _without_controls(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry with C0 control characters (but tab and newlines) removed from its text:
+    XML 1.0 forbids them, yet JSON Feed strings and recovered feeds carry them, and the
+    HTML tools downstream (lxml) refuse them."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _CONTROL.sub("", value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    return {key: clean(value) for key, value in entry.items()}
 
 
 def _describe_entry(entry: Mapping[str, Any]) -> str:
