@@ -685,3 +685,16 @@ def test_control_characters_never_reach_the_items():
     item = entry_to_item(entry, source())
     assert (item.title, item.summary, entry["categories"]) == ("ab", "cd &lt;b&gt;e&lt;/b&gt;", ["h\x02"])
     assert "\x00" not in item.content_html and "fg" in item.content_html
+
+
+def test_a_guid_shared_by_different_stories_is_no_identity():
+    body = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b'<item><title>One</title><link>https://a.example/1</link><guid isPermaLink="false">site</guid></item>'
+        b'<item><title>Two</title><link>https://a.example/2</link><guid isPermaLink="false">site</guid></item>'
+        b'<item><title>Three</title><link>https://a.example/3</link><guid isPermaLink="false">g-3</guid></item>'
+        b'<item><title>Three again</title><link>https://a.example/3</link><guid isPermaLink="false">g-3</guid></item>'
+        b"</channel></rss>"
+    )
+    feed = parse_feed(body, "https://a.example/feed")
+    assert [e["guid"] for e in feed.entries] == [None, None, "g-3", "g-3"]

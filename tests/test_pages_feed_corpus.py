@@ -50,6 +50,7 @@ EXPECTED: dict[str, tuple[str, int, list[str]]] = {
     "podcast.xml": ("rss20", 2, []),  # guid isPermaLink=false + audio enclosure only
     "invalid-utf8.xml": ("rss20", 2, []),
     "undated.xml": ("rss20", 2, []),
+    "shared-guid.xml": ("rss20", 2, []),  # one guid for every item
     "dup-a.xml": ("rss20", 1, []),
     "dup-b.atom": ("atom10", 2, []),
 }

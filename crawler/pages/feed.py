@@ -249,7 +249,7 @@ def _parse_xml_feed(
         title=_plain(feed.get("title", "")),
         link=_absolute(base, feed.get("link")),
         version=version,
-        entries=[_xml_entry(e, base) for e in kept],
+        entries=_distinct_guids([_xml_entry(e, base) for e in kept]),
         bozo_exception=_exception_text(bozo) if bozo else None,
         encoding=result.get("encoding") or None,
         total_entries=len(all_entries),
@@ -294,6 +294,20 @@ def _xml_entry(e: Any, base: str) -> dict[str, Any]:
         "categories": _unique(t.get("term") or t.get("label") for t in _get(e, "tags") or []),
         "images": _xml_images(e, base),
     }
+
+
+def _distinct_guids(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries whose guid other entries of the same document share with another link lose
+    it: a CMS that gives every item one guid (the site's URL, "1") must not make the store
+    fold distinct stories into one item (it updates an article by its source and guid)."""
+    links: dict[str, set[str | None]] = {}
+    for entry in entries:
+        if entry.get("guid"):
+            links.setdefault(entry["guid"], set()).add(entry.get("url"))
+    for entry in entries:
+        if entry.get("guid") and len(links[entry["guid"]]) > 1:
+            entry["guid"] = None
+    return entries
 
 
 def _identity(
@@ -529,7 +543,7 @@ def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None) -> P
         title=_plain(_string(data.get("title"))),
         link=_absolute(base, _string(data.get("home_page_url")) or None),
         version="json11" if version.rstrip("/").endswith("1.1") else "json1",
-        entries=[_json_entry(i, base, feed_authors) for i in items[:limit]],
+        entries=_distinct_guids([_json_entry(i, base, feed_authors) for i in items[:limit]]),
         encoding="utf-8",
         total_entries=len(items),
         replaced_chars=max(replaced, 0),
