@@ -151,6 +151,13 @@ def test_published_link_is_byte_identical_and_two_spellings_are_one_item(run):
         assert links == [outlet], name
     raw = (work / "public" / "all.atom").read_text(encoding="utf-8")
     assert f'href="{outlet}"' in raw
+    # The entry id is the identity key: stable when the outlet re-spells its link. In RSS it
+    # is then no permalink (the link is the outlet's, the guid is not).
+    key = "https://kyushu-diary.example/2026/03/02/amphibious-landing"
+    atom = feedparser.parse((work / "public" / "all.atom").read_bytes())
+    assert [e.id for e in atom.entries if e.link == outlet] == [key]
+    rss = (work / "public" / "all.rss").read_text(encoding="utf-8")
+    assert f'<guid isPermaLink="false">{key}</guid>' in rss
     dup_b = feedparser.parse((work / "public" / "source" / "dup-b.atom").read_bytes())
     assert [e.link for e in dup_b.entries] == ["https://western-wire.example/2026/03/hijudai"]
 

@@ -1,4 +1,4 @@
-"""The generic spider for sources that publish feeds (RSS, Atom, JSON Feed).
+"""The generic spider for sources that publish feeds (RSS, Atom, CDF, JSON Feed).
 
 One request per feed URL of each enabled ``kind = "feed"`` source in the sources file, so
 throttling, robots.txt, retries, the HTTP cache and conditional requests apply as to any
