@@ -6,8 +6,6 @@ source fails; the summary accounts for every entry read."""
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import shutil
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from support import defnews
+from test_pages_feed_corpus import reader_entries
 
 from crawler.store import open_store
 from crawler.urls import id_for_url
@@ -22,7 +21,6 @@ from defnews.server import StaticServer
 
 CORPUS = Path(__file__).parent / "fixtures" / "feeds" / "corpus"
 HUGE_ENTRIES = 1500
-_HTTP = re.compile(r"^https?://[^/]")
 
 
 def huge_feed(n: int) -> bytes:
@@ -72,32 +70,8 @@ def run(tmp_path_factory):
 
 
 def reader_links(path: Path) -> list[str]:
-    """The link a reader opens for each entry of one feed file (feedparser; JSON Feed: json)."""
-    body = path.read_bytes()
-    if path.suffix == ".json":
-        links = []
-        for item in json.loads(body)["items"]:
-            url = item.get("url")
-            if isinstance(url, str) and url.startswith("/"):
-                url = "https://logistics-weekly.example" + url
-            audio = [a.get("url") for a in item.get("attachments", [])]
-            links.append(_first_http(url, item.get("external_url"), item.get("id"), *audio))
-        return [link for link in links if link]
-    parsed = feedparser.parse(
-        io.BytesIO(body), response_headers={"content-location": f"http://127.0.0.1/{path.name}"}
-    )
-    links = []
-    for e in parsed.entries:
-        enclosures = [x.get("href") for x in e.get("links", []) if x.get("rel") == "enclosure"]
-        links.append(_first_http(e.get("link"), e.get("id"), *enclosures))
-    return [link for link in links if link]
-
-
-def _first_http(*candidates: object) -> str | None:
-    for value in candidates:
-        if isinstance(value, str) and _HTTP.match(value.strip()):
-            return value.strip()
-    return None
+    """The link a reader opens for each entry of one feed file that has one."""
+    return [r["link"] for r in reader_entries(path.name, path.parent) if r["link"]]
 
 
 def test_no_source_fails_and_the_run_succeeds(run):

@@ -105,8 +105,8 @@ def defnews_items(name: str, sources, normalize) -> tuple[Any, list[ArticleItem]
 # --- what a reader shows, from feedparser (XML) or json (JSON Feed) --------------------------
 
 
-def reader_entries(name: str) -> list[dict[str, Any]]:
-    body = (CORPUS / name).read_bytes()
+def reader_entries(name: str, folder: Path = CORPUS) -> list[dict[str, Any]]:
+    body = (folder / name).read_bytes()
     if name.endswith(".json"):
         return [_json_reader(item) for item in json.loads(body)["items"]]
     parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": BASE + name})

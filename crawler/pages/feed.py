@@ -612,26 +612,24 @@ def _clean_html(fragment: str, base: str) -> str:
 # --- small helpers -------------------------------------------------------------------------
 
 
+def _head(body: bytes, size: int, junk: re.Pattern[str]) -> str:
+    """The start of ``body`` (as Latin-1, enough for markup) after what ``junk`` matches."""
+    head = body[:size].decode("latin-1").lstrip("\ufeffï»¿")
+    while True:
+        stripped = junk.sub("", head, count=1)
+        if stripped == head:
+            return head
+        head = stripped
+
+
 def _root_name(body: bytes) -> str | None:
     """The local name of the document's root element, lower case (None if not found)."""
-    head = body[:65536].decode("latin-1").lstrip("\ufeffï»¿")
-    while True:
-        stripped = _XML_PROLOG.sub("", head, count=1)
-        if stripped == head:
-            break
-        head = stripped
-    match = _ROOT_TAG.match(head)
+    match = _ROOT_TAG.match(_head(body, 65536, _XML_PROLOG))
     return match.group(1).rsplit(":", 1)[-1].lower() if match else None
 
 
 def _looks_like_html(body: bytes) -> bool:
-    head = body[:2048].decode("latin-1").lstrip("\ufeffï»¿")
-    while True:
-        stripped = _LEADING_JUNK.sub("", head, count=1)
-        if stripped == head:
-            break
-        head = stripped
-    head = head.lower()
+    head = _head(body, 2048, _LEADING_JUNK).lower()
     return head.startswith("<!doctype html") or head.startswith("<html")
 
 
