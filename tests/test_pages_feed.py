@@ -698,3 +698,19 @@ def test_a_guid_shared_by_different_stories_is_no_identity():
     )
     feed = parse_feed(body, "https://a.example/feed")
     assert [e["guid"] for e in feed.entries] == [None, None, "g-3", "g-3"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["http://[::1/x", "http://a.example:99999/x", "http://a.example:abc/x"],
+    ids=["broken-ipv6", "port-range", "port-text"],
+)
+def test_a_broken_link_falls_back_to_the_entrys_other_identity(link):
+    body = (
+        '<rss version="2.0"><channel><title>t</title><item><title>T</title>'
+        f'<link>{link}</link><guid isPermaLink="false">https://a.example/g</guid>'
+        '<enclosure url="http://[::1/a.mp3" type="audio/mpeg" length="1"/></item>'
+        "</channel></rss>"
+    ).encode()
+    [entry] = parse_feed(body, "https://a.example/feed").entries
+    assert entry_to_item(entry, source()).url == "https://a.example/g"

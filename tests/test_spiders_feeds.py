@@ -201,6 +201,23 @@ def test_entry_without_identity_is_dropped_with_its_reason(spider, caplog):
     assert "'x-1' has no link" in caplog.text and "javascript:alert(1)" in caplog.text
 
 
+def test_an_entry_that_breaks_the_code_costs_only_that_entry(spider, caplog, monkeypatch):
+    import crawler.spiders.feeds as feeds_module
+
+    real = feeds_module.entry_to_item
+
+    def flaky(entry, source):
+        if "nagasaki" in (entry.get("url") or ""):
+            raise RuntimeError("a bug")
+        return real(entry, source)
+
+    monkeypatch.setattr(feeds_module, "entry_to_item", flaky)
+    items = list(spider.parse(response_for(spider, "fleetwatch", "naval.xml"), "fleetwatch"))
+    assert len(items) == 2  # the two other entries of naval.xml
+    assert stats(spider)["defnews/feeds/source/fleetwatch/dropped/error (see log)"] == 1
+    assert "could not be read" in caplog.text and "RuntimeError: a bug" in caplog.text
+
+
 def test_pipeline_outcomes_are_counted_per_source(spider, tmp_path):
     """Kept, merged (dedupe and store duplicates) and dropped (validate) per source, from the
     pipelines' own DropItem messages."""

@@ -328,10 +328,19 @@ def _identity(
             absolute = urljoin(base, value)
         else:
             continue  # an id that is no URL at all ("x-1"): no identity, nothing refused
-        if _HTTP.match(absolute) and urlsplit(absolute).hostname:
+        if _HTTP.match(absolute) and _usable(absolute):
             return absolute, []
         rejected.append(value)
     return None, list(dict.fromkeys(rejected))
+
+
+def _usable(url: str) -> bool:
+    """An http(s) URL with a host that the identity key can be made of (no bad port, no
+    broken IPv6 literal)."""
+    try:
+        return bool(urlsplit(url).hostname) and bool(canonical_url(url))
+    except ValueError:
+        return False
 
 
 def _no_link_reason(rejected: list[str]) -> str | None:
@@ -679,7 +688,10 @@ def _authors(authors: Iterable[Mapping[str, Any]], fallback: str | None = None) 
 def _absolute(base: str, link: str | None) -> str | None:
     if not link or not link.strip():
         return None
-    return urljoin(base, link.strip())
+    try:
+        return urljoin(base, link.strip())
+    except ValueError:  # a broken IPv6 literal and the like: no URL at all
+        return None
 
 
 def _string(value: Any) -> str:

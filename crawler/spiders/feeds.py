@@ -175,6 +175,18 @@ class FeedsSpider(scrapy.Spider):
                     "Feed source %s: %s: entry dropped: %s", source_key, response.url, exc
                 )
                 continue
+            except Exception:
+                # One entry the code cannot read (a bug to report) costs that entry, never
+                # the rest of the feed: logged with its traceback, counted in the summary.
+                self._inc("entries_skipped")
+                self._drop(source_key, "error (see log)")
+                self.logger.exception(
+                    "Feed source %s: %s: entry %r could not be read",
+                    source_key,
+                    response.url,
+                    entry.get("guid") or entry.get("url") or entry.get("title"),
+                )
+                continue
             self._inc("entries")
             self._inc(f"entries/{source_key}")
             if item.inferred:
