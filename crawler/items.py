@@ -65,6 +65,15 @@ class ArticleItem:
     guid: str | None = None
     section: str | None = None
     type: str = "article"
+    # The identity key: the normalised URL (crawler.urls.canonical_url) the id derives from.
+    # ``url`` stays the outlet's own link; two spellings of one URL share this key.
+    key: str = ""
+    # Fields a feed left empty and defnews filled the way readers do ("title": its first
+    # words or its link; "published": the time it was first seen).
+    inferred: list[str] = field(default_factory=list)
+    # How a missing or unreadable publication date is filled (feeds: "first_seen"); None
+    # leaves it missing, and the item is dropped by the validate pipeline.
+    published_fallback: str | None = None
 
 
 @dataclass
@@ -124,7 +133,13 @@ class RankingItem:
 
 
 # Fields that exist only while an item travels through the pipelines.
-_INTERNAL = {"published_raw", "published_source", "updated_raw", "updated_source"}
+_INTERNAL = {
+    "published_raw",
+    "published_source",
+    "updated_raw",
+    "updated_source",
+    "published_fallback",
+}
 
 
 def _jsonable(value: Any) -> Any:

@@ -54,6 +54,9 @@ DEFNEWS_SOURCES = ""
 DEFNEWS_JDEFENSE_MAX_INDEX_PAGES = 5
 DEFNEWS_JDEFENSE_COUNTER_WALK = 30
 DEFNEWS_PROGRESS_INTERVAL = 10.0
+# Entries read per feed document (the first ones, in document order); entries past it are
+# dropped, logged and counted in the crawl summary (0: no limit).
+DEFNEWS_FEED_MAX_ENTRIES = 10_000
 
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,

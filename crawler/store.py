@@ -160,6 +160,8 @@ def article_from_json(data: dict[str, Any]) -> ArticleItem:
         dates={k: DateProvenance(**v) for k, v in (data.get("dates") or {}).items()},
         guid=data.get("guid"),
         section=data.get("section"),
+        key=data.get("key") or "",
+        inferred=list(data.get("inferred") or []),
     )
 
 
@@ -234,6 +236,8 @@ class SQLStore:
             first_seen = datetime.fromisoformat(row[1]) if row else now
             item.id = article_id
             item.first_seen = first_seen
+            if "published" in item.inferred:
+                item.published = first_seen  # undated: dated when first seen, every crawl
             data = to_json_dict(item)
             digest = _content_hash(data)
             if item.guid:

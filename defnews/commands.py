@@ -79,10 +79,38 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
                   "page(s) as read (see log)", file=out)
         if c.get("defnews/feeds/errors"):
             print(f"  {'':<12} feed errors: {c.get('defnews/feeds/errors')} (see log)", file=out)
+        print_feed_sources(c.stats, out)
         if c.failed:
             print(f"  {'':<12} FAILED: {c.failed}", file=out)
     if report.output:
         print(f"  items written to {report.output}", file=out)
+
+
+def print_feed_sources(stats: dict[str, Any], out: TextIO) -> None:
+    """Per feed source: entries read, kept, merged as duplicates, dropped (with reasons)."""
+    prefix = "defnews/feeds/source/"
+    per: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        if key.startswith(prefix):
+            source, _, name = key[len(prefix):].partition("/")
+            per.setdefault(source, {})[name] = int(value or 0)
+    for source in sorted(per):
+        n = per[source]
+        inferred = [
+            f"{n[k]} {k.removeprefix('inferred/')} inferred"
+            for k in sorted(n) if k.startswith("inferred/")
+        ]
+        if n.get("replaced_chars"):
+            inferred.append(f"{n['replaced_chars']} invalid byte(s) replaced")
+        print(
+            f"  {'':<12} {source}: {n.get('read', 0)} entries read, {n.get('kept', 0)} kept, "
+            f"{n.get('merged', 0)} merged as duplicates, {n.get('dropped', 0)} dropped"
+            + (f" ({', '.join(inferred)})" if inferred else ""),
+            file=out,
+        )
+        for k in sorted(n):
+            if k.startswith("dropped/"):
+                print(f"  {'':<12}   dropped {n[k]}: {k.removeprefix('dropped/')}", file=out)
 
 
 def print_build_report(report: BuildReport, public: Path, out: TextIO | None = None) -> None:

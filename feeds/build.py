@@ -187,12 +187,14 @@ class _Builder:
         if updated is None:
             return None
         return EntrySpec(
-            id=article.url,
+            # The id is the identity key (stable when an outlet re-spells its link: http to
+            # https, tracking parameters); the link is the outlet's own, byte for byte.
+            id=article.key or article.url,
             title=article.title if title is None else title,
             link=article.url,
             updated=updated,
             published=published,
-            permalink=True,
+            permalink=not article.key or article.key == article.url,
             categories=tuple(article.categories),
             author=(article.author or "").strip() or self.config.source_name(article.source),
             summary=article.summary.strip() or excerpt(article.content_html),

@@ -107,6 +107,10 @@ NAVAL_0 = {
             "caption": None,
         }
     ],
+    # Set only when the entry has no usable link (why, for the log).
+    "rejected_links": [],
+    "no_link_reason": "no link, permalink guid or http(s) id",
+    "attachments_html": "",  # links to non-image enclosures, appended to the item's content
 }
 
 EXPECTED_ENTRIES = [
@@ -291,6 +295,9 @@ EXPECTED_ENTRIES = [
             "summary": "",
             "content_html": "<p>The 50 kW laser engaged small drones from a destroyer&#x27;s deck.</p>"
             "<p>Further trials are planned for the summer.</p>",
+            # Its audio attachment, listed as readers list enclosures (images go to images).
+            "attachments_html": '<p><a href="https://techbrief.example/audio/brief.mp3">'
+            "brief.mp3 (audio/mpeg)</a></p>",
             "published_raw": "2026-02-28T14:00:00Z",
             "updated_raw": None,
             "author": "Defense Tech Brief",  # the feed's authors
@@ -390,6 +397,93 @@ def test_undeclared_utf8_without_content_type_is_utf8():
     assert (feed.title, feed.entries[0]["title"]) == ("防衛", "護衛艦")
 
 
+def _with_invalid_byte(body: bytes) -> bytes:
+    """``body`` with one byte that neither Shift_JIS, EUC-JP nor UTF-8 allows (0x81 before
+    a space), placed in the last item's description."""
+    at = body.rindex(b"</description>")
+    return body[:at] + b"\x81 " + body[at:]
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "titles", "codec"),
+    [
+        ("sjis.xml", "text/xml", [SJIS_TITLE], "cp932"),
+        ("sjis.xml", "text/xml; charset=ISO-8859-1", [SJIS_TITLE], "cp932"),
+        ("eucjp.xml", "text/xml; charset=EUC-JP", [EUC_TITLE, "冬季戦技教育隊が雪中行軍訓練を公開"], "euc_jp"),
+        ("eucjp.xml", None, [EUC_TITLE, "冬季戦技教育隊が雪中行軍訓練を公開"], "euc_jp"),
+        ("naval.xml", "application/rss+xml; charset=UTF-8", [], "utf-8"),
+        ("naval.xml", "text/xml; charset=ISO-8859-1", [], "utf-8"),  # a wrong catch-all label
+    ],
+    ids=["sjis", "sjis-latin1-label", "eucjp", "eucjp-unlabelled", "utf8", "utf8-latin1-label"],
+)
+def test_one_invalid_byte_is_replaced_never_the_whole_feed_redecoded(name, content_type, titles, codec):
+    """Issue #9.7: one bad byte made feedparser re-decode a whole feed as a Western code page
+    (日本 -> ć—ĽćœŹ). Only that byte becomes U+FFFD; every entry keeps its text."""
+    clean = parse_feed((FEEDS / name).read_bytes(), BASE + name)
+    headers = {"Content-Type": content_type} if content_type else {}
+    feed = parse_feed(_with_invalid_byte((FEEDS / name).read_bytes()), BASE + name, headers=headers)
+    assert feed.replaced_chars == 1
+    assert feed.bozo_exception is None
+    assert feed.title == clean.title
+    for got, want in zip(feed.entries, clean.entries, strict=True):
+        assert got["title"] == want["title"]
+        assert got["url"] == want["url"]
+        assert "".join(got["summary"].replace("\ufffd", "").split()) == "".join(want["summary"].split())
+    assert "\ufffd" in feed.entries[-1]["summary"]
+    assert [e["title"] for e in feed.entries][: len(titles)] == titles
+    # The text is the document's own encoding: valid Japanese survives, nothing is Latin-1.
+    assert clean.title.encode(codec)
+
+
+def test_json_feed_with_an_invalid_byte_is_read_with_replacement():
+    body = (FEEDS / "json-feed.json").read_bytes().replace(b"Loyal-wingman", b"Loyal\xffwingman", 1)
+    feed = parse_feed(body, BASE + "json-feed.json")
+    assert feed.replaced_chars == 1
+    assert feed.entries[0]["title"] == "Loyal\ufffdwingman drone completes first autonomous formation flight"
+
+
+def test_a_clean_feed_is_not_touched_by_the_repair():
+    """U+FFFD the outlet wrote itself is its text, not a replacement."""
+    body = '<rss version="2.0"><channel><title>t</title><item><title>a\ufffdb</title><link>https://a.example/1</link></item></channel></rss>'.encode()
+    feed = parse_feed(body, "https://a.example/feed", headers={"Content-Type": "application/rss+xml"})
+    assert (feed.replaced_chars, feed.entries[0]["title"]) == (0, "a\ufffdb")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!--\nDescription: a comment first\n-->\n<CHANNEL LASTMOD=\"2004-01-01T12:00\">\n</CHANNEL>",
+        b'<?xml version="1.0"?>\n<CHANNEL HREF="http://www.example.org/"></CHANNEL>',
+        b"<CHANNEL><ITEM><ABSTRACT>No HREF, nothing identifies it</ABSTRACT></ITEM></CHANNEL>",
+    ],
+    ids=["lastmod-only", "href-only", "item-without-href"],
+)
+def test_cdf_is_a_feed_even_with_nothing_to_publish(body):
+    """feedparser reads CDF without naming a version; such a document is a feed (maybe an
+    empty one), never "no RSS or Atom feed in the document"."""
+    feed = parse_feed(body, "http://127.0.0.1:8000/channel.cdf", headers={"Content-Type": "application/x-cdf"})
+    assert feed.version == "cdf"
+    assert feed.bozo_exception is None
+
+
+def test_an_ebcdic_feed_is_left_to_feedparser():
+    """The repair only applies to ASCII-compatible documents it can read the declaration of."""
+    text = '<?xml version="1.0" encoding="cp037"?><rss version="2.0"><channel><title>\u00e9t\u00e9</title></channel></rss>'
+    feed = parse_feed(text.encode("cp037"), "https://a.example/feed", headers={})
+    assert (feed.title, feed.replaced_chars) == ("\u00e9t\u00e9", 0)
+
+
+def test_a_windows_1252_feed_with_an_undefined_byte_stays_windows_1252():
+    body = (
+        '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>Caf\u00e9 \u20ac5</title><link>https://a.example/1</link><description>x</description></item>"
+        "</channel></rss>"
+    ).encode("cp1252").replace(b"<description>x", b"<description>x\x81")
+    feed = parse_feed(body, "https://a.example/feed", headers={"Content-Type": "text/xml"})
+    assert feed.entries[0]["title"] == "Caf\u00e9 \u20ac5"
+    assert feed.replaced_chars == 1
+
+
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -477,7 +571,7 @@ def test_a_feed_with_no_items_is_an_empty_feed_not_an_error():
 def test_entry_to_item_keeps_the_feeds_own_values():
     item = entry_to_item(NAVAL_0, source())
     assert item == ArticleItem(
-        url=NAVAL_0["url"],  # raw: the pipeline canonicalizes
+        url=NAVAL_0["url"],  # the outlet's own link, byte for byte; the key is the identity
         title="JMSDF launches sixth upgraded Mogami-class frigate at Nagasaki",
         source="fleetwatch",
         categories=["海上", "防衛産業", "日本の防衛", "国際"],
@@ -492,6 +586,8 @@ def test_entry_to_item_keeps_the_feeds_own_values():
         published_raw="Mon, 02 Mar 2026 06:15:00 +0000",
         published_source="feed",
         guid="http://www.fleetwatch.example/?p=48211",
+        key="https://fleetwatch.example/2026/03/02/jmsdf-launches-new-frigate-nagasaki",
+        published_fallback="first_seen",
     )
     assert item.published is None  # the normalize pipeline parses published_raw
 
@@ -548,3 +644,73 @@ def test_title_edit_and_https_guid_keep_the_same_id():
     assert after.id == before.id
     assert after.guid == "https://fleetwatch.example/?p=48211" != before.guid
     assert after.title == "JMSDF launches sixth upgraded Mogami-class frigate, names her Yoshino"
+
+
+def test_alternate_link_wins_and_an_enclosure_never_titles_the_entry():
+    """feedparser gives this entry's enclosure as its ``link``; a reader opens the alternate."""
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        b'<link rel="enclosure" type="audio/mpeg" href="http://www.example.com/a.mp3"/>'
+        b'<link rel="alternate" type="text/html">http://www.example.com/alternate</link>'
+        b"</entry></feed>"
+    )
+    [entry] = parse_feed(body, "http://127.0.0.1:8000/f.atom").entries
+    item = entry_to_item(entry, source())
+    assert item.url == "http://www.example.com/alternate"
+    assert (item.title, item.inferred) == ("http://www.example.com/alternate", ["title"])
+    assert 'href="http://www.example.com/a.mp3"' in item.content_html
+
+
+@pytest.mark.parametrize(
+    "links",
+    ['<link rel="related" href="http://o.example/"/>', '<link rel="self" href="http://o.example/"/>',
+     "<id>urn:uuid:1</id>", "<id>tag:o.example,2026:1</id>"],
+    ids=["related-only", "self-only", "urn-id", "tag-id"],
+)
+def test_entries_a_reader_cannot_link_are_refused_with_a_reason(links):
+    body = f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>T</title>{links}</entry></feed>'
+    [entry] = parse_feed(body.encode(), "http://127.0.0.1:8000/f.atom").entries
+    with pytest.raises(EntryError, match="has no link"):
+        entry_to_item(entry, source())
+
+
+def test_control_characters_never_reach_the_items():
+    """JSON Feed strings may hold C0 controls (XML cannot); lxml downstream refuses them."""
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [{"id": "1",'
+        b' "url": "https://a.example/1", "title": "a\\u0001b", "summary": "c\\u0007d <b>e</b>",'
+        b' "content_html": "<p>f\\u0000g</p>", "tags": ["h\\u0002"]}]}'
+    )
+    [entry] = parse_feed(body, "https://a.example/feed.json").entries
+    item = entry_to_item(entry, source())
+    assert (item.title, item.summary, entry["categories"]) == ("ab", "cd &lt;b&gt;e&lt;/b&gt;", ["h\x02"])
+    assert "\x00" not in item.content_html and "fg" in item.content_html
+
+
+def test_a_guid_shared_by_different_stories_is_no_identity():
+    body = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b'<item><title>One</title><link>https://a.example/1</link><guid isPermaLink="false">site</guid></item>'
+        b'<item><title>Two</title><link>https://a.example/2</link><guid isPermaLink="false">site</guid></item>'
+        b'<item><title>Three</title><link>https://a.example/3</link><guid isPermaLink="false">g-3</guid></item>'
+        b'<item><title>Three again</title><link>https://a.example/3</link><guid isPermaLink="false">g-3</guid></item>'
+        b"</channel></rss>"
+    )
+    feed = parse_feed(body, "https://a.example/feed")
+    assert [e["guid"] for e in feed.entries] == [None, None, "g-3", "g-3"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["http://[::1/x", "http://a.example:99999/x", "http://a.example:abc/x"],
+    ids=["broken-ipv6", "port-range", "port-text"],
+)
+def test_a_broken_link_falls_back_to_the_entrys_other_identity(link):
+    body = (
+        '<rss version="2.0"><channel><title>t</title><item><title>T</title>'
+        f'<link>{link}</link><guid isPermaLink="false">https://a.example/g</guid>'
+        '<enclosure url="http://[::1/a.mp3" type="audio/mpeg" length="1"/></item>'
+        "</channel></rss>"
+    ).encode()
+    [entry] = parse_feed(body, "https://a.example/feed").entries
+    assert entry_to_item(entry, source()).url == "https://a.example/g"

@@ -45,11 +45,13 @@ def raw_article(**overrides) -> ArticleItem:
     return ArticleItem(**data)
 
 
-def test_normalize_canonicalizes_and_reads_the_date_line(crawler):
+def test_normalize_keys_by_the_canonical_url_and_reads_the_date_line(crawler):
     pipe = build_from_crawler(NormalizePipeline, crawler)
     item = pipe.process_item(raw_article())
-    assert item.url == "https://j-defense.ikaros.jp/docs/mod/001933.html"
-    assert item.id == id_for_url(item.url)
+    # The link stays as the source wrote it; only the identity key is normalised.
+    assert item.url == "http://www.j-defense.ikaros.jp/docs/mod/001933.html?utm_source=x"
+    assert item.key == "https://j-defense.ikaros.jp/docs/mod/001933.html"
+    assert item.id == id_for_url(item.key) == id_for_url(item.url)
     assert item.title == "中谷防衛大臣、NATO国防相会合及び 各国国防大臣との会談等に出席(10月17日)"
     assert item.categories == ["日本の防衛"]
     assert item.published == datetime(2024, 10, 22, 18, 15, tzinfo=JST)

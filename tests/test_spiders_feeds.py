@@ -148,7 +148,11 @@ def test_callback_yields_items_and_counts(spider):
     ]
     assert {item.source for item in items} == {"nansei"}
     assert items[0].categories == ["陸上", "日本の防衛"]
-    assert stats(spider) == {"defnews/feeds/entries": 2, "defnews/feeds/entries/nansei": 2}
+    assert stats(spider) == {
+        "defnews/feeds/entries": 2,
+        "defnews/feeds/entries/nansei": 2,
+        "defnews/feeds/source/nansei/read": 2,
+    }
 
 
 def test_html_page_is_logged_and_counted(spider, caplog):
@@ -162,6 +166,91 @@ def test_html_page_is_logged_and_counted(spider, caplog):
         "Feed source maintenance: http://127.0.0.1:8123/feeds/error.html is not a usable feed: "
         "an HTML page, not a feed"
     )
+
+
+def test_entries_past_the_limit_are_dropped_logged_and_counted(tmp_path, caplog):
+    crawler = get_crawler(FeedsSpider, {"DEFNEWS_FEED_MAX_ENTRIES": 2})
+    spider = FeedsSpider.from_crawler(
+        crawler, sources=str(write_sources(tmp_path, "http://127.0.0.1:8123"))
+    )
+    items = list(spider.parse(response_for(spider, "fleetwatch", "naval.xml"), "fleetwatch"))
+    assert len(items) == 2  # naval.xml has 3 entries: the first two, in document order
+    assert stats(spider)["defnews/feeds/source/fleetwatch/read"] == 3
+    assert stats(spider)["defnews/feeds/source/fleetwatch/dropped"] == 1
+    assert stats(spider)["defnews/feeds/source/fleetwatch/dropped/over DEFNEWS_FEED_MAX_ENTRIES"] == 1
+    assert "naval.xml has 3 entries; the 1 past DEFNEWS_FEED_MAX_ENTRIES=2 are dropped" in caplog.text
+
+
+def test_entry_without_identity_is_dropped_with_its_reason(spider, caplog):
+    body = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>no link</title><guid isPermaLink='false'>x-1</guid></item>"
+        b"<item><title>script</title><link>javascript:alert(1)</link></item>"
+        b"<item><title>kept</title><link>https://a.example/kept#c1</link></item>"
+        b"</channel></rss>"
+    )
+    url = spider.config.get("fleetwatch").url
+    response = Response(url, body=body, headers={"Content-Type": "application/rss+xml"},
+                        request=Request(url, cb_kwargs={"source_key": "fleetwatch"}))
+    items = list(spider.parse(response, "fleetwatch"))
+    assert [i.url for i in items] == ["https://a.example/kept#c1"]
+    got = stats(spider)
+    assert got["defnews/feeds/source/fleetwatch/dropped/no link"] == 1
+    assert got["defnews/feeds/source/fleetwatch/dropped/no http link"] == 1
+    assert got["defnews/feeds/entries_skipped"] == 2
+    assert "'x-1' has no link" in caplog.text and "javascript:alert(1)" in caplog.text
+
+
+def test_an_entry_that_breaks_the_code_costs_only_that_entry(spider, caplog, monkeypatch):
+    import crawler.spiders.feeds as feeds_module
+
+    real = feeds_module.entry_to_item
+
+    def flaky(entry, source):
+        if "nagasaki" in (entry.get("url") or ""):
+            raise RuntimeError("a bug")
+        return real(entry, source)
+
+    monkeypatch.setattr(feeds_module, "entry_to_item", flaky)
+    items = list(spider.parse(response_for(spider, "fleetwatch", "naval.xml"), "fleetwatch"))
+    assert len(items) == 2  # the two other entries of naval.xml
+    assert stats(spider)["defnews/feeds/source/fleetwatch/dropped/error (see log)"] == 1
+    assert "could not be read" in caplog.text and "RuntimeError: a bug" in caplog.text
+
+
+def test_pipeline_outcomes_are_counted_per_source(spider, tmp_path):
+    """Kept, merged (dedupe and store duplicates) and dropped (validate) per source, from the
+    pipelines' own DropItem messages."""
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.misc import build_from_crawler
+
+    from crawler.pipelines.dedupe import DedupePipeline
+    from crawler.pipelines.validate import ValidatePipeline
+
+    crawler = get_crawler(FeedsSpider, {"DEFNEWS_SOURCES": str(tmp_path / "sources.toml")})
+    spider = FeedsSpider.from_crawler(crawler, sources=str(tmp_path / "sources.toml"))
+    dedupe = build_from_crawler(DedupePipeline, crawler)
+    validate = build_from_crawler(ValidatePipeline, crawler)
+    first = ArticleItem(url="http://www.a.example/1/#x", title="t", source="fleetwatch", id="i1")
+    again = ArticleItem(url="https://a.example/1", title="t", source="defensewire", id="i1")
+    undated = ArticleItem(url="https://a.example/2", title="t", source="fleetwatch", id="i2")
+    dedupe.process_item(first)
+    spider._item_scraped(first)
+    for pipe, item in ((dedupe, again), (validate, undated)):
+        with pytest.raises(DropItem) as dropped:
+            pipe.process_item(item)
+        spider._item_dropped(item, dropped.value)
+    store_dup = DropItem("https://a.example/3: same story already stored from another source")
+    spider._item_dropped(ArticleItem(url="https://a.example/3", title="t", source="hokkai"), store_dup)
+    # A URL that says "duplicate" is not a duplicate.
+    named = ArticleItem(url="https://a.example/duplicate-of-an-article", title="t", source="hokkai")
+    spider._item_dropped(named, DropItem(f"{named.url}: missing published"))
+    got = stats(spider)
+    assert got["defnews/feeds/source/fleetwatch/kept"] == 1
+    assert got["defnews/feeds/source/defensewire/merged"] == 1
+    assert got["defnews/feeds/source/hokkai/merged"] == 1
+    assert got["defnews/feeds/source/fleetwatch/dropped/missing published"] == 1
+    assert got["defnews/feeds/source/hokkai/dropped/missing published"] == 1
 
 
 def test_malformed_feed_is_read_and_warned_about(spider, caplog):

@@ -1,4 +1,4 @@
-"""Feed documents (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) -> plain entry dicts -> items.
+"""Feed documents (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, CDF, JSON Feed 1.0/1.1) -> entry dicts -> items.
 
 Pure: bytes and a URL in, plain data out; no Scrapy, no network, no store.
 
@@ -11,6 +11,15 @@ same entry dicts and its HTML is sanitized with nh3.
 Dates stay raw strings (``published_raw``/``updated_raw``): feedparser's ``*_parsed`` tuples
 drop the zone, and every date goes through :mod:`crawler.dates` in the normalize pipeline.
 An entry's content is what the outlet put in its feed — never text fetched or made up here.
+
+An entry is kept when it has an identity and something to show, as a feed reader would show
+it. Its identity (the item ``url``) is the outlet's own link, byte for byte: the first http(s)
+of its alternate link, its ``<link>`` (or permalink guid), an http(s) id (RSS 1.0
+``rdf:about``, an Atom ``<id>``, a guid with ``isPermaLink="false"``), and last its enclosure
+(a podcast episode with nothing else). The normalised form of that URL is only the identity
+key (``crawler.urls.canonical_url``), never the published link. A title-less entry is titled
+by its first words of text or its link, and an undated one is dated when first seen; both are
+recorded in the item's ``inferred`` list.
 """
 
 from __future__ import annotations
@@ -23,14 +32,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import nh3
 
 from crawler.items import ArticleItem, Image
 from crawler.sources import Source, map_categories
-from crawler.urls import id_for_url
+from crawler.urls import canonical_url, id_for_url
 
 # What a feed-reading client asks for (sent by the feeds spider).
 ACCEPT = (
@@ -44,11 +53,28 @@ _BYTE_TRANSPARENT = {"iso8859-1", "iso8859-2", "iso8859-15", "cp1252"}
 # Shift_JIS feeds are nearly always Windows-31J (cp932): ①, Ⅱ, ㈱ are not in JIS X 0208.
 _SUPERSETS = {"shift_jis": "cp932"}
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_XML_DECLARED = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[A-Za-z0-9._:-]+(["'])""")
 _LEADING_JUNK = re.compile(r"^(\s+|<\?xml.*?\?>|<!--.*?-->)", re.DOTALL)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")  # ASCII only: keep U+3000 in Japanese titles
 TITLE_FALLBACK_CHARS = 80
+# Root elements (local name, lower case) of the feed formats feedparser reads.
+_FEED_ROOTS = {"channel": "cdf", "rss": "rss", "rdf": "rss10", "feed": "atom"}
+_XML_PROLOG = re.compile(
+    r"^(\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>)", re.DOTALL | re.IGNORECASE
+)
+_ROOT_TAG = re.compile(r"^<([A-Za-z_][\w.:-]*)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_HTTP = re.compile(r"^https?://", re.IGNORECASE)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 class FeedError(ValueError):
@@ -56,7 +82,13 @@ class FeedError(ValueError):
 
 
 class EntryError(ValueError):
-    """One entry cannot become an item (no link to identify it)."""
+    """One entry cannot become an item (no link to identify it).
+
+    ``reason`` is a short stable name for counting (``no_link``, ``no_http_link``)."""
+
+    def __init__(self, message: str, reason: str = "no_link") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -67,12 +99,25 @@ class ParsedFeed:
     entries: list[dict[str, Any]] = field(default_factory=list)
     bozo_exception: str | None = None  # recovered problem, for the caller to log
     encoding: str | None = None
+    # Entries in the document (``entries`` holds at most ``max_entries`` of them).
+    total_entries: int = 0
+    # Bytes not valid in the document's encoding, decoded as U+FFFD (never a whole-feed
+    # re-decode as another code page): how many replacement characters that made.
+    replaced_chars: int = 0
 
 
-def parse_feed(body: bytes, url: str, *, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+def parse_feed(
+    body: bytes,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    max_entries: int | None = None,
+) -> ParsedFeed:
     """Parse one feed document fetched from ``url``.
 
     ``headers`` are the HTTP response headers (at least Content-Type: its charset matters).
+    ``max_entries`` bounds the entries turned into dicts (the first ones, in document order);
+    ``total_entries`` says how many the document had.
     Raises :class:`FeedError` for an HTML page served in place of a feed, an empty body,
     JSON that is not a JSON Feed, and documents with no feed in them.
     """
@@ -85,17 +130,33 @@ def parse_feed(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         raise FeedError(f"an HTML page, not a feed ({_describe(content_type)}{_html_title(body)})")
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"{" or (media_type in _JSON_TYPES and start != b"<"):
-        return _parse_json_feed(body, url)
-    return _parse_xml_feed(body, url, headers)
+        return _parse_json_feed(body, url, max_entries)
+    return _parse_xml_feed(body, url, headers, max_entries)
 
 
 def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
-    """The article item of one entry. Dates stay raw for the normalize pipeline."""
+    """The article item of one entry. Dates stay raw for the normalize pipeline.
+
+    Raises :class:`EntryError` for an entry without an identity (no http(s) link or id).
+    """
     url = entry.get("url")
     if not url:
-        raise EntryError(f"entry {entry.get('guid') or entry.get('title')!r} has no link")
+        raise EntryError(
+            f"entry {_describe_entry(entry)} has no link: {entry.get('no_link_reason') or 'none'}",
+            reason="no_http_link" if entry.get("rejected_links") else "no_link",
+        )
+    entry = _without_controls(entry)
     summary = entry.get("summary") or ""
-    title = entry.get("title") or _title_from(summary)
+    content_html = entry.get("content_html") or summary
+    inferred: list[str] = []
+    title = entry.get("title") or ""
+    if not title:
+        # Titled the way readers do: the first words of its text, else its link.
+        title = _title_from(summary) or _title_from(content_html) or url
+        inferred.append("title")
+    # Links to its non-image enclosures (a podcast's audio), after its text, as readers list
+    # them; never a title.
+    content_html += entry.get("attachments_html") or ""
     published_raw = entry.get("published_raw")
     updated_raw = entry.get("updated_raw")
     return ArticleItem(
@@ -105,26 +166,62 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
         categories=map_categories(source, entry.get("categories") or []),
         author=entry.get("author"),
         summary=summary,
-        content_html=entry.get("content_html") or summary,
+        content_html=content_html,
         images=[Image(url=i["url"], caption=i.get("caption")) for i in entry.get("images") or []],
         language=source.language,
         id=id_for_url(url),
+        key=canonical_url(url),
         published_raw=published_raw,
         published_source="feed" if published_raw else None,
         updated_raw=updated_raw,
         updated_source="feed" if updated_raw else None,
         guid=entry.get("guid"),
+        inferred=inferred,
+        # Undated (or unreadably dated) entries are dated when first seen, as readers do.
+        published_fallback="first_seen",
     )
+
+
+def _without_controls(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry with C0 control characters (but tab and newlines) removed from its text:
+    XML 1.0 forbids them, yet JSON Feed strings and recovered feeds carry them, and the
+    HTML tools downstream (lxml) refuse them."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _CONTROL.sub("", value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    return {key: clean(value) for key, value in entry.items()}
+
+
+def _describe_entry(entry: Mapping[str, Any]) -> str:
+    name = entry.get("guid") or entry.get("title") or _title_from(entry.get("summary") or "")
+    return repr(name) if name else "(no id, no title)"
 
 
 # --- XML feeds (feedparser) ----------------------------------------------------------------
 
 
-def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+def _parse_xml_feed(
+    body: bytes, url: str, headers: dict[str, str], max_entries: int | None = None
+) -> ParsedFeed:
     fp_headers = dict(headers)
     # Base for relative links: feedparser resolves them against Content-Location.
     fp_headers["content-location"] = urljoin(url, headers.get("content-location", "")) or url
     encoding = _choose_xml_encoding(body, headers.get("content-type", ""))
+    replaced = 0
+    if encoding is None:
+        # No encoding decodes every byte: decode with the document's own (declared, else the
+        # HTTP charset, else UTF-8) and replace only the invalid bytes, rather than letting
+        # feedparser re-decode the whole feed as a Western code page (mojibake everywhere).
+        repaired = _decode_with_replacement(body, headers.get("content-type", ""))
+        if repaired is not None:
+            body, replaced, encoding = repaired
     if encoding:
         # Hand feedparser the encoding we trust, as an XML media type it will respect.
         fp_headers["content-type"] = f"application/xml; charset={encoding}"
@@ -134,31 +231,61 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str]) -> ParsedFee
     bozo = result.get("bozo_exception") if result.get("bozo") else None
     if isinstance(bozo, feedparser.NonXMLContentType):
         bozo = None  # a server's label (a feed sent as text/html), not a fault of the document
-    if not version:
-        reason = f": {_exception_text(bozo)}" if bozo else ""
-        raise FeedError(f"no RSS or Atom feed in the document{reason}")
-    base = fp_headers["content-location"]
+    if isinstance(bozo, feedparser.CharacterEncodingOverride) and replaced:
+        bozo = None  # our own override, reported as replaced_chars
     feed = result.get("feed", {})
+    all_entries = result.get("entries", [])
+    if not version:
+        # feedparser reads CDF (a <CHANNEL> root) without naming a version, and so some
+        # RSS/Atom dialects: a feed all the same, even with no entries.
+        root = _root_name(body)
+        if root not in _FEED_ROOTS and not (all_entries and root is None):
+            reason = f": {_exception_text(bozo)}" if bozo else ""
+            raise FeedError(f"no RSS or Atom feed in the document{reason}")
+        version = _FEED_ROOTS.get(root or "", "unknown")
+    base = fp_headers["content-location"]
+    kept = all_entries if max_entries is None else all_entries[: max(max_entries, 0)]
     return ParsedFeed(
         title=_plain(feed.get("title", "")),
         link=_absolute(base, feed.get("link")),
         version=version,
-        entries=[_xml_entry(e, base) for e in result.get("entries", [])],
+        entries=_distinct_guids([_xml_entry(e, base) for e in kept]),
         bozo_exception=_exception_text(bozo) if bozo else None,
         encoding=result.get("encoding") or None,
+        total_entries=len(all_entries),
+        replaced_chars=replaced,
     )
 
 
 def _xml_entry(e: Any, base: str) -> dict[str, Any]:
-    link = _get(e, "link") or (_get(e, "id") if _get(e, "guidislink") else None)
+    links = [link for link in _get(e, "links") or [] if isinstance(link, Mapping)]
+    alternates = [
+        link.get("href")
+        for link in links
+        if (link.get("rel") or "alternate") == "alternate"
+        and (link.get("type") or "text/html") in ("text/html", "application/xhtml+xml")
+    ]
+    alternates += [link.get("href") for link in links if link.get("rel") == "alternate"]
+    enclosures = [link for link in links if link.get("rel") == "enclosure" and link.get("href")]
+    guid = _get(e, "id")
+    # In order: the entry's page (alternate link, <link>, permalink guid), an http(s) id
+    # (RSS 1.0 rdf:about, Atom <id>, a guid with isPermaLink="false"), its enclosure.
+    candidates = [*alternates, _get(e, "link"), guid, *(link["href"] for link in enclosures)]
+    url, rejected = _identity(base, candidates, relative_ok=len(alternates) + 1)
     published = _get(e, "published") or _get(e, "created")
     updated = _get(e, "updated")
+    content = _xml_content(e)
     return {
-        "guid": _get(e, "id"),
-        "url": _absolute(base, link),
+        "guid": guid,
+        "url": url,
+        "rejected_links": rejected,
+        "no_link_reason": _no_link_reason(rejected),
         "title": _entry_title(e),
         "summary": _get(e, "summary") or "",
-        "content_html": _xml_content(e),
+        "content_html": content,
+        "attachments_html": _attachments_html(
+            [(link["href"], link.get("type")) for link in enclosures], base, skip_images=True
+        ),
         # A feed with one date (RSS 1.0 dc:date, Atom without <published>) gives it as
         # "updated": it is the best publication date there is.
         "published_raw": published or updated,
@@ -167,6 +294,78 @@ def _xml_entry(e: Any, base: str) -> dict[str, Any]:
         "categories": _unique(t.get("term") or t.get("label") for t in _get(e, "tags") or []),
         "images": _xml_images(e, base),
     }
+
+
+def _distinct_guids(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries whose guid other entries of the same document share with another link lose
+    it: a CMS that gives every item one guid (the site's URL, "1") must not make the store
+    fold distinct stories into one item (it updates an article by its source and guid)."""
+    links: dict[str, set[str | None]] = {}
+    for entry in entries:
+        if entry.get("guid"):
+            links.setdefault(entry["guid"], set()).add(entry.get("url"))
+    for entry in entries:
+        if entry.get("guid") and len(links[entry["guid"]]) > 1:
+            entry["guid"] = None
+    return entries
+
+
+def _identity(
+    base: str, candidates: Iterable[Any], *, relative_ok: int = 0
+) -> tuple[str | None, list[str]]:
+    """The first http(s) candidate, as the outlet wrote it, and the ones refused.
+
+    The first ``relative_ok`` candidates are links (relative ones resolve against ``base``);
+    the others are ids and count only when they already are absolute http(s) URLs."""
+    rejected: list[str] = []
+    for n, candidate in enumerate(candidates):
+        if not isinstance(candidate, str) or not candidate.strip():
+            continue
+        value = candidate.strip()
+        if _SCHEME.match(value):
+            absolute = value  # byte for byte what the outlet wrote: no urljoin clean-up
+        elif n < relative_ok:
+            absolute = urljoin(base, value)
+        else:
+            continue  # an id that is no URL at all ("x-1"): no identity, nothing refused
+        if _HTTP.match(absolute) and _usable(absolute):
+            return absolute, []
+        rejected.append(value)
+    return None, list(dict.fromkeys(rejected))
+
+
+def _usable(url: str) -> bool:
+    """An http(s) URL with a host that the identity key can be made of (no bad port, no
+    broken IPv6 literal)."""
+    try:
+        return bool(urlsplit(url).hostname) and bool(canonical_url(url))
+    except ValueError:
+        return False
+
+
+def _no_link_reason(rejected: list[str]) -> str | None:
+    if not rejected:
+        return "no link, permalink guid or http(s) id"
+    shown = ", ".join(repr(r[:80]) for r in rejected[:3])
+    return f"no http(s) link or id (only {shown})"
+
+
+def _attachments_html(
+    attachments: Iterable[tuple[str | None, str | None]], base: str, *, skip_images: bool
+) -> str:
+    """Links to an entry's non-image enclosures (a podcast's audio), as readers list them."""
+    parts = []
+    for href, kind in attachments:
+        url = _absolute(base, href)
+        if not url or not _HTTP.match(url):
+            continue
+        kind = (kind or "").strip()
+        if skip_images and kind.startswith("image/"):
+            continue
+        name = urlsplit(url).path.rsplit("/", 1)[-1] or url
+        label = f"{html.escape(name)}" + (f" ({html.escape(kind)})" if kind else "")
+        parts.append(f'<p><a href="{html.escape(url, quote=True)}">{label}</a></p>')
+    return "".join(dict.fromkeys(parts))
 
 
 def _get(e: Any, key: str) -> Any:
@@ -242,6 +441,61 @@ def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
     return None
 
 
+def _decode_with_replacement(body: bytes, content_type: str) -> tuple[bytes, int, str] | None:
+    """``body`` as UTF-8 when it is not valid in its own encoding, invalid bytes replaced.
+
+    None when the document decodes as :func:`_choose_xml_encoding` / feedparser will read it.
+    Otherwise its encoding is the BOM's, else whichever of the XML declaration, the HTTP
+    charset and UTF-8 (XML's default) leaves the fewest invalid bytes (the first on a tie):
+    only those bytes become U+FFFD, so every entry keeps its text. A Western single-byte
+    code page, which "decodes" anything, is never picked over the document's own encoding.
+    Returns the UTF-8 bytes (XML declaration rewritten), how many U+FFFD that made, "utf-8".
+    """
+    candidates: list[str] = []
+    for bom, bom_codec in _BOMS:
+        if body.startswith(bom):
+            candidates = [bom_codec]
+            break
+    else:
+        start = body.lstrip(b" \t\r\n")[:2]
+        if start[:1] != b"<" or start[1:2] == b"\x00":
+            return None  # not ASCII-compatible (EBCDIC, UTF-16 without BOM): feedparser's job
+        match = _XML_ENCODING.match(body[:512])
+        declared = _codec(match.group(1).decode("ascii")) if match else None
+        if match and declared is None:
+            return None  # an encoding Python does not know: feedparser's fallbacks decide
+        http_charset = _codec(_charset_param(content_type))
+        if _decoding(body, http_charset) and not (
+            http_charset in _BYTE_TRANSPARENT and declared and declared not in _BYTE_TRANSPARENT
+        ):
+            return None  # the HTTP charset decodes it (feedparser's first choice)
+        if _decoding(body, declared) or (declared is None and _decoding(body, "utf-8")):
+            return None
+        # The document's own declaration first, whatever it is; a catch-all HTTP charset
+        # only when nothing else is declared.
+        for name in (declared, http_charset, "utf-8"):
+            if name and (name == declared or name not in _BYTE_TRANSPARENT or not declared):
+                candidates.append(_SUPERSETS.get(name, name))
+        candidates = list(dict.fromkeys(candidates))
+    best: tuple[int, str, str] | None = None
+    for encoding in candidates:
+        try:
+            text = body.decode(encoding, errors="replace")
+            already = body.decode(encoding, errors="ignore").count("\ufffd")  # the feed's own
+        except LookupError:
+            continue
+        errors = text.count("\ufffd") - already
+        if errors == 0:
+            return None
+        if best is None or errors < best[0]:
+            best = (errors, encoding, text)
+    if best is None:
+        return None
+    errors, _, text = best
+    text = _XML_DECLARED.sub(r"\1utf-8\2", text.lstrip("\ufeff"), count=1)
+    return text.encode("utf-8"), errors, "utf-8"
+
+
 def _decoding(body: bytes, encoding: str | None) -> str | None:
     """``encoding`` (or its usual superset) if it decodes ``body`` strictly, else None."""
     if not encoding:
@@ -276,31 +530,45 @@ def _charset_param(content_type: str) -> str | None:
 # --- JSON Feed -----------------------------------------------------------------------------
 
 
-def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None) -> ParsedFeed:
+    # JSON is UTF-8 (RFC 8259): invalid bytes become U+FFFD, the rest of the feed is kept.
+    text = body.decode("utf-8-sig", errors="replace")
+    replaced = text.count("\ufffd") - body.decode("utf-8-sig", errors="ignore").count("\ufffd")
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise FeedError(f"unreadable JSON: {exc}") from exc
     version = data.get("version") if isinstance(data, dict) else None
-    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
+    if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
         raise FeedError("a JSON document, but not a JSON Feed (no jsonfeed.org version)")
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError("JSON Feed without an 'items' list")
-    base = _absolute(url, data.get("feed_url")) or url
+    base = _absolute(url, _string(data.get("feed_url")) or None) or url
+    items = [i for i in items if isinstance(i, dict)]  # anything else is no entry at all
+    limit = len(items) if max_entries is None else max(max_entries, 0)
     feed_authors = data.get("authors") or ([data["author"]] if data.get("author") else [])
     return ParsedFeed(
         title=_plain(_string(data.get("title"))),
         link=_absolute(base, _string(data.get("home_page_url")) or None),
         version="json11" if version.rstrip("/").endswith("1.1") else "json1",
-        entries=[_json_entry(i, base, feed_authors) for i in items if isinstance(i, dict)],
+        entries=_distinct_guids([_json_entry(i, base, feed_authors) for i in items[:limit]]),
         encoding="utf-8",
+        total_entries=len(items),
+        replaced_chars=max(replaced, 0),
     )
 
 
 def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any]) -> dict[str, Any]:
-    link = _string(item.get("url")) or _string(item.get("external_url")) or None
-    url = _absolute(base, link)
+    attachments = [a for a in item.get("attachments") or [] if isinstance(a, dict)]
+    media = [
+        (_string(a.get("url")), _string(a.get("mime_type")))
+        for a in attachments
+        if _string(a.get("url")) and not _string(a.get("mime_type")).startswith("image/")
+    ]
+    # url, external_url, an http(s) id, a non-image attachment (JSON Feed podcasts).
+    candidates = [item.get("url"), item.get("external_url"), item.get("id"), *(m[0] for m in media)]
+    url, rejected = _identity(base, candidates, relative_ok=2)
     content = _string(item.get("content_html"))
     text = _string(item.get("content_text"))
     summary = _string(item.get("summary"))
@@ -308,8 +576,8 @@ def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any]) -> dic
     images = [_string(item.get("image")), _string(item.get("banner_image"))]
     images += [
         _string(a.get("url"))
-        for a in item.get("attachments") or []
-        if isinstance(a, dict) and _string(a.get("mime_type")).startswith("image/")
+        for a in attachments
+        if _string(a.get("mime_type")).startswith("image/")
     ]
     published = _string(item.get("date_published")) or None
     updated = _string(item.get("date_modified")) or None
@@ -322,10 +590,13 @@ def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any]) -> dic
     return {
         "guid": str(guid) if guid not in (None, "") else None,
         "url": url,
+        "rejected_links": rejected,
+        "no_link_reason": _no_link_reason(rejected),
         "title": _plain(_string(item.get("title"))),
         # JSON Feed summaries are plain text; entries elsewhere carry HTML.
         "summary": html.escape(summary) if summary else "",
         "content_html": content_html,
+        "attachments_html": _attachments_html(media, base, skip_images=True),
         "published_raw": published or updated,
         "updated_raw": updated,
         "author": _authors([a for a in authors if isinstance(a, dict)]),
@@ -350,14 +621,24 @@ def _clean_html(fragment: str, base: str) -> str:
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _looks_like_html(body: bytes) -> bool:
-    head = body[:2048].decode("latin-1").lstrip("\ufeffï»¿")
+def _head(body: bytes, size: int, junk: re.Pattern[str]) -> str:
+    """The start of ``body`` (as Latin-1, enough for markup) after what ``junk`` matches."""
+    head = body[:size].decode("latin-1").lstrip("\ufeffï»¿")
     while True:
-        stripped = _LEADING_JUNK.sub("", head, count=1)
+        stripped = junk.sub("", head, count=1)
         if stripped == head:
-            break
+            return head
         head = stripped
-    head = head.lower()
+
+
+def _root_name(body: bytes) -> str | None:
+    """The local name of the document's root element, lower case (None if not found)."""
+    match = _ROOT_TAG.match(_head(body, 65536, _XML_PROLOG))
+    return match.group(1).rsplit(":", 1)[-1].lower() if match else None
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = _head(body, 2048, _LEADING_JUNK).lower()
     return head.startswith("<!doctype html") or head.startswith("<html")
 
 
@@ -391,7 +672,10 @@ def _title_from(summary_html: str) -> str:
     text = _plain(summary_html)
     if len(text) <= TITLE_FALLBACK_CHARS:
         return text
-    return text[:TITLE_FALLBACK_CHARS].rstrip() + "…"
+    cut = text[: TITLE_FALLBACK_CHARS + 1]
+    # Whole words where the text has spaces (not in Japanese, which is cut anywhere).
+    space = cut.rfind(" ", TITLE_FALLBACK_CHARS // 2)
+    return (cut[:space] if space > 0 else cut[:TITLE_FALLBACK_CHARS]).rstrip() + "…"
 
 
 def _authors(authors: Iterable[Mapping[str, Any]], fallback: str | None = None) -> str | None:
@@ -404,7 +688,10 @@ def _authors(authors: Iterable[Mapping[str, Any]], fallback: str | None = None) 
 def _absolute(base: str, link: str | None) -> str | None:
     if not link or not link.strip():
         return None
-    return urljoin(base, link.strip())
+    try:
+        return urljoin(base, link.strip())
+    except ValueError:  # a broken IPv6 literal and the like: no URL at all
+        return None
 
 
 def _string(value: Any) -> str:

@@ -12,7 +12,7 @@ import lxml.html
 from scrapy.crawler import Crawler
 
 from crawler.dates import DateParseError, find_dates, parse_date
-from crawler.items import ArticleItem, DateProvenance, RankingObservation
+from crawler.items import ArticleItem, DateProvenance, RankingObservation, article_id
 from crawler.pages.html import clean_html
 from crawler.urls import canonical_url, id_for_url
 
@@ -67,8 +67,10 @@ class NormalizePipeline:
         return item
 
     def _article(self, item: ArticleItem) -> None:
-        item.url = canonical_url(item.url)
-        item.id = id_for_url(item.url)
+        # The url stays the outlet's own link; its normalised form is only the identity key.
+        item.url = item.url.strip()
+        item.key = canonical_url(item.url)
+        item.id = article_id(item.key)
         item.title = clean_text(item.title)
         item.summary = plain_text(item.summary)
         # One HTML policy for every source: the sanitizer the page parsers use (idempotent on
@@ -99,3 +101,24 @@ class NormalizePipeline:
             )
             if found.warnings:
                 self.stats.inc_value("defnews/dates/warnings")
+        if item.published is None and item.published_fallback == "first_seen":
+            self._date_first_seen(item)
+
+    def _date_first_seen(self, item: ArticleItem) -> None:
+        """An undated feed entry is dated when first seen, as feed readers show it: the crawl
+        time here, replaced by the stored ``first_seen`` when the store keeps it."""
+        raw = item.published_raw
+        item.published = self.reference
+        item.dates["published"] = DateProvenance(
+            raw=raw or "first_seen",
+            source="first_seen",
+            offset_known=True,
+            warnings=[
+                f"unreadable date {raw!r}: dated when first seen" if raw
+                else "no date in the entry: dated when first seen"
+            ],
+        )
+        if "published" not in item.inferred:
+            item.inferred.append("published")
+        self.stats.inc_value("defnews/dates/inferred/published")
+        logger.info("%s: no usable published date, dated when first seen", item.url)

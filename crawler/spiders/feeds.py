@@ -1,4 +1,4 @@
-"""The generic spider for sources that publish feeds (RSS, Atom, JSON Feed).
+"""The generic spider for sources that publish feeds (RSS, Atom, CDF, JSON Feed).
 
 One request per feed URL of each enabled ``kind = "feed"`` source in the sources file, so
 throttling, robots.txt, retries, the HTTP cache and conditional requests apply as to any
@@ -8,22 +8,36 @@ page. Parsing is :mod:`crawler.pages.feed`'s; this module only fetches and count
 
 Stats: ``defnews/feeds/requests``, ``defnews/feeds/entries`` (and ``.../entries/<key>``),
 ``defnews/feeds/entries_skipped``, ``defnews/feeds/recovered`` (malformed but read),
-``defnews/feeds/errors`` and ``defnews/feeds/errors/<key>``.
+``defnews/feeds/errors`` and ``defnews/feeds/errors/<key>``, ``defnews/feeds/replaced_chars``
+(bytes invalid in the feed's encoding, decoded as U+FFFD).
+
+Per source (the crawl summary's lines), under ``defnews/feeds/source/<key>/``: ``read``
+(entries in the documents), ``kept`` (items that left the pipelines), ``merged`` (duplicates
+of an item already seen or stored), ``dropped`` and ``dropped/<reason>``, ``inferred/<field>``
+(titles and dates filled the way readers do). ``DEFNEWS_FEED_MAX_ENTRIES`` bounds the entries
+read per feed document.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.items import ArticleItem
 from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
 from crawler.sources import Source, SourcesConfig, load_sources
 
 STATS = "defnews/feeds"
+# What the pipelines' DropItem messages say of a duplicate (dedupe: "duplicate of an article
+# already seen in this crawl"; store: "same story already stored from another source").
+_MERGED = re.compile(r": (duplicate of an article already seen|same story already stored)")
 _HEADERS = ("Content-Type", "Content-Location", "Content-Language")
 
 
@@ -43,6 +57,34 @@ class FeedsSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.config: SourcesConfig = load_sources(sources or None)
         self.feed_sources: tuple[Source, ...] = self._select(self.config, only)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
+        return spider
+
+    def _item_scraped(self, item: Any) -> None:
+        if isinstance(item, ArticleItem):
+            self._inc(f"source/{item.source}/kept")
+            for name in item.inferred:  # "title" here, "published" by the normalize pipeline
+                self._inc(f"source/{item.source}/inferred/{name}")
+
+    def _item_dropped(self, item: Any, exception: BaseException) -> None:
+        if not isinstance(item, ArticleItem):
+            return
+        message = str(exception)
+        if _MERGED.match(message.removeprefix(item.url)):
+            self._inc(f"source/{item.source}/merged")
+            return
+        # "<url>: missing published" -> "missing published"
+        reason = message.removeprefix(f"{item.url}: ").split(" (", 1)[0].strip() or "dropped"
+        self._drop(item.source, reason)
+
+    def _drop(self, source_key: str, reason: str, n: int = 1) -> None:
+        self._inc(f"source/{source_key}/dropped", n)
+        self._inc(f"source/{source_key}/dropped/{reason}", n)
 
     @staticmethod
     def _select(config: SourcesConfig, only: str | None) -> tuple[Source, ...]:
@@ -80,8 +122,11 @@ class FeedsSpider(scrapy.Spider):
             for name in _HEADERS
             if (value := response.headers.get(name))
         }
+        limit = self.crawler.settings.getint("DEFNEWS_FEED_MAX_ENTRIES", 0)
         try:
-            feed = parse_feed(response.body, response.url, headers=headers)
+            feed = parse_feed(
+                response.body, response.url, headers=headers, max_entries=limit or None
+            )
         except FeedError as exc:
             self.logger.error(
                 "Feed source %s: %s is not a usable feed: %s", source_key, response.url, exc
@@ -96,15 +141,62 @@ class FeedsSpider(scrapy.Spider):
                 response.url,
                 feed.bozo_exception,
             )
+        if feed.replaced_chars:
+            self._inc("replaced_chars", feed.replaced_chars)
+            self._inc(f"source/{source_key}/replaced_chars", feed.replaced_chars)
+            self.logger.warning(
+                "Feed source %s: %s has %d byte sequence(s) invalid in its encoding, "
+                "read as U+FFFD (the rest of the text is intact)",
+                source_key,
+                response.url,
+                feed.replaced_chars,
+            )
+        self._inc(f"source/{source_key}/read", feed.total_entries)
+        over = feed.total_entries - len(feed.entries)
+        if over > 0:
+            self._inc("entries_skipped", over)
+            self._drop(source_key, "over DEFNEWS_FEED_MAX_ENTRIES", over)
+            self.logger.warning(
+                "Feed source %s: %s has %d entries; the %d past DEFNEWS_FEED_MAX_ENTRIES=%d "
+                "are dropped",
+                source_key,
+                response.url,
+                feed.total_entries,
+                over,
+                len(feed.entries),
+            )
         for entry in feed.entries:
             try:
                 item = entry_to_item(entry, source)
             except EntryError as exc:
                 self._inc("entries_skipped")
-                self.logger.warning("Feed source %s: %s: %s", source_key, response.url, exc)
+                self._drop(source_key, exc.reason.replace("_", " "))
+                self.logger.warning(
+                    "Feed source %s: %s: entry dropped: %s", source_key, response.url, exc
+                )
+                continue
+            except Exception:
+                # One entry the code cannot read (a bug to report) costs that entry, never
+                # the rest of the feed: logged with its traceback, counted in the summary.
+                self._inc("entries_skipped")
+                self._drop(source_key, "error (see log)")
+                self.logger.exception(
+                    "Feed source %s: %s: entry %r could not be read",
+                    source_key,
+                    response.url,
+                    entry.get("guid") or entry.get("url") or entry.get("title"),
+                )
                 continue
             self._inc("entries")
             self._inc(f"entries/{source_key}")
+            if item.inferred:
+                self.logger.info(
+                    "Feed source %s: %s: entry %s has no %s: filled as readers do",
+                    source_key,
+                    response.url,
+                    item.url,
+                    " or ".join(item.inferred),
+                )
             yield item
 
     def failed(self, failure: Failure) -> None:
@@ -125,5 +217,5 @@ class FeedsSpider(scrapy.Spider):
         self._inc("errors")
         self._inc(f"errors/{source_key}")
 
-    def _inc(self, key: str) -> None:
-        self.crawler.stats.inc_value(f"{STATS}/{key}")
+    def _inc(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"{STATS}/{key}", n)
