@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 from importlib.resources import as_file, files
@@ -18,7 +19,7 @@ from defnews.runner import (
     run_build,
     run_crawl,
 )
-from defnews.server import StaticServer
+from defnews.server import StaticServer, access_logger, serve_public
 from feeds.build import BuildReport
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -169,9 +170,18 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    server = StaticServer(args.public, host=args.host, port=args.port)
-    print(f"Serving {args.public}/ at {server.url} (Ctrl-C to stop)")
-    server.serve_forever()
+    if args.access_log is not None:
+        handler = logging.FileHandler(args.access_log, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_logger.addHandler(handler)
+        access_logger.propagate = False
+    access_logger.setLevel(logging.INFO)
+
+    def announce(url: str) -> None:
+        print(f"Serving {args.public}/ at {url} (Ctrl-C to stop)", flush=True)
+
+    serve_public(args.public, args.host, args.port, max_age=args.max_age,
+                 backlog=args.backlog, announce=announce)
     return EXIT_OK
 
 
