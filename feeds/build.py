@@ -163,8 +163,11 @@ def excerpt(html: str, limit: int = SUMMARY_CHARS) -> str:
     """Plain text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
     if not html.strip():
         return ""
+    # The first few hundred characters of text are in the head of the HTML: parse only that
+    # (lxml also refuses a single text node over 10 MB, which a hostile body can be).
+    head = html[: limit * 50]
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = lxml.html.fragment_fromstring(head, create_parent="div")
     except (etree.ParserError, ValueError):
         return ""
     for el in root.xpath(".//script|.//style|.//noscript"):

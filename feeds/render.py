@@ -86,6 +86,8 @@ _MARKUP = re.compile(
     re.IGNORECASE,
 )
 _WHITESPACE = re.compile(r"\s+")
+# DEL and the C1 controls: legal in XML 1.0 but "discouraged", and never meant in a title.
+_DISCOURAGED = re.compile("[\x7f-\x9f]")
 
 
 def plain_text(text: str) -> str:
@@ -103,7 +105,7 @@ def plain_text(text: str) -> str:
         for el in root.xpath(".//script|.//style|.//noscript"):
             el.drop_tree()
         text = xml_text(root.text_content())
-    return _WHITESPACE.sub(" ", text).strip()
+    return _WHITESPACE.sub(" ", _DISCOURAGED.sub("", text)).strip()
 
 
 def is_http_url(url: str | None) -> bool:
