@@ -28,6 +28,12 @@ def _parse_setting(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or len(text.split("/")) < 3 or not text.split("/")[2]:
+        raise argparse.ArgumentTypeError(f"expected an absolute http(s) URL, got {text!r}")
+    return text
+
+
 def _add_store(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
@@ -60,6 +66,10 @@ def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--feed-url", default=None, metavar="URL",
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
     p.add_argument("--limit", type=int, default=50, metavar="N", help="entries per feed (default: %(default)s)")
+    p.add_argument("--websub-hub", default=os.environ.get("DEFNEWS_WEBSUB_HUB") or None, metavar="URL",
+                   type=_http_url,
+                   help="a WebSub hub: feeds link to it and each build pings it for the feeds it "
+                   "changed (default: $DEFNEWS_WEBSUB_HUB, else none)")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -88,13 +88,17 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
 
 def print_build_report(report: BuildReport, public: Path, out: TextIO | None = None) -> None:
     out = out or _out()
-    print(f"\nFeeds in {public}/ ({report.written} written, {report.unchanged} unchanged)", file=out)
+    print(f"\nFeeds in {public}/ ({report.written} written, {report.unchanged} unchanged, "
+          f"{report.rendered} feeds rendered)", file=out)
     for f in sorted(report.files, key=lambda f: (f.kind != "atom", str(f.path))):
         if f.kind != "atom":
             continue
         rel = f.path.relative_to(public) if f.path.is_relative_to(public) else f.path
-        print(f"  {f.entries:>4} entries  {rel}  (+ .rss)  {f.feed}", file=out)
+        print(f"  {f.entries:>4} entries  {rel}  (+ .rss, .json)  {f.feed}", file=out)
     print(f"  index: {public / 'index.html'}   OPML: {public / 'opml.xml'}", file=out)
+    if report.pinged:
+        failed = f", {len(report.ping_errors)} failed (see log)" if report.ping_errors else ""
+        print(f"  WebSub: hub told of {len(report.pinged)} changed feed file(s){failed}", file=out)
 
 
 def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlOptions:
@@ -120,6 +124,7 @@ def build(args: argparse.Namespace) -> int:
         public=args.public,
         sources=args.sources,
         feed_url=args.feed_url or DEFAULT_FEED_URL,
+        hub_url=getattr(args, "websub_hub", None),
         limit=args.limit,
     )
     print_build_report(run_build(options), args.public)
@@ -161,6 +166,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                 public=args.public,
                 sources=sources,
                 feed_url=args.feed_url or DEFAULT_FEED_URL,
+        hub_url=getattr(args, "websub_hub", None),
                 limit=args.limit,
             )
         )
