@@ -1,0 +1,105 @@
+"""The store reads the feed builder uses: newest N per feed from an index, labels and sources
+by skip-scan, per-source activity and rank history (crawler/store.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.items import ArticleItem, RankingEntry, RankingItem
+from crawler.store import SQLiteStore
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _item(i: int, labels: list[str], *, dated: bool = True, source: str = "a") -> ArticleItem:
+    return ArticleItem(
+        url=f"https://example.jp/{i}",
+        id=f"id{i:03d}",
+        title=f"t{i}",
+        source=source,
+        # Pairs of articles share a date: the id breaks the tie.
+        published=T0 + timedelta(hours=i // 2) if dated else None,
+        categories=labels,
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    with SQLiteStore(tmp_path / "s.sqlite3") as s:
+        for i in range(60):
+            labels = ["common"] + (["rare"] if i in (3, 30, 31) else [])
+            s.upsert_article(_item(i, labels, source="ab"[i % 2]), now=T0 + timedelta(minutes=i))
+        s.upsert_article(_item(98, ["rare", "common"], dated=False), now=T0)
+        s.upsert_article(_item(99, ["solo"], source="c"), now=T0 + timedelta(days=9))
+        yield s
+
+
+def _expected(store: SQLiteStore, *, category=None, source=None, limit=None) -> list[str]:
+    rows = [a for a in store.articles() if (category is None or category in a.categories)
+            and (source is None or a.source == source)]
+    dated = sorted((a for a in rows if a.published), key=lambda a: a.id)
+    dated.sort(key=lambda a: a.published, reverse=True)
+    undated = sorted((a.id for a in rows if not a.published))
+    ids = [a.id for a in dated] + undated
+    return ids if limit is None else ids[:limit]
+
+
+@pytest.mark.parametrize("walk", [True, False], ids=["index-walk", "sort-few"])
+@pytest.mark.parametrize("label", ["common", "rare", "solo", "missing"])
+@pytest.mark.parametrize("limit", [1, 5, 70, None], ids=lambda v: f"limit-{v}")
+def test_articles_by_category_newest_first_with_either_plan(store, monkeypatch, walk, label,
+                                                            limit) -> None:
+    monkeypatch.setattr(SQLiteStore, "_common_label", lambda self, label, limit: walk)
+    got = [a.id for a in store.articles(category=label, limit=limit)]
+    assert got == _expected(store, category=label, limit=limit)
+
+
+def test_the_plan_follows_how_common_the_label_is(store) -> None:
+    # 61 rows, limit 5: sqrt(5 * 61) ~ 17 matches make a label common.
+    assert store._common_label("common", 5) is True
+    assert store._common_label("rare", 5) is False
+    plan = " ".join(
+        str(r[3]) for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT a.id FROM articles a WHERE a.source = ?"
+            " ORDER BY a.published_utc DESC NULLS LAST, a.id LIMIT 5", ("a",)
+        )
+    )
+    assert "articles_source_published" in plan and "TEMP B-TREE" not in plan
+
+
+@pytest.mark.parametrize("source", ["a", "b", "c"])
+def test_articles_by_source(store, source) -> None:
+    assert [a.id for a in store.articles(source=source, limit=7)] == _expected(
+        store, source=source, limit=7
+    )
+
+
+def test_labels_and_sources_by_skip_scan(store) -> None:
+    assert store.category_labels() == sorted(store.categories())
+    assert store.source_keys() == sorted(store.sources())
+
+
+def test_source_activity(store) -> None:
+    count, last = store.source_activity("a")
+    assert count == 31  # 30 of the 60, and the undated one
+    assert last == T0 + timedelta(minutes=58)  # the even ones are source "a"
+    assert store.source_activity("nope") == (0, None)
+
+
+def test_ranking_history_is_the_last_snapshots_oldest_first(store) -> None:
+    for k in range(4):
+        store.add_ranking_snapshot(RankingItem(
+            source="a", captured_at=T0 + timedelta(hours=k),
+            lists={"24h": [RankingEntry(1, "x", "https://example.jp/1", f"id{k:03d}"),
+                           RankingEntry(2, "y", "https://example.jp/2", "id050")]},
+        ))
+    history = store.ranking_history("a", snapshots=2)
+    assert history == [
+        (T0 + timedelta(hours=2), "24h", 1, "id002"),
+        (T0 + timedelta(hours=2), "24h", 2, "id050"),
+        (T0 + timedelta(hours=3), "24h", 1, "id003"),
+        (T0 + timedelta(hours=3), "24h", 2, "id050"),
+    ]
+    assert store.ranking_history("b") == []
