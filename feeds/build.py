@@ -89,7 +89,7 @@ from feeds.render import (
     render_feed,
 )
 from feeds.websub import ping_hub
-from feeds.write import is_temp_file, write_if_changed
+from feeds.write import is_temp_file, write_many
 
 logger = logging.getLogger(__name__)
 
@@ -228,9 +228,13 @@ def entrance_id(url: str, period: str, entered_at: datetime) -> str:
 
 
 class _Builder:
-    def __init__(self, data: FeedData, config: FeedConfig) -> None:
+    def __init__(
+        self, data: FeedData, config: FeedConfig, known_slugs: dict[str, str] | None = None
+    ) -> None:
         self.data = data
         self.config = config
+        self.known_slugs = dict(known_slugs or {})
+        self.category_slugs: dict[str, str] = {}
         self.skipped: set[str] = set()
         self.ranking_sources = sorted(set(data.ranking_sources()))
         self.sources = sorted(set(_sources(data)))
@@ -378,7 +382,10 @@ class _Builder:
                 "すべての記事",
             )
         ]
-        slugs = assign_category_slugs(_labels(self.data), self.config.category_slugs)
+        slugs = assign_category_slugs(
+            _labels(self.data), self.config.category_slugs, self.known_slugs
+        )
+        self.category_slugs = slugs
         for label in category_order(slugs, self.config.category_slugs):
             slug = slugs[label]
             stem = f"category/{slug}"
@@ -505,13 +512,19 @@ def _stat(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
-def _load_state(out_dir: Path) -> dict[str, dict[str, object]]:
+def _load_state(out_dir: Path) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+    """(digest and file stats per feed, category label -> slug) of the last build."""
     try:
         state = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError, UnicodeDecodeError):
-        return {}
-    entries = state.get("entries") if isinstance(state, dict) else None
-    return entries if isinstance(entries, dict) else {}
+        return {}, {}
+    if not isinstance(state, dict):
+        return {}, {}
+    entries, slugs = state.get("entries"), state.get("category_slugs")
+    return (
+        entries if isinstance(entries, dict) else {},
+        {k: v for k, v in slugs.items() if isinstance(v, str)} if isinstance(slugs, dict) else {},
+    )
 
 
 def _up_to_date(out_dir: Path, state: dict[str, dict[str, object]], key: str, digest: str,
@@ -546,7 +559,9 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
         if view is None:
             continue
         history = list(history_of(source)) if callable(history_of) else []
-        for period in view.lists:
+        feeds_of = {item.key: _links(item) for item in planned}
+        order = {p: i for i, p in enumerate(PERIODS)}
+        for period in sorted(view.lists, key=lambda p: (order.get(p, len(order)), p)):
             ranks: dict[str, list[int | None]] = {}
             stamps = sorted({h[0] for h in history})
             index = {stamp: i for i, stamp in enumerate(stamps)}
@@ -563,6 +578,7 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
                     period=PERIOD_LABELS.get(period, period),
                     captured_at=view.captured_at,
                     rows=tuple(rows),
+                    feed=feeds_of.get(f"ranking:{source}:{period}"),
                 )
             )
     activity = getattr(data, "source_activity", None)
@@ -616,14 +632,15 @@ def _render(spec: FeedSpec, kind: str) -> bytes:
 
 
 def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildReport:
-    builder = _Builder(data, config)
+    state, known_slugs = _load_state(out_dir)
+    builder = _Builder(data, config, known_slugs)
     planned = builder.plan()
-    state = _load_state(out_dir)
     new_state: dict[str, dict[str, object]] = {}
 
     files: list[FeedFile] = []
-    written = unchanged = rendered = 0
-    changed_urls: list[str] = []
+    outputs: dict[Path, bytes] = {}
+    fresh: dict[str, tuple[str, list[str]]] = {}  # key -> (digest, names) rendered this time
+    unchanged = rendered = 0
     for item in planned:
         names = [item.stem + FEED_SUFFIXES[kind] for kind in FILE_KINDS]
         digest = _digest(item.spec)
@@ -635,12 +652,8 @@ def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRep
             continue
         rendered += 1
         for kind, name in zip(FILE_KINDS, names, strict=True):
-            if write_if_changed(out_dir / name, _render(item.spec, kind)):
-                written += 1
-                changed_urls.append(config.url(name))
-            else:
-                unchanged += 1
-        new_state[item.stem] = {"digest": digest, "files": {n: _stat(out_dir / n) for n in names}}
+            outputs[out_dir / name] = _render(item.spec, kind)
+        fresh[item.stem] = (digest, names)
 
     links = [_links(item) for item in planned]
     page = _page_data(builder, planned)
@@ -654,19 +667,31 @@ def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRep
             unchanged += 1
             new_state[name] = state[name]
             continue
-        if write_if_changed(out_dir / name, render()):
-            written += 1
-        else:
-            unchanged += 1
-        new_state[name] = {"digest": digest, "files": {name: _stat(out_dir / name)}}
+        outputs[out_dir / name] = render()
+        fresh[name] = (digest, [name])
 
-    removed = _remove_stale(out_dir, {f.path for f in files})
-    if new_state != state:
-        payload = json.dumps({"entries": new_state}, sort_keys=True, indent=0)
-        write_if_changed(out_dir / STATE_FILE, payload.encode("utf-8"))
+    written_paths = write_many(outputs)
+    unchanged += len(outputs) - len(written_paths)
+    for key, (digest, names) in fresh.items():
+        new_state[key] = {"digest": digest, "files": {n: _stat(out_dir / n) for n in names}}
+    feed_paths = {f.path for f in files}
+    changed_urls = [
+        config.url(path.relative_to(out_dir).as_posix())
+        for path in outputs  # in build order
+        if path in written_paths and path in feed_paths
+    ]
+
+    removed = _remove_stale(out_dir, feed_paths)
+    slugs = {**known_slugs, **builder.category_slugs}
+    if new_state != state or slugs != known_slugs:
+        payload = json.dumps(
+            {"category_slugs": slugs, "entries": new_state}, sort_keys=True, indent=0,
+            ensure_ascii=False,
+        )
+        write_many({out_dir / STATE_FILE: payload.encode("utf-8")})
     return BuildReport(
         files=files,
-        written=written,
+        written=len(written_paths),
         unchanged=unchanged,
         removed=removed,
         skipped=len(builder.skipped),

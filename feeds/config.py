@@ -142,15 +142,33 @@ def _unique(
     return result
 
 
-def assign_category_slugs(labels: Iterable[str], slugs: Mapping[str, str]) -> dict[str, str]:
-    """Slugs of every label of one build, without collisions (see the module docstring)."""
+def assign_category_slugs(
+    labels: Iterable[str], slugs: Mapping[str, str], known: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Slugs of every label of one build, without collisions (see the module docstring).
+
+    ``known``: the slugs earlier builds gave (kept in the output folder), so that a label keeps
+    its URL whatever later labels or a newer romaniser would do, and the romaniser's
+    dictionaries load only when a new label shows up."""
     labels = sorted(set(labels))
     configured = {label: category_slug(label, slugs) for label in labels if label in slugs}
     # Every configured slug is taken, even for labels absent from this build: a fallback slug
     # must not occupy the URL a configured label will claim when it shows up.
     taken = set(slugs.values())
-    fallback = {label: category_slug(label, slugs) for label in labels if label not in slugs}
-    return {**configured, **_unique(fallback, fallback, taken)}
+    kept: dict[str, str] = {}
+    for label in labels:
+        prior = (known or {}).get(label)
+        if label in slugs or not isinstance(prior, str) or prior in taken:
+            continue
+        if len(prior) <= SLUG_MAX and _SLUG_RE.match(prior) and not is_reserved(prior):
+            kept[label] = prior
+            taken.add(prior)
+    fallback = {
+        label: category_slug(label, slugs)
+        for label in labels
+        if label not in slugs and label not in kept
+    }
+    return {**configured, **kept, **_unique(fallback, fallback, taken)}
 
 
 def assign_source_slugs(sources: Iterable[str]) -> dict[str, str]:

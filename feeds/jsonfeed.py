@@ -4,7 +4,7 @@ Atom and RSS documents, written beside every Atom feed (``all.atom`` -> ``all.js
 Per item: ``id``, ``url``, ``title``, ``content_html`` (sanitized, links absolute), ``summary``
 (plain text), ``image`` (the lead image), ``date_published`` / ``date_modified`` (RFC 3339 with
 the entry's own offset), ``authors`` and ``tags``. A configured WebSub hub is listed in
-``hubs``. Keys keep one fixed order and the output ends with a newline, so the same spec gives
+``hubs``. Keys keep one fixed order, the output is compact and ends with a newline, so the same spec gives
 the same bytes; ``ensure_ascii=False`` keeps Japanese readable (JSON is UTF-8 by RFC 8259).
 """
 
@@ -57,4 +57,6 @@ def render_json_feed(spec: FeedSpec) -> bytes:
             item["tags"] = tags
         items.append(item)
     feed["items"] = items
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    # Compact: only then does json use its C encoder (indent= falls back to pure Python,
+    # 10x slower on a feed of full articles).
+    return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")

@@ -26,7 +26,7 @@ from feeds.listing import FeedLink
 from feeds.render import plain_text
 
 JST = ZoneInfo("Asia/Tokyo")
-CHART_W, CHART_H = 96, 24
+CHART_W, CHART_H = 104, 30
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class RankingChart:
     captured_at: datetime
     # (rank, title, url, rank in each of the last snapshots, oldest first; None = not ranked)
     rows: tuple[tuple[int, str, str, tuple[int | None, ...]], ...]
+    feed: FeedLink | None = None  # the ranking's own feed
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ h2 { font-size: 1.2rem; margin: 1.6rem 0 .6rem; border-left: 4px solid var(--acc
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(21rem, 1fr)); gap: .9rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: .6rem;
         padding: .8rem .9rem; min-width: 0; }
+.card p.muted { margin: 0 0 .3rem; }
 .card h3 { margin: 0 0 .3rem; font-size: 1.05rem; display: flex; justify-content: space-between;
            align-items: baseline; gap: .5rem; flex-wrap: wrap; }
 .card ul, .card ol { margin: 0; padding: 0; list-style: none; }
@@ -109,7 +111,8 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .health { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0; padding: 0; list-style: none; }
 .health li { background: var(--card); border: 1px solid var(--line); border-radius: .5rem;
              padding: .3rem .7rem; font-size: .85rem; }
-.state-ok { color: #047857; font-weight: 600; } .state-bad { color: #b91c1c; font-weight: 600; }
+.state-ok, .state-bad { font-weight: 600; white-space: nowrap; }
+.state-ok { color: #047857; } .state-bad { color: #b91c1c; }
 .empty { color: var(--muted); font-size: .9rem; }
 .scroll { overflow-x: auto; }
 footer { max-width: 72rem; margin: 1.5rem auto; padding: 0 1rem 2rem; color: var(--muted);
@@ -117,6 +120,7 @@ footer { max-width: 72rem; margin: 1.5rem auto; padding: 0 1rem 2rem; color: var
 @media (max-width: 40rem) {
   header h1 { font-size: 1.25rem; }
   .grid { grid-template-columns: 1fr; }
+  svg.spark { width: 72px; height: 24px; }
   th.opt, td.opt { display: none; }
 }"""
 
@@ -131,11 +135,11 @@ def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
-def _date(value: datetime | None, *, with_time: bool = True) -> str:
+def _date(value: datetime | None, *, short: bool = False) -> str:
     if value is None or value.tzinfo is None:
         return ""
     local = value.astimezone(JST)
-    shown = local.strftime("%Y-%m-%d %H:%M" if with_time else "%m/%d")
+    shown = local.strftime("%m/%d %H:%M" if short else "%Y-%m-%d %H:%M")
     return f'<time datetime="{_e(value.isoformat())}">{shown}</time>'
 
 
@@ -263,7 +267,7 @@ def render_index(page: PageData) -> bytes:
                 for h in headlines:
                     body.append(
                         f'<li><a href="{_e(h.url)}">{_e(plain_text(h.title) or h.url)}</a>'
-                        f"{_date(h.date)}</li>"
+                        f"{_date(h.date, short=True)}</li>"
                     )
                 body.append("</ul>")
             else:
@@ -275,15 +279,17 @@ def render_index(page: PageData) -> bytes:
     if page.charts:
         body += ['<section id="ranking"><h2>ランキング</h2>', '<div class="grid">']
         for chart in page.charts:
+            subscribe = _subscribe(chart.feed) if chart.feed is not None else ""
             body.append(
                 f'<article class="card ranking"><h3><span>{_e(plain_text(chart.source))} '
-                f"{_e(chart.period)}</span><span class=\"muted\">{_date(chart.captured_at)} 時点"
-                "</span></h3><ol>"
+                f"{_e(chart.period)}</span>{subscribe}</h3>"
+                f'<p class="muted">{_date(chart.captured_at)} 時点・線は直近の順位の推移</p><ol>'
             )
+            worst = max([2, len(chart.rows), *(r for row in chart.rows for r in row[3] if r)])
             for rank, text, url, history in chart.rows:
                 body.append(
                     f'<li><span class="rank">{rank}位</span><a href="{_e(url)}">'
-                    f"{_e(plain_text(text) or url)}</a>{sparkline(history)}</li>"
+                    f"{_e(plain_text(text) or url)}</a>{sparkline(history, worst=worst)}</li>"
                 )
             body.append("</ol></article>")
         body += ["</div>", "</section>"]

@@ -21,6 +21,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
+import feeds.config
 import feeds.render
 import feeds.write
 from crawler.items import ArticleItem
@@ -718,7 +719,7 @@ def test_index_shows_each_category_with_headlines_and_dates(
     assert first.xpath(".//li/time/@datetime") == [
         "2025-03-11T08:00:00+09:00", "2025-03-10T09:00:00+09:00"
     ]
-    assert first.xpath(".//li/time/text()") == ["2025-03-11 08:00", "2025-03-10 09:00"]
+    assert first.xpath(".//li/time/text()") == ["03/11 08:00", "03/10 09:00"]  # Japan time
 
 
 def test_catch_all_category_comes_last() -> None:
@@ -899,3 +900,20 @@ def test_golden_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert tree(GOLDEN) == tree(tmp_path)
     for rel in tree(tmp_path):
         assert (tmp_path / rel).read_bytes() == (GOLDEN / rel).read_bytes(), rel
+
+
+def test_a_label_keeps_its_file_name_across_builds(tmp_path: Path, monkeypatch) -> None:
+    first = FakeFeedData([article("x", published=jst(1, 9), categories=["naval news", "解説"])])
+    build_feeds(first, tmp_path, CONFIG)
+    assert (tmp_path / "category/naval-news.atom").exists()
+    # A label that sorts first and slugifies the same arrives: without the names kept in the
+    # folder it would take "naval-news" and move the older feed's URL.
+    monkeypatch.setattr(feeds.config, "_kakasi", lambda: pytest.fail("romaniser reloaded"))
+    second = FakeFeedData(first.items + [
+        article("y", published=jst(2, 9), categories=["Naval News"])
+    ])
+    report = build_feeds(second, tmp_path, CONFIG)
+    by_feed = {f.feed: f.path.name for f in report.files if f.kind == "atom"}
+    assert by_feed["category:naval news"] == "naval-news.atom"
+    assert by_feed["category:解説"] == "kaisetsu.atom"
+    assert by_feed["category:Naval News"].startswith("naval-news-")
