@@ -38,6 +38,12 @@ BENCHMARKS = {
         "Upserts of synthetic articles (new, then an unchanged re-run), ranking snapshots, "
         "and `build_feeds` (first build, unchanged rebuild) on SQLite and PostgreSQL.",
     ),
+    "feedbuild": (
+        "bench_feed_build",
+        "Feed build at scale (feeds/build.py, crawler/store.py)",
+        "`build_feeds` over SQLite stores of 1k, 10k, 100k and 1M articles across 20 "
+        "categories: first build and unchanged rebuild, peak memory (issue #13's targets).",
+    ),
     "crawl": (
         "bench_crawl",
         "End to end (defnews demo)",
