@@ -27,7 +27,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -356,14 +356,19 @@ class SQLStore:
         )
         return [str(r[0]) for r in rows]
 
-    def source_activity(self, source: str) -> tuple[int, datetime | None]:
-        """(stored articles, latest first_seen) of one source: what the index page's health
-        line shows until per-source run records exist."""
-        rows = self._query(
-            "SELECT COUNT(*), MAX(first_seen) FROM articles WHERE source = ?", (source,)
-        )
-        count, last = rows[0]
-        return int(count), (datetime.fromisoformat(last) if last else None)
+    def source_activity(self, source: str, window_hours: int = 24) -> tuple[int, datetime | None]:
+        """(articles first seen in the ``window_hours`` up to the latest one, that latest
+        first_seen) of one source: what the index page's health line shows until per-source
+        run records exist. Two index lookups, never a count of the whole archive."""
+        rows = self._query("SELECT MAX(first_seen) FROM articles WHERE source = ?", (source,))
+        if not rows or not rows[0][0]:
+            return 0, None
+        last = datetime.fromisoformat(rows[0][0])
+        since = (last - timedelta(hours=window_hours)).isoformat()
+        count = self._query(
+            "SELECT COUNT(*) FROM articles WHERE source = ? AND first_seen > ?", (source, since)
+        )[0][0]
+        return int(count), last
 
     def ranking_history(self, source: str, snapshots: int = 12) -> list[tuple[datetime, str, int, str]]:
         """(captured_at, period, rank, article_id) of the last ``snapshots`` snapshots of

@@ -244,8 +244,9 @@ def serve_public(
     """Serve ``root`` until interrupted (``defnews serve``)."""
     if not root.is_dir():
         raise FileNotFoundError(f"nothing to serve: {root} is not a directory")
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
 
+    reactor: Any = _reactor  # the module-level installed reactor; its interfaces are untyped
     listening = reactor.listenTCP(port, make_site(root, max_age=max_age), backlog=backlog,
                                   interface=host)
     address = listening.getHost()

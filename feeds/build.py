@@ -582,10 +582,15 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
                 )
             )
     activity = getattr(data, "source_activity", None)
-    health = []
-    for source in builder.sources:
-        count, last = activity(source) if callable(activity) else (0, None)
-        health.append(source_health(config.source_name(source), count, last))
+    seen = {
+        source: (activity(source) if callable(activity) else (0, None))
+        for source in builder.sources
+    }
+    newest = max((last for _, last in seen.values() if last is not None), default=None)
+    health = [
+        source_health(config.source_name(source), count, last, newest)
+        for source, (count, last) in seen.items()
+    ]
     return PageData(
         title=config.title,
         language=config.language,
@@ -596,11 +601,26 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
     )
 
 
-def source_health(name: str, items: int, last_seen: datetime | None) -> SourceHealth:
-    """The health line of one source. Today it is derived from the store's articles (count
-    and latest first_seen); per-source run records (issue #10) will feed this one place."""
-    state = "ok" if last_seen is not None else "no items"
-    return SourceHealth(name=name, last_crawl=last_seen, items=items, state=state)
+STALE_AFTER = timedelta(days=7)
+
+
+def source_health(
+    name: str, recent: int, last_seen: datetime | None, newest: datetime | None = None
+) -> SourceHealth:
+    """The health line of one source, the one place that decides it. Today it is derived from
+    the store's articles (the latest first_seen, and how many were first seen in the 24 hours
+    up to it); per-source run records (issue #10) will feed this function instead.
+
+    State: "no items" without any article; "stale" when its newest article is more than
+    :data:`STALE_AFTER` older than the newest of any source (it stopped yielding); else "ok".
+    """
+    if last_seen is None:
+        state = "no items"
+    elif newest is not None and last_seen < newest - STALE_AFTER:
+        state = "stale"
+    else:
+        state = "ok"
+    return SourceHealth(name=name, last_crawl=last_seen, items=recent, state=state)
 
 
 def _links(item: _Planned) -> FeedLink:

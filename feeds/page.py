@@ -50,8 +50,8 @@ class RankingChart:
 class SourceHealth:
     name: str
     last_crawl: datetime | None
-    items: int
-    state: str  # "ok", "no items", … (run records will add "failed", "partial")
+    items: int  # articles first seen in the 24 hours up to last_crawl
+    state: str  # "ok", "stale", "no items" (run records will add "failed", "partial")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,13 @@ class PageData:
     feeds: tuple[FeedLink, ...]
 
 
-STATE_LABELS = {"ok": "正常", "no items": "記事なし", "failed": "失敗", "partial": "一部失敗"}
+STATE_LABELS = {
+    "ok": "正常",
+    "stale": "更新なし",
+    "no items": "記事なし",
+    "failed": "失敗",
+    "partial": "一部失敗",
+}
 
 _STYLE = """\
 :root { --fg: #1d2330; --muted: #5b6475; --line: #dde2ea; --bg: #f5f7fa; --card: #fff;
@@ -206,8 +212,8 @@ def _health(rows: Sequence[SourceHealth]) -> list[str]:
         last = _date(row.last_crawl) or "未取得"
         out.append(
             f'<li><strong>{_e(plain_text(row.name))}</strong> 最終取得 {last} ・ '
-            f'{row.items:,} 件 ・ <span class="{css}">{_e(STATE_LABELS.get(row.state, row.state))}'
-            "</span></li>"
+            f'24時間の新着 {row.items:,} 件 ・ <span class="{css}">'
+            f"{_e(STATE_LABELS.get(row.state, row.state))}</span></li>"
         )
     out.append("</ul>")
     return out

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import metadata
 from typing import Literal
 
@@ -81,10 +81,8 @@ MEDIA_NS = "http://search.yahoo.com/mrss/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # An HTML tag, comment or doctype: what validators call "HTML in a text construct". A bracketed
 # word that is no HTML element ("the <future>") is text and stays.
-_MARKUP = re.compile(
-    r"<(?:!|/?(?:%s)(?=[\s/>]))" % "|".join(sorted(lxml.html.defs.tags, key=len, reverse=True)),
-    re.IGNORECASE,
-)
+_HTML_TAGS = "|".join(sorted(lxml.html.defs.tags, key=len, reverse=True))
+_MARKUP = re.compile(r"<(?:!|/?(?:" + _HTML_TAGS + r")(?=[\s/>]))", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 # DEL and the C1 controls: legal in XML 1.0 but "discouraged", and never meant in a title.
 _DISCOURAGED = re.compile("[\x7f-\x9f]")

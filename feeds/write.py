@@ -94,7 +94,7 @@ def write_many(files: Mapping[Path, bytes]) -> set[Path]:
                 fh.write(data)
         with ThreadPoolExecutor(max_workers=min(8, len(pending) or 1)) as pool:
             list(pool.map(_fsync_file, [tmp for _, tmp, _ in pending]))
-        for path, tmp, mode in pending:
+        for _, tmp, mode in pending:
             os.chmod(tmp, mode)
         written: set[Path] = set()
         for path, tmp, _ in pending:

@@ -766,15 +766,24 @@ def test_index_shows_source_health(tmp_path: Path) -> None:
     page = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
     lines = [li.text_content() for li in page.xpath("//section[@id='sources']//li")]
     assert lines == [
-        "Jディフェンスニュース 最終取得 2025-03-12 06:00 ・ 1,234 件 ・ 正常",
-        "navalnews 最終取得 未取得 ・ 0 件 ・ 記事なし",
+        "Jディフェンスニュース 最終取得 2025-03-12 06:00 ・ 24時間の新着 1,234 件 ・ 正常",
+        "navalnews 最終取得 未取得 ・ 24時間の新着 0 件 ・ 記事なし",
     ]
 
 
-def test_source_health_line_is_one_function() -> None:
-    health = source_health("X", 3, jst(1, 1))
-    assert (health.items, health.state, health.last_crawl) == (3, "ok", jst(1, 1))
-    assert source_health("X", 0, None).state == "no items"
+@pytest.mark.parametrize(
+    ("last", "newest", "state"),
+    [
+        (jst(10, 1), jst(10, 1), "ok"),
+        (jst(3, 1), jst(10, 1), "ok"),  # exactly 7 days behind
+        (jst(2, 23), jst(10, 1), "stale"),
+        (None, jst(10, 1), "no items"),
+    ],
+    ids=["newest", "a-week-behind", "stale", "nothing"],
+)
+def test_source_health_line_is_one_function(last, newest, state) -> None:
+    health = source_health("X", 3, last, newest)
+    assert (health.items, health.state, health.last_crawl) == (3, state, last)
 
 
 def test_index_escapes_labels(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def _expected(store: SQLiteStore, *, category=None, source=None, limit=None) -> 
             and (source is None or a.source == source)]
     dated = sorted((a for a in rows if a.published), key=lambda a: a.id)
     dated.sort(key=lambda a: a.published, reverse=True)
-    undated = sorted((a.id for a in rows if not a.published))
+    undated = sorted(a.id for a in rows if not a.published)
     ids = [a.id for a in dated] + undated
     return ids if limit is None else ids[:limit]
 
@@ -83,8 +83,10 @@ def test_labels_and_sources_by_skip_scan(store) -> None:
 
 def test_source_activity(store) -> None:
     count, last = store.source_activity("a")
-    assert count == 31  # 30 of the 60, and the undated one
     assert last == T0 + timedelta(minutes=58)  # the even ones are source "a"
+    assert count == 31  # all within 24 hours of it: 30 of the 60, and the undated one
+    assert store.source_activity("c") == (1, T0 + timedelta(days=9))
+    assert store.source_activity("c", window_hours=0) == (0, T0 + timedelta(days=9))
     assert store.source_activity("nope") == (0, None)
 
 
