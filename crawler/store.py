@@ -371,22 +371,31 @@ class SQLStore:
         return int(count), last
 
     def ranking_history(self, source: str, snapshots: int = 12) -> list[tuple[datetime, str, int, str]]:
-        """(captured_at, period, rank, article_id) of the last ``snapshots`` snapshots of
-        ``source``, oldest first: the rank history the index page draws."""
-        ids = self._query(
-            "SELECT id FROM ranking_snapshots WHERE source = ? ORDER BY id DESC LIMIT ?",
-            (source, int(snapshots)),
-        )
-        if not ids:
-            return []
-        first = min(int(r[0]) for r in ids)
+        """(changed_at, period, rank, article_id) of the last ``snapshots`` states of the
+        rankings of ``source``, oldest first: one point per change of the lists (a re-crawl
+        that finds the same lists adds none), dated by the first capture of that state. The
+        rank history the index page draws."""
         rows = self._query(
-            "SELECT s.captured_at, e.period, e.rank, e.article_id FROM ranking_snapshots s"
-            " JOIN ranking_entries e ON e.snapshot_id = s.id WHERE s.source = ? AND s.id >= ?"
-            " ORDER BY s.id, e.period, e.rank",
-            (source, first),
+            "SELECT id, lists_hash FROM ranking_snapshots WHERE source = ? ORDER BY id DESC"
+            " LIMIT 5000",
+            (source,),
         )
-        return [(datetime.fromisoformat(r[0]), str(r[1]), int(r[2]), str(r[3])) for r in rows]
+        firsts: list[int] = []  # the first snapshot of each run of equal lists, newest first
+        for i, (snapshot_id, digest) in enumerate(rows):
+            if i + 1 == len(rows) or rows[i + 1][1] != digest:
+                firsts.append(int(snapshot_id))
+                if len(firsts) == snapshots:
+                    break
+        if not firsts:
+            return []
+        marks = ", ".join("?" for _ in firsts)
+        found = self._query(
+            "SELECT s.captured_at, e.period, e.rank, e.article_id FROM ranking_snapshots s"
+            f" JOIN ranking_entries e ON e.snapshot_id = s.id WHERE s.id IN ({marks})"
+            " ORDER BY s.id, e.period, e.rank",
+            firsts,
+        )
+        return [(datetime.fromisoformat(r[0]), str(r[1]), int(r[2]), str(r[3])) for r in found]
 
     def dump_articles(self) -> list[tuple[Any, ...]]:
         """Every article row, for consistency checks (tests, benchmarks)."""

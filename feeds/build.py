@@ -576,7 +576,7 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
                 RankingChart(
                     source=config.source_name(source),
                     period=PERIOD_LABELS.get(period, period),
-                    captured_at=view.captured_at,
+                    captured_at=view.changed_at,  # stable across re-crawls of the same lists
                     rows=tuple(rows),
                     feed=feeds_of.get(f"ranking:{source}:{period}"),
                 )

@@ -40,7 +40,7 @@ class Headline:
 class RankingChart:
     source: str
     period: str  # its label, e.g. "24時間"
-    captured_at: datetime
+    captured_at: datetime  # when the lists took their current form
     # (rank, title, url, rank in each of the last snapshots, oldest first; None = not ranked)
     rows: tuple[tuple[int, str, str, tuple[int | None, ...]], ...]
     feed: FeedLink | None = None  # the ranking's own feed

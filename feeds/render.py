@@ -46,8 +46,9 @@ from lxml import etree
 Kind = Literal["atom", "rss"]
 KINDS: tuple[Kind, ...] = ("atom", "rss")
 
-# The `updated` of a feed without entries: fixed, so an empty feed is byte-stable too.
-EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+# The `updated` of a feed without entries: fixed, so an empty feed is byte-stable too. Not the
+# Unix epoch: validators flag dates from before syndication existed as implausible.
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 
 GENERATOR_NAME = "defnews"
 
@@ -83,7 +84,9 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 # word that is no HTML element ("the <future>") is text and stays.
 _HTML_TAGS = "|".join(sorted(lxml.html.defs.tags, key=len, reverse=True))
 _MARKUP = re.compile(r"<(?:!|/?(?:" + _HTML_TAGS + r")(?=[\s/>]))", re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s+")
+# Line breaks and tabs become one space; other spaces (the ideographic U+3000 of Japanese
+# titles) are the author's and stay.
+_WHITESPACE = re.compile(r"[ \t\r\n]+")
 # DEL and the C1 controls: legal in XML 1.0 but "discouraged", and never meant in a title.
 _DISCOURAGED = re.compile("[\x7f-\x9f]")
 

@@ -90,18 +90,24 @@ def test_source_activity(store) -> None:
     assert store.source_activity("nope") == (0, None)
 
 
-def test_ranking_history_is_the_last_snapshots_oldest_first(store) -> None:
-    for k in range(4):
+def test_ranking_history_is_one_point_per_change_oldest_first(store) -> None:
+    def snapshot(hour: int, first: str) -> None:
         store.add_ranking_snapshot(RankingItem(
-            source="a", captured_at=T0 + timedelta(hours=k),
-            lists={"24h": [RankingEntry(1, "x", "https://example.jp/1", f"id{k:03d}"),
+            source="a", captured_at=T0 + timedelta(hours=hour),
+            lists={"24h": [RankingEntry(1, "x", "https://example.jp/1", first),
                            RankingEntry(2, "y", "https://example.jp/2", "id050")]},
         ))
+
+    for hour, first in [(0, "id000"), (1, "id001"), (2, "id002"), (3, "id002"), (4, "id003"),
+                        (5, "id003")]:
+        snapshot(hour, first)
     history = store.ranking_history("a", snapshots=2)
+    # The lists changed at hours 0, 1, 2 and 4; hours 3 and 5 repeated them (re-crawls).
     assert history == [
         (T0 + timedelta(hours=2), "24h", 1, "id002"),
         (T0 + timedelta(hours=2), "24h", 2, "id050"),
-        (T0 + timedelta(hours=3), "24h", 1, "id003"),
-        (T0 + timedelta(hours=3), "24h", 2, "id050"),
+        (T0 + timedelta(hours=4), "24h", 1, "id003"),
+        (T0 + timedelta(hours=4), "24h", 2, "id050"),
     ]
+    assert len(store.ranking_history("a")) == 8  # 4 changes, 2 positions each
     assert store.ranking_history("b") == []
