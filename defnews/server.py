@@ -127,7 +127,9 @@ def _public_resource(root: Path, *, max_age: int) -> Any:
         compressLevel = 6  # nginx's gzip_comp_level range: most of the gain, far less CPU
 
         def encoderForRequest(self, request: Any) -> Any:
-            if request.method == b"HEAD":
+            # No body to encode (HEAD), or byte ranges of the file itself (as nginx, which
+            # does not compress 206 answers either).
+            if request.method == b"HEAD" or request.getHeader(b"range") is not None:
                 return None
             return super().encoderForRequest(request)
 

@@ -145,6 +145,15 @@ def test_gzip_only_when_asked(server, public) -> None:
     assert (status, body) == (304, b"")
 
 
+def test_byte_ranges_are_of_the_file_and_never_gzipped(server, public) -> None:
+    raw = (public / "category" / "naval.rss").read_bytes()
+    status, headers, body = get(server, "/category/naval.rss", Range="bytes=5-11",
+                                Accept_Encoding="gzip")
+    assert (status, body) == (206, raw[5:12])
+    assert headers["Content-Encoding"] is None
+    assert headers["Content-Range"] == f"bytes 5-11/{len(raw)}"
+
+
 def test_head_has_the_headers_and_no_body(server, public) -> None:
     status, headers, body = get(server, "/all.json", method="HEAD")
     assert (status, body) == (200, b"")
