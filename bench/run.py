@@ -47,6 +47,12 @@ BENCHMARKS = {
         "`parse_feed` + `entry_to_item` over the feed corpus and over generated feeds of "
         "1,000 and 5,000 entries (clean, and with one invalid byte), against feedparser alone.",
     ),
+    "feedbuild": (
+        "bench_feed_build",
+        "Feed build at scale (feeds/build.py, crawler/store.py)",
+        "`build_feeds` over SQLite stores of 1k, 10k, 100k and 1M articles across 20 "
+        "categories: first build and unchanged rebuild, peak memory (issue #13's targets).",
+    ),
     "crawl": (
         "bench_crawl",
         "End to end (defnews demo)",

@@ -27,7 +27,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published_utc DESC, id);
 CREATE INDEX IF NOT EXISTS articles_source ON articles (source);
+CREATE INDEX IF NOT EXISTS articles_source_published ON articles (source, published_utc DESC, id);
+CREATE INDEX IF NOT EXISTS articles_source_seen ON articles (source, first_seen);
 CREATE TABLE IF NOT EXISTS article_categories (
     article_id TEXT NOT NULL,
     label TEXT NOT NULL,
@@ -282,25 +284,50 @@ class SQLStore:
         source: str | None = None,
         limit: int | None = None,
     ) -> list[ArticleItem]:
-        sql = "SELECT a.data FROM articles a"
+        # Articles without a date sort last; ties broken by id for a stable order.
+        order = " ORDER BY a.published_utc DESC NULLS LAST, a.id"
         where: list[str] = []
         params: list[Any] = []
-        if category is not None:
-            sql += " JOIN article_categories c ON c.article_id = a.id"
-            where.append("c.label = ?")
-            params.append(category)
         if source is not None:
             where.append("a.source = ?")
             params.append(source)
+        walk_index = category is None or limit is None or self._common_label(category, limit)
+        if category is not None and walk_index:
+            # A common label: walk the published-date index newest first and stop after
+            # ``limit`` hits (about limit * total / matches index steps), never sorting.
+            where.append(
+                "EXISTS (SELECT 1 FROM article_categories c WHERE c.article_id = a.id"
+                " AND c.label = ?)"
+            )
+            params.append(category)
+        elif category is not None:
+            # A rare label: sort its few rows (ids and dates only; the JSON is read after).
+            where.append("a.id IN (SELECT article_id FROM article_categories WHERE label = ?)")
+            params.append(category)
+        sql = "SELECT a.id, a.published_utc FROM articles a"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        # Articles without a date sort last; ties broken by id for a stable order. (Written so
-        # that SQLite walks the articles_published index instead of sorting every row.)
-        sql += " ORDER BY a.published_utc DESC NULLS LAST, a.id"
+        sql += order
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [article_from_json(json.loads(r[0])) for r in self._query(sql, params)]
+        ids = [str(r[0]) for r in self._query(sql, params)]
+        found = self._articles_by_id(ids)
+        return [found[i] for i in ids if i in found]
+
+    def _common_label(self, label: str, limit: int) -> bool:
+        """Whether walking the date index beats sorting the label's rows: more matches than
+        sqrt(limit * total), counted no further than that (so the probe is cheap too)."""
+        if not isinstance(self, SQLiteStore):
+            return True  # PostgreSQL's planner has statistics and chooses by itself
+        # MAX(rowid) is an O(1) upper bound of the row count, good enough to choose a plan.
+        total = int(self._query("SELECT MAX(rowid) FROM articles")[0][0] or 0)
+        threshold = max(int((max(limit, 1) * total) ** 0.5), 1)
+        rows = self._query(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM article_categories WHERE label = ? LIMIT ?) t",
+            (label, threshold),
+        )
+        return int(rows[0][0]) >= threshold
 
     def count_articles(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM articles")[0][0])
@@ -314,6 +341,65 @@ class SQLStore:
     def sources(self) -> dict[str, int]:
         rows = self._query("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY source")
         return {str(s): int(n) for s, n in rows}
+
+    # Reads of the feed builder that stay fast however large the archive grows: each walks
+    # an index a few steps per result instead of counting every row.
+    def category_labels(self) -> list[str]:
+        """Every category label, sorted (an index skip-scan: one step per label)."""
+        return self._distinct("article_categories", "label")
+
+    def source_keys(self) -> list[str]:
+        """Every source key that has articles, sorted."""
+        return self._distinct("articles", "source")
+
+    def _distinct(self, table: str, column: str) -> list[str]:
+        rows = self._query(
+            f"WITH RECURSIVE t(v) AS (SELECT MIN({column}) FROM {table} UNION ALL"
+            f" SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > t.v) FROM t"
+            f" WHERE t.v IS NOT NULL) SELECT v FROM t WHERE v IS NOT NULL"
+        )
+        return [str(r[0]) for r in rows]
+
+    def source_activity(self, source: str, window_hours: int = 24) -> tuple[int, datetime | None]:
+        """(articles first seen in the ``window_hours`` up to the latest one, that latest
+        first_seen) of one source: what the index page's health line shows until per-source
+        run records exist. Two index lookups, never a count of the whole archive."""
+        rows = self._query("SELECT MAX(first_seen) FROM articles WHERE source = ?", (source,))
+        if not rows or not rows[0][0]:
+            return 0, None
+        last = datetime.fromisoformat(rows[0][0])
+        since = (last - timedelta(hours=window_hours)).isoformat()
+        count = self._query(
+            "SELECT COUNT(*) FROM articles WHERE source = ? AND first_seen > ?", (source, since)
+        )[0][0]
+        return int(count), last
+
+    def ranking_history(self, source: str, snapshots: int = 12) -> list[tuple[datetime, str, int, str]]:
+        """(changed_at, period, rank, article_id) of the last ``snapshots`` states of the
+        rankings of ``source``, oldest first: one point per change of the lists (a re-crawl
+        that finds the same lists adds none), dated by the first capture of that state. The
+        rank history the index page draws."""
+        rows = self._query(
+            "SELECT id, lists_hash FROM ranking_snapshots WHERE source = ? ORDER BY id DESC"
+            " LIMIT 5000",
+            (source,),
+        )
+        firsts: list[int] = []  # the first snapshot of each run of equal lists, newest first
+        for i, (snapshot_id, digest) in enumerate(rows):
+            if i + 1 == len(rows) or rows[i + 1][1] != digest:
+                firsts.append(int(snapshot_id))
+                if len(firsts) == snapshots:
+                    break
+        if not firsts:
+            return []
+        marks = ", ".join("?" for _ in firsts)
+        found = self._query(
+            "SELECT s.captured_at, e.period, e.rank, e.article_id FROM ranking_snapshots s"
+            f" JOIN ranking_entries e ON e.snapshot_id = s.id WHERE s.id IN ({marks})"
+            " ORDER BY s.id, e.period, e.rank",
+            firsts,
+        )
+        return [(datetime.fromisoformat(r[0]), str(r[1]), int(r[2]), str(r[3])) for r in found]
 
     def dump_articles(self) -> list[tuple[Any, ...]]:
         """Every article row, for consistency checks (tests, benchmarks)."""

@@ -28,6 +28,12 @@ def _parse_setting(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or len(text.split("/")) < 3 or not text.split("/")[2]:
+        raise argparse.ArgumentTypeError(f"expected an absolute http(s) URL, got {text!r}")
+    return text
+
+
 def _add_store(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
@@ -60,6 +66,10 @@ def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--feed-url", default=None, metavar="URL",
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
     p.add_argument("--limit", type=int, default=50, metavar="N", help="entries per feed (default: %(default)s)")
+    p.add_argument("--websub-hub", default=os.environ.get("DEFNEWS_WEBSUB_HUB") or None, metavar="URL",
+                   type=_http_url,
+                   help="a WebSub hub: feeds link to it and each build pings it for the feeds it "
+                   "changed (default: $DEFNEWS_WEBSUB_HUB, else none)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -107,11 +117,23 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", type=Path, metavar="FILE",
                    help="sources file (default: the packaged list)")
     p = sub.add_parser("serve", help="serve the built feeds over HTTP",
-                       description="Serve --public over HTTP (for a quick look; use any web server "
-                       "or CDN in production).")
-    p.add_argument("--public", type=Path, default=Path("public"))
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+                       description="Serve --public over HTTP with Twisted: ETag and "
+                       "Last-Modified (304), gzip when asked, Cache-Control, no directory "
+                       "listing, nothing outside the folder, an access log. Behind nginx or a "
+                       "CDN in production (README: Serving).")
+    p.add_argument("--public", type=Path, default=Path("public"), metavar="DIR",
+                   help="the folder to serve, as `defnews build` wrote it (default: %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADDR",
+                   help="address to listen on; 0.0.0.0 for every interface (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, metavar="N",
+                   help="TCP port; 0 picks a free one and prints it (default: %(default)s)")
+    p.add_argument("--max-age", type=int, default=300, metavar="SECONDS",
+                   help="Cache-Control max-age sent with every file (default: %(default)s)")
+    p.add_argument("--backlog", type=int, default=1024, metavar="N",
+                   help="connections the kernel queues while the server is busy "
+                   "(default: %(default)s)")
+    p.add_argument("--access-log", type=Path, metavar="FILE",
+                   help="append the access log (combined format) here instead of the log")
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 from importlib.resources import as_file, files
@@ -18,7 +19,7 @@ from defnews.runner import (
     run_build,
     run_crawl,
 )
-from defnews.server import StaticServer
+from defnews.server import StaticServer, access_logger, serve_public
 from feeds.build import BuildReport
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -115,13 +116,17 @@ def print_feed_sources(stats: dict[str, Any], out: TextIO) -> None:
 
 def print_build_report(report: BuildReport, public: Path, out: TextIO | None = None) -> None:
     out = out or _out()
-    print(f"\nFeeds in {public}/ ({report.written} written, {report.unchanged} unchanged)", file=out)
+    print(f"\nFeeds in {public}/ ({report.written} written, {report.unchanged} unchanged, "
+          f"{report.rendered} feeds rendered)", file=out)
     for f in sorted(report.files, key=lambda f: (f.kind != "atom", str(f.path))):
         if f.kind != "atom":
             continue
         rel = f.path.relative_to(public) if f.path.is_relative_to(public) else f.path
-        print(f"  {f.entries:>4} entries  {rel}  (+ .rss)  {f.feed}", file=out)
+        print(f"  {f.entries:>4} entries  {rel}  (+ .rss, .json)  {f.feed}", file=out)
     print(f"  index: {public / 'index.html'}   OPML: {public / 'opml.xml'}", file=out)
+    if report.pinged:
+        failed = f", {len(report.ping_errors)} failed (see log)" if report.ping_errors else ""
+        print(f"  WebSub: hub told of {len(report.pinged)} changed feed file(s){failed}", file=out)
 
 
 def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlOptions:
@@ -147,6 +152,7 @@ def build(args: argparse.Namespace) -> int:
         public=args.public,
         sources=args.sources,
         feed_url=args.feed_url or DEFAULT_FEED_URL,
+        hub_url=getattr(args, "websub_hub", None),
         limit=args.limit,
     )
     print_build_report(run_build(options), args.public)
@@ -188,6 +194,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                 public=args.public,
                 sources=sources,
                 feed_url=args.feed_url or DEFAULT_FEED_URL,
+        hub_url=getattr(args, "websub_hub", None),
                 limit=args.limit,
             )
         )
@@ -197,9 +204,18 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    server = StaticServer(args.public, host=args.host, port=args.port)
-    print(f"Serving {args.public}/ at {server.url} (Ctrl-C to stop)")
-    server.serve_forever()
+    if args.access_log is not None:
+        handler = logging.FileHandler(args.access_log, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_logger.addHandler(handler)
+        access_logger.propagate = False
+    access_logger.setLevel(logging.INFO)
+
+    def announce(url: str) -> None:
+        print(f"Serving {args.public}/ at {url} (Ctrl-C to stop)", flush=True)
+
+    serve_public(args.public, args.host, args.port, max_age=args.max_age,
+                 backlog=args.backlog, announce=announce)
     return EXIT_OK
 
 

@@ -191,6 +191,7 @@ class BuildOptions:
     feed_url: str = DEFAULT_FEED_URL
     limit: int = 50
     title: str = "defnews"
+    hub_url: str | None = None  # WebSub hub
 
 
 def run_build(options: BuildOptions) -> BuildReport:
@@ -201,6 +202,7 @@ def run_build(options: BuildOptions) -> BuildReport:
         limit=options.limit,
         category_slugs=dict(config.category_slugs),
         source_names={s.key: s.name for s in config.sources},
+        hub_url=options.hub_url,
     )
     with open_store(options.store) as store:
         return build_feeds(store, options.public, feed_config)

@@ -2,15 +2,17 @@
 
 Output layout (paths relative to ``out_dir``; ``<slug>`` from :mod:`feeds.config`)::
 
-    all.atom, all.rss                   every article, newest first
-    category/<slug>.atom, .rss          one pair per label of data.categories()
-    source/<source>.atom, .rss          one pair per key of data.sources()
-    ranking/<source>-24h.atom, .rss     current ranking of each period, in rank order,
-    ranking/<source>-1w.atom, .rss        for each of data.ranking_sources()
-    ranking/<source>-1m.atom, .rss
-    ranking/<source>-new.atom, .rss     "new in the ranking": one entry per entrance
-    opml.xml                            OPML 2.0 list of every Atom feed
-    index.html                          human page: every feed, both formats, entry counts
+    all.atom, all.rss, all.json         every article, newest first
+    category/<slug>.atom, .rss, .json   one set per category label
+    source/<source>.atom, .rss, .json   one set per source key with articles
+    ranking/<source>-24h.atom, …        current ranking of each period, in rank order,
+    ranking/<source>-1w.atom, …           for each of data.ranking_sources()
+    ranking/<source>-1m.atom, …
+    ranking/<source>-new.atom, …        "new in the ranking": one entry per entrance
+    opml.xml                            OPML 2.0 list of every RSS feed
+    index.html                          the page people open (feeds.page)
+
+Every Atom feed has a JSON Feed 1.1 beside it (same base name, ``.json``; feeds.jsonfeed).
 
 Every feed holds at most ``config.limit`` entries. Feed ids and self links are
 ``config.base_url`` + the path above.
@@ -23,9 +25,10 @@ a summary gets a plain-text excerpt of its content as summary, so that RSS keeps
 in ``content:encoded`` and a short ``description``.
 
 Ranking feeds (``-24h``, ``-1w``, ``-1m``): each entry is the ranked article itself (same id as
-in the other feeds, its link, dates, summary and content when the article is stored), titled
-``"<rank>位 <title>"``. A ranked article not (yet) in the store gets the ranking's title and,
-as ``updated``, the moment the ranking took its current form (``RankingView.changed_at``).
+in the other feeds, its link, summary and content when the article is stored), titled
+``"<rank>位 <title>"``. Its dates (published and updated) follow the rank, so that readers
+that sort by date keep rank order: the n-th entry is dated n-1 seconds before the moment the
+ranking took its current form (``RankingView.changed_at``).
 
 "New in the ranking" (``-new``): one entry per :class:`~feeds.model.RankingEntrance`, titled
 ``"【24時間】<rank>位 <title>"``, dated (published and updated) ``entered_at``, linking to the
@@ -36,16 +39,35 @@ article.
 Determinism: the same data and config give byte-identical files (see :mod:`feeds.render`);
 files whose bytes do not change are not rewritten (:mod:`feeds.write`), so a second build of
 unchanged data reports ``written == 0``. Stale files are removed, but only files the builder
-owns: ``*.atom`` / ``*.rss`` inside ``category/``, ``source/`` and ``ranking/``, and leftover
-temporary files of an interrupted write. Run one build at a time per folder.
+owns: ``*.atom`` / ``*.rss`` / ``*.json`` inside ``category/``, ``source/`` and ``ranking/``,
+and leftover temporary files of an interrupted write.
+
+Incremental: each feed's inputs are digested (its :class:`FeedSpec`, the renderer's version);
+the digests and the files' sizes and mtimes are kept in ``.defnews-build.json`` in the output
+folder, and a feed whose digest and files are unchanged is not rendered at all. Reads stay
+constant-time: the store hands over only the newest ``limit`` articles of each feed, from an
+index.
+
+Concurrency: a build holds an exclusive lock (``.defnews-build.lock``, ``fcntl.flock``) on its
+output folder for its whole run; a second build on the same folder waits for the first one,
+then finds its work done. Every temporary file has a name of its own (``mkstemp``).
+
+WebSub: with ``config.hub_url`` set, every feed carries a ``rel="hub"`` link, and each build
+pings the hub (``hub.mode=publish``) for every feed whose files it changed (feeds.websub).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import lxml.html
@@ -53,20 +75,35 @@ from lxml import etree
 
 from crawler.items import PERIODS, ArticleItem
 from feeds.config import FeedConfig, assign_category_slugs, assign_source_slugs, source_slug
-from feeds.listing import FeedLink, render_index, render_opml
+from feeds.jsonfeed import render_json_feed
+from feeds.listing import FeedLink, render_opml
 from feeds.model import FeedData, RankedArticle, RankingEntrance, RankingView
+from feeds.page import Headline, PageData, RankingChart, SourceHealth, render_index
 from feeds.render import (
     EMPTY_FEED_UPDATED,
-    KINDS,
+    GENERATOR_VERSION,
     EntrySpec,
     FeedSpec,
     SourceRef,
+    is_http_url,
     render_feed,
 )
-from feeds.write import is_temp_file, write_if_changed
+from feeds.websub import ping_hub
+from feeds.write import is_temp_file, write_many
+
+logger = logging.getLogger(__name__)
 
 OWNED_DIRS = ("category", "source", "ranking")
-FEED_SUFFIXES = {"atom": ".atom", "rss": ".rss"}
+FEED_SUFFIXES = {"atom": ".atom", "rss": ".rss", "json": ".json"}
+FILE_KINDS = tuple(FEED_SUFFIXES)
+STATE_FILE = ".defnews-build.json"
+LOCK_FILE = ".defnews-build.lock"
+# Bump when the output of the same inputs changes (a new element, a fixed rule), so that the
+# next build renders every feed again instead of trusting the digests of the old renderer.
+RENDER_VERSION = "2"
+HEADLINES = 5  # per category on the index page
+# Catch-all labels go last on the index page and in the OPML, whatever their name sorts as.
+CATCH_ALL = frozenset({"その他", "未分類", "other", "others", "misc", "uncategorized"})
 
 PERIOD_LABELS = {"24h": "24時間", "1w": "1週間", "1m": "1ヶ月"}
 SUMMARY_CHARS = 200
@@ -80,7 +117,7 @@ _GROUP_RANKING = "ランキング"
 @dataclass
 class FeedFile:
     path: Path
-    kind: str  # "atom" | "rss"
+    kind: str  # "atom" | "rss" | "json"
     feed: str  # "all", "category:<label>", "source:<key>", "ranking:<source>:<period>",
     #            "ranking-new:<source>"
     entries: int
@@ -95,6 +132,10 @@ class BuildReport:
     # Distinct articles left out of a feed for want of an aware published date (only those
     # that came within a feed's window are seen).
     skipped: int = 0
+    rendered: int = 0  # feeds rendered (0 when no input changed: nothing was serialized)
+    changed_urls: list[str] = field(default_factory=list)  # public URLs of feed files written
+    pinged: list[str] = field(default_factory=list)  # feed URLs the WebSub hub was told of
+    ping_errors: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,8 +163,11 @@ def excerpt(html: str, limit: int = SUMMARY_CHARS) -> str:
     """Plain text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
     if not html.strip():
         return ""
+    # The first few hundred characters of text are in the head of the HTML: parse only that
+    # (lxml also refuses a single text node over 10 MB, which a hostile body can be).
+    head = html[: limit * 50]
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = lxml.html.fragment_fromstring(head, create_parent="div")
     except (etree.ParserError, ValueError):
         return ""
     for el in root.xpath(".//script|.//style|.//noscript"):
@@ -142,6 +186,40 @@ def _by_date(items: Iterable[ArticleItem]) -> list[ArticleItem]:
     )
 
 
+def _lead_image(article: ArticleItem) -> str | None:
+    for image in article.images:
+        if is_http_url(image.url):
+            return image.url
+    return None
+
+
+def _labels(data: FeedData) -> list[str]:
+    """Category labels, from an index when the store offers one (no count of every row)."""
+    fast = getattr(data, "category_labels", None)
+    return list(fast()) if callable(fast) else list(data.categories())
+
+
+def _sources(data: FeedData) -> list[str]:
+    fast = getattr(data, "source_keys", None)
+    return list(fast()) if callable(fast) else list(data.sources())
+
+
+def category_order(labels: Iterable[str], configured: Iterable[str]) -> list[str]:
+    """Labels in a reading order: those of the sources file in its order, then the others by
+    name, catch-all labels (その他, Other…) last."""
+    labels = set(labels)
+    order = {label: i for i, label in enumerate(configured)}
+    return sorted(
+        labels,
+        key=lambda label: (
+            label.strip().lower() in CATCH_ALL,
+            label not in order,
+            order.get(label, 0),
+            label,
+        ),
+    )
+
+
 def entrance_id(url: str, period: str, entered_at: datetime) -> str:
     """Id of one entrance into a ranking list: the article URL with a fragment naming it."""
     utc = _require_aware(entered_at, "entered_at").astimezone(UTC)
@@ -150,12 +228,17 @@ def entrance_id(url: str, period: str, entered_at: datetime) -> str:
 
 
 class _Builder:
-    def __init__(self, data: FeedData, config: FeedConfig) -> None:
+    def __init__(
+        self, data: FeedData, config: FeedConfig, known_slugs: dict[str, str] | None = None
+    ) -> None:
         self.data = data
         self.config = config
+        self.known_slugs = dict(known_slugs or {})
+        self.category_slugs: dict[str, str] = {}
         self.skipped: set[str] = set()
         self.ranking_sources = sorted(set(data.ranking_sources()))
-        self.source_slugs = assign_source_slugs([*data.sources(), *self.ranking_sources])
+        self.sources = sorted(set(_sources(data)))
+        self.source_slugs = assign_source_slugs([*self.sources, *self.ranking_sources])
 
     def _source_slug(self, source: str) -> str:
         # An article's source always is in data.sources(); the fallback is for a broken store.
@@ -200,6 +283,7 @@ class _Builder:
             summary=article.summary.strip() or excerpt(article.content_html),
             content_html=article.content_html,
             source=self._source_ref(article.source),
+            image=_lead_image(article),
         )
 
     def _latest(self, *, category: str | None = None, source: str | None = None) -> list[EntrySpec]:
@@ -286,6 +370,8 @@ class _Builder:
             language=self.config.language,
             updated=max(stamps) if stamps else EMPTY_FEED_UPDATED,
             entries=tuple(entries),
+            json_url=self.config.url(stem + ".json"),
+            hub_url=self.config.hub_url,
         )
 
     def plan(self) -> list[_Planned]:
@@ -298,14 +384,18 @@ class _Builder:
                 "すべての記事",
             )
         ]
-        slugs = assign_category_slugs(self.data.categories(), self.config.category_slugs)
-        for label, slug in sorted(slugs.items()):
+        slugs = assign_category_slugs(
+            _labels(self.data), self.config.category_slugs, self.known_slugs
+        )
+        self.category_slugs = slugs
+        for label in category_order(slugs, self.config.category_slugs):
+            slug = slugs[label]
             stem = f"category/{slug}"
             spec = self._spec(
                 stem, label, f"カテゴリ「{label}」の最新記事", self._latest(category=label)
             )
             planned.append(_Planned(f"category:{label}", stem, spec, _GROUP_CATEGORY, label))
-        for source in sorted(self.data.sources()):
+        for source in self.sources:
             slug = self.source_slugs[source]
             name = self.config.source_name(source)
             stem = f"source/{slug}"
@@ -332,7 +422,9 @@ class _Builder:
                     entry = self._ranked_entry(ranked, view)
                     if entry.id not in seen:
                         seen.add(entry.id)
-                        entries.append(entry)
+                        # Dates follow the rank: readers that sort by date keep rank order.
+                        stamp = view.changed_at - timedelta(seconds=len(entries))
+                        entries.append(replace(entry, published=stamp, updated=stamp))
             stem = f"ranking/{slug}-{period}"
             spec = self._spec(
                 stem,
@@ -391,50 +483,240 @@ def _remove_stale(out_dir: Path, keep: set[Path]) -> list[Path]:
     return removed
 
 
+@contextlib.contextmanager
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the build lock of ``out_dir``: a second build of the same folder waits here."""
+    fd = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("another build is writing %s: waiting for it", out_dir)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _digest(*parts: object) -> str:
+    hasher = hashlib.sha256(f"{RENDER_VERSION}|{GENERATOR_VERSION}".encode())
+    for part in parts:
+        hasher.update(b"\0")
+        hasher.update(repr(part).encode("utf-8", "surrogatepass"))
+    return hasher.hexdigest()
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _load_state(out_dir: Path) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+    """(digest and file stats per feed, category label -> slug) of the last build."""
+    try:
+        state = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError, UnicodeDecodeError):
+        return {}, {}
+    if not isinstance(state, dict):
+        return {}, {}
+    entries, slugs = state.get("entries"), state.get("category_slugs")
+    return (
+        entries if isinstance(entries, dict) else {},
+        {k: v for k, v in slugs.items() if isinstance(v, str)} if isinstance(slugs, dict) else {},
+    )
+
+
+def _up_to_date(out_dir: Path, state: dict[str, dict[str, object]], key: str, digest: str,
+                names: Iterable[str]) -> bool:
+    """Whether ``names`` were last written from inputs with this digest and are untouched."""
+    known = state.get(key)
+    if not isinstance(known, dict) or known.get("digest") != digest:
+        return False
+    files = known.get("files")
+    if not isinstance(files, dict):
+        return False
+    return all(files.get(name) == _stat(out_dir / name) for name in names)
+
+
+def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
+    data, config = builder.data, builder.config
+    categories = [
+        (
+            item,
+            [
+                Headline(e.title, e.link, e.published or e.updated)
+                for e in item.spec.entries[:HEADLINES]
+            ],
+        )
+        for item in planned
+        if item.group == _GROUP_CATEGORY
+    ]
+    charts: list[RankingChart] = []
+    history_of = getattr(data, "ranking_history", None)
+    for source in builder.ranking_sources:
+        view = data.latest_ranking(source)
+        if view is None:
+            continue
+        history = list(history_of(source)) if callable(history_of) else []
+        feeds_of = {item.key: _links(item) for item in planned}
+        order = {p: i for i, p in enumerate(PERIODS)}
+        for period in sorted(view.lists, key=lambda p: (order.get(p, len(order)), p)):
+            ranks: dict[str, list[int | None]] = {}
+            stamps = sorted({h[0] for h in history})
+            index = {stamp: i for i, stamp in enumerate(stamps)}
+            for captured, hperiod, rank, article_id in history:
+                if hperiod == period:
+                    ranks.setdefault(article_id, [None] * len(stamps))[index[captured]] = rank
+            rows = []
+            for ranked in sorted(view.lists[period], key=lambda r: (r.rank, r.url)):
+                title = (ranked.article.title if ranked.article else "") or ranked.title
+                rows.append((ranked.rank, title, ranked.url, tuple(ranks.get(ranked.id, ()))))
+            charts.append(
+                RankingChart(
+                    source=config.source_name(source),
+                    period=PERIOD_LABELS.get(period, period),
+                    captured_at=view.changed_at,  # stable across re-crawls of the same lists
+                    rows=tuple(rows),
+                    feed=feeds_of.get(f"ranking:{source}:{period}"),
+                )
+            )
+    activity = getattr(data, "source_activity", None)
+    seen = {
+        source: (activity(source) if callable(activity) else (0, None))
+        for source in builder.sources
+    }
+    newest = max((last for _, last in seen.values() if last is not None), default=None)
+    health = [
+        source_health(config.source_name(source), count, last, newest)
+        for source, (count, last) in seen.items()
+    ]
+    return PageData(
+        title=config.title,
+        language=config.language,
+        categories=tuple((item.name, _links(item), tuple(h)) for item, h in categories),
+        charts=tuple(charts),
+        health=tuple(health),
+        feeds=tuple(_links(item) for item in planned),
+    )
+
+
+STALE_AFTER = timedelta(days=7)
+
+
+def source_health(
+    name: str, recent: int, last_seen: datetime | None, newest: datetime | None = None
+) -> SourceHealth:
+    """The health line of one source, the one place that decides it. Today it is derived from
+    the store's articles (the latest first_seen, and how many were first seen in the 24 hours
+    up to it); per-source run records (issue #10) will feed this function instead.
+
+    State: "no items" without any article; "stale" when its newest article is more than
+    :data:`STALE_AFTER` older than the newest of any source (it stopped yielding); else "ok".
+    """
+    if last_seen is None:
+        state = "no items"
+    elif newest is not None and last_seen < newest - STALE_AFTER:
+        state = "stale"
+    else:
+        state = "ok"
+    return SourceHealth(name=name, last_crawl=last_seen, items=recent, state=state)
+
+
+def _links(item: _Planned) -> FeedLink:
+    return FeedLink(
+        group=item.group,
+        title=item.spec.title,
+        name=item.name,
+        atom_path=item.stem + ".atom",
+        rss_path=item.stem + ".rss",
+        entries=len(item.spec.entries),
+        json_path=item.stem + ".json",
+    )
+
+
 def build_feeds(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildReport:
     """Write every feed, ``opml.xml`` and ``index.html`` into ``out_dir`` (layout above)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    builder = _Builder(data, config)
+    with folder_lock(out_dir):
+        report = _build_locked(data, out_dir, config)
+    if config.hub_url and report.changed_urls:
+        report.ping_errors = ping_hub(config.hub_url, report.changed_urls)
+        report.pinged = list(report.changed_urls)
+    return report
+
+
+def _render(spec: FeedSpec, kind: str) -> bytes:
+    return render_json_feed(spec) if kind == "json" else render_feed(spec, kind)  # type: ignore[arg-type]
+
+
+def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildReport:
+    state, known_slugs = _load_state(out_dir)
+    builder = _Builder(data, config, known_slugs)
     planned = builder.plan()
+    new_state: dict[str, dict[str, object]] = {}
 
     files: list[FeedFile] = []
-    written = unchanged = 0
+    outputs: dict[Path, bytes] = {}
+    fresh: dict[str, tuple[str, list[str]]] = {}  # key -> (digest, names) rendered this time
+    unchanged = rendered = 0
     for item in planned:
-        for kind in KINDS:
-            path = out_dir / (item.stem + FEED_SUFFIXES[kind])
-            if write_if_changed(path, render_feed(item.spec, kind)):
-                written += 1
-            else:
-                unchanged += 1
-            files.append(FeedFile(path, kind, item.key, len(item.spec.entries)))
+        names = [item.stem + FEED_SUFFIXES[kind] for kind in FILE_KINDS]
+        digest = _digest(item.spec)
+        for kind, name in zip(FILE_KINDS, names, strict=True):
+            files.append(FeedFile(out_dir / name, kind, item.key, len(item.spec.entries)))
+        if _up_to_date(out_dir, state, item.stem, digest, names):
+            unchanged += len(names)
+            new_state[item.stem] = state[item.stem]
+            continue
+        rendered += 1
+        for kind, name in zip(FILE_KINDS, names, strict=True):
+            outputs[out_dir / name] = _render(item.spec, kind)
+        fresh[item.stem] = (digest, names)
 
-    links = [
-        FeedLink(
-            group=item.group,
-            title=item.spec.title,
-            name=item.name,
-            atom_path=item.stem + ".atom",
-            rss_path=item.stem + ".rss",
-            entries=len(item.spec.entries),
-        )
-        for item in planned
-    ]
+    links = [_links(item) for item in planned]
+    page = _page_data(builder, planned)
     pages = {
-        "opml.xml": render_opml(links, title=config.title, base_url=config.base_url),
-        "index.html": render_index(links, title=config.title, language=config.language),
+        "opml.xml": (links, lambda: render_opml(links, title=config.title, base_url=config.base_url)),
+        "index.html": (page, lambda: render_index(page)),
     }
-    for name, content in pages.items():
-        if write_if_changed(out_dir / name, content):
-            written += 1
-        else:
+    for name, (inputs, render) in pages.items():
+        digest = _digest(inputs, config.base_url, config.title)
+        if _up_to_date(out_dir, state, name, digest, [name]):
             unchanged += 1
+            new_state[name] = state[name]
+            continue
+        outputs[out_dir / name] = render()
+        fresh[name] = (digest, [name])
 
-    removed = _remove_stale(out_dir, {f.path for f in files})
+    written_paths = write_many(outputs)
+    unchanged += len(outputs) - len(written_paths)
+    for key, (digest, names) in fresh.items():
+        new_state[key] = {"digest": digest, "files": {n: _stat(out_dir / n) for n in names}}
+    feed_paths = {f.path for f in files}
+    changed_urls = [
+        config.url(path.relative_to(out_dir).as_posix())
+        for path in outputs  # in build order
+        if path in written_paths and path in feed_paths
+    ]
+
+    removed = _remove_stale(out_dir, feed_paths)
+    slugs = {**known_slugs, **builder.category_slugs}
+    if new_state != state or slugs != known_slugs:
+        payload = json.dumps(
+            {"category_slugs": slugs, "entries": new_state}, sort_keys=True, indent=0,
+            ensure_ascii=False,
+        )
+        write_many({out_dir / STATE_FILE: payload.encode("utf-8")})
     return BuildReport(
         files=files,
-        written=written,
+        written=len(written_paths),
         unchanged=unchanged,
         removed=removed,
         skipped=len(builder.skipped),
+        rendered=rendered,
+        changed_urls=changed_urls,
     )

@@ -5,8 +5,10 @@ File names are part of the public URL of a feed, so they are chosen once and kep
 
 - a category uses the slug configured for its label (``category_slugs``), else a fallback
   computed from the label alone (:func:`category_slug`): ASCII labels are slugified
-  (``"Naval News"`` -> ``"naval-news"``), any other label becomes ``"c-"`` + the first 10 hex
-  digits of the SHA-1 of its UTF-8 bytes (``"日本の防衛"`` -> ``"c-…"``);
+  (``"Naval News"`` -> ``"naval-news"``), Japanese labels are romanised (Hepburn, pykakasi)
+  and slugified (``"解説"`` -> ``"kaisetsu"``, ``"日本の防衛"`` -> ``"nippon-no-bouei"``); only a
+  label with nothing to romanise (emoji, symbols) becomes ``"c-"`` + the first 10 hex digits
+  of the SHA-1 of its UTF-8 bytes;
 - a source key is used as it is when it is already a safe file name, else ``"s-"`` + hash;
 - no slug is ever one of :data:`RESERVED_SLUGS` nor starts with ``"ranking-"``, so a slug can
   never be mistaken for a file or folder the builder writes itself; and no label but the
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -65,6 +69,32 @@ def slugify_ascii(text: str) -> str:
     return _NON_ALNUM.sub("-", text.lower()).strip("-")
 
 
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+@cache
+def _kakasi():  # type: ignore[no-untyped-def]
+    import pykakasi  # type: ignore[import-untyped]  # loaded only for non-ASCII labels
+
+    return pykakasi.kakasi()
+
+
+@cache
+def romanize(label: str) -> str:
+    """``"解説"`` -> ``"kaisetsu"``: Hepburn romanisation of Japanese (pykakasi), other scripts
+    folded to ASCII where Unicode decomposes them (``"Défense"`` -> ``"defense"``); the
+    slugified result, ``""`` when nothing is left."""
+    text = unicodedata.normalize("NFKC", label)
+    if _JAPANESE.search(text):
+        # Japanese words apart (pykakasi cuts at word boundaries), other runs kept whole.
+        text = "".join(
+            f" {part['hepburn']} " if _JAPANESE.search(part["orig"]) else part["orig"]
+            for part in _kakasi().convert(text)
+        )
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return slugify_ascii(ascii_text)
+
+
 def category_slug(label: str, slugs: Mapping[str, str]) -> str:
     """The file name (without extension) of the feed of ``label``.
 
@@ -73,10 +103,11 @@ def category_slug(label: str, slugs: Mapping[str, str]) -> str:
     """
     if label in slugs:
         return check_slug(slugs[label], f"category {label!r}")
-    if label.isascii():
-        slug = slugify_ascii(label)
-        if slug and len(slug) <= SLUG_MAX and not is_reserved(slug) and not _HASHED.match(slug):
-            return slug
+    slug = slugify_ascii(label) if label.isascii() else romanize(label)
+    if len(slug) > SLUG_MAX:
+        slug = slug[:SLUG_MAX].rstrip("-_")
+    if slug and not is_reserved(slug) and not _HASHED.match(slug):
+        return slug
     return "c-" + _hex(label, 10)
 
 
@@ -111,15 +142,33 @@ def _unique(
     return result
 
 
-def assign_category_slugs(labels: Iterable[str], slugs: Mapping[str, str]) -> dict[str, str]:
-    """Slugs of every label of one build, without collisions (see the module docstring)."""
+def assign_category_slugs(
+    labels: Iterable[str], slugs: Mapping[str, str], known: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Slugs of every label of one build, without collisions (see the module docstring).
+
+    ``known``: the slugs earlier builds gave (kept in the output folder), so that a label keeps
+    its URL whatever later labels or a newer romaniser would do, and the romaniser's
+    dictionaries load only when a new label shows up."""
     labels = sorted(set(labels))
     configured = {label: category_slug(label, slugs) for label in labels if label in slugs}
     # Every configured slug is taken, even for labels absent from this build: a fallback slug
     # must not occupy the URL a configured label will claim when it shows up.
     taken = set(slugs.values())
-    fallback = {label: category_slug(label, slugs) for label in labels if label not in slugs}
-    return {**configured, **_unique(fallback, fallback, taken)}
+    kept: dict[str, str] = {}
+    for label in labels:
+        prior = (known or {}).get(label)
+        if label in slugs or not isinstance(prior, str) or prior in taken:
+            continue
+        if len(prior) <= SLUG_MAX and _SLUG_RE.match(prior) and not is_reserved(prior):
+            kept[label] = prior
+            taken.add(prior)
+    fallback = {
+        label: category_slug(label, slugs)
+        for label in labels
+        if label not in slugs and label not in kept
+    }
+    return {**configured, **kept, **_unique(fallback, fallback, taken)}
 
 
 def assign_source_slugs(sources: Iterable[str]) -> dict[str, str]:
@@ -138,6 +187,7 @@ class FeedConfig:
     source_names: Mapping[str, str] = field(default_factory=dict)
     author: str = "defnews"
     language: str = "ja"
+    hub_url: str | None = None  # a WebSub hub: feeds link to it, builds ping it
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -147,6 +197,10 @@ class FeedConfig:
             raise ValueError(f"base_url must not have a query or fragment: {self.base_url!r}")
         if not self.base_url.endswith("/"):
             object.__setattr__(self, "base_url", self.base_url + "/")
+        if self.hub_url is not None:
+            hub = urlsplit(self.hub_url)
+            if hub.scheme not in ("http", "https") or not hub.netloc:
+                raise ValueError(f"hub_url must be an absolute http(s) URL: {self.hub_url!r}")
         if self.limit < 1:
             raise ValueError(f"limit must be at least 1, not {self.limit}")
         if not self.title.strip():

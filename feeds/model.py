@@ -2,6 +2,15 @@
 
 The store (``crawler.store``) implements :class:`FeedData`; tests may pass any object with the
 same methods. Everything here is plain data with aware datetimes.
+
+Optional reads, used when the object has them (the store does), else derived or left out:
+
+- ``category_labels() -> list[str]`` / ``source_keys() -> list[str]``: the keys of
+  ``categories()`` / ``sources()`` without counting every row (index skip-scans);
+- ``source_activity(source) -> (int, datetime | None)``: articles first seen in the 24 hours
+  up to the latest one, and that latest first_seen (the index page's health line);
+- ``ranking_history(source) -> list[(datetime, period, rank, article_id)]``: the ranks of the
+  last states of the rankings, oldest first (the index page's charts).
 """
 
 from __future__ import annotations

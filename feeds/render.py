@@ -15,8 +15,16 @@ Per entry, in both formats:
   address; feedgen's answer is its Dublin Core extension, lkiesow/python-feedgen#57);
 - summary: Atom ``<summary>``, RSS ``<description>``; full HTML: Atom ``<content type="html">``,
   RSS ``<content:encoded>``;
-- the source site: Atom ``<source>`` (id, title, self link of our per-source feed) and RSS
-  ``<source url="…">`` (the per-source RSS feed, as RSS 2.0 defines it).
+- the source site: Atom ``<source>`` (id, title, updated, self link of our per-source feed)
+  and RSS ``<source url="…">`` (the per-source RSS feed, as RSS 2.0 defines it);
+- the lead image: Media RSS ``<media:thumbnail url="…"/>`` in both formats.
+
+Validator rules kept here (W3C Feed Validator, RFC 4287, RSS 2.0): Atom ``<source>`` carries
+``<updated>`` (the entry's own, so that it does not change when other entries do); RSS has an
+``atom:link rel="self"``; a hub (WebSub) is an ``atom:link rel="hub"`` in both; plain-text
+fields (titles, names, summaries, categories) carry no markup and no XML-forbidden characters;
+HTML content is sanitized (nh3) with every ``href``/``src`` made absolute against the entry's
+link, since neither format carries an ``xml:base`` here; only http(s) URLs are used as links.
 """
 
 from __future__ import annotations
@@ -24,9 +32,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import metadata
 from typing import Literal
 
+import lxml.html
+import lxml.html.defs
+import nh3
 from feedgen.ext.base import BaseEntryExtension, BaseExtension  # type: ignore[import-untyped]
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 from lxml import etree
@@ -34,8 +46,9 @@ from lxml import etree
 Kind = Literal["atom", "rss"]
 KINDS: tuple[Kind, ...] = ("atom", "rss")
 
-# The `updated` of a feed without entries: fixed, so an empty feed is byte-stable too.
-EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+# The `updated` of a feed without entries: fixed, so an empty feed is byte-stable too. Not the
+# Unix epoch: validators flag dates from before syndication existed as implausible.
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 
 GENERATOR_NAME = "defnews"
 
@@ -65,6 +78,58 @@ def xml_text(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+# An HTML tag, comment or doctype: what validators call "HTML in a text construct". A bracketed
+# word that is no HTML element ("the <future>") is text and stays.
+_HTML_TAGS = "|".join(sorted(lxml.html.defs.tags, key=len, reverse=True))
+_MARKUP = re.compile(r"<(?:!|/?(?:" + _HTML_TAGS + r")(?=[\s/>]))", re.IGNORECASE)
+# Line breaks and tabs become one space; other spaces (the ideographic U+3000 of Japanese
+# titles) are the author's and stay.
+_WHITESPACE = re.compile(r"[ \t\r\n]+")
+# DEL and the C1 controls: legal in XML 1.0 but "discouraged", and never meant in a title.
+_DISCOURAGED = re.compile("[\x7f-\x9f]")
+
+
+def plain_text(text: str) -> str:
+    """``text`` without markup or XML-forbidden characters, whitespace collapsed.
+
+    Validators warn when a plain-text field looks like HTML, and some readers render it: a
+    scraped ``<script>`` or ``<img onerror>`` must not reach a title as such. Text without a
+    tag-like ``<`` is left as it is (``a < b``, ``the <future>`` and ``AT&T`` stay)."""
+    text = xml_text(text)
+    if _MARKUP.search(text):
+        try:
+            root = lxml.html.fragment_fromstring(text, create_parent="div")
+        except (etree.ParserError, ValueError):
+            return _WHITESPACE.sub(" ", text).strip()
+        for el in root.xpath(".//script|.//style|.//noscript"):
+            el.drop_tree()
+        text = xml_text(root.text_content())
+    return _WHITESPACE.sub(" ", _DISCOURAGED.sub("", text)).strip()
+
+
+def is_http_url(url: str | None) -> bool:
+    return bool(url) and re.match(r"(?i)^https?://[^/\s]", url or "") is not None
+
+
+@lru_cache(maxsize=4096)
+def safe_html(html: str, base: str) -> str:
+    """Sanitized HTML with every link absolute against ``base`` (nh3, as the pipelines do;
+    again here because a store may hold older or hand-written rows)."""
+    if not html.strip():
+        return ""
+    from urllib.parse import urljoin
+
+    def absolute(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in ("href", "src"):
+            url = urljoin(base, value.strip())
+            return url if is_http_url(url) or url.startswith("mailto:") else None
+        return value
+
+    return xml_text(nh3.clean(html, attribute_filter=absolute, link_rel=None)).strip()
+
+
 @dataclass(frozen=True)
 class SourceRef:
     """The site an entry comes from, and the feeds of that site we publish."""
@@ -87,6 +152,7 @@ class EntrySpec:
     summary: str = ""
     content_html: str = ""
     source: SourceRef | None = None
+    image: str | None = None  # the lead image (Media RSS thumbnail, JSON Feed image)
 
 
 @dataclass(frozen=True)
@@ -100,10 +166,26 @@ class FeedSpec:
     language: str
     updated: datetime
     entries: tuple[EntrySpec, ...] = field(default_factory=tuple)
+    json_url: str = ""  # the JSON Feed beside the Atom feed
+    hub_url: str | None = None  # WebSub hub
 
 
 class _SourceExtension(BaseExtension):  # type: ignore[misc]
-    """Feed half of the source extension: it adds no namespace and no feed element."""
+    """Feed half of the extension: the Media RSS namespace and, in RSS, the hub link (feedgen
+    writes only ``rel="self"`` as an ``atom:link`` in RSS)."""
+
+    def __init__(self) -> None:
+        self.hub: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"media": MEDIA_NS}
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        if self.hub:
+            channel = rss.find("channel")
+            if channel is not None:
+                etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
+        return rss
 
 
 class _SourceEntryExtension(BaseEntryExtension):  # type: ignore[misc]
@@ -111,29 +193,39 @@ class _SourceEntryExtension(BaseEntryExtension):  # type: ignore[misc]
 
     def __init__(self) -> None:
         self.ref: SourceRef | None = None
+        self.updated: datetime | None = None
+        self.image: str | None = None
+
+    def _thumbnail(self, parent: etree._Element) -> None:
+        if self.image:
+            etree.SubElement(parent, f"{{{MEDIA_NS}}}thumbnail", url=self.image)
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         if self.ref is not None:
             # Unqualified like feedgen's own elements: they inherit the Atom default namespace.
             source = etree.SubElement(entry, "source")
             etree.SubElement(source, "id").text = self.ref.atom_url
-            etree.SubElement(source, "title").text = xml_text(self.ref.name)
+            etree.SubElement(source, "title").text = plain_text(self.ref.name)
+            if self.updated is not None:
+                etree.SubElement(source, "updated").text = self.updated.isoformat()
             etree.SubElement(
                 source, "link", rel="self", type="application/atom+xml", href=self.ref.atom_url
             )
+        self._thumbnail(entry)
         return entry
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if self.ref is not None:
             source = etree.SubElement(item, "source", url=self.ref.rss_url)
-            source.text = xml_text(self.ref.name)
+            source.text = plain_text(self.ref.name)
+        self._thumbnail(item)
         return item
 
 
 def _unique(values: tuple[str, ...]) -> list[str]:
     seen: dict[str, None] = {}
     for value in values:
-        value = xml_text(value).strip()
+        value = plain_text(value)
         if value:
             seen.setdefault(value, None)
     return list(seen)
@@ -148,11 +240,13 @@ def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
         else (spec.rss_url, "application/rss+xml")
     )
     fg.id(spec.atom_url)
-    fg.title(xml_text(spec.title))
-    fg.subtitle(xml_text(spec.description))
-    fg.author({"name": xml_text(spec.author)})
+    fg.title(plain_text(spec.title))
+    fg.subtitle(plain_text(spec.description))
+    fg.author({"name": plain_text(spec.author)})
     # feedgen uses the last link as RSS <link>: self first, alternate last.
     fg.link(href=self_url, rel="self", type=self_type)
+    if spec.hub_url and kind == "atom":
+        fg.link(href=spec.hub_url, rel="hub")
     fg.link(href=spec.home_url, rel="alternate", type="text/html")
     fg.language(spec.language)
     fg.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=GENERATOR_URI)
@@ -160,31 +254,35 @@ def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
     if kind == "rss":
         fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("defnews_source", _SourceExtension, _SourceEntryExtension)
+    if kind == "rss":
+        fg.defnews_source.hub = spec.hub_url
 
     for entry in spec.entries:
         fe = fg.add_entry(order="append")
         fe.guid(entry.id, permalink=entry.permalink)  # also the Atom id
-        fe.title(xml_text(entry.title).strip() or entry.link)
+        fe.title(plain_text(entry.title) or entry.link)
         fe.link(href=entry.link, rel="alternate", type="text/html")
         fe.updated(entry.updated)
         if entry.published is not None:
             fe.published(entry.published)  # also RSS pubDate
         for term in _unique(entry.categories):
             fe.category(term=term)
-        author = xml_text(entry.author).strip()
+        author = plain_text(entry.author)
         if author:
             if kind == "rss":
                 fe.dc.dc_creator(author)
             else:
                 fe.author({"name": author})
-        summary = xml_text(entry.summary).strip()
+        summary = plain_text(entry.summary)
         if summary:
             fe.summary(summary)  # also RSS description
-        content = xml_text(entry.content_html).strip()
+        content = safe_html(entry.content_html, entry.link)
         if content:
             # With a description set first, feedgen writes this as RSS content:encoded.
             fe.content(content, type="html")
         fe.defnews_source.ref = entry.source
+        fe.defnews_source.updated = entry.updated
+        fe.defnews_source.image = entry.image if is_http_url(entry.image) else None
 
     if kind == "atom":
         data: bytes = fg.atom_str(pretty=True, encoding="UTF-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,10 +21,19 @@ import lxml.html
 import pytest
 from lxml import etree
 
+import feeds.config
 import feeds.render
 import feeds.write
 from crawler.items import ArticleItem
-from feeds.build import BuildReport, FeedFile, build_feeds, entrance_id, excerpt
+from feeds.build import (
+    BuildReport,
+    FeedFile,
+    build_feeds,
+    category_order,
+    entrance_id,
+    excerpt,
+    source_health,
+)
 from feeds.config import FeedConfig
 from feeds.model import RankedArticle, RankingEntrance, RankingView
 from feeds.render import EMPTY_FEED_UPDATED
@@ -59,6 +69,15 @@ class FakeFeedData:
     entrances: dict[str, list[RankingEntrance]] = field(default_factory=dict)
     undated_first: bool = False  # a store that sorts NULL dates first must work too
     calls: list[dict[str, object]] = field(default_factory=list)
+    # The optional reads of the index page (rank history, per-source activity).
+    history: dict[str, list[tuple[datetime, str, int, str]]] = field(default_factory=dict)
+    activity: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
+
+    def ranking_history(self, source: str) -> list[tuple[datetime, str, int, str]]:
+        return self.history.get(source, [])
+
+    def source_activity(self, source: str) -> tuple[int, datetime | None]:
+        return self.activity.get(source, (sum(a.source == source for a in self.items), None))
 
     def articles(
         self,
@@ -186,7 +205,7 @@ CONFIG = FeedConfig(
 FEEDS = {
     "all": "all",
     "category:日本の防衛": "category/japan-defense",
-    "category:海上自衛隊": f"category/{sha_slug('海上自衛隊')}",
+    "category:海上自衛隊": "category/kaijoujieitai",  # romanised, never hashed
     "category:Naval News": "category/naval-news",
     "source:jdefense": "source/jdefense",
     "source:navalnews": "source/navalnews",
@@ -196,7 +215,11 @@ FEEDS = {
     "ranking-new:jdefense": "ranking/jdefense-new",
 }
 FEED_FILES = sorted(f"{stem}.{kind}" for stem in FEEDS.values() for kind in ("atom", "rss"))
-ALL_FILES = sorted([*FEED_FILES, "opml.xml", "index.html"])
+JSON_FILES = sorted(f"{stem}.json" for stem in FEEDS.values())  # JSON Feed beside each Atom
+ALL_FILES = sorted([*FEED_FILES, *JSON_FILES, "opml.xml", "index.html"])
+# The build's own bookkeeping: its lock and the digests of what it rendered (hidden files that
+# `defnews serve` refuses to serve).
+BOOKKEEPING = (".defnews-build.json", ".defnews-build.lock")
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +229,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
 
 
 def tree(out: Path) -> list[str]:
-    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    """The published files (the build's hidden bookkeeping left out)."""
+    return sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and p.name not in BOOKKEEPING
+    )
 
 
 def xml(out: Path, rel: str) -> etree._Element:
@@ -235,15 +263,19 @@ def url(key: str) -> str:
 def test_layout_is_exactly_the_documented_one(built: tuple[Path, BuildReport]) -> None:
     out, _ = built
     assert tree(out) == ALL_FILES
+    assert all((out / name).is_file() for name in BOOKKEEPING)
 
 
 def test_report_lists_every_feed_file(built: tuple[Path, BuildReport]) -> None:
     out, report = built
     assert {(f.feed, f.kind, f.path.relative_to(out).as_posix()) for f in report.files} == {
-        (key, kind, f"{stem}.{kind}") for key, stem in FEEDS.items() for kind in ("atom", "rss")
+        (key, kind, f"{stem}.{kind}")
+        for key, stem in FEEDS.items()
+        for kind in ("atom", "rss", "json")
     }
     assert all(isinstance(f, FeedFile) for f in report.files)
-    assert report.written == len(ALL_FILES)
+    assert report.written == len(FEED_FILES) + len(JSON_FILES) + 2  # + opml.xml, index.html
+    assert report.rendered == len(FEEDS)
     assert report.unchanged == 0
     assert report.removed == []
     assert report.skipped == 1  # z9 has no published date
@@ -268,10 +300,11 @@ def test_report_lists_every_feed_file(built: tuple[Path, BuildReport]) -> None:
 def test_entry_counts(built: tuple[Path, BuildReport], feed: str, entries: int) -> None:
     out, report = built
     counted = {f.kind: f.entries for f in report.files if f.feed == feed}
-    assert counted == {"atom": entries, "rss": entries}
+    assert counted == {"atom": entries, "rss": entries, "json": entries}
     stem = FEEDS[feed]
     assert len(atom_entries(out, f"{stem}.atom")) == entries
     assert len(rss_items(out, f"{stem}.rss")) == entries
+    assert len(json.loads((out / f"{stem}.json").read_bytes())["items"]) == entries
 
 
 @pytest.mark.parametrize("rel", FEED_FILES, ids=FEED_FILES)
@@ -425,7 +458,7 @@ def test_empty_feed_has_the_fixed_epoch(tmp_path: Path) -> None:
     data = sample()
     data.extra_categories = {"空のカテゴリ": 0}
     build_feeds(data, tmp_path, CONFIG)
-    rel = f"category/{sha_slug('空のカテゴリ')}"
+    rel = "category/sora-no-kategori"
     assert atom_entries(tmp_path, rel + ".atom") == []
     updated = xml(tmp_path, rel + ".atom").findtext("a:updated", namespaces=NS)
     assert datetime.fromisoformat(updated) == EMPTY_FEED_UPDATED
@@ -524,15 +557,35 @@ def test_ranking_feed_is_in_rank_order(built: tuple[Path, BuildReport]) -> None:
 def test_ranked_article_is_the_article_itself(built: tuple[Path, BuildReport]) -> None:
     out, _ = built
     known, unknown = atom_entries(out, "ranking/jdefense-24h.atom")[1:]
-    assert known.findtext("a:published", namespaces=NS) == "2025-03-10T09:00:00+09:00"
-    assert known.findtext("a:updated", namespaces=NS) == "2025-03-10T15:30:00+09:00"
+    assert known.findtext("a:id", namespaces=NS) == url("a1")
     assert known.findtext("a:summary", namespaces=NS) == "a1 の要約"
     assert known.find("a:content", NS) is not None
-    # Not in the store: no published date, no content; updated is when the ranking took shape.
-    assert unknown.find("a:published", NS) is None
+    # Not in the store: no content.
     assert unknown.find("a:content", NS) is None
-    assert unknown.findtext("a:updated", namespaces=NS) == "2025-03-12T05:00:00+09:00"
     assert unknown.findtext("a:author/a:name", namespaces=NS) == "Jディフェンスニュース"
+
+
+def test_ranking_dates_follow_the_rank(built: tuple[Path, BuildReport]) -> None:
+    """A reader that sorts by date keeps rank order: the n-th entry is dated n-1 seconds
+    before the ranking took its current form (changed_at, 05:00 JST on the 12th)."""
+    out, _ = built
+    entries = atom_entries(out, "ranking/jdefense-24h.atom")
+    stamps = [
+        (e.findtext("a:published", namespaces=NS), e.findtext("a:updated", namespaces=NS))
+        for e in entries
+    ]
+    assert stamps == [
+        ("2025-03-12T05:00:00+09:00", "2025-03-12T05:00:00+09:00"),
+        ("2025-03-12T04:59:59+09:00", "2025-03-12T04:59:59+09:00"),
+        ("2025-03-12T04:59:58+09:00", "2025-03-12T04:59:58+09:00"),
+    ]
+    for rel in ("ranking/jdefense-24h.atom", "ranking/jdefense-24h.rss"):
+        parsed = feedparser.parse((out / rel).read_bytes())
+        by_date = sorted(parsed.entries, key=lambda e: e.published_parsed, reverse=True)
+        assert [e.title.split("位")[0] for e in by_date] == ["1", "2", "3"], rel
+    items = json.loads((out / "ranking/jdefense-24h.json").read_bytes())["items"]
+    by_date = sorted(items, key=lambda i: datetime.fromisoformat(i["date_published"]), reverse=True)
+    assert [i["title"].split("位")[0] for i in by_date] == ["1", "2", "3"]
 
 
 def test_entrance_feed(built: tuple[Path, BuildReport]) -> None:
@@ -594,16 +647,22 @@ def test_ranking_source_without_ranking_gets_empty_feeds(tmp_path: Path) -> None
 # -- OPML and index.html ----------------------------------------------------------------------
 
 
-def test_opml_lists_every_atom_feed(built: tuple[Path, BuildReport]) -> None:
+def test_opml_lists_every_rss_feed(built: tuple[Path, BuildReport]) -> None:
     out, _ = built
     root = xml(out, "opml.xml")
     assert root.tag == "opml" and root.get("version") == "2.0"
     assert root.findtext("head/title") == "defnews"
+    # W3C validator rules: only head elements it knows (no <docs>); subscriptions are
+    # type="rss" with an RSS version value, so they point at the RSS 2.0 feeds.
+    assert [child.tag for child in root.find("head")] == ["title"]
     urls = [o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")]
-    assert sorted(urls) == sorted(BASE + rel for rel in FEED_FILES if rel.endswith(".atom"))
-    assert all(
-        o.get("type") == "rss" and o.get("text") for o in root.iter("outline") if o.get("xmlUrl")
-    )
+    assert sorted(urls) == sorted(BASE + rel for rel in FEED_FILES if rel.endswith(".rss"))
+    for o in root.iter("outline"):
+        if o.get("xmlUrl"):
+            assert (o.get("type"), o.get("version")) == ("rss", "RSS")
+            assert o.get("text") and o.get("htmlUrl") == BASE
+        else:  # a folder: text only
+            assert dict(o.attrib) == {"text": o.get("text")}
     assert [o.get("text") for o in root.findall("body/outline")] == [
         "すべて",
         "カテゴリ",
@@ -612,35 +671,131 @@ def test_opml_lists_every_atom_feed(built: tuple[Path, BuildReport]) -> None:
     ]
 
 
-def test_index_lists_every_feed_with_counts(built: tuple[Path, BuildReport]) -> None:
+def test_index_links_every_feed_in_every_format(built: tuple[Path, BuildReport]) -> None:
     out, report = built
     page = lxml.html.fromstring((out / "index.html").read_bytes())
-    hrefs = page.xpath("//a/@href")
-    assert sorted(h for h in hrefs if h != "opml.xml") == FEED_FILES
-    assert "opml.xml" in hrefs
-    rows = {
-        tr.xpath("td[2]/a/@href")[0]: int(tr.xpath("td[4]/text()")[0])
-        for tr in page.xpath("//tbody/tr")
+    alternates = {
+        (link.get("type"), link.get("href")) for link in page.xpath("//head/link[@rel='alternate']")
     }
-    assert rows == {
-        f.path.relative_to(out).as_posix(): f.entries for f in report.files if f.kind == "atom"
+    types = {"atom": "application/atom+xml", "rss": "application/rss+xml",
+             "json": "application/feed+json"}
+    assert alternates == {
+        (types[f.kind], f.path.relative_to(out).as_posix()) for f in report.files
     }
+    table = {
+        tr.xpath("td[1]/text()")[0]: (
+            sorted(tr.xpath("td[3]//a/@href")), int(tr.xpath("td[4]/text()")[0])
+        )
+        for tr in page.xpath("//section[@id='feeds']//tbody/tr")
+    }
+    assert sorted(h for hrefs, _ in table.values() for h in hrefs) == sorted(
+        FEED_FILES + JSON_FILES
+    )
+    assert table["海上自衛隊"] == (
+        sorted(f"category/kaijoujieitai.{k}" for k in ("atom", "json", "rss")), 2
+    )
+    # No external asset: nothing loaded from anywhere, no script.
+    assert page.xpath("//script|//img|//iframe|//link[@rel='stylesheet']") == []
+    assert not [h for h in page.xpath("//@href|//@src") if h.startswith("//")]
+
+
+def test_index_shows_each_category_with_headlines_and_dates(
+    built: tuple[Path, BuildReport],
+) -> None:
+    out, _ = built
+    page = lxml.html.fromstring((out / "index.html").read_bytes())
+    cards = page.xpath("//section[@id='categories']//article")
+    names = [c.xpath("string(h3/span[1])") for c in cards]
+    # Configured labels first (sources file order), then the others by name.
+    assert names == ["日本の防衛", "Naval News", "海上自衛隊"]
+    first = cards[0]
+    assert first.xpath("h3//a/@href") == [
+        "category/japan-defense.atom", "category/japan-defense.rss", "category/japan-defense.json"
+    ]
+    assert [a.text for a in first.xpath(".//li/a")] == [
+        "F-35B の配備先が決定",
+        "護衛艦「もがみ」型12番艦が進水",
+    ]
+    assert first.xpath(".//li/time/@datetime") == [
+        "2025-03-11T08:00:00+09:00", "2025-03-10T09:00:00+09:00"
+    ]
+    assert first.xpath(".//li/time/text()") == ["03/11 08:00", "03/10 09:00"]  # Japan time
+
+
+def test_catch_all_category_comes_last() -> None:
+    order = category_order(["その他", "陸上", "航空", "Naval News", "Other"], ["航空", "その他"])
+    assert order == ["航空", "Naval News", "陸上", "その他", "Other"]
+
+
+def test_index_shows_rankings_with_rank_history_charts(tmp_path: Path) -> None:
+    data = sample()
+    a1, a2 = data.items[0], data.items[1]
+    history = [
+        (jst(10, 5), "24h", 3, a1.id),
+        (jst(11, 5), "24h", 1, a1.id),
+        (jst(11, 5), "24h", 2, a2.id),
+        (jst(12, 5), "24h", 2, a1.id),
+        (jst(12, 5), "24h", 1, a2.id),
+    ]
+    data.history = {"jdefense": history}
+    build_feeds(data, tmp_path, CONFIG)
+    page = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
+    cards = page.xpath("//section[@id='ranking']//article")
+    assert [c.xpath("string(h3/span[1])") for c in cards] == [
+        "Jディフェンスニュース 24時間", "Jディフェンスニュース 1週間"
+    ]
+    rows = cards[0].xpath(".//li")
+    assert [r.xpath("string(span[@class='rank'])") for r in rows] == ["1位", "2位", "3位"]
+    charts = [r.xpath("svg") for r in rows]
+    # a2: not ranked, 2, 1; a1: 3, 1, 2; the unknown article has no history (no chart).
+    assert charts[0][0].xpath("string(title)") == "順位の推移: 圏外→2位→1位"
+    assert charts[1][0].xpath("string(title)") == "順位の推移: 3位→1位→2位"
+    assert charts[2] == []
+    points = charts[1][0].xpath("polyline/@points")[0].split()
+    ys = [float(p.split(",")[1]) for p in points]
+    assert ys[1] < ys[2] < ys[0]  # rank 1 highest
+
+
+def test_index_shows_source_health(tmp_path: Path) -> None:
+    data = sample()
+    data.activity = {
+        "jdefense": (1234, jst(12, 6)),
+        "navalnews": (0, None),
+    }
+    build_feeds(data, tmp_path, CONFIG)
+    page = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
+    lines = [li.text_content() for li in page.xpath("//section[@id='sources']//li")]
+    assert lines == [
+        "Jディフェンスニュース 最終取得 2025-03-12 06:00 ・ 24時間の新着 1,234 件 ・ 正常",
+        "navalnews 最終取得 未取得 ・ 24時間の新着 0 件 ・ 記事なし",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("last", "newest", "state"),
+    [
+        (jst(10, 1), jst(10, 1), "ok"),
+        (jst(3, 1), jst(10, 1), "ok"),  # exactly 7 days behind
+        (jst(2, 23), jst(10, 1), "stale"),
+        (None, jst(10, 1), "no items"),
+    ],
+    ids=["newest", "a-week-behind", "stale", "nothing"],
+)
+def test_source_health_line_is_one_function(last, newest, state) -> None:
+    health = source_health("X", 3, last, newest)
+    assert (health.items, health.state, health.last_crawl) == (3, state, last)
 
 
 def test_index_escapes_labels(tmp_path: Path) -> None:
-    label = '<script>alert("x")</script> & co'
+    label = 'alert("x") & co <b>'
     data = FakeFeedData([article("x", published=jst(1, 9), categories=[label])])
     build_feeds(data, tmp_path, replace(CONFIG, title="defnews <test>"))
     raw = (tmp_path / "index.html").read_text("utf-8")
     page = lxml.html.fromstring(raw)
-    assert page.xpath("//script") == []
-    assert "<script>" not in raw
-    assert label in page.text_content()
-    assert page.findtext(".//title") == "defnews <test>"
-    assert (
-        feedparser.parse((tmp_path / "category/script-alert-x-script-co.atom").read_bytes()).bozo
-        == 0
-    )
+    assert page.xpath("//script|//b") == []
+    assert 'alert("x") & co' in page.text_content()
+    assert page.findtext(".//title").startswith("defnews <test>")
+    assert feedparser.parse((tmp_path / "category/alert-x-co-b.atom").read_bytes()).bozo == 0
 
 
 # -- determinism, change-only writes, atomicity, stale files ----------------------------------
@@ -682,10 +837,14 @@ def test_a_new_article_rewrites_only_the_feeds_it_is_in(tmp_path: Path) -> None:
             "category/naval-news.rss",
             "source/navalnews.atom",
             "source/navalnews.rss",
+            "all.json",
+            "category/naval-news.json",
+            "source/navalnews.json",
             "index.html",
         ]
     )
     assert report.written == len(changed)
+    assert report.rendered == 3  # all, the category, the source: nothing else was serialized
 
 
 def test_vanished_feeds_are_removed_and_nothing_else(tmp_path: Path) -> None:
@@ -701,8 +860,10 @@ def test_vanished_feeds_are_removed_and_nothing_else(tmp_path: Path) -> None:
     gone = [
         "category/naval-news.atom",
         "category/naval-news.rss",
+        "category/naval-news.json",
         "source/navalnews.atom",
         "source/navalnews.rss",
+        "source/navalnews.json",
     ]
     assert sorted(p.relative_to(tmp_path).as_posix() for p in report.removed) == sorted(
         [*gone, "source/.defnews-abc123.tmp"]
@@ -748,3 +909,20 @@ def test_golden_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert tree(GOLDEN) == tree(tmp_path)
     for rel in tree(tmp_path):
         assert (tmp_path / rel).read_bytes() == (GOLDEN / rel).read_bytes(), rel
+
+
+def test_a_label_keeps_its_file_name_across_builds(tmp_path: Path, monkeypatch) -> None:
+    first = FakeFeedData([article("x", published=jst(1, 9), categories=["naval news", "解説"])])
+    build_feeds(first, tmp_path, CONFIG)
+    assert (tmp_path / "category/naval-news.atom").exists()
+    # A label that sorts first and slugifies the same arrives: without the names kept in the
+    # folder it would take "naval-news" and move the older feed's URL.
+    monkeypatch.setattr(feeds.config, "_kakasi", lambda: pytest.fail("romaniser reloaded"))
+    second = FakeFeedData(first.items + [
+        article("y", published=jst(2, 9), categories=["Naval News"])
+    ])
+    report = build_feeds(second, tmp_path, CONFIG)
+    by_feed = {f.feed: f.path.name for f in report.files if f.kind == "atom"}
+    assert by_feed["category:naval news"] == "naval-news.atom"
+    assert by_feed["category:解説"] == "kaisetsu.atom"
+    assert by_feed["category:Naval News"].startswith("naval-news-")

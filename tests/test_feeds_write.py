@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import feeds.write
-from feeds.write import is_temp_file, write_if_changed
+from feeds.write import is_temp_file, write_if_changed, write_many
 
 
 def listing(folder: Path) -> list[str]:
@@ -90,3 +90,40 @@ def test_interrupt_also_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 )
 def test_is_temp_file(name: str, temp: bool) -> None:
     assert is_temp_file(Path(name)) is temp
+
+
+# -- many files at once -----------------------------------------------------------------------
+
+
+def test_write_many_writes_only_what_changed(tmp_path: Path) -> None:
+    same, changed, new = tmp_path / "same.atom", tmp_path / "changed.atom", tmp_path / "d" / "new.rss"
+    same.write_bytes(b"same")
+    changed.write_bytes(b"old")
+    changed.chmod(0o640)
+    os.utime(same, ns=(1_000_000_000, 1_000_000_000))
+    written = write_many({same: b"same", changed: b"new", new: b"<rss/>"})
+    assert written == {changed, new}
+    assert (same.read_bytes(), changed.read_bytes(), new.read_bytes()) == (b"same", b"new", b"<rss/>")
+    assert same.stat().st_mtime_ns == 1_000_000_000
+    assert stat.S_IMODE(changed.stat().st_mode) == 0o640
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644
+    assert not [p for p in tmp_path.rglob("*") if is_temp_file(p)]
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace", "chmod"], ids=str)
+def test_write_many_failure_keeps_old_files_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    a, b = tmp_path / "a.atom", tmp_path / "b.atom"
+    a.write_bytes(b"old a")
+    b.write_bytes(b"old b")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError(f"{failing} failed")
+
+    monkeypatch.setattr(feeds.write.os, failing, boom)
+    with pytest.raises(OSError, match=f"{failing} failed"):
+        write_many({a: b"new a", b: b"new b"})
+    monkeypatch.undo()
+    assert (a.read_bytes(), b.read_bytes()) == (b"old a", b"old b")
+    assert listing(tmp_path) == ["a.atom", "b.atom"]
