@@ -1,0 +1,742 @@
+"""Generic finders: read an article page by what its parts *are*, on any reasonable markup.
+
+Nothing here knows a site. A :class:`SiteProfile` (one per site, e.g.
+``crawler/pages/jdefense.py: PROFILE``) brings the site's vocabulary: its name and tagline, the
+date-line pattern, label words and label links, chrome phrases, caption words and selector
+hints. Each field is found by a stack of layers (``DESIGN.md``, "Reading a page")::
+
+    hints (site selectors) ► metadata (JSON-LD, OpenGraph, <time>) ► structure ► text ► inferred
+
+and every answer says which layer gave it (:data:`LAYERS`), so a crawl can report coverage and
+notice the day a site moves from one layer to another.
+
+How the page is seen: the document is parsed once, then walked once into a flat list of
+*blocks* in reading order (:func:`blocks`), the way a reader sees it — a paragraph is a ``<p>``,
+a heading, a list, a table, a figure, or a run of inline text between two blocks or two
+``<br><br>`` (CSS calls these anonymous block boxes). Wrappers, class names and tag choices
+disappear; what is left is the order and the text. The title is the heading matching the
+metadata title (else the block just before the date line), the date line is the short block
+matching the site's date pattern nearest the title, the labels are the short texts between
+them, and the body is the blocks after the header until the first end marker (the footer note,
+the pager, the ranking) or the end of the title's container, minus chrome.
+
+Hand-written rather than delegated to a general extractor (trafilatura, readability): those
+score text density per page and drop short blocks such as captions and one-line paragraphs,
+and they are 10-30x slower; the site profile lets this walk be exact instead of probable.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html as htmllib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+from crawler.pages.html import clean_html, normalize_space
+
+__all__ = [
+    "LAYERS",
+    "Block",
+    "Found",
+    "Hints",
+    "SiteProfile",
+    "blocks",
+    "find_article",
+    "region_signature",
+]
+
+# The layers of DESIGN.md, in the order they are tried.
+LAYERS = ("hints", "metadata", "structure", "text", "inferred")
+
+
+@dataclass(frozen=True)
+class Hints:
+    """CSS selectors of a site's known markup: tried first, never required."""
+
+    title: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    dateline: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
+    ranking: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """What one site's pages say about themselves (vocabulary, patterns, hints)."""
+
+    name: str
+    site_name: str
+    dateline_re: re.Pattern[str]
+    article_url_re: re.Pattern[str]  # matched against the URL path
+    label_link_re: re.Pattern[str]  # a label link's path, e.g. /docs/<section>/
+    label_vocabulary: frozenset[str] = frozenset()
+    chrome_phrases: frozenset[str] = frozenset()  # whole block texts that are never content
+    chrome_re: re.Pattern[str] | None = None  # block texts that are never content
+    end_re: re.Pattern[str] | None = None  # a block matching this ends the body
+    caption_re: re.Pattern[str] | None = None  # caption-like text next to an image
+    byline_re: re.Pattern[str] | None = None  # a byline just under the date line
+    not_article_re: re.Pattern[str] | None = None  # titles of error and search pages
+    ranking_heading: str = ""
+    hints: Hints = field(default_factory=Hints)
+    # (section slug, raw published date or None) → label when a page shows none.
+    infer_labels: Callable[[str | None, str | None], list[str]] | None = None
+
+
+# -- the block walk ----------------------------------------------------------------------------
+
+INLINE_TAGS = frozenset(
+    "a abbr b bdi bdo cite code data dfn em font i kbd label mark q rp rt ruby s samp small "
+    "span strong sub sup time tt u var wbr br img picture source big nobr".split()
+)
+LEAF_TAGS = frozenset(
+    "p h1 h2 h3 h4 h5 h6 ul ol dl table figure pre blockquote figcaption address hr".split()
+)
+HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+SKIP_TAGS = frozenset(
+    "script style noscript template iframe svg math form button input select textarea head "
+    "title meta link object embed canvas video audio nav aside dialog".split()
+)
+# Class or id words of chrome on most sites (ads, share buttons, sidebars...). Whole words
+# only: "shared-photo" or "header" are not matched.
+CHROME_CLASS_RE = re.compile(
+    r"(?:^|[\s_-])(?:ads?|advert\w*|adsbygoogle|sponsor\w*|share|sns|social|banner|bnr|"
+    r"pagetop|page-top|breadcrumbs?|sidebar|side-bnr|gnav|global-nav|site-search|ranking|"
+    r"related|widget|pager|pagination)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+SHARE_URL_RE = re.compile(
+    r"intent/(?:tweet|post)|sharer|social-plugins\.line\.me|line\.me/R/msg|b\.hatena\.ne\.jp/"
+    r"(?:entry|add)|getpocket\.com/edit|pinterest\.com/pin/create",
+    re.IGNORECASE,
+)
+_BULLET_RE = re.compile(r"^[•・●■◆▶▷►›»\-–—*]\s*")
+_SEPARATORS_RE = re.compile(r"\s*(?:[,、，/|｜]|\s・\s|\s{2,})\s*")
+_TRUNCATED_RE = re.compile(r"(…|\.\.\.)$")
+
+_DATELINE_MAX = 60  # a date line is short: "2024-10-22 18:15", "公開日:2024-10-22 18:15 更新…"
+_LABEL_MAX = 20
+_CAPTION_MAX = 160
+
+
+class Block:
+    """One block of the page in reading order: an element, or a run of inline nodes."""
+
+    __slots__ = ("chrome", "container", "el", "index", "kind", "nodes", "text")
+
+    def __init__(
+        self, kind: str, el: Any, container: Any, text: str, nodes: list[Any] | None = None
+    ) -> None:
+        self.kind = kind  # heading, para, run, list, table, figure, image, rule
+        self.el = el  # the element (None for a run)
+        self.container = container  # the element holding it (the element itself, or the run's)
+        self.text = text
+        self.nodes = nodes  # a run: text strings and inline elements
+        self.index = -1
+        self.chrome = False
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<Block {self.index} {self.kind} {self.text[:40]!r}>"
+
+    def elements(self) -> list[Any]:
+        if self.el is not None:
+            return [self.el]
+        return [n for n in self.nodes or () if not isinstance(n, str)]
+
+    def links(self) -> list[Any]:
+        return [a for el in self.elements() for a in el.iter("a") if a.get("href") is not None]
+
+    def pieces(self) -> list[tuple[str, str | None]]:
+        """Short texts of the block (each link, list item, span, or comma-separated part)."""
+        out: list[tuple[str, str | None]] = []
+        if self.el is not None and self.el.tag in ("ul", "ol", "dl"):
+            for li in self.el.iter("li", "dd", "dt"):
+                a = next(li.iter("a"), None)
+                out.append((_text(li), a.get("href") if a is not None else None))
+            return [(t, h) for t, h in out if t]
+        nodes: list[Any] = list(self.nodes) if self.nodes is not None else _child_nodes(self.el)
+        for node in nodes:
+            if isinstance(node, str):
+                out += [(p, None) for p in _SEPARATORS_RE.split(normalize_space(node)) if p]
+                continue
+            a = node if node.tag == "a" else next(node.iter("a"), None)
+            inner = [c for c in node if isinstance(c.tag, str) and c.tag not in ("br", "img")]
+            if node.tag != "a" and inner and all(c.tag in INLINE_TAGS for c in inner):
+                out += Block("run", None, node, "", _child_nodes(node)).pieces()
+                continue
+            text = _text(node)
+            if text:
+                out.append((text, a.get("href") if a is not None else None))
+        cleaned = []
+        for text, href in out:
+            text = _BULLET_RE.sub("", text).strip()
+            if text:
+                cleaned.append((text, href))
+        return cleaned
+
+
+def _child_nodes(el: Any) -> list[Any]:
+    nodes: list[Any] = []
+    if el.text and el.text.strip():
+        nodes.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
+            nodes.append(child)
+        if child.tail and child.tail.strip():
+            nodes.append(child.tail)
+    return nodes
+
+
+_TEXT = etree.XPath("string()")
+
+
+def _text(el: Any) -> str:
+    if el is None:
+        return ""
+    if el.tag in INLINE_TAGS or el.tag in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6"):
+        # Fast path; inline script/style inside a paragraph is rare but possible.
+        if el.find(".//script") is None and el.find(".//style") is None:
+            return normalize_space(_TEXT(el))
+    return normalize_space(
+        "".join(
+            t
+            for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+        )
+    )
+
+
+def _has_image(el: Any) -> bool:
+    return el.tag == "img" or el.find(".//img") is not None
+
+
+class _Walker:
+    def __init__(self, skip: set[Any]) -> None:
+        self.skip = skip
+        self.out: list[Block] = []
+
+    def emit(self, block: Block) -> None:
+        block.index = len(self.out)
+        self.out.append(block)
+
+    def leaf(self, el: Any) -> None:
+        tag = el.tag
+        text = _text(el)
+        if tag in HEADING_TAGS:
+            kind = "heading"
+        elif tag == "figure":
+            kind = "figure" if _has_image(el) else "para"
+        elif tag in ("ul", "ol", "dl"):
+            kind = "list"
+        elif tag == "table":
+            kind = "table"
+        elif tag == "hr":
+            kind = "rule"
+        elif not text and _has_image(el):
+            kind = "image"
+        else:
+            kind = "para"
+        if text or kind in ("image", "figure"):
+            self.emit(Block(kind, el, el, text))
+
+    def walk(self, el: Any) -> None:
+        run: list[Any] = []
+        last_br = False
+
+        def flush() -> None:
+            nonlocal run
+            while run and not isinstance(run[-1], str) and run[-1].tag == "br":
+                run.pop()
+            if run:
+                text = normalize_space(
+                    "".join(n if isinstance(n, str) else _text(n) for n in run)
+                )
+                if text:
+                    self.emit(Block("run", None, el, text, run))
+            run = []
+
+        if el.text and el.text.strip():
+            run.append(el.text)
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str):
+                pass
+            elif (
+                tag in SKIP_TAGS
+                or child in self.skip
+                or child.get("hidden") is not None
+                or _chrome_attr(child)
+            ):
+                pass
+            elif tag in INLINE_TAGS:
+                if tag == "br":
+                    if last_br:
+                        flush()
+                        last_br = False
+                    else:
+                        run.append(child)
+                        last_br = True
+                elif _has_image(child) and not _text(child):
+                    flush()
+                    self.emit(Block("image", child, child, ""))
+                    last_br = False
+                else:
+                    run.append(child)
+                    last_br = False
+            elif tag in LEAF_TAGS:
+                flush()
+                last_br = False
+                self.leaf(child)
+            else:
+                flush()
+                last_br = False
+                self.walk(child)
+            tail = child.tail
+            if tail and tail.strip():
+                run.append(tail)
+                last_br = False
+        flush()
+
+
+def _chrome_attr(el: Any) -> bool:
+    cls = el.get("class")
+    ident = el.get("id")
+    if not cls and not ident:
+        return False
+    return bool(CHROME_CLASS_RE.search(f"{cls or ''} {ident or ''}"))
+
+
+def blocks(root: Any, skip: set[Any] | None = None) -> list[Block]:
+    """The blocks of ``root`` in reading order (see the module docstring)."""
+    walker = _Walker(skip or set())
+    walker.walk(root)
+    return walker.out
+
+
+# -- metadata ------------------------------------------------------------------------------------
+
+_CANONICAL = etree.XPath("//link[@href][contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href")
+_DESCRIPTION = etree.XPath("//meta[@name='description']/@content")
+_TITLE = etree.XPath("//title")
+
+
+@dataclass
+class Found:
+    """What :func:`find_article` found: values, and the layer of each field."""
+
+    title: str = ""
+    labels: list[str] = field(default_factory=list)
+    dateline: str | None = None
+    dateline_layer: str | None = None
+    summary: str = ""
+    content_html: str = ""
+    images: list[dict[str, str | None]] = field(default_factory=list)
+    author: str | None = None
+    header_times: list[Any] = field(default_factory=list)  # <time> elements of the header
+    provenance: dict[str, str] = field(default_factory=dict)
+    body: list[Block] = field(default_factory=list)
+
+
+
+@functools.lru_cache(maxsize=512)
+def css(selector: str) -> CSSSelector:
+    """A CSS selector compiled once (translating CSS to XPath costs more than using it)."""
+    return CSSSelector(selector)
+
+
+def first_hint(root: Any, selectors: tuple[str, ...]) -> Any:
+    for selector in selectors:
+        found = css(selector)(root)
+        if found:
+            return found[0]
+    return None
+
+
+def all_hint(root: Any, selectors: tuple[str, ...]) -> list[Any]:
+    for selector in selectors:
+        found = css(selector)(root)
+        if found:
+            return list(found)
+    return []
+
+
+def strip_site_name(title: str | None, site_name: str) -> str:
+    """``"<title> | Site"`` or ``"Site | <title>"`` → ``"<title>"``; the bare site name → ``""``."""
+    text = normalize_space(title)
+    if not text or not site_name:
+        return text
+    sep = r"\s*[|｜\-–—:：]\s*"
+    text = re.sub(sep + re.escape(site_name) + r".*$", "", text)
+    text = re.sub(r"^" + re.escape(site_name) + sep, "", text)
+    return "" if text == site_name else text.strip()
+
+
+def region_signature(el: Any, url: str) -> str:
+    """A short hash of an element's markup (e.g. a site-wide sidebar): equal markup, equal
+    hash. Relative links resolve against the page, so then the page's folder counts too."""
+    raw = etree.tostring(el, encoding="unicode", with_tail=False)
+    if _RELATIVE_HREF_RE.search(raw):
+        raw = url.rsplit("/", 1)[0] + "\n" + raw
+    return hashlib.blake2b(raw.encode("utf-8"), digest_size=10).hexdigest()
+
+
+_RELATIVE_HREF_RE = re.compile(
+    r"""href\s*=\s*["']?(?![a-z][a-z0-9+.-]*:|/|#|["'])""", re.IGNORECASE
+)
+_CAPTION_CLASS_RE = re.compile(r"caption|credit|cap\b|photo-?txt", re.IGNORECASE)
+_BANNER_ALT_RE = re.compile(r"bnr|banner|バナー|広告", re.IGNORECASE)
+
+
+def _is_chrome(b: Block, profile: SiteProfile) -> bool:
+    text = b.text
+    if text in profile.chrome_phrases or text == profile.site_name:
+        return True
+    if profile.chrome_re is not None and profile.chrome_re.search(text):
+        return True
+    if b.kind in ("image", "figure"):
+        img = b.el if b.el.tag == "img" else b.el.find(".//img")
+        return img is not None and bool(_BANNER_ALT_RE.search(img.get("alt") or ""))
+    if len(text) <= 80 and b.kind in ("run", "list", "para"):
+        links = b.links()
+        if links and all(SHARE_URL_RE.search(a.get("href") or "") for a in links):
+            return True
+        pieces = b.pieces()
+        if pieces and all(
+            p in profile.chrome_phrases or p == profile.site_name for p, _ in pieces
+        ):
+            return True
+    return False
+
+
+def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, position: bool) -> bool:
+    """A label: a word of the site's vocabulary, a link to a section, or (in the label
+    position, between the title and the date line) any short text."""
+    if not text or len(text) > _LABEL_MAX or "。" in text:
+        return False
+    if text == profile.site_name or text in profile.chrome_phrases:
+        return False
+    if profile.dateline_re.search(text):
+        return False
+    if text in profile.label_vocabulary:
+        return True
+    if href:
+        from urllib.parse import urlsplit
+
+        if profile.label_link_re.match(urlsplit(href).path or "/"):
+            return True
+        return position and not SHARE_URL_RE.search(href)
+    return position
+
+
+def _inside(b: Block, container: Any) -> bool:
+    c = b.container
+    return c is container or any(a is container for a in c.iterancestors())
+
+
+def _image_of(el: Any) -> Any:
+    return el if el.tag == "img" else el.find(".//img")
+
+
+def _serialize(el: Any) -> str:
+    return lxml.html.tostring(el, encoding="unicode", with_tail=False)
+
+
+def _run_html(nodes: list[Any]) -> str:
+    parts = [htmllib.escape(n, quote=False) if isinstance(n, str) else _serialize(n) for n in nodes]
+    return "<p>" + "".join(parts) + "</p>"
+
+
+def _gap(el: Any) -> str:
+    """The line break the source puts after a block, kept (blocks on one line stay so)."""
+    return "\n" if el.tail and "\n" in el.tail else ""
+
+
+def _blank_alt(markup: str, alt: str) -> str:
+    """The credit is shown once, by the caption: an ``alt`` equal to it is emptied."""
+    escaped = htmllib.escape(alt, quote=False).replace('"', "&quot;")
+    return markup.replace(f'alt="{escaped}"', 'alt=""')
+
+
+def find_article(
+    tree: Any,
+    url: str,
+    profile: SiteProfile,
+    *,
+    title_candidates: list[str],
+    declared: bool,
+    skip: set[Any] | None = None,
+) -> Found:
+    """Title, date line, labels, body, images and summary of one article page.
+
+    ``title_candidates`` are the metadata titles (JSON-LD headline, og:title, ``<title>``
+    without the site name), best first; ``declared`` says the metadata calls the page an
+    article. ``skip`` holds elements never read (e.g. the ranking sidebar). Raises
+    ``ValueError`` when the page is not an article (no title; an error, search or listing page).
+    """
+    hints = profile.hints
+    found = Found()
+    prov = found.provenance
+    root = tree.find("body")
+    if root is None:
+        root = tree
+    skip = set(skip or ())
+    author_el = first_hint(root, hints.author)
+    if author_el is not None:
+        skip.add(author_el)
+        found.author = normalize_space(author_el.text_content()) or None
+        if found.author:
+            prov["author"] = "hints"
+    bl = blocks(root, skip)
+    by_el = {b.el: b for b in bl if b.el is not None}
+    for b in bl:
+        b.chrome = _is_chrome(b, profile)
+    dre = profile.dateline_re
+    date_blocks = [
+        b for b in bl if not b.chrome and len(b.text) <= _DATELINE_MAX and dre.search(b.text)
+    ]
+
+    def block_of(el: Any) -> Block | None:
+        if el is None:
+            return None
+        hit = by_el.get(el)
+        if hit is not None:
+            return hit
+        for anc in el.iterancestors():  # the hint is inside a block (a <time> in a <p>)
+            hit = by_el.get(anc)
+            if hit is not None:
+                return hit
+        return next((b for b in bl if b.nodes and any(n is el for n in b.nodes)), None)
+
+    # -- title --------------------------------------------------------------------------------
+    title_block: Block | None = None
+    hinted_title = block_of(first_hint(root, hints.title))
+    if hinted_title is not None and hinted_title.text:
+        title_block, found.title, prov["title"] = hinted_title, hinted_title.text, "hints"
+    else:
+        for cand in title_candidates:
+            same = [b for b in bl if b.text == cand and not b.chrome]
+            if same:
+                title_block = next((b for b in same if b.kind == "heading"), same[0])
+                found.title, prov["title"] = cand, "metadata"
+                break
+        if not found.title and title_candidates:
+            found.title, prov["title"] = title_candidates[0], "metadata"
+
+    # -- date line: the short date-pattern block nearest the title --------------------------------
+    date_block: Block | None = None
+    hinted_date = block_of(first_hint(root, hints.dateline))
+    if hinted_date is not None and dre.search(hinted_date.text):
+        date_block, found.dateline_layer = hinted_date, "hints"
+    elif title_block is not None:
+        t = title_block.index
+        after = [b for b in date_blocks if 0 < b.index - t <= 8]
+        before = [b for b in date_blocks if 0 < t - b.index <= 3]
+        date_block = after[0] if after else (before[-1] if before else None)
+    elif date_blocks and len(date_blocks) < 3:
+        date_block = date_blocks[0]
+    if date_block is not None:
+        m = dre.search(date_block.text)
+        assert m is not None
+        found.dateline = m.group(0)
+        found.dateline_layer = found.dateline_layer or "text"
+
+    # Without a title block, the title is the block just before the date line (labels skipped).
+    if title_block is None and date_block is not None:
+        for b in reversed(bl[: date_block.index]):
+            if b.chrome or b.kind in ("image", "figure", "table", "rule"):
+                continue
+            pieces = b.pieces() if len(b.text) <= 40 else []
+            if pieces and all(
+                _is_label_piece(t, h, profile, position=False) for t, h in pieces
+            ):
+                continue
+            if len(b.text) <= 4:
+                continue
+            title_block = b
+            break
+        if title_block is not None and not found.title:
+            found.title, prov["title"] = title_block.text, "structure"
+
+    if not found.title:
+        raise ValueError("no title in any layer")
+    if profile.not_article_re is not None and profile.not_article_re.search(found.title):
+        raise ValueError(f"an error or search page, not an article: {found.title!r}")
+    if not declared and hinted_title is None:
+        if len(date_blocks) >= 3:
+            raise ValueError(f"a listing, not an article ({len(date_blocks)} date lines)")
+        if title_block is not None and title_block.el is not None and any(
+            a.get("href") and _text(a) == title_block.text for a in title_block.el.iter("a")
+        ):
+            raise ValueError("a listing, not an article (the title is a link)")
+        if date_block is None:
+            raise ValueError("no date line and nothing else says this is an article")
+
+    # -- labels -------------------------------------------------------------------------------------
+    header_end = max(b.index for b in (title_block, date_block) if b is not None) if (
+        title_block or date_block
+    ) else -1
+    hinted_labels = all_hint(root, hints.labels)
+    labels: list[str] = []
+    if hinted_labels:
+        labels = [_BULLET_RE.sub("", _text(el)) for el in hinted_labels]
+        prov["labels"] = "hints"
+        for el in hinted_labels:
+            hb = block_of(el)
+            if hb is not None and hb.index <= header_end + 2:
+                header_end = max(header_end, hb.index)
+    elif title_block is not None:
+        lo = title_block.index
+        hi = date_block.index if date_block is not None else lo + 3
+        lo, hi = min(lo, hi), max(lo, hi)
+        for b in bl[lo + 1 : hi]:
+            if b.chrome or len(b.text) > 120:
+                continue
+            labels += [t for t, h in b.pieces() if _is_label_piece(t, h, profile, position=True)]
+            if date_block is None:
+                header_end = max(header_end, b.index)
+        if date_block is not None:
+            labels += [
+                t
+                for t, h in date_block.pieces()
+                if _is_label_piece(t, h, profile, position=False)
+            ]
+            for b in bl[date_block.index + 1 : date_block.index + 3]:
+                pieces = b.pieces() if not b.chrome and len(b.text) <= 120 else []
+                if pieces and all(
+                    _is_label_piece(t, h, profile, position=False) for t, h in pieces
+                ):
+                    labels += [t for t, _ in pieces]
+                    header_end = max(header_end, b.index)
+                else:
+                    break
+        if labels:
+            prov["labels"] = "structure"
+    found.labels = list(dict.fromkeys(label for label in labels if label))
+
+    # -- body ---------------------------------------------------------------------------------------
+    hinted_body = first_hint(root, hints.body)
+    if hinted_body is not None and (
+        title_block is None or not any(a is hinted_body for a in title_block.container.iterancestors())
+    ):
+        container = hinted_body
+        prov["body"] = "hints"
+        start = header_end + 1
+    else:
+        container = None
+        start = header_end + 1
+        prov["body"] = "structure"
+    candidates = [b for b in bl[start:] if not b.chrome]
+    if container is None and candidates:
+        first = candidates[0]
+        anchor = (title_block or date_block)
+        marks = set()
+        if anchor is not None:
+            marks = {anchor.container, *anchor.container.iterancestors()}
+        c = first.container
+        if c in marks:
+            container = c
+        else:
+            while c.getparent() is not None and c.getparent() not in marks:
+                c = c.getparent()
+            container = c.getparent() if (c is first.el and c.getparent() is not None) else c
+    body: list[Block] = []
+    for b in bl[start:]:
+        if container is not None and not _inside(b, container):
+            if body:
+                break
+            continue
+        if profile.end_re is not None and profile.end_re.search(b.text) and len(b.text) <= 120:
+            break
+        if b.chrome:
+            continue
+        if (
+            not body
+            and found.author is None
+            and profile.byline_re is not None
+            and len(b.text) <= 40
+            and profile.byline_re.search(b.text)
+        ):
+            found.author, prov["author"] = b.text, "structure"
+            continue
+        body.append(b)
+    found.body = body
+
+    # -- images and captions -------------------------------------------------------------------------
+    parts: list[str] = []
+    consumed: set[int] = set()
+    cap_re = profile.caption_re
+    for i, b in enumerate(body):
+        if i in consumed:
+            continue
+        if b.kind == "figure":
+            img = _image_of(b.el)
+            cap_el = b.el.find(".//figcaption")
+            caption = _text(cap_el) if cap_el is not None else ""
+            alt = normalize_space(img.get("alt")) if img is not None else ""
+            markup = _serialize(b.el)
+            if caption and alt == caption:
+                markup = _blank_alt(markup, alt)
+            parts.append(markup + _gap(b.el))
+            if img is not None:
+                found.images.append({"src": img.get("src") or img.get("data-src"),
+                                     "caption": caption or alt or None})
+            continue
+        if b.kind == "image":
+            img = _image_of(b.el)
+            alt = normalize_space(img.get("alt")) if img is not None else ""
+            caption = ""
+            nxt = body[i + 1] if i + 1 < len(body) else None
+            if nxt is not None and nxt.kind in ("run", "para") and len(nxt.text) <= _CAPTION_MAX:
+                cls = (nxt.container.get("class") or "") + " " + (nxt.container.get("id") or "")
+                if (
+                    nxt.text == alt
+                    or (cap_re is not None and cap_re.search(nxt.text))
+                    or (nxt.el is not None and nxt.el.tag in ("figcaption", "small", "cite"))
+                    or (nxt.container is not container and _CAPTION_CLASS_RE.search(cls))
+                ):
+                    caption = nxt.text
+                    consumed.add(i + 1)
+            shown = b.el
+            if shown.tag not in ("img", "a", "picture"):
+                shown = next((a for a in shown.iter("a") if a.find(".//img") is not None), img)
+            markup = _serialize(shown)
+            if caption and alt == caption:
+                markup = _blank_alt(markup, alt)
+            cap_html = f"<figcaption>{htmllib.escape(caption, quote=False)}</figcaption>" if caption else ""
+            parts.append(f"<figure>{markup}{cap_html}</figure>\n")
+            if img is not None:
+                found.images.append({"src": img.get("src") or img.get("data-src"),
+                                     "caption": caption or alt or None})
+            continue
+        if b.el is None:
+            parts.append(_run_html(b.nodes or []) + "\n")
+        else:
+            parts.append(_serialize(b.el) + _gap(b.el))
+    found.content_html = clean_html("".join(parts), url) if parts else ""
+
+    # -- summary: the lead ----------------------------------------------------------------------------
+    lead = block_of(first_hint(root, hints.lead))
+    if lead is not None and lead in body:
+        found.summary, prov["summary"] = lead.text, "hints"
+    else:
+        first_para = next(
+            (b for j, b in enumerate(body) if b.kind in ("para", "run") and j not in consumed),
+            None,
+        )
+        if first_para is not None:
+            found.summary, prov["summary"] = first_para.text, "structure"
+
+    # -- <time> elements of the header (never the body's or the sidebar's) --------------------------
+    if title_block is not None or date_block is not None:
+        lo = min(b.index for b in (title_block, date_block) if b is not None)
+        for b in bl[lo : header_end + 1]:
+            for el in b.elements():
+                found.header_times += list(el.iter("time"))
+    return found
