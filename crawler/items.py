@@ -65,6 +65,8 @@ class ArticleItem:
     guid: str | None = None
     section: str | None = None
     type: str = "article"
+    # Scraped pages: which layer of the parser found each field ({"title": "metadata", ...}).
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -133,7 +133,8 @@ def _utc_iso(value: datetime) -> str:
 
 
 def _content_hash(data: dict[str, Any]) -> str:
-    stable = {k: v for k, v in data.items() if k not in ("first_seen",)}
+    # Which parser layer found a field is not content: a site moving layers is no update.
+    stable = {k: v for k, v in data.items() if k not in ("first_seen", "provenance")}
     return hashlib.sha256(json.dumps(stable, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -160,6 +161,7 @@ def article_from_json(data: dict[str, Any]) -> ArticleItem:
         dates={k: DateProvenance(**v) for k, v in (data.get("dates") or {}).items()},
         guid=data.get("guid"),
         section=data.get("section"),
+        provenance=dict(data.get("provenance") or {}),
     )
 
 
