@@ -547,9 +547,23 @@ def find_article(
         found.dateline = m.group(0)
         found.dateline_layer = found.dateline_layer or "text"
 
-    # Without a title block, the title is the block just before the date line (labels skipped).
-    if title_block is None and date_block is not None:
-        for b in reversed(bl[: date_block.index]):
+    # Without a title block, the title is the block just before the date line (labels
+    # skipped); on a page without a date, the block just before the label list.
+    anchor = date_block
+    if title_block is None and anchor is None:
+        anchor = next(
+            (
+                b
+                for b in bl
+                if not b.chrome
+                and len(b.text) <= 60
+                and (pieces := b.pieces())
+                and all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
+            ),
+            None,
+        )
+    if title_block is None and anchor is not None:
+        for b in reversed(bl[: anchor.index]):
             if b.chrome or b.kind in ("image", "figure", "table", "rule"):
                 continue
             pieces = b.pieces() if len(b.text) <= 40 else []
@@ -564,6 +578,14 @@ def find_article(
         if title_block is not None and not found.title:
             found.title, prov["title"] = title_block.text, "structure"
 
+    if title_block is None and not found.title:  # last resort: the first heading
+        for tag in ("h1", "h2", "h3"):
+            title_block = next(
+                (b for b in bl if b.el is not None and b.el.tag == tag and not b.chrome), None
+            )
+            if title_block is not None:
+                found.title, prov["title"] = title_block.text, "structure"
+                break
     if not found.title:
         raise ValueError("no title in any layer")
     if profile.not_article_re is not None and profile.not_article_re.search(found.title):
@@ -577,6 +599,7 @@ def find_article(
             raise ValueError("a listing, not an article (the title is a link)")
         if date_block is None:
             raise ValueError("no date line and nothing else says this is an article")
+
 
     # -- labels -------------------------------------------------------------------------------------
     header_end = max(b.index for b in (title_block, date_block) if b is not None) if (
@@ -593,13 +616,22 @@ def find_article(
                 header_end = max(header_end, hb.index)
     elif title_block is not None:
         lo = title_block.index
-        hi = date_block.index if date_block is not None else lo + 3
-        lo, hi = min(lo, hi), max(lo, hi)
-        for b in bl[lo + 1 : hi]:
-            if b.chrome or len(b.text) > 120:
-                continue
-            labels += [t for t, h in b.pieces() if _is_label_piece(t, h, profile, position=True)]
-            if date_block is None:
+        if date_block is not None:
+            lo, hi = min(lo, date_block.index), max(lo, date_block.index)
+            for b in bl[lo + 1 : hi]:
+                if b.chrome or len(b.text) > 120:
+                    continue
+                labels += [
+                    t for t, h in b.pieces() if _is_label_piece(t, h, profile, position=True)
+                ]
+        else:  # no date line: the short blocks right under the title
+            for b in bl[lo + 1 : lo + 4]:
+                pieces = b.pieces() if not b.chrome and len(b.text) <= 60 else []
+                if not pieces or not all(
+                    _is_label_piece(t, h, profile, position=True) for t, h in pieces
+                ):
+                    break
+                labels += [t for t, _ in pieces]
                 header_end = max(header_end, b.index)
         if date_block is not None:
             labels += [
@@ -633,6 +665,16 @@ def find_article(
         start = header_end + 1
         prov["body"] = "structure"
     candidates = [b for b in bl[start:] if not b.chrome]
+    if (
+        candidates
+        and profile.byline_re is not None
+        and len(candidates[0].text) <= 40
+        and profile.byline_re.search(candidates[0].text)
+    ):  # a byline under the date line belongs to the header
+        if found.author is None:
+            found.author, prov["author"] = candidates[0].text, "structure"
+        start = candidates[0].index + 1
+        candidates = candidates[1:]
     if container is None and candidates:
         first = candidates[0]
         anchor = (title_block or date_block)
@@ -655,15 +697,6 @@ def find_article(
         if profile.end_re is not None and profile.end_re.search(b.text) and len(b.text) <= 120:
             break
         if b.chrome:
-            continue
-        if (
-            not body
-            and found.author is None
-            and profile.byline_re is not None
-            and len(b.text) <= 40
-            and profile.byline_re.search(b.text)
-        ):
-            found.author, prov["author"] = b.text, "structure"
             continue
         body.append(b)
     found.body = body

@@ -432,7 +432,9 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     og_multi = extract_opengraph(tree, multi=True)
     og = {key: values[0] for key, values in og_multi.items()}
     ranking = _ranking_container(tree)
-    declared = bool(jsonld) or og.get("og:type") == "article"
+    # An article URL, JSON-LD or og:type say "article": then a page without a date line is
+    # still read (listing checks are for pages nothing vouches for).
+    declared = bool(jsonld) or og.get("og:type") == "article" or _match(url) is not None
     try:
         found = find_article(
             tree,

@@ -1,0 +1,151 @@
+"""The layout-mutation suite: every demo article in generated markups reads the same.
+
+``tests/layouts.py`` renders each article of the demo site (texts from
+``scripts/demo_site_data/site.toml``) in seeded random layouts — renamed classes, other tags,
+labels and dates in other elements, ``<br><br>`` bodies, caption ``div``s, metadata present or
+absent, wrappers, ads and share buttons — and every variant must give the same title, labels,
+published instant, body paragraphs, images, captions and summary as the original page. Pages
+that are not articles (listings, search results, a 404 page) must give none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import re
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+
+from crawler.dates import parse_datetime
+from crawler.pages.html import PageParseError, element_text
+from crawler.pages.jdefense import parse_article, parse_listing, parse_ranking
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import layouts  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "https://j-defense.ikaros.jp"
+SITE_DIR = ROOT / "defnews" / "demo_site"
+
+_spec = importlib.util.spec_from_file_location("build_demo_site_layouts", ROOT / "scripts" / "build_demo_site.py")
+assert _spec and _spec.loader
+builder = importlib.util.module_from_spec(_spec)
+sys.modules["build_demo_site_layouts"] = builder
+_spec.loader.exec_module(builder)
+
+SITE = builder.load_site()
+ARTICLES = [a for a in SITE.articles if (SITE_DIR / a.path.lstrip("/")).is_file()]
+LAYOUTS = layouts.ISSUE_LAYOUTS + tuple(layouts.Layout.draw(seed) for seed in range(100, 115))
+LAYOUT_IDS = ["issue-opengraph", "issue-no-metadata"] + [f"seed{s}" for s in range(100, 115)]
+
+
+def _blocks(content_html: str) -> list[str]:
+    if not content_html:
+        return []
+    holder = lxml.html.fragment_fromstring(content_html, create_parent="div")
+    return [re.sub(r"\s+", "", element_text(el)) for el in holder]
+
+
+def essentials(page: dict[str, Any], *, body: bool = True) -> dict[str, Any]:
+    raw = page["published_raw"]
+    out = {
+        "title": page["title"],
+        "labels": page["categories"],
+        "published": parse_datetime(raw) if raw else None,
+        "summary": page["summary"],
+    }
+    if body:
+        out["paragraphs"] = _blocks(page["content_html"])
+        out["images"] = [(img["url"], img["caption"]) for img in page["images"]]
+    return out
+
+
+@cache
+def original(path: str) -> dict[str, Any]:
+    return parse_article((SITE_DIR / path.lstrip("/")).read_bytes(), BASE + path)
+
+
+@cache
+def sidebar(seed: int) -> str:
+    return layouts.rename_sidebar(builder.ranking_sidebar(SITE), seed)
+
+
+def test_the_layouts_cover_every_mutation() -> None:
+    fields = [f.name for f in dataclasses.fields(layouts.Layout) if f.name != "seed"]
+    seen = {name: {getattr(layout, name) for layout in LAYOUTS} for name in fields}
+    assert seen["title_tag"] == {"h1", "h2", "h3", "div"}
+    assert seen["labels"] == {"ul", "spans", "links", "comma"}
+    assert seen["date"] == {"time", "div", "span", "bare"}
+    assert seen["body"] == {"p", "br"} and seen["image"] == {"figure", "div", "p"}
+    assert seen["metadata"] == seen["ads"] == seen["share"] == {True, False}
+    assert len(seen["wrappers"]) >= 3 and len(LAYOUTS) >= 8
+
+
+def test_the_generator_is_reproducible() -> None:
+    a = ARTICLES[0]
+    assert layouts.render(SITE, a, LAYOUTS[3], sidebar(3)) == layouts.render(
+        SITE, a, layouts.Layout.draw(LAYOUTS[3].seed), sidebar(3)
+    )
+    assert layouts.render(SITE, a, LAYOUTS[3], sidebar(3)) != layouts.render(
+        SITE, a, LAYOUTS[4], sidebar(3)
+    )
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
+@pytest.mark.parametrize("article", ARTICLES, ids=lambda a: f"{a.section}_{a.number:06d}")
+def test_every_layout_reads_like_the_original(article: Any, layout: layouts.Layout) -> None:
+    html = layouts.render(SITE, article, layout, sidebar(layout.seed))
+    page = parse_article(html, BASE + article.path)
+    # A cut-off original page lacks the end of its body; the variants are whole.
+    whole = not article.malformed
+    assert essentials(page, body=whole) == essentials(original(article.path), body=whole)
+    assert page["provenance"]["title"] in ("metadata", "structure")
+    if whole:
+        assert not any(b in page["content_html"] for b in ("PR", "広告", "ポスト", "シェア", "◎下の",
+                                                           "次の記事", "pagetop", "bnrname",
+                                                           SITE.tagline, "読まれている記事"))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
+def test_the_ranking_reads_the_same_in_every_layout(layout: layouts.Layout) -> None:
+    article = ARTICLES[0]
+    html = layouts.render(SITE, article, layout, sidebar(layout.seed))
+    expected = parse_ranking((SITE_DIR / article.path.lstrip("/")).read_bytes(), BASE + article.path)
+    assert expected and parse_ranking(html, BASE + article.path) == expected
+
+
+def test_the_issue_layouts_find_labels_lead_and_dates() -> None:
+    """The two markups of issue #8, on every article: labels found, the summary is the lead."""
+    for layout in layouts.ISSUE_LAYOUTS:
+        for article in ARTICLES:
+            page = parse_article(layouts.render(SITE, article, layout, sidebar(0)),
+                                 BASE + article.path)
+            assert page["categories"] == article.categories
+            assert page["summary"] == article.lead
+            assert not page["content_html"].startswith(f"<p>{SITE.name}")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[:6], ids=LAYOUT_IDS[:6])
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [("listing", BASE + "/docs/mod/"), ("search", BASE + "/search?q=防衛"),
+     ("404", BASE + "/docs/mod/009999.html")],
+    ids=["listing", "search", "404"],
+)
+def test_pages_that_are_not_articles_yield_none(kind: str, url: str, layout: layouts.Layout) -> None:
+    html = layouts.listing_page(SITE, ARTICLES[:8], layout, kind)
+    with pytest.raises(PageParseError):
+        parse_article(html, url)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[:6], ids=LAYOUT_IDS[:6])
+def test_listings_in_any_markup_give_every_article_link(layout: layouts.Layout) -> None:
+    html = layouts.listing_page(SITE, ARTICLES[:8], layout, "listing")
+    listing = parse_listing(html, BASE + "/docs/mod/")
+    assert listing["article_urls"] == [BASE + a.path for a in ARTICLES[:8]]
+    assert listing["next_page"] == BASE + "/docs/mod/?page=2"
