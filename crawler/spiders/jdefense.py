@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
+from crawler import coverage
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
 from crawler.pages.html import PageParseError
@@ -156,6 +157,8 @@ class JdefenseSpider(scrapy.Spider):
             logger.warning("%s: page looks truncated (no </html>); stored what could be read",
                            self.to_site(response.url))
             self.crawler.stats.inc_value("defnews/jdefense/truncated_pages")
+        coverage.record(self.crawler.stats, data.get("provenance") or {},
+                        self.crawler.settings.getfloat("DEFNEWS_COVERAGE_MIN", 0.9))
         yield self._item(data)
         for key in ("next_url", "prev_url"):
             if data.get(key):
