@@ -14,7 +14,8 @@ health) can reuse them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
 PREFIX = "defnews/coverage/"
@@ -48,7 +49,7 @@ class FieldCoverage:
     field: str
     articles: int
     found: int
-    layers: dict[str, int] = field(default_factory=dict)  # layer -> articles, missing excluded
+    layers: dict[str, int] = dataclass_field(default_factory=dict)  # layer -> articles, missing excluded
 
     @property
     def share(self) -> float:

@@ -33,7 +33,7 @@ import html as htmllib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import lxml.html
 from lxml import etree
@@ -204,7 +204,7 @@ def _text(el: Any) -> str:
     if el.tag in INLINE_TAGS or el.tag in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6"):
         # Fast path; inline script/style inside a paragraph is rare but possible.
         if el.find(".//script") is None and el.find(".//style") is None:
-            return normalize_space(_TEXT(el))
+            return normalize_space(cast(str, _TEXT(el)))
     return normalize_space(
         "".join(
             t
@@ -353,7 +353,7 @@ def css(selector: str) -> CSSSelector:
 
 def first_hint(root: Any, selectors: tuple[str, ...]) -> Any:
     for selector in selectors:
-        found = css(selector)(root)
+        found = cast(list[Any], css(selector)(root))
         if found:
             return found[0]
     return None
@@ -361,7 +361,7 @@ def first_hint(root: Any, selectors: tuple[str, ...]) -> Any:
 
 def all_hint(root: Any, selectors: tuple[str, ...]) -> list[Any]:
     for selector in selectors:
-        found = css(selector)(root)
+        found = cast(list[Any], css(selector)(root))
         if found:
             return list(found)
     return []

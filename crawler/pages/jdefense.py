@@ -334,7 +334,7 @@ def _jsonld_author(objects: list[dict[str, Any]]) -> str | None:
 
 
 def _pick_url(tree: lxml.html.HtmlElement, url: str, og: dict[str, str]) -> str:
-    for href in [*_CANONICAL(tree), og.get("og:url")]:
+    for href in [*cast(list[str], _CANONICAL(tree)), og.get("og:url")]:
         absolute = _absolute(url, href)
         if absolute and _match(absolute):
             return absolute
@@ -351,7 +351,7 @@ def _title_candidates(
     if headline and not TRUNCATED_RE.search(headline):
         out.append(headline)
     out.append(strip_site_name(og.get("og:title"), SITE_NAME))
-    titles = _TITLE(tree)
+    titles = cast(list[Any], _TITLE(tree))
     if titles:
         out.append(strip_site_name(element_text(titles[0]), SITE_NAME))
     if headline and TRUNCATED_RE.search(headline):
@@ -364,7 +364,7 @@ def _next_prev(
 ) -> tuple[str | None, str | None]:
     """次の記事 / 前の記事 (or rel=next/prev) links anywhere outside the ranking sidebar."""
     found: dict[str, str | None] = {"next": None, "prev": None}
-    for a in _PAGER_LINKS(tree):
+    for a in cast(list[Any], _PAGER_LINKS(tree)):
         if ranking is not None and any(p is ranking for p in a.iterancestors()):
             continue
         text = normalize_space(a.text_content())
@@ -478,7 +478,7 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
 
     summary = found.summary
     if not summary:
-        description = _DESCRIPTION(tree)
+        description = cast(list[str], _DESCRIPTION(tree))
         summary = normalize_space(
             og.get("og:description") or (description[0] if description else "")
         )
