@@ -27,6 +27,7 @@ and they are 10-30x slower; the site profile lets this walk be exact instead of 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import html as htmllib
@@ -34,12 +35,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from crawler.pages.html import clean_html, normalize_space
+from crawler.pages.html import normalize_space, sanitize_html
 
 __all__ = [
     "LAYERS",
@@ -196,15 +198,17 @@ def _child_nodes(el: Any) -> list[Any]:
 
 
 _TEXT = etree.XPath("string()")
+_scripts_gone = False  # True while find_article reads a tree without script/style
+
+
+NEVER_TEXT = ("script", "style", "noscript", "template")
 
 
 def _text(el: Any) -> str:
     if el is None:
         return ""
-    if el.tag in INLINE_TAGS or el.tag in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6"):
-        # Fast path; inline script/style inside a paragraph is rare but possible.
-        if el.find(".//script") is None and el.find(".//style") is None:
-            return normalize_space(cast(str, _TEXT(el)))
+    if _scripts_gone:  # find_article strips them from its tree first: one XPath call
+        return normalize_space(cast(str, _TEXT(el)))
     return normalize_space(
         "".join(
             t
@@ -214,13 +218,14 @@ def _text(el: Any) -> str:
 
 
 def _has_image(el: Any) -> bool:
-    return el.tag == "img" or el.find(".//img") is not None
+    return next(el.iter("img"), None) is not None
 
 
 class _Walker:
-    def __init__(self, skip: set[Any]) -> None:
+    def __init__(self, skip: set[Any], index: Any = None) -> None:
         self.skip = skip
         self.out: list[Block] = []
+        self.index = index  # a HintIndex filled on the way
 
     def emit(self, block: Block) -> None:
         block.index = len(self.out)
@@ -272,7 +277,7 @@ class _Walker:
                 tag in SKIP_TAGS
                 or child in self.skip
                 or child.get("hidden") is not None
-                or _chrome_attr(child)
+                or self._chrome(child)
             ):
                 pass
             elif tag in INLINE_TAGS:
@@ -305,17 +310,27 @@ class _Walker:
         flush()
 
 
-def _chrome_attr(el: Any) -> bool:
-    cls = el.get("class")
-    ident = el.get("id")
-    if not cls and not ident:
-        return False
+    def _chrome(self, el: Any) -> bool:
+        """Index the element's class and id for the hints; say whether they name chrome."""
+        cls = el.get("class")
+        ident = el.get("id")
+        if not cls and not ident:
+            return False
+        if self.index is not None:
+            self.index.add(el, cls, ident)
+        return _chrome_names(cls, ident)
+
+
+@functools.lru_cache(maxsize=4096)
+def _chrome_names(cls: str | None, ident: str | None) -> bool:
+    """Whether a class or id names chrome (cached: a page repeats its class names)."""
     return bool(CHROME_CLASS_RE.search(f"{cls or ''} {ident or ''}"))
 
 
-def blocks(root: Any, skip: set[Any] | None = None) -> list[Block]:
-    """The blocks of ``root`` in reading order (see the module docstring)."""
-    walker = _Walker(skip or set())
+def blocks(root: Any, skip: set[Any] | None = None, index: Any = None) -> list[Block]:
+    """The blocks of ``root`` in reading order (see the module docstring); ``index`` (a
+    :class:`HintIndex`) is filled with the class and id names met on the way."""
+    walker = _Walker(skip or set(), index)
     walker.walk(root)
     return walker.out
 
@@ -349,6 +364,129 @@ class Found:
 def css(selector: str) -> CSSSelector:
     """A CSS selector compiled once (translating CSS to XPath costs more than using it)."""
     return CSSSelector(selector)
+
+
+_CLASS_OR_ID = etree.XPath("//*[@class or @id]")
+
+
+def hint_names(hints: Hints) -> frozenset[str]:
+    """Every class and id name the selectors of ``hints`` use."""
+    names: set[str] = set()
+    for group in dataclasses.astuple(hints):
+        for selector in group:
+            names.update(re.findall(r"[.#]([\w-]+)", selector))
+    return frozenset(names)
+_STEP_RE = re.compile(r"^([a-zA-Z][\w-]*)?((?:[.#][\w-]+)*)$")
+
+
+@functools.lru_cache(maxsize=512)
+def _steps(selector: str) -> tuple[tuple[str | None, tuple[str, ...], str | None], ...] | None:
+    """``"ul.category li"`` → ((ul, (category,), None), (li, (), None)); None if not that simple."""
+    out = []
+    for step in selector.split():
+        m = _STEP_RE.match(step)
+        if not m or not step:
+            return None
+        marks = re.findall(r"([.#])([\w-]+)", m.group(2))
+        classes = tuple(v for k, v in marks if k == ".")
+        ids = [v for k, v in marks if k == "#"]
+        out.append((m.group(1), classes, ids[0] if ids else None))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(
+    selector: str, names: frozenset[str] | None
+) -> tuple[tuple[str | None, tuple[str, ...], str | None], ...] | None:
+    """The steps of ``selector`` if the index can answer it (every name indexed), else None."""
+    steps = _steps(selector)
+    if steps is not None and names is not None and any(
+        n not in names for _, classes, ident in steps for n in (*classes, *([ident] if ident else []))
+    ):
+        return None
+    return steps
+
+
+class HintIndex:
+    """Site selector hints answered from one index of the page's class and id names.
+
+    Hand-written for speed: cssselect turns ``.x`` into an XPath string test run on every
+    element, once per selector — a dozen hints cost more than parsing the page. One XPath
+    collects the elements that have a class or id; descendant selectors of tags, classes and
+    ids (all the hints use) are answered from it, anything else goes to cssselect.
+    """
+
+    def __init__(self, root: Any, names: frozenset[str] | None = None) -> None:
+        """``names``: the class and id names the hints use (None: every name).
+
+        Empty until :meth:`add` is called for each element (the block walk does it as it
+        passes, so the index costs no extra pass over the page).
+        """
+        self.root = root
+        self.names = names
+        self.by_class: dict[str, list[Any]] = {}
+        self.by_id: dict[str, list[Any]] = {}
+
+    @classmethod
+    def of(cls, root: Any, names: frozenset[str] | None = None) -> HintIndex:
+        """An index of every element under ``root`` (one XPath pass)."""
+        index = cls(root, names)
+        for el in cast(list[Any], _CLASS_OR_ID(root)):
+            index.add(el, el.get("class"), el.get("id"))
+        return index
+
+    def add(self, el: Any, cls: str | None, ident: str | None) -> None:
+        names = self.names
+        if cls:
+            for token in cls.split():
+                if names is None or token in names:
+                    self.by_class.setdefault(token, []).append(el)
+        if ident and (names is None or ident in names):
+            self.by_id.setdefault(ident, []).append(el)
+
+    def _candidates(self, tag: str | None, classes: tuple[str, ...], ident: str | None,
+                    within: Any) -> list[Any]:
+        if ident is not None or classes:
+            pool = self.by_id.get(ident, []) if ident is not None else self.by_class.get(
+                classes[0], []
+            )
+            found = [
+                el
+                for el in pool
+                if (tag is None or el.tag == tag)
+                and all(c in (el.get("class") or "").split() for c in classes)
+            ]
+            if within is not None:
+                found = [el for el in found if any(a is within for a in el.iterancestors())]
+            return found
+        scope = within if within is not None else self.root
+        return [el for el in scope.iter(tag) if el is not scope]
+
+    def select(self, selector: str) -> list[Any]:
+        steps = _plan(selector, self.names)
+        if steps is None:
+            return cast(list[Any], css(selector)(self.root))
+        found = self._candidates(*steps[0], None)
+        for step in steps[1:]:
+            nxt: list[Any] = []
+            for el in found:
+                nxt += self._candidates(*step, el)
+            found = list(dict.fromkeys(nxt))
+        return found
+
+    def first(self, selectors: tuple[str, ...]) -> Any:
+        for selector in selectors:
+            found = self.select(selector)
+            if found:
+                return found[0]
+        return None
+
+    def all(self, selectors: tuple[str, ...]) -> list[Any]:
+        for selector in selectors:
+            found = self.select(selector)
+            if found:
+                return found
+        return []
 
 
 def first_hint(root: Any, selectors: tuple[str, ...]) -> Any:
@@ -387,9 +525,7 @@ def region_signature(el: Any, url: str) -> str:
     return hashlib.blake2b(raw.encode("utf-8"), digest_size=10).hexdigest()
 
 
-_RELATIVE_HREF_RE = re.compile(
-    r"""href\s*=\s*["']?(?![a-z][a-z0-9+.-]*:|/|#|["'])""", re.IGNORECASE
-)
+_RELATIVE_HREF_RE = re.compile(r"""href=["']?(?!/|#|["']|https?:|mailto:|javascript:)""")
 _CAPTION_CLASS_RE = re.compile(r"caption|credit|cap\b|photo-?txt", re.IGNORECASE)
 _BANNER_ALT_RE = re.compile(r"bnr|banner|バナー|広告", re.IGNORECASE)
 
@@ -401,17 +537,19 @@ def _is_chrome(b: Block, profile: SiteProfile) -> bool:
     if profile.chrome_re is not None and profile.chrome_re.search(text):
         return True
     if b.kind in ("image", "figure"):
-        img = b.el if b.el.tag == "img" else b.el.find(".//img")
+        img = next(b.el.iter("img"), None)
         return img is not None and bool(_BANNER_ALT_RE.search(img.get("alt") or ""))
     if len(text) <= 80 and b.kind in ("run", "list", "para"):
         links = b.links()
         if links and all(SHARE_URL_RE.search(a.get("href") or "") for a in links):
             return True
-        pieces = b.pieces()
-        if pieces and all(
-            p in profile.chrome_phrases or p == profile.site_name for p, _ in pieces
-        ):
-            return True
+        # Several chrome words in one block (menu, share bar): only lists and runs have them.
+        if b.kind != "para" and len(text) <= 40:
+            pieces = b.pieces()
+            if pieces and all(
+                p in profile.chrome_phrases or p == profile.site_name for p, _ in pieces
+            ):
+                return True
     return False
 
 
@@ -427,8 +565,6 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
     if text in profile.label_vocabulary:
         return True
     if href:
-        from urllib.parse import urlsplit
-
         if profile.label_link_re.match(urlsplit(href).path or "/"):
             return True
         return position and not SHARE_URL_RE.search(href)
@@ -441,7 +577,7 @@ def _inside(b: Block, container: Any) -> bool:
 
 
 def _image_of(el: Any) -> Any:
-    return el if el.tag == "img" else el.find(".//img")
+    return next(el.iter("img"), None)
 
 
 def _serialize(el: Any) -> str:
@@ -451,6 +587,28 @@ def _serialize(el: Any) -> str:
 def _run_html(nodes: list[Any]) -> str:
     parts = [htmllib.escape(n, quote=False) if isinstance(n, str) else _serialize(n) for n in nodes]
     return "<p>" + "".join(parts) + "</p>"
+
+
+def _join(base: str, origin: str, value: str) -> str:
+    """``urljoin(base, value)``, with the common cases (absolute, root-relative) short-cut."""
+    if value.startswith(("https://", "http://")):
+        return value
+    if value.startswith("/") and not value.startswith("//") and "/." not in value:
+        return origin + value
+    return urljoin(base, value)
+
+
+def _absolutize(el: Any, base: str, origin: str) -> None:
+    """``href``/``src`` under ``el`` made absolute against ``base`` (unparseable ones dropped)."""
+    for node in el.iter("a", "img"):
+        for attr in ("href", "src", "data-src"):
+            value = node.get(attr)
+            if value is None:
+                continue
+            try:
+                node.set(attr, _join(base, origin, value.strip()))
+            except ValueError:
+                del node.attrib[attr]
 
 
 def _gap(el: Any) -> str:
@@ -472,6 +630,7 @@ def find_article(
     title_candidates: list[str],
     declared: bool,
     skip: set[Any] | None = None,
+    index: HintIndex | None = None,
 ) -> Found:
     """Title, date line, labels, body, images and summary of one article page.
 
@@ -480,23 +639,49 @@ def find_article(
     article. ``skip`` holds elements never read (e.g. the ranking sidebar). Raises
     ``ValueError`` when the page is not an article (no title; an error, search or listing page).
     """
+    global _scripts_gone
+    # Script, style and template text is never read: gone from the tree (in C), every text
+    # below is then one XPath string() call. (The caller reads JSON-LD before.)
+    etree.strip_elements(tree, *NEVER_TEXT, with_tail=False)
+    _scripts_gone = True
+    try:
+        return _find_article(
+            tree, url, profile, title_candidates=title_candidates, declared=declared,
+            skip=skip, index=index,
+        )
+    finally:
+        _scripts_gone = False
+
+
+def _find_article(
+    tree: Any,
+    url: str,
+    profile: SiteProfile,
+    *,
+    title_candidates: list[str],
+    declared: bool,
+    skip: set[Any] | None,
+    index: HintIndex | None,
+) -> Found:
     hints = profile.hints
     found = Found()
     prov = found.provenance
     root = tree.find("body")
     if root is None:
         root = tree
-    skip = set(skip or ())
-    author_el = first_hint(root, hints.author)
-    if author_el is not None:
-        skip.add(author_el)
-        found.author = normalize_space(author_el.text_content()) or None
-        if found.author:
-            prov["author"] = "hints"
-    bl = blocks(root, skip)
+    index = index or HintIndex(tree, hint_names(hints))
+    bl = blocks(root, set(skip or ()), index)
     by_el = {b.el: b for b in bl if b.el is not None}
     for b in bl:
         b.chrome = _is_chrome(b, profile)
+    author_el = index.first(hints.author)
+    if author_el is not None:
+        found.author = _text(author_el) or None
+        if found.author:
+            prov["author"] = "hints"
+        author_block = by_el.get(author_el)
+        if author_block is not None:
+            author_block.chrome = True  # the byline is no content
     dre = profile.dateline_re
     date_blocks = [
         b for b in bl if not b.chrome and len(b.text) <= _DATELINE_MAX and dre.search(b.text)
@@ -516,7 +701,7 @@ def find_article(
 
     # -- title --------------------------------------------------------------------------------
     title_block: Block | None = None
-    hinted_title = block_of(first_hint(root, hints.title))
+    hinted_title = block_of(index.first(hints.title))
     if hinted_title is not None and hinted_title.text:
         title_block, found.title, prov["title"] = hinted_title, hinted_title.text, "hints"
     else:
@@ -531,7 +716,7 @@ def find_article(
 
     # -- date line: the short date-pattern block nearest the title --------------------------------
     date_block: Block | None = None
-    hinted_date = block_of(first_hint(root, hints.dateline))
+    hinted_date = block_of(index.first(hints.dateline))
     if hinted_date is not None and dre.search(hinted_date.text):
         date_block, found.dateline_layer = hinted_date, "hints"
     elif title_block is not None:
@@ -605,7 +790,7 @@ def find_article(
     header_end = max(b.index for b in (title_block, date_block) if b is not None) if (
         title_block or date_block
     ) else -1
-    hinted_labels = all_hint(root, hints.labels)
+    hinted_labels = index.all(hints.labels)
     labels: list[str] = []
     if hinted_labels:
         labels = [_BULLET_RE.sub("", _text(el)) for el in hinted_labels]
@@ -653,7 +838,7 @@ def find_article(
     found.labels = list(dict.fromkeys(label for label in labels if label))
 
     # -- body ---------------------------------------------------------------------------------------
-    hinted_body = first_hint(root, hints.body)
+    hinted_body = index.first(hints.body)
     if hinted_body is not None and (
         title_block is None or not any(a is hinted_body for a in title_block.container.iterancestors())
     ):
@@ -702,6 +887,11 @@ def find_article(
     found.body = body
 
     # -- images and captions -------------------------------------------------------------------------
+    parts_of_url = urlsplit(url)
+    origin = f"{parts_of_url.scheme}://{parts_of_url.netloc}"
+    for b in body:  # links made absolute where they stand (the tree is this parse's own)
+        for el in b.elements():
+            _absolutize(el, url, origin)
     parts: list[str] = []
     consumed: set[int] = set()
     cap_re = profile.caption_re
@@ -710,7 +900,7 @@ def find_article(
             continue
         if b.kind == "figure":
             img = _image_of(b.el)
-            cap_el = b.el.find(".//figcaption")
+            cap_el = next(b.el.iter("figcaption"), None)
             caption = _text(cap_el) if cap_el is not None else ""
             alt = normalize_space(img.get("alt")) if img is not None else ""
             markup = _serialize(b.el)
@@ -738,7 +928,7 @@ def find_article(
                     consumed.add(i + 1)
             shown = b.el
             if shown.tag not in ("img", "a", "picture"):
-                shown = next((a for a in shown.iter("a") if a.find(".//img") is not None), img)
+                shown = next((a for a in shown.iter("a") if _has_image(a)), img)
             markup = _serialize(shown)
             if caption and alt == caption:
                 markup = _blank_alt(markup, alt)
@@ -752,10 +942,10 @@ def find_article(
             parts.append(_run_html(b.nodes or []) + "\n")
         else:
             parts.append(_serialize(b.el) + _gap(b.el))
-    found.content_html = clean_html("".join(parts), url) if parts else ""
+    found.content_html = sanitize_html("".join(parts)) if parts else ""
 
     # -- summary: the lead ----------------------------------------------------------------------------
-    lead = block_of(first_hint(root, hints.lead))
+    lead = block_of(index.first(hints.lead))
     if lead is not None and lead in body:
         found.summary, prov["summary"] = lead.text, "hints"
     else:

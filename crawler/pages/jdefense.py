@@ -47,7 +47,9 @@ from lxml.cssselect import CSSSelector
 from crawler.items import PERIODS
 from crawler.pages.finders import (
     Found,
+    HintIndex,
     Hints,
+    hint_names,
     SiteProfile,
     find_article,
     region_signature,
@@ -209,11 +211,13 @@ PROFILE = SiteProfile(
         dateline=("p.date", ".entry-header .date", ".entry-date"),
         body=(".entry-body", ".entry-content", ".article-body"),
         lead=("p.lead",),
-        author=(".author", ".byline", "[rel=author]"),
+        author=(".author", ".byline"),  # else JSON-LD, else a byline under the date line
         ranking=("aside.ranking", "#ranking", ".ranking"),
     ),
     infer_labels=infer_labels,
 )
+# Class and id names of the hints and of the ranking selectors: the only ones indexed.
+_HINT_NAMES = hint_names(PROFILE.hints) | hint_names(Hints(ranking=Selectors.ranking))
 
 
 # -- URLs ------------------------------------------------------------------------------------
@@ -250,6 +254,8 @@ def _absolute(base: str, href: str | None) -> str | None:
     if not href or not href.strip():
         return None
     href = href.strip()
+    if href.startswith(("https://", "http://")) and "#" not in href and "/." not in href:
+        return href  # already absolute: urljoin would return it unchanged
     if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:")):
         return None
     return urldefrag(urljoin(base, href))[0]
@@ -333,8 +339,16 @@ def _jsonld_author(objects: list[dict[str, Any]]) -> str | None:
 # -- article ---------------------------------------------------------------------------------
 
 
+def _canonical_hrefs(tree: lxml.html.HtmlElement) -> list[str]:
+    return [
+        link.get("href") or ""
+        for link in tree.iter("link")
+        if link.get("href") and "canonical" in (link.get("rel") or "").lower().split()
+    ]
+
+
 def _pick_url(tree: lxml.html.HtmlElement, url: str, og: dict[str, str]) -> str:
-    for href in [*cast(list[str], _CANONICAL(tree)), og.get("og:url")]:
+    for href in [*_canonical_hrefs(tree), og.get("og:url")]:
         absolute = _absolute(url, href)
         if absolute and _match(absolute):
             return absolute
@@ -351,9 +365,9 @@ def _title_candidates(
     if headline and not TRUNCATED_RE.search(headline):
         out.append(headline)
     out.append(strip_site_name(og.get("og:title"), SITE_NAME))
-    titles = cast(list[Any], _TITLE(tree))
-    if titles:
-        out.append(strip_site_name(element_text(titles[0]), SITE_NAME))
+    title = next(tree.iter("title"), None)
+    if title is not None:
+        out.append(strip_site_name(title.text, SITE_NAME))
     if headline and TRUNCATED_RE.search(headline):
         out.append(headline)  # cut short, but better than nothing
     return _dedupe(out)
@@ -364,11 +378,18 @@ def _next_prev(
 ) -> tuple[str | None, str | None]:
     """次の記事 / 前の記事 (or rel=next/prev) links anywhere outside the ranking sidebar."""
     found: dict[str, str | None] = {"next": None, "prev": None}
-    for a in cast(list[Any], _PAGER_LINKS(tree)):
+    for a in tree.iter("a"):  # cheap tests first: most links are neither
+        rel_attr = a.get("rel")
+        own = (a.text or "").strip()
+        if own not in _PAGER_TEXTS and not (rel_attr and ("next" in rel_attr or "prev" in rel_attr)):
+            if own or not any((c.text or "").strip() in _PAGER_TEXTS for c in a):
+                continue
+        if a.get("href") is None:
+            continue
+        text = normalize_space("".join(a.itertext()))
         if ranking is not None and any(p is ranking for p in a.iterancestors()):
             continue
-        text = normalize_space(a.text_content())
-        rel = (a.get("rel") or "").lower().split()
+        rel = (rel_attr or "").lower().split()
         key = None
         if text == NEXT_ARTICLE_TEXT or (not text.startswith("次へ") and "next" in rel):
             key = "next"
@@ -379,16 +400,7 @@ def _next_prev(
     return found["next"], found["prev"]
 
 
-_CANONICAL = etree.XPath(
-    "//link[@href][contains(concat(' ', translate(normalize-space(@rel), 'CANONICAL', "
-    "'canonical'), ' '), ' canonical ')]/@href"
-)
-_TITLE = etree.XPath("//title")
-_DESCRIPTION = etree.XPath("//meta[@name='description']/@content")
-_PAGER_LINKS = etree.XPath(
-    "//a[@href][normalize-space(.)='次の記事' or normalize-space(.)='前の記事' "
-    "or contains(@rel, 'next') or contains(@rel, 'prev')]"
-)
+_PAGER_TEXTS = frozenset({NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT})
 
 
 def _published(
@@ -427,11 +439,13 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     ``published_raw = None``. The ranking sidebar is not read here (see :func:`parse_ranking`);
     ``ranking_signature`` changes whenever its markup does, so a crawl reads it once per version.
     """
-    tree = parse_html(html, url)
+    tree = parse_html(html, url, plain=True)
     jsonld = extract_jsonld(tree)
     og_multi = extract_opengraph(tree, multi=True)
     og = {key: values[0] for key, values in og_multi.items()}
+    index = HintIndex(tree, _HINT_NAMES)  # filled by the block walk of find_article
     ranking = _ranking_container(tree)
+    signature = region_signature(ranking, url) if ranking is not None else None
     # An article URL, JSON-LD or og:type say "article": then a page without a date line is
     # still read (listing checks are for pages nothing vouches for).
     declared = bool(jsonld) or og.get("og:type") == "article" or _match(url) is not None
@@ -443,6 +457,7 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
             title_candidates=_title_candidates(tree, jsonld, og),
             declared=declared,
             skip={ranking} if ranking is not None else None,
+            index=index,
         )
     except ValueError as exc:
         raise PageParseError(f"{url}: not an article page: {exc}") from exc
@@ -478,7 +493,10 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
 
     summary = found.summary
     if not summary:
-        description = cast(list[str], _DESCRIPTION(tree))
+        description = [
+            m.get("content") or "" for m in tree.iter("meta")
+            if m.get("name") == "description" and m.get("content") is not None
+        ]
         summary = normalize_space(
             og.get("og:description") or (description[0] if description else "")
         )
@@ -513,9 +531,7 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
         "section": section,
         "next_url": next_url,
         "prev_url": prev_url,
-        "ranking_signature": (
-            region_signature(ranking, url) if ranking is not None else None
-        ),
+        "ranking_signature": signature,
         "provenance": {k: prov[k] for k in PROVENANCE_FIELDS if k in prov},
     }
 
@@ -575,15 +591,22 @@ def _tab_period(text: str) -> str | None:
     return RANKING_TABS.get(unicodedata.normalize("NFKC", normalize_space(text)).replace(" ", ""))
 
 
-def _ranking_container(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    el = _first(tree, SELECTORS.ranking)
+_RANKING_HEADINGS = etree.XPath(
+    "//*[not(self::script or self::style or self::title)]"
+    "[text()[contains(., $heading)]"
+    " or ((self::h2 or self::h3 or self::h4) and contains(string(.), $heading))]"
+)
+
+
+def _ranking_container(
+    tree: lxml.html.HtmlElement, index: HintIndex | None = None
+) -> lxml.html.HtmlElement | None:
+    el = index.first(SELECTORS.ranking) if index is not None else _first(tree, SELECTORS.ranking)
     if el is not None:
         return el
     # No known class or id: climb from the 読まれている記事 heading to the first ancestor
-    # that also holds lists of links.
-    for node in tree.iter():
-        if not isinstance(node.tag, str) or node.tag in ("script", "style", "title"):
-            continue
+    # that also holds lists of links. (One XPath finds the candidates; most pages have few.)
+    for node in cast(list[Any], _RANKING_HEADINGS(tree, heading=RANKING_HEADING)):
         own_text = normalize_space(node.text)
         if (RANKING_HEADING in own_text and len(own_text) <= 20) or (
             node.tag in ("h2", "h3", "h4") and RANKING_HEADING in element_text(node)
