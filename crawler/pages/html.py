@@ -16,6 +16,7 @@ Nothing here knows a site: selectors of a particular site live in its own module
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -60,7 +61,8 @@ def normalize_space(text: str | None) -> str:
     """
     if not text:
         return ""
-    return _SPACE.sub(" ", text).strip()
+    # str.split() splits on exactly the characters \s matches (str.isspace), and faster.
+    return " ".join(text.split())
 
 
 _PLAIN_PARSER = etree.HTMLParser()
@@ -301,6 +303,20 @@ _EMPTY_ELEMENT = re.compile(
 )
 
 
+@functools.cache
+def _cleaner() -> nh3.Cleaner:
+    """The allow-list of :func:`clean_html` built once (nh3.clean rebuilds it on every call,
+    which costs more than the cleaning of an article body)."""
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
 def sanitize_html(markup: str) -> str:
     """The allow-list of :func:`clean_html` on markup whose links are already absolute.
 
@@ -309,15 +325,7 @@ def sanitize_html(markup: str) -> str:
     """
     if not markup.strip():
         return ""
-    cleaned = nh3.clean(
-        markup,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel=None,
-        strip_comments=True,
-    )
+    cleaned = _cleaner().clean(markup)
     previous = None
     while previous != cleaned:
         previous, cleaned = cleaned, _EMPTY_ELEMENT.sub("", cleaned)

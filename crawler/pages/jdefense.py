@@ -49,9 +49,9 @@ from crawler.pages.finders import (
     Found,
     HintIndex,
     Hints,
-    hint_names,
     SiteProfile,
     find_article,
+    hint_names,
     region_signature,
     strip_site_name,
 )
@@ -250,12 +250,22 @@ def article_url(base_url: str, section: str, number: int) -> str:
     return urljoin(base_url, f"/docs/{section}/{number:06d}.html")
 
 
+@functools.lru_cache(maxsize=64)
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _absolute(base: str, href: str | None) -> str | None:
     if not href or not href.strip():
         return None
     href = href.strip()
-    if href.startswith(("https://", "http://")) and "#" not in href and "/." not in href:
-        return href  # already absolute: urljoin would return it unchanged
+    # Short-cuts for the common forms (urljoin costs more than reading the link did).
+    if "/." not in href and "#" not in href and "\\" not in href:
+        if href.startswith(("https://", "http://")):
+            return href
+        if href.startswith("/") and not href.startswith("//"):
+            return _origin_of(base) + href
     if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:")):
         return None
     return urldefrag(urljoin(base, href))[0]
@@ -378,7 +388,18 @@ def _next_prev(
 ) -> tuple[str | None, str | None]:
     """次の記事 / 前の記事 (or rel=next/prev) links anywhere outside the ranking sidebar."""
     found: dict[str, str | None] = {"next": None, "prev": None}
-    for a in tree.iter("a"):  # cheap tests first: most links are neither
+    main = next(tree.iter("main"), None)  # the article's region first, else the whole page
+    for scope in (main, tree) if main is not None else (tree,):
+        _pager_links(scope, ranking, url, found)
+        if found["next"] or found["prev"]:
+            break
+    return found["next"], found["prev"]
+
+
+def _pager_links(
+    scope: Any, ranking: lxml.html.HtmlElement | None, url: str, found: dict[str, str | None]
+) -> None:
+    for a in scope.iter("a"):  # cheap tests first: most links are neither
         rel_attr = a.get("rel")
         own = (a.text or "").strip()
         if own not in _PAGER_TEXTS and not (rel_attr and ("next" in rel_attr or "prev" in rel_attr)):
@@ -397,7 +418,6 @@ def _next_prev(
             key = "prev"
         if key and found[key] is None:
             found[key] = _absolute(url, a.get("href"))
-    return found["next"], found["prev"]
 
 
 _PAGER_TEXTS = frozenset({NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT})
