@@ -149,3 +149,43 @@ def test_listings_in_any_markup_give_every_article_link(layout: layouts.Layout) 
     listing = parse_listing(html, BASE + "/docs/mod/")
     assert listing["article_urls"] == [BASE + a.path for a in ARTICLES[:8]]
     assert listing["next_page"] == BASE + "/docs/mod/?page=2"
+
+
+# -- hand-written markups of other CMS styles (tests/fixtures/pages/markups/) ----------------
+
+MARKUPS = ROOT / "tests" / "fixtures" / "pages" / "markups"
+
+
+def test_docs_cms_markup_date_only_metadata_and_photo_in_a_paragraph() -> None:
+    """og:published_time without a time gives way to the date line; a photo and its credit
+    inside one <p> are an image with its caption, not a paragraph."""
+    page = parse_article((MARKUPS / "docs-cms.html").read_bytes(), BASE + "/docs/mod/001562.html")
+    assert page["title"] == "中国海軍艦艇の動向について(9月12日)"
+    assert page["categories"] == ["防衛省関連"]  # "・防衛省関連" in a <span>
+    assert (page["published_raw"], page["provenance"]["published"]) == ("2024-9-12 17:45", "text")
+    assert page["summary"].startswith("防衛省 統合幕僚監部は令和6(2024)年9月12日(木)")
+    assert page["images"] == [
+        {"url": BASE + "/docs/mod/001562/img01.png", "caption": "写真:統合幕僚監部"}
+    ]
+    text = _blocks(page["content_html"])
+    assert len(text) == 5 and text[-1] == "(以上)"
+    assert page["next_url"] == BASE + "/docs/mod/001601.html"
+
+
+def test_bem_theme_markup_lead_and_body_in_sibling_wrappers() -> None:
+    """A lead and a body in sibling <div>s, paragraphs as <div>s, a byline under the date,
+    a caption <div> after the image; tags, share bar and related links never in the body."""
+    page = parse_article(
+        (MARKUPS / "bem-theme.html").read_bytes(), BASE + "/docs/commentary/002752.html"
+    )
+    assert page["title"] == "《ニュース解説》自衛隊ヘリの “巨大バケツ” 火災の森に撒く水は1度に数トン"
+    assert page["categories"] == ["ニュース解説", "特集"]
+    assert page["published_raw"] == "2025-3-7 07:30"
+    assert page["author"] == "影本賢治 KAGEMOTO Kenji"
+    assert page["summary"] == "山林火災の現場で、自衛隊のヘリコプターが吊り下げた巨大なバケツで水を撒く姿が報じられている。"
+    assert page["images"] == [{"url": BASE + "/images/2025/03/002752_01.png",
+                               "caption": "写真出典:防衛省 陸上自衛隊 公式X"}]
+    text = _blocks(page["content_html"])
+    assert len(text) == 5 and text[-1] == "(以上)"
+    for chrome in ("タグ", "ヘリコプター", "Facebook", "関連記事", "KAGEMOTO", "読まれている記事"):
+        assert chrome not in page["content_html"]

@@ -116,7 +116,7 @@ CHROME_CLASS_RE = re.compile(
     re.IGNORECASE,
 )
 SHARE_URL_RE = re.compile(
-    r"intent/(?:tweet|post)|sharer|social-plugins\.line\.me|line\.me/R/msg|b\.hatena\.ne\.jp/"
+    r"intent/(?:tweet|post)|sharer|twitter\.com/share|facebook\.com/share|share\.php|social-plugins\.line\.me|line\.me/R/msg|b\.hatena\.ne\.jp/"
     r"(?:entry|add)|getpocket\.com/edit|pinterest\.com/pin/create",
     re.IGNORECASE,
 )
@@ -868,13 +868,12 @@ def _find_article(
         marks = set()
         if anchor is not None:
             marks = {anchor.container, *anchor.container.iterancestors()}
+        # The body runs inside the element holding both the header and the first body block
+        # (a lead and a body in sibling wrappers stay together) until an end marker.
         c = first.container
-        if c in marks:
-            container = c
-        else:
-            while c.getparent() is not None and c.getparent() not in marks:
-                c = c.getparent()
-            container = c.getparent() if (c is first.el and c.getparent() is not None) else c
+        while c not in marks and c.getparent() is not None:
+            c = c.getparent()
+        container = c
     body: list[Block] = []
     for b in bl[start:]:
         if container is not None and not _inside(b, container):
@@ -940,6 +939,18 @@ def _find_article(
                 found.images.append({"src": img.get("src") or img.get("data-src"),
                                      "caption": caption or alt or None})
             continue
+        if b.kind in ("para", "run"):  # a photo inside a paragraph, its credit beside it
+            for el in b.elements():
+                for img in el.iter("img"):
+                    alt = normalize_space(img.get("alt"))
+                    caption = ""
+                    if len(b.text) <= _CAPTION_MAX and (
+                        b.text == alt or (cap_re is not None and cap_re.search(b.text))
+                    ):
+                        caption = b.text
+                        consumed.add(i)  # a caption, not a paragraph of text
+                    found.images.append({"src": img.get("src") or img.get("data-src"),
+                                         "caption": caption or alt or None})
         if b.el is None:
             parts.append(_run_html(b.nodes or []) + "\n")
         else:

@@ -193,7 +193,9 @@ PROFILE = SiteProfile(
          "ポスト", "シェア", "LINEで送る", "ツイート", "はてブ", "ホーム", "TOP", "bnrname",
          "特集・解説"}
     ),  # fmt: skip
-    chrome_re=re.compile(r"^(?:PR|広告|AD|Sponsored)$|^©|^&copy;|All Rights Reserved", re.I),
+    chrome_re=re.compile(
+        r"^(?:PR|広告|AD|Sponsored)$|^©|^&copy;|All Rights Reserved|^(?:タグ|Tags?)\s*[:：]", re.I
+    ),
     end_re=re.compile(
         r"^◎?下の\[次の記事\]\[前の記事\]ボタン|^(?:次の記事|前の記事)(?:\s+(?:次の記事|前の記事))?$"
         r"|^Ranking|読まれている記事$|^(?:関連記事|あわせて読みたい|おすすめ記事)$"
@@ -420,6 +422,7 @@ def _pager_links(
             found[key] = _absolute(url, a.get("href"))
 
 
+_DATE_ONLY_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _PAGER_TEXTS = frozenset({NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT})
 
 
@@ -436,6 +439,8 @@ def _published(
         (published_time.value if published_time else None, "time", "metadata"),
         (found.dateline, "dateline", found.dateline_layer),
     ):
+        if raw and found.dateline and _DATE_ONLY_RE.match(raw.strip()):
+            continue  # a day without its time: the date line says the minute
         if raw:
             published = (normalize_space(raw), source, layer)
             break
