@@ -189,3 +189,33 @@ def test_bem_theme_markup_lead_and_body_in_sibling_wrappers() -> None:
     assert len(text) == 5 and text[-1] == "(以上)"
     for chrome in ("タグ", "/tags/", "Facebook", "関連記事", "KAGEMOTO", "読まれている記事"):
         assert chrome not in page["content_html"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [(BASE + "/docs/mod/", BASE + "/docs/mod/index_2.html"),
+     (BASE + "/docs/mod/index_2.html", BASE + "/docs/mod/index_3.html")],
+    ids=["first", "second"],
+)
+def test_listing_pagination_by_numbered_index_pages(url: str, expected: str) -> None:
+    links = "".join(f'<a href="/docs/mod/index_{n}.html">{n}</a> ' for n in (2, 3, 4))
+    html = f"<html><body><main><h2><a href='/docs/mod/000123.html'>x</a></h2>{links}</main></body></html>"
+    listing = parse_listing(html, url)
+    assert listing["next_page"] == expected and listing["article_urls"] == [BASE + "/docs/mod/000123.html"]
+
+
+def test_listing_skips_a_ranking_without_known_classes() -> None:
+    html = layouts.listing_page(SITE, ARTICLES[:3], LAYOUTS[0], "listing").replace(
+        "</main>", "<div>" + sidebar(0) + "</div></main>"
+    )
+    assert "ranking" not in sidebar(0) and "読まれている記事" in sidebar(0)
+    assert parse_listing(html, BASE + "/docs/mod/")["article_urls"] == [BASE + a.path for a in ARTICLES[:3]]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[:6], ids=LAYOUT_IDS[:6])
+def test_a_short_listing_page_is_not_an_article(layout: layouts.Layout) -> None:
+    """The last index page, with two entries: too few dates to look like a list, but its
+    title is a section label and its headings link to articles."""
+    html = layouts.listing_page(SITE, ARTICLES[:2], layout, "listing")
+    with pytest.raises(PageParseError, match="section or home page|listing"):
+        parse_article(html, BASE + "/docs/mod/index_3.html")

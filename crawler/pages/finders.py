@@ -777,6 +777,22 @@ def _find_article(
         raise ValueError("no title in any layer")
     if profile.not_article_re is not None and profile.not_article_re.search(found.title):
         raise ValueError(f"an error or search page, not an article: {found.title!r}")
+    if hinted_title is None and (
+        found.title in profile.label_vocabulary or found.title == profile.site_name
+    ):
+        raise ValueError(f"a section or home page, not an article: {found.title!r}")
+    linked_headings = sum(
+        1
+        for b in bl
+        if b.kind == "heading"
+        and any(
+            profile.article_url_re.match(urlsplit(a.get("href") or "").path)
+            and _text(a) == b.text
+            for a in b.el.iter("a")
+        )
+    )
+    if linked_headings >= 3 and hinted_title is None:
+        raise ValueError(f"a listing, not an article ({linked_headings} headings link articles)")
     if not declared and hinted_title is None:
         if len(date_blocks) >= 3:
             raise ValueError(f"a listing, not an article ({len(date_blocks)} date lines)")

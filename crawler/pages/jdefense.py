@@ -134,6 +134,7 @@ TITLE_SUFFIX_RE = re.compile(r"\s*[|｜\-–—]\s*" + re.escape(SITE_NAME) + r"
 DATELINE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}")
 NEXT_ARTICLE_TEXT = "次の記事"
 PREV_ARTICLE_TEXT = "前の記事"
+INDEX_PAGE_RE = re.compile(r"/index_(\d+)\.html$")
 NEXT_PAGE_RE = re.compile(r"^(次へ|次のページ|次ページ)\s*[>＞»›]?$")
 # The footer sentence under every article, wherever the template puts it.
 NAV_NOTE_RE = re.compile(r"^◎?下の\[次の記事\]\[前の記事\]ボタン")
@@ -582,6 +583,9 @@ def parse_listing(html: str | bytes, url: str) -> dict[str, Any]:
     if scope is None:
         return {"article_urls": [], "next_page": None}
     excluded = _all(tree, SELECTORS.ranking)
+    if not excluded:  # no known class: the sidebar found by its heading
+        container = _ranking_container(tree)
+        excluded = [container] if container is not None else []
     anchors = _select(tree, SELECTORS.home_list) + list(scope.iter("a"))
     urls = []
     for a in anchors:
@@ -606,6 +610,14 @@ def _next_page(tree: lxml.html.HtmlElement, url: str) -> str | None:
             href = _absolute(url, a.get("href"))
             if href and href != urldefrag(url)[0]:
                 return href
+    # Numbered index pages without a "next" label: index.html → index_2.html → index_3.html.
+    current = INDEX_PAGE_RE.search(urlsplit(url).path)
+    wanted = int(current.group(1)) + 1 if current else 2
+    for a in tree.iter("a"):
+        href = _absolute(url, a.get("href"))
+        m = INDEX_PAGE_RE.search(urlsplit(href).path) if href else None
+        if href and m and int(m.group(1)) == wanted:
+            return href
     return None
 
 
