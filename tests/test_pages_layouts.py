@@ -219,3 +219,20 @@ def test_a_short_listing_page_is_not_an_article(layout: layouts.Layout) -> None:
     html = layouts.listing_page(SITE, ARTICLES[:2], layout, "listing")
     with pytest.raises(PageParseError, match="section or home page|listing"):
         parse_article(html, BASE + "/docs/mod/index_3.html")
+
+
+@pytest.mark.parametrize(
+    ("meta", "shown"),
+    [
+        ("陸自、2026年1月11日に習志野で降下訓練始め(12月5日)", "陸自、2026年1月11日に習志野で降下訓練始め（12月5日）"),
+        ("陸自、2026年1月11日に習志野駐屯地・演習場で令和8年降下訓練始めを実", "陸自、2026年1月11日に習志野駐屯地・演習場で令和8年降下訓練始めを実施予定(12月5日)"),
+    ],
+    ids=["other-widths", "metadata-cut-short"],
+)
+def test_the_title_is_the_page_heading_the_metadata_points_at(meta: str, shown: str) -> None:
+    html = (f'<html><head><meta property="og:title" content="{meta}"></head><body><main>'
+            f"<h2>{shown}</h2><div>日本の防衛</div><div>2025-12-8 14:05</div>"
+            "<p>陸上自衛隊は、降下訓練始めを実施すると発表した。</p></main></body></html>")
+    page = parse_article(html, BASE + "/docs/mod/004578.html")
+    assert page["title"] == shown and page["categories"] == ["日本の防衛"]
+    assert page["summary"] == "陸上自衛隊は、降下訓練始めを実施すると発表した。"

@@ -32,6 +32,7 @@ import functools
 import hashlib
 import html as htmllib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -555,6 +556,11 @@ def _is_chrome(b: Block, profile: SiteProfile) -> bool:
     return False
 
 
+def _loose(text: str) -> str:
+    """Text compared loosely: NFKC (full/half width) and no white space."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
 def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, position: bool) -> bool:
     """A label: a word of the site's vocabulary, a link to a section, or (in the label
     position, between the title and the date line) any short text."""
@@ -713,6 +719,21 @@ def _find_article(
                 title_block = next((b for b in same if b.kind == "heading"), same[0])
                 found.title, prov["title"] = cand, "metadata"
                 break
+        if not found.title and title_candidates:
+            # No block says it exactly: the heading that says it with other spaces or widths
+            # (NFKC), or that the metadata cut short (a JSON-LD headline trimmed to 110
+            # characters) — then the page's own words win.
+            loose = {_loose(c): c for c in title_candidates}
+            for b in bl:
+                if b.chrome or b.kind not in ("heading", "run", "para") or len(b.text) > 200:
+                    continue
+                key = _loose(b.text)
+                if key in loose or any(
+                    len(c) >= 20 and key.startswith(c) for c in loose
+                ):
+                    title_block = b
+                    found.title, prov["title"] = b.text, "metadata"
+                    break
         if not found.title and title_candidates:
             found.title, prov["title"] = title_candidates[0], "metadata"
 
