@@ -236,3 +236,14 @@ def test_the_title_is_the_page_heading_the_metadata_points_at(meta: str, shown: 
     page = parse_article(html, BASE + "/docs/mod/004578.html")
     assert page["title"] == shown and page["categories"] == ["日本の防衛"]
     assert page["summary"] == "陸上自衛隊は、降下訓練始めを実施すると発表した。"
+
+
+def test_labels_in_one_element_and_lazy_images() -> None:
+    html = ("<html><body><main><h1>自衛隊ヘリの巨大バケツ</h1><div>• ニュース解説 特集</div>"
+            "<div>2025-3-7 07:30</div><p>山林火災の現場で、自衛隊のヘリが水を撒いた。</p>"
+            '<p><img src="data:image/gif;base64,R0lGOD" data-src="/images/a.png" alt="写真:陸自"></p>'
+            "<p>写真:陸自</p></main></body></html>")
+    page = parse_article(html, BASE + "/docs/commentary/002752.html")
+    assert page["categories"] == ["ニュース解説", "特集"]
+    assert page["images"] == [{"url": BASE + "/images/a.png", "caption": "写真:陸自"}]
+    assert f'src="{BASE}/images/a.png"' in page["content_html"] and "data:" not in page["content_html"]

@@ -370,6 +370,7 @@ def css(selector: str) -> CSSSelector:
 _CLASS_OR_ID = etree.XPath("//*[@class or @id]")
 
 
+@functools.lru_cache(maxsize=32)
 def hint_names(hints: Hints) -> frozenset[str]:
     """Every class and id name the selectors of ``hints`` use."""
     names: set[str] = set()
@@ -570,8 +571,8 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
         return False
     if profile.dateline_re.search(text):
         return False
-    if text in profile.label_vocabulary:
-        return True
+    if all(word in profile.label_vocabulary for word in text.split()):
+        return True  # one label, or several in one element ("ニュース解説 特集")
     if href:
         if profile.label_link_re.match(urlsplit(href).path or "/"):
             return True
@@ -589,7 +590,7 @@ def _image_of(el: Any) -> Any:
 
 
 def _serialize(el: Any) -> str:
-    return lxml.html.tostring(el, encoding="unicode", with_tail=False)
+    return etree.tostring(el, method="html", encoding="unicode", with_tail=False)
 
 
 def _run_html(nodes: list[Any]) -> str:
@@ -606,10 +607,17 @@ def _join(base: str, origin: str, value: str) -> str:
     return urljoin(base, value)
 
 
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src")
+
+
 def _absolutize(el: Any, base: str, origin: str) -> None:
     """``href``/``src`` under ``el`` made absolute against ``base`` (unparseable ones dropped)."""
     for node in el.iter("a", "img"):
-        for attr in ("href", "src", "data-src"):
+        if node.tag == "img":  # a lazy-loaded image: the real address is in data-*
+            lazy = next((node.get(a) for a in _LAZY_SRC if node.get(a)), None)
+            if lazy and not lazy.startswith("data:"):
+                node.set("src", lazy)
+        for attr in ("href", "src"):
             value = node.get(attr)
             if value is None:
                 continue
@@ -874,7 +882,14 @@ def _find_article(
                     break
         if labels:
             prov["labels"] = "structure"
-    found.labels = list(dict.fromkeys(label for label in labels if label))
+    split: list[str] = []
+    for label in labels:  # "ニュース解説 特集": two words of the vocabulary in one element
+        words = label.split()
+        if len(words) > 1 and all(w in profile.label_vocabulary for w in words):
+            split += words
+        else:
+            split.append(label)
+    found.labels = list(dict.fromkeys(label for label in split if label))
 
     # -- body ---------------------------------------------------------------------------------------
     hinted_body = index.first(hints.body)
@@ -917,7 +932,7 @@ def _find_article(
             if body:
                 break
             continue
-        if profile.end_re is not None and profile.end_re.search(b.text) and len(b.text) <= 120:
+        if len(b.text) <= 120 and profile.end_re is not None and profile.end_re.search(b.text):
             break
         if b.chrome:
             continue
@@ -946,7 +961,7 @@ def _find_article(
                 markup = _blank_alt(markup, alt)
             parts.append(markup + _gap(b.el))
             if img is not None:
-                found.images.append({"src": img.get("src") or img.get("data-src"),
+                found.images.append({"src": img.get("src"),
                                      "caption": caption or alt or None})
             continue
         if b.kind == "image":
@@ -973,7 +988,7 @@ def _find_article(
             cap_html = f"<figcaption>{htmllib.escape(caption, quote=False)}</figcaption>" if caption else ""
             parts.append(f"<figure>{markup}{cap_html}</figure>\n")
             if img is not None:
-                found.images.append({"src": img.get("src") or img.get("data-src"),
+                found.images.append({"src": img.get("src"),
                                      "caption": caption or alt or None})
             continue
         if b.kind in ("para", "run"):  # a photo inside a paragraph, its credit beside it
@@ -986,7 +1001,7 @@ def _find_article(
                     ):
                         caption = b.text
                         consumed.add(i)  # a caption, not a paragraph of text
-                    found.images.append({"src": img.get("src") or img.get("data-src"),
+                    found.images.append({"src": img.get("src"),
                                          "caption": caption or alt or None})
         if b.el is None:
             parts.append(_run_html(b.nodes or []) + "\n")
