@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 

@@ -89,7 +89,7 @@ def parse_html(
         raise PageParseError("empty document")
     try:
         if plain:
-            root = etree.fromstring(text, _PLAIN_PARSER, base_url=url)
+            root = etree.fromstring(text, _PLAIN_PARSER, base_url=url or "")
             if root is None:
                 raise PageParseError("unparseable document: no elements")
             return root  # type: ignore[no-any-return]
