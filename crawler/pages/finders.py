@@ -439,9 +439,12 @@ class HintIndex:
     def add(self, el: Any, cls: str | None, ident: str | None) -> None:
         names = self.names
         if cls:
-            for token in cls.split():
-                if names is None or token in names:
-                    self.by_class.setdefault(token, []).append(el)
+            if names is not None and cls in names:  # the common case: one class name
+                self.by_class.setdefault(cls, []).append(el)
+            elif names is None or " " in cls:
+                for token in cls.split():
+                    if names is None or token in names:
+                        self.by_class.setdefault(token, []).append(el)
         if ident and (names is None or ident in names):
             self.by_id.setdefault(ident, []).append(el)
 
@@ -506,14 +509,21 @@ def all_hint(root: Any, selectors: tuple[str, ...]) -> list[Any]:
     return []
 
 
+@functools.lru_cache(maxsize=16)
+def _site_name_res(site_name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    sep = r"\s*[|｜\-–—:：]\s*"
+    return (re.compile(sep + re.escape(site_name) + r".*$"),
+            re.compile(r"^" + re.escape(site_name) + sep))
+
+
 def strip_site_name(title: str | None, site_name: str) -> str:
     """``"<title> | Site"`` or ``"Site | <title>"`` → ``"<title>"``; the bare site name → ``""``."""
     text = normalize_space(title)
     if not text or not site_name:
         return text
-    sep = r"\s*[|｜\-–—:：]\s*"
-    text = re.sub(sep + re.escape(site_name) + r".*$", "", text)
-    text = re.sub(r"^" + re.escape(site_name) + sep, "", text)
+    if site_name in text:
+        suffix, prefix = _site_name_res(site_name)
+        text = prefix.sub("", suffix.sub("", text))
     return "" if text == site_name else text.strip()
 
 
@@ -809,7 +819,7 @@ def _find_article(
         found.title in profile.label_vocabulary or found.title == profile.site_name
     ):
         raise ValueError(f"a section or home page, not an article: {found.title!r}")
-    linked_headings = sum(
+    linked_headings = 0 if declared else sum(  # (an article URL is no listing)
         1
         for b in bl
         if b.kind == "heading"
