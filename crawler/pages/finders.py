@@ -269,17 +269,17 @@ class _Walker:
 
         if el.text and el.text.strip():
             run.append(el.text)
+        skip = self.skip
+        index = self.index
         for child in el:
             tag = child.tag
-            if not isinstance(tag, str):
+            if not isinstance(tag, str) or tag in SKIP_TAGS or (skip and child in skip):
                 pass
-            elif (
-                tag in SKIP_TAGS
-                or child in self.skip
-                or child.get("hidden") is not None
-                or self._chrome(child)
+            elif (attrs := child.keys()) and (
+                "hidden" in attrs
+                or (("class" in attrs or "id" in attrs) and self._chrome(child, index))
             ):
-                pass
+                pass  # (the class/id test, inlined for speed, indexes the names for hints)
             elif tag in INLINE_TAGS:
                 if tag == "br":
                     if last_br:
@@ -310,14 +310,13 @@ class _Walker:
         flush()
 
 
-    def _chrome(self, el: Any) -> bool:
+    @staticmethod
+    def _chrome(el: Any, index: Any) -> bool:
         """Index the element's class and id for the hints; say whether they name chrome."""
         cls = el.get("class")
         ident = el.get("id")
-        if not cls and not ident:
-            return False
-        if self.index is not None:
-            self.index.add(el, cls, ident)
+        if index is not None:
+            index.add(el, cls, ident)
         return _chrome_names(cls, ident)
 
 
