@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import html as htmllib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -597,13 +596,8 @@ def _image_of(el: Any) -> Any:
     return next(el.iter("img"), None)
 
 
-def _serialize(el: Any) -> str:
-    return etree.tostring(el, method="html", encoding="unicode", with_tail=False)
 
 
-def _run_html(nodes: list[Any]) -> str:
-    parts = [htmllib.escape(n, quote=False) if isinstance(n, str) else _serialize(n) for n in nodes]
-    return "<p>" + "".join(parts) + "</p>"
 
 
 def _join(base: str, origin: str, value: str) -> str:
@@ -635,15 +629,31 @@ def _absolutize(el: Any, base: str, origin: str) -> None:
                 del node.attrib[attr]
 
 
-def _gap(el: Any) -> str:
-    """The line break the source puts after a block, kept (blocks on one line stay so)."""
-    return "\n" if el.tail and "\n" in el.tail else ""
+def _move(holder: Any, el: Any) -> None:
+    """``el`` moved under ``holder``, followed by the line break the source had after it."""
+    el.tail = "\n" if el.tail and "\n" in el.tail else None
+    holder.append(el)
 
 
-def _blank_alt(markup: str, alt: str) -> str:
-    """The credit is shown once, by the caption: an ``alt`` equal to it is emptied."""
-    escaped = htmllib.escape(alt, quote=False).replace('"', "&quot;")
-    return markup.replace(f'alt="{escaped}"', 'alt=""')
+def _move_run(holder: Any, nodes: list[Any]) -> None:
+    """A run of inline nodes (strings and elements) as a new ``<p>`` under ``holder``."""
+    p = etree.SubElement(holder, "p")
+    p.tail = "\n"
+    last = None
+    for node in nodes:
+        if isinstance(node, str):
+            if last is None:
+                p.text = (p.text or "") + node
+            else:
+                last.tail = (last.tail or "") + node
+        else:
+            node.tail = None  # its tail is the next string of the run
+            p.append(node)
+            last = node
+
+
+
+
 
 
 def find_article(
@@ -953,7 +963,9 @@ def _find_article(
     for b in body:  # links made absolute where they stand (the tree is this parse's own)
         for el in b.elements():
             _absolutize(el, url, origin)
-    parts: list[str] = []
+    # The body is gathered under one new element and serialized once (one tostring per block
+    # cost more than the cleaning): blocks are moved there, the tree is this parse's own.
+    holder = etree.Element("div")
     consumed: set[int] = set()
     cap_re = profile.caption_re
     for i, b in enumerate(body):
@@ -964,13 +976,11 @@ def _find_article(
             cap_el = next(b.el.iter("figcaption"), None)
             caption = _text(cap_el) if cap_el is not None else ""
             alt = normalize_space(img.get("alt")) if img is not None else ""
-            markup = _serialize(b.el)
-            if caption and alt == caption:
-                markup = _blank_alt(markup, alt)
-            parts.append(markup + _gap(b.el))
+            if img is not None and caption and alt == caption:
+                img.set("alt", "")  # the credit is shown once, by the caption
+            _move(holder, b.el)
             if img is not None:
-                found.images.append({"src": img.get("src"),
-                                     "caption": caption or alt or None})
+                found.images.append({"src": img.get("src"), "caption": caption or alt or None})
             continue
         if b.kind == "image":
             img = _image_of(b.el)
@@ -990,14 +1000,17 @@ def _find_article(
             shown = b.el
             if shown.tag not in ("img", "a", "picture"):
                 shown = next((a for a in shown.iter("a") if _has_image(a)), img)
-            markup = _serialize(shown)
-            if caption and alt == caption:
-                markup = _blank_alt(markup, alt)
-            cap_html = f"<figcaption>{htmllib.escape(caption, quote=False)}</figcaption>" if caption else ""
-            parts.append(f"<figure>{markup}{cap_html}</figure>\n")
+            if img is not None and caption and alt == caption:
+                img.set("alt", "")
+            figure = etree.SubElement(holder, "figure")
+            figure.tail = "\n"
+            if shown is not None:
+                shown.tail = None
+                figure.append(shown)
+            if caption:
+                etree.SubElement(figure, "figcaption").text = caption
             if img is not None:
-                found.images.append({"src": img.get("src"),
-                                     "caption": caption or alt or None})
+                found.images.append({"src": img.get("src"), "caption": caption or alt or None})
             continue
         if b.kind in ("para", "run"):  # a photo inside a paragraph, its credit beside it
             for el in b.elements():
@@ -1009,13 +1022,14 @@ def _find_article(
                     ):
                         caption = b.text
                         consumed.add(i)  # a caption, not a paragraph of text
-                    found.images.append({"src": img.get("src"),
-                                         "caption": caption or alt or None})
+                    found.images.append({"src": img.get("src"), "caption": caption or alt or None})
         if b.el is None:
-            parts.append(_run_html(b.nodes or []) + "\n")
+            _move_run(holder, b.nodes or [])
         else:
-            parts.append(_serialize(b.el) + _gap(b.el))
-    found.content_html = sanitize_html("".join(parts)) if parts else ""
+            _move(holder, b.el)
+    if len(holder):
+        markup = etree.tostring(holder, method="html", encoding="unicode")
+        found.content_html = sanitize_html(markup[5:-6])  # without the <div></div>
 
     # -- summary: the lead ----------------------------------------------------------------------------
     lead = block_of(index.first(hints.lead))
