@@ -46,11 +46,14 @@ __all__ = [
     "LAYERS",
     "Block",
     "Found",
+    "HintIndex",
     "Hints",
     "SiteProfile",
     "blocks",
     "find_article",
+    "hint_names",
     "region_signature",
+    "strip_site_name",
 ]
 
 # The layers of DESIGN.md, in the order they are tried.
@@ -364,7 +367,6 @@ def css(selector: str) -> CSSSelector:
     return CSSSelector(selector)
 
 
-_CLASS_OR_ID = etree.XPath("//*[@class or @id]")
 
 
 @functools.lru_cache(maxsize=32)
@@ -426,13 +428,6 @@ class HintIndex:
         self.by_class: dict[str, list[Any]] = {}
         self.by_id: dict[str, list[Any]] = {}
 
-    @classmethod
-    def of(cls, root: Any, names: frozenset[str] | None = None) -> HintIndex:
-        """An index of every element under ``root`` (one XPath pass)."""
-        index = cls(root, names)
-        for el in cast(list[Any], _CLASS_OR_ID(root)):
-            index.add(el, el.get("class"), el.get("id"))
-        return index
 
     def add(self, el: Any, cls: str | None, ident: str | None) -> None:
         names = self.names
@@ -491,20 +486,8 @@ class HintIndex:
         return []
 
 
-def first_hint(root: Any, selectors: tuple[str, ...]) -> Any:
-    for selector in selectors:
-        found = cast(list[Any], css(selector)(root))
-        if found:
-            return found[0]
-    return None
 
 
-def all_hint(root: Any, selectors: tuple[str, ...]) -> list[Any]:
-    for selector in selectors:
-        found = cast(list[Any], css(selector)(root))
-        if found:
-            return list(found)
-    return []
 
 
 @functools.lru_cache(maxsize=16)

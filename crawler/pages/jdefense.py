@@ -1,34 +1,44 @@
 """Page parsers for Jディフェンスニュース (https://j-defense.ikaros.jp/).
 
-Every selector and text pattern specific to the site is in :data:`SELECTORS` and the
-constants next to it; the functions below only combine them with the generic helpers of
-:mod:`crawler.pages.html`. Pure functions of ``(html, url)``: no Scrapy, no store, no clock.
+The article parser reads fields by what they are, not by today's class names: the generic
+finders of :mod:`crawler.pages.finders` do the reading, with the site's profile
+(:data:`PROFILE`: label vocabulary, date-line pattern, URL patterns, chrome phrases, caption
+words, and :data:`SELECTORS` — the known class names — as first hints only). Listings and the
+ranking sidebar are read here. Pure functions of ``(html, url)``: no Scrapy, no store, no clock.
 
-Layering of :func:`parse_article` (the first layer that answers wins, per field):
+Layers of :func:`parse_article` (the first that answers wins; ``provenance`` names it):
 
 ==============  ==========================================================================
 field           layers
 ==============  ==========================================================================
 url             ``<link rel=canonical>`` → ``og:url`` → the given URL (a candidate must be
                 an article URL: a canonical pointing at the home page is a CMS bug)
-title           JSON-LD ``headline`` (unless cut short with …) → ``og:title`` → ``<h1>`` →
-                ``<title>`` without the site name
+title           hint (``h1.entry-title``) → metadata (JSON-LD ``headline`` unless cut short,
+                ``og:title``, ``<title>`` without the site name), read from the page heading
+                that says it → structure: the block just before the date line
 published_raw   JSON-LD ``datePublished`` → ``article:published_time`` → ``<time>`` in the
-                article header → the date line (``p.date``) → a ``YYYY-M-D HH:MM`` text
-                line after the title. Never the title: its ``(10月28日)`` is an event date.
+                header (a day without a time gives way to the date line) → the date line: the
+                hint (``p.date``), else the short ``YYYY-M-D HH:MM`` block nearest the title.
+                Never the title: its ``(10月28日)`` is an event date.
 updated_raw     JSON-LD ``dateModified`` → ``article:modified_time`` → ``<time>`` marked
                 as an update
-categories      the label list under the title → JSON-LD ``articleSection`` →
-                ``article:section``
-author          JSON-LD ``author`` of type Person → the byline element (organizations are
-                not bylines)
-summary         the lead paragraph → ``og:description`` → ``<meta name=description>``
+categories      hint (``ul.category li``) → structure: short texts and links between the title
+                and the date line (and label words or section links right after it) →
+                JSON-LD ``articleSection`` / ``article:section`` → inferred: the section's
+                label at the article's date
+author          JSON-LD ``author`` of type Person → the byline hint → a byline under the date
+summary         the lead: hint ``p.lead`` → the first paragraph of the body →
+                ``og:description`` → ``<meta name=description>``
+body            hint (``.entry-body``) → the blocks after the header until the footer note,
+                the pager or the ranking, minus chrome (ads, share bars, banners, page-top)
 ==============  ==========================================================================
 
 Dates stay raw strings with the name of their layer (``*_source``); ``crawler/dates.py``
 turns them into aware datetimes. ``content_html`` is the whole article text *including* the
 lead paragraph (a feed reader showing only the content shows the complete article; the lead
-is also ``summary``), without any site chrome.
+is also ``summary``), without any site chrome. The ranking sidebar is not read by
+:func:`parse_article` (``ranking_signature`` says when it changed; :func:`parse_ranking`
+reads it).
 """
 
 from __future__ import annotations
