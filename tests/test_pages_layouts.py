@@ -247,3 +247,13 @@ def test_labels_in_one_element_and_lazy_images() -> None:
     assert page["categories"] == ["ニュース解説", "特集"]
     assert page["images"] == [{"url": BASE + "/images/a.png", "caption": "写真:陸自"}]
     assert f'src="{BASE}/images/a.png"' in page["content_html"] and "data:" not in page["content_html"]
+
+
+def test_foot_of_the_article_chrome_is_not_body() -> None:
+    html = ("<html><body><main><h1>陸自、降下訓練始めを実施予定(12月5日)</h1><div>日本の防衛</div>"
+            "<div>2025-12-8 14:05</div><p>陸上自衛隊は、降下訓練始めを実施すると発表した。</p>"
+            "<p>(以上)</p><div>更新:2025-12-9 10:00</div><div><a href='/docs/mod/'>日本の防衛</a></div>"
+            "<div><span>この記事をシェアする</span><a href='https://example.com/x'>Facebook</a>"
+            "<a href='https://example.com/y'>X</a></div></main></body></html>")
+    page = parse_article(html, BASE + "/docs/mod/004578.html")
+    assert _blocks(page["content_html"]) == ["陸上自衛隊は、降下訓練始めを実施すると発表した。", "(以上)"]

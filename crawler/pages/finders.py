@@ -937,6 +937,15 @@ def _find_article(
             break
         if b.chrome:
             continue
+        if len(b.text) <= _DATELINE_MAX and b.kind != "heading" and dre.search(b.text):
+            continue  # a date line (an update line, a repeat at the foot) is never content
+        if (
+            len(b.text) <= 40
+            and b.kind in ("list", "run")
+            and (pieces := b.pieces())
+            and all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
+        ):
+            continue  # the label list repeated at the foot
         body.append(b)
     found.body = body
 

@@ -202,7 +202,9 @@ PROFILE = SiteProfile(
         {SITE_NAME, f"[{SITE_NAME}]", TAGLINE, "メニュー", "検索", "サイト内検索", "PR", "広告",
          "スポンサーリンク", "Advertisement", "pagetop", "PAGETOP", "ページトップ", "ページの先頭へ",
          "ポスト", "シェア", "LINEで送る", "ツイート", "はてブ", "ホーム", "TOP", "bnrname",
-         "特集・解説"}
+         "特集・解説", "この記事をシェアする", "シェアする", "ツイートする", "Tweet", "Share",
+         "Facebook", "X", "LINE", "はてなブックマーク", "Pocket", "印刷", "Print", "トップへ戻る",
+         "ページの先頭へ戻る", "TOPへ", "TOPへ戻る", "いいね！"}
     ),  # fmt: skip
     chrome_re=re.compile(
         r"^(?:PR|広告|AD|Sponsored)$|^©|^&copy;|All Rights Reserved|^(?:タグ|Tags?)\s*[:：]", re.I
