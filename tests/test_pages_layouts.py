@@ -257,3 +257,25 @@ def test_foot_of_the_article_chrome_is_not_body() -> None:
             "<a href='https://example.com/y'>X</a></div></main></body></html>")
     page = parse_article(html, BASE + "/docs/mod/004578.html")
     assert _blocks(page["content_html"]) == ["陸上自衛隊は、降下訓練始めを実施すると発表した。", "(以上)"]
+
+
+def test_labels_above_the_title() -> None:
+    html = ("<html><body><main><div><a href='/docs/commentary/'>解説</a></div>"
+            "<h1>陸自オスプレイ「可動率40%」の実情を読み解く</h1><div>2025-11-7 07:00</div>"
+            "<p>陸上自衛隊のV-22オスプレイの可動率が40%程度と報じられた。</p></main></body></html>")
+    page = parse_article(html, BASE + "/docs/commentary/004512.html")
+    assert page["categories"] == ["解説"] and page["provenance"]["labels"] == "structure"
+
+
+@pytest.mark.parametrize(
+    "labels",
+    ["<span>宇宙</span><span>新連載</span>", "<p>宇宙、新連載</p>",
+     "<a href='/tags/space/'>宇宙</a> <a href='/tags/new/'>新連載</a>"],
+    ids=["spans", "comma", "links"],
+)
+def test_a_label_the_site_adds_later_is_read_in_the_label_position(labels: str) -> None:
+    html = (f"<html><body><main><h2>宇宙作戦群の新部隊が発足(3月17日)</h2>{labels}"
+            "<div>2026-3-17 10:00</div><p>航空自衛隊の宇宙作戦群に新しい部隊が発足した。</p>"
+            "</main></body></html>")
+    page = parse_article(html, BASE + "/docs/mod/005060.html")
+    assert page["categories"] == ["宇宙", "新連載"]

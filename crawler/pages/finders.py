@@ -881,6 +881,14 @@ def _find_article(
                     header_end = max(header_end, b.index)
                 else:
                     break
+        if not labels:  # some themes put the labels above the title
+            for b in reversed(bl[max(0, title_block.index - 2) : title_block.index]):
+                pieces = b.pieces() if not b.chrome and len(b.text) <= 60 else []
+                if pieces and all(
+                    _is_label_piece(t, h, profile, position=False) for t, h in pieces
+                ):
+                    labels = [t for t, _ in pieces]
+                    break
         if labels:
             prov["labels"] = "structure"
     split: list[str] = []
