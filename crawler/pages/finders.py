@@ -780,15 +780,25 @@ def _find_article(
             None,
         )
     if title_block is None and anchor is not None:
+        # The nearest heading among the few blocks before the anchor; else the nearest block
+        # that does not look like a label list (label words, or several short pieces).
+        near: list[Block] = []
         for b in reversed(bl[: anchor.index]):
             if b.chrome or b.kind in ("image", "figure", "table", "rule"):
                 continue
+            near.append(b)
+            if len(near) == 4:
+                break
+        title_block = next((b for b in near if b.kind == "heading" and len(b.text) > 4), None)
+        for b in near if title_block is None else ():
             pieces = b.pieces() if len(b.text) <= 40 else []
-            if pieces and all(
-                _is_label_piece(t, h, profile, position=False) for t, h in pieces
+            if len(b.text) <= 4 or (
+                pieces
+                and (
+                    all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
+                    or (len(pieces) > 1 and all(len(t) <= 12 for t, _ in pieces))
+                )
             ):
-                continue
-            if len(b.text) <= 4:
                 continue
             title_block = b
             break
