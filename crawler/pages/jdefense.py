@@ -214,7 +214,10 @@ PROFILE = SiteProfile(
         r"|^Ranking|読まれている記事$|^(?:関連記事|あわせて読みたい|おすすめ記事)$"
     ),
     caption_re=re.compile(r"^(?:写真|画像|資料|図|表|イラスト|出典|提供|撮影)[^。]{0,20}[:：]|^※"),
-    byline_re=re.compile(r"^(?:(?:文|著|筆者|執筆|取材)\s*[:：/／]\s*\S.*|\S{2,8}\s+[A-Z]{2,}\s+[A-Z][a-z]+)$"),
+    byline_re=re.compile(
+        r"^(?:(?:文|著|著者|筆者|執筆|取材|文・写真|写真・文)\s*[:：/／]\s*\S.*"
+        r"|[^\s\d、。]{1,6} ?[^\s\d、。]{0,6}\s*[(（]?[A-Z][A-Za-z]+\s+[A-Z][A-Za-z]+[)）]?)$"
+    ),
     not_article_re=re.compile(
         r"ページが見つかりません|お探しのページ|404 Not Found|Not Found|検索結果|Search results",
         re.IGNORECASE,
