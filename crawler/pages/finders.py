@@ -526,7 +526,7 @@ def _is_chrome(b: Block, profile: SiteProfile) -> bool:
     text = b.text
     if text in profile.chrome_phrases or text == profile.site_name:
         return True
-    if b.kind not in ("image", "figure") and len(text) > 120:
+    if b.kind not in ("image", "figure") and len(text) > 80:
         return False  # chrome is short: a long text is never a menu, a credit or an ad label
     if profile.chrome_re is not None and profile.chrome_re.search(text):
         return True
