@@ -134,7 +134,7 @@ _CAPTION_MAX = 160
 class Block:
     """One block of the page in reading order: an element, or a run of inline nodes."""
 
-    __slots__ = ("chrome", "container", "el", "index", "kind", "nodes", "text")
+    __slots__ = ("_chrome", "container", "el", "index", "kind", "nodes", "profile", "text")
 
     def __init__(
         self, kind: str, el: Any, container: Any, text: str, nodes: list[Any] | None = None
@@ -145,7 +145,19 @@ class Block:
         self.text = text
         self.nodes = nodes  # a run: text strings and inline elements
         self.index = -1
-        self.chrome = False
+        self._chrome: bool | None = None
+        self.profile: SiteProfile | None = None  # set by find_article: chrome is judged lazily
+
+    @property
+    def chrome(self) -> bool:
+        """Whether the block is site chrome (judged on first use: most blocks never are)."""
+        if self._chrome is None:
+            self._chrome = self.profile is not None and _is_chrome(self, self.profile)
+        return self._chrome
+
+    @chrome.setter
+    def chrome(self, value: bool) -> None:
+        self._chrome = value
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<Block {self.index} {self.kind} {self.text[:40]!r}>"
@@ -690,7 +702,7 @@ def _find_article(
     bl = blocks(root, set(skip or ()), index)
     by_el = {b.el: b for b in bl if b.el is not None}
     for b in bl:
-        b.chrome = _is_chrome(b, profile)
+        b.profile = profile
     author_el = index.first(hints.author)
     if author_el is not None:
         found.author = _text(author_el) or None
@@ -701,7 +713,7 @@ def _find_article(
             author_block.chrome = True  # the byline is no content
     dre = profile.dateline_re
     date_blocks = [
-        b for b in bl if not b.chrome and len(b.text) <= _DATELINE_MAX and dre.search(b.text)
+        b for b in bl if len(b.text) <= _DATELINE_MAX and dre.search(b.text) and not b.chrome
     ]
 
     def block_of(el: Any) -> Block | None:
