@@ -279,3 +279,15 @@ def test_a_label_the_site_adds_later_is_read_in_the_label_position(labels: str) 
             "</main></body></html>")
     page = parse_article(html, BASE + "/docs/mod/005060.html")
     assert page["categories"] == ["宇宙", "新連載"]
+
+
+def test_decorated_pager_and_back_links() -> None:
+    html = ("<html><body><main><h1>陸自、降下訓練始めを実施予定(12月5日)</h1><div>日本の防衛</div>"
+            "<div>2025-12-8 14:05</div><p>陸上自衛隊は、降下訓練始めを実施すると発表した。</p>"
+            "<div><a href='/docs/mod/'>記事一覧へ戻る</a></div>"
+            "<div><a href='/docs/mod/004577.html'>« 前の記事へ</a> | "
+            "<a href='/docs/mod/004579.html'>次の記事 »</a></div><p>フッター</p></main></body></html>")
+    page = parse_article(html, BASE + "/docs/mod/004578.html")
+    assert _blocks(page["content_html"]) == ["陸上自衛隊は、降下訓練始めを実施すると発表した。"]
+    assert (page["next_url"], page["prev_url"]) == (BASE + "/docs/mod/004579.html",
+                                                    BASE + "/docs/mod/004577.html")

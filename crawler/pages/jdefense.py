@@ -207,10 +207,12 @@ PROFILE = SiteProfile(
          "ページの先頭へ戻る", "TOPへ", "TOPへ戻る", "いいね！"}
     ),  # fmt: skip
     chrome_re=re.compile(
-        r"^(?:PR|広告|AD|Sponsored)$|^©|^&copy;|All Rights Reserved|^(?:タグ|Tags?)\s*[:：]", re.I
+        r"^(?:PR|広告|AD|Sponsored)$|^©|^&copy;|All Rights Reserved|^(?:タグ|Tags?)\s*[:：]"
+        r"|一覧(?:へ|に)戻る$|^戻る$",
+        re.I,
     ),
     end_re=re.compile(
-        r"^◎?下の\[次の記事\]\[前の記事\]ボタン|^(?:次の記事|前の記事)(?:\s+(?:次の記事|前の記事))?$"
+        r"^◎?下の\[次の記事\]\[前の記事\]ボタン|^[^。]{0,12}(?:次の記事|前の記事)[^。]{0,24}$"
         r"|^Ranking|読まれている記事$|^(?:関連記事|あわせて読みたい|おすすめ記事)$"
     ),
     caption_re=re.compile(r"^(?:写真|画像|資料|図|表|イラスト|出典|提供|撮影)[^。]{0,20}[:：]|^※"),
@@ -419,9 +421,9 @@ def _pager_links(
 ) -> None:
     for a in scope.iter("a"):  # cheap tests first: most links are neither
         rel_attr = a.get("rel")
-        own = (a.text or "").strip()
-        if own not in _PAGER_TEXTS and not (rel_attr and ("next" in rel_attr or "prev" in rel_attr)):
-            if own or not any((c.text or "").strip() in _PAGER_TEXTS for c in a):
+        own = a.text or ""
+        if "の記事" not in own and not (rel_attr and ("next" in rel_attr or "prev" in rel_attr)):
+            if own.strip() or not any("の記事" in (c.text or "") for c in a):
                 continue
         if a.get("href") is None:
             continue
@@ -430,15 +432,17 @@ def _pager_links(
             continue
         rel = (rel_attr or "").lower().split()
         key = None
-        if text == NEXT_ARTICLE_TEXT or (not text.startswith("次へ") and "next" in rel):
+        label = _PAGER_DECORATION_RE.sub("", text)  # "次の記事 »", "< 前の記事へ"
+        if label == NEXT_ARTICLE_TEXT or (not text.startswith("次へ") and "next" in rel):
             key = "next"
-        elif text == PREV_ARTICLE_TEXT or (not text.startswith("前へ") and "prev" in rel):
+        elif label == PREV_ARTICLE_TEXT or (not text.startswith("前へ") and "prev" in rel):
             key = "prev"
         if key and found[key] is None:
             found[key] = _absolute(url, a.get("href"))
 
 
 _DATE_ONLY_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+_PAGER_DECORATION_RE = re.compile(r"[\s<>«»‹›＜＞←→◀▶|｜]+|へ$")
 _PAGER_TEXTS = frozenset({NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT})
 
 
