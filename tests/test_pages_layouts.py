@@ -291,3 +291,18 @@ def test_decorated_pager_and_back_links() -> None:
     assert _blocks(page["content_html"]) == ["陸上自衛隊は、降下訓練始めを実施すると発表した。"]
     assert (page["next_url"], page["prev_url"]) == (BASE + "/docs/mod/004579.html",
                                                     BASE + "/docs/mod/004577.html")
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    ['<form id="form1" action="/x">{}</form>', '<div class="l-body with-sidebar">{}</div>',
+     '<div id="wrap">{}<div><h3>Ranking 読まれている記事</h3><p><a href="/docs/mod/000001.html">a</a></p></div></div>'],
+    ids=["page-form", "chrome-word-wrapper", "ranking-heading-in-the-page-wrapper"],
+)
+def test_page_wide_wrappers_are_not_chrome(wrap: str) -> None:
+    inner = ("<ul><li><a href='/'>ホーム</a></li></ul><h1>陸自、降下訓練始めを実施予定(12月5日)</h1>"
+             "<div>日本の防衛</div><div>2025-12-8 14:05</div>"
+             + "<p>陸上自衛隊は、降下訓練始めを実施すると発表した。</p>" * 20)
+    page = parse_article(f"<html><body>{wrap.format(inner)}</body></html>", BASE + "/docs/mod/004578.html")
+    assert page["title"] == "陸自、降下訓練始めを実施予定(12月5日)"
+    assert len(_blocks(page["content_html"])) == 20

@@ -106,9 +106,13 @@ LEAF_TAGS = frozenset(
 )
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 SKIP_TAGS = frozenset(
-    "script style noscript template iframe svg math form button input select textarea head "
+    "script style noscript template iframe svg math button input select textarea head "
     "title meta link object embed canvas video audio nav aside dialog".split()
 )
+# Skipped only when small: a search form is chrome, a <form> around the whole page (some CMS
+# do that) is not. Likewise for a class that names chrome ("sidebar" in "with-sidebar").
+SMALL_CHROME_TAGS = frozenset({"form"})
+_CHROME_MAX_TEXT = 400
 # Class or id words of chrome on most sites (ads, share buttons, sidebars...). Whole words
 # only: "shared-photo" or "header" are not matched.
 CHROME_CLASS_RE = re.compile(
@@ -289,10 +293,13 @@ class _Walker:
             tag = child.tag
             if not isinstance(tag, str) or tag in SKIP_TAGS or (skip and child in skip):
                 pass
-            elif (attrs := child.keys()) and (
-                "hidden" in attrs
-                or (("class" in attrs or "id" in attrs) and self._chrome(child, index))
-            ):
+            elif (
+                (attrs := child.keys())
+                and (
+                    "hidden" in attrs
+                    or (("class" in attrs or "id" in attrs) and self._chrome(child, index))
+                )
+            ) or (tag in SMALL_CHROME_TAGS and _small(child)):
                 pass  # (the class/id test, inlined for speed, indexes the names for hints)
             elif tag in INLINE_TAGS:
                 if tag == "br":
@@ -326,12 +333,27 @@ class _Walker:
 
     @staticmethod
     def _chrome(el: Any, index: Any) -> bool:
-        """Index the element's class and id for the hints; say whether they name chrome."""
+        """Index the element's class and id for the hints; say whether they name chrome (a
+        small element only: a layout wrapper "with-sidebar" holds the article)."""
         cls = el.get("class")
         ident = el.get("id")
         if index is not None:
             index.add(el, cls, ident)
-        return _chrome_names(cls, ident)
+        return _chrome_names(cls, ident) and _small(el)
+
+
+_H1_OR_ARTICLE = etree.XPath("boolean(.//h1 | .//article | .//main)")
+
+
+def _small(el: Any) -> bool:
+    """Little text and no page structure inside: what chrome looks like."""
+    return len(_TEXT(el)) <= _CHROME_MAX_TEXT and not _H1_OR_ARTICLE(el)
+
+
+def small_region(el: Any, limit: int = 4000) -> bool:
+    """Whether ``el`` (a sidebar found by its heading) is a region, not the whole page: some
+    text, no ``h1``, ``article`` or ``main`` inside."""
+    return len(_TEXT(el)) <= limit and not _H1_OR_ARTICLE(el)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -63,6 +63,7 @@ from crawler.pages.finders import (
     find_article,
     hint_names,
     region_signature,
+    small_region,
     strip_site_name,
 )
 from crawler.pages.html import (
@@ -501,7 +502,8 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
             PROFILE,
             title_candidates=_title_candidates(tree, jsonld, og),
             declared=declared,
-            skip={ranking} if ranking is not None else None,
+            # The sidebar is never read as content — unless what was found is the whole page.
+            skip={ranking} if ranking is not None and small_region(ranking) else None,
             index=index,
         )
     except ValueError as exc:
