@@ -347,13 +347,13 @@ _H1_OR_ARTICLE = etree.XPath("boolean(.//h1 | .//article | .//main)")
 
 def _small(el: Any) -> bool:
     """Little text and no page structure inside: what chrome looks like."""
-    return len(_TEXT(el)) <= _CHROME_MAX_TEXT and not _H1_OR_ARTICLE(el)
+    return len(cast(str, _TEXT(el))) <= _CHROME_MAX_TEXT and not _H1_OR_ARTICLE(el)
 
 
 def small_region(el: Any, limit: int = 4000) -> bool:
     """Whether ``el`` (a sidebar found by its heading) is a region, not the whole page: some
     text, no ``h1``, ``article`` or ``main`` inside."""
-    return len(_TEXT(el)) <= limit and not _H1_OR_ARTICLE(el)
+    return len(cast(str, _TEXT(el))) <= limit and not _H1_OR_ARTICLE(el)
 
 
 @functools.lru_cache(maxsize=4096)
