@@ -787,7 +787,7 @@ def _find_article(
         date_block, found.dateline_layer = hinted_date, "hints"
     elif title_block is not None:
         t = title_block.index
-        after = [b for b in date_blocks if 0 < b.index - t <= 8]
+        after = [b for b in date_blocks if 0 < b.index - t <= 12]
         before = [b for b in date_blocks if 0 < t - b.index <= 3]
         date_block = after[0] if after else (before[-1] if before else None)
     elif date_blocks and len(date_blocks) < 3:
