@@ -689,6 +689,10 @@ def find_article(
     without the site name), best first; ``declared`` says the metadata calls the page an
     article. ``skip`` holds elements never read (e.g. the ranking sidebar). Raises
     ``ValueError`` when the page is not an article (no title; an error, search or listing page).
+
+    The tree must be the caller's own parse: it is changed (script and style elements are
+    removed, body links made absolute and body blocks moved into the content). Read anything
+    else you need from it first.
     """
     global _scripts_gone
     # Script, style and template text is never read: gone from the tree (in C), every text
