@@ -495,6 +495,7 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     # An article URL, JSON-LD or og:type say "article": then a page without a date line is
     # still read (listing checks are for pages nothing vouches for).
     declared = bool(jsonld) or og.get("og:type") == "article" or _match(url) is not None
+    next_url, prev_url = _next_prev(tree, ranking, url)  # before find_article changes the tree
     try:
         found = find_article(
             tree,
@@ -559,7 +560,6 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
             images.append({"url": src, "caption": img["caption"]})
     if images:
         prov["images"] = prov.get("body", "structure")
-    next_url, prev_url = _next_prev(tree, ranking, url)
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
 
     return {
