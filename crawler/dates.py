@@ -212,11 +212,59 @@ def _nfkc_char(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch)
 
 
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+                 "七": 7, "八": 8, "九": 9}  # fmt: skip
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+# Kanji numerals of a date (十二月三日, 令和七年, 二〇二五年): only before 年/月/日, so that
+# 一時的 or 十分な stay words.
+_KANJI_NUMBER = re.compile(r"[〇零一二三四五六七八九十百千]+(?=[ \t]{0,3}[年月日])")
+
+
+def _kanji_value(numeral: str) -> int:
+    """十二 → 12, 二十三 → 23, 三十一 → 31, 二〇二五 → 2025 (digit by digit without units)."""
+    if not any(ch in _KANJI_UNITS for ch in numeral):
+        return int("".join(str(_KANJI_DIGITS[ch]) for ch in numeral))
+    total = current = 0
+    for ch in numeral:
+        if ch in _KANJI_UNITS:
+            total += (current or 1) * _KANJI_UNITS[ch]
+            current = 0
+        else:
+            current = current * 10 + _KANJI_DIGITS[ch]
+    return total + current
+
+
+def _kanji_numerals(norm: str, origin: list[int] | None) -> tuple[str, list[int] | None]:
+    """Kanji numerals before 年/月/日 as Arabic digits, the index map kept."""
+    if not _KANJI_NUMBER.search(norm):
+        return norm, origin
+    index = origin if origin is not None else list(range(len(norm)))
+    parts: list[str] = []
+    new_origin: list[int] = []
+    pos = 0
+    for m in _KANJI_NUMBER.finditer(norm):
+        parts.append(norm[pos : m.start()])
+        new_origin.extend(index[pos : m.start()])
+        digits = str(_kanji_value(m.group(0)))
+        parts.append(digits)
+        new_origin.extend([index[m.start()]] * (len(digits) - 1) + [index[m.end() - 1]])
+        pos = m.end()
+    parts.append(norm[pos:])
+    new_origin.extend(index[pos:])
+    return "".join(parts), new_origin
+
+
 def _normalize(text: str) -> tuple[str, list[int] | None]:
-    """NFKC per character, with the original index of every normalized character.
+    """NFKC per character (and kanji date numerals as digits), with the original index of
+    every normalized character.
 
     The map is None when every character keeps its length (normalized index == original).
     """
+    norm, origin = _normalize_nfkc(text)
+    return _kanji_numerals(norm, origin)
+
+
+def _normalize_nfkc(text: str) -> tuple[str, list[int] | None]:
     if text.isascii() or unicodedata.is_normalized("NFKC", text):
         return text, None
     parts: list[str] = []
@@ -820,8 +868,25 @@ def _follow_time(tm: re.Match[str], prev: datetime, warnings: list[str]) -> date
     return value
 
 
+# Days named relative to a reference: 本日 / 今日 (its day), 昨日 / 前日 (the day before),
+# 一昨日, 翌日 / 明日, and 同日 ("the same day": the reference's day, e.g. the article's date).
+_RELATIVE_DAYS = {"本日": 0, "今日": 0, "同日": 0, "当日": 0, "昨日": -1, "前日": -1,
+                  "一昨日": -2, "翌日": 1, "明日": 1}  # fmt: skip
+_RELATIVE = re.compile(
+    rf"(?P<rel>一昨日|本日|今日|同日|当日|昨日|前日|翌日|明日)(?:{_S}{_time_pat('')})?"
+)
+
+
+def _piece_relative(m: re.Match[str], ctx: _Ctx) -> _Piece:
+    if ctx.ref_day is None:
+        raise _Refused(f"{m.group('rel')} needs a reference date")
+    value = ctx.ref_day + timedelta(days=_RELATIVE_DAYS[m.group("rel")])
+    return _jp_piece(m, value, year_given=False, weekday=None, warnings=[])
+
+
 _BUILDERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], _Ctx], _Piece], bool], ...] = (
     (_JP, _piece_jp, True),
+    (_RELATIVE, _piece_relative, False),
     (_SHORT_ERA, _piece_short_era, False),
     (_WESTERN, _piece_western, False),
     (_ENGLISH, _piece_english, False),
@@ -893,7 +958,7 @@ def _scan(text: str, reference: datetime | None, tz: str) -> list[FoundDate | _F
         raise TypeError(f"text must be a str, not {type(text).__name__}")
     ctx = _context(reference, tz)
     norm, origin = _normalize(text)
-    if not _ANY_DIGIT.search(norm):
+    if not _ANY_DIGIT.search(norm) and not _RELATIVE.search(norm):
         return []
     entries: list[tuple[int, int, FoundDate | _Failure]] = []
     for pattern, build, days in _BUILDERS:

@@ -74,6 +74,8 @@ class ArticleItem:
     # How a missing or unreadable publication date is filled (feeds: "first_seen"); None
     # leaves it missing, and the item is dropped by the validate pipeline.
     published_fallback: str | None = None
+    # Scraped pages: which layer of the parser found each field ({"title": "metadata", ...}).
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -53,6 +53,9 @@ DEFNEWS_SOURCES = ""
 # at most three requests (one per section) for each number no page linked.
 DEFNEWS_JDEFENSE_MAX_INDEX_PAGES = 5
 DEFNEWS_JDEFENSE_COUNTER_WALK = 30
+# Crawl summary warns when a field (title, published, labels, body, summary) is found on fewer
+# articles than this share (crawler/coverage.py).
+DEFNEWS_COVERAGE_MIN = 0.9
 DEFNEWS_PROGRESS_INTERVAL = 10.0
 # Entries read per feed document (the first ones, in document order); entries past it are
 # dropped, logged and counted in the crawl summary (0: no limit).

@@ -135,7 +135,8 @@ def _utc_iso(value: datetime) -> str:
 
 
 def _content_hash(data: dict[str, Any]) -> str:
-    stable = {k: v for k, v in data.items() if k not in ("first_seen",)}
+    # Which parser layer found a field is not content: a site moving layers is no update.
+    stable = {k: v for k, v in data.items() if k not in ("first_seen", "provenance")}
     return hashlib.sha256(json.dumps(stable, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -164,6 +165,7 @@ def article_from_json(data: dict[str, Any]) -> ArticleItem:
         section=data.get("section"),
         key=data.get("key") or "",
         inferred=list(data.get("inferred") or []),
+        provenance=dict(data.get("provenance") or {}),
     )
 
 

@@ -10,6 +10,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any, TextIO
 
+from crawler.coverage import coverage_lines
 from crawler.sources import load_sources
 from defnews.runner import (
     DEFAULT_FEED_URL,
@@ -78,6 +79,8 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
         if c.get("defnews/jdefense/truncated_pages"):
             print(f"  {'':<12} stored {c.get('defnews/jdefense/truncated_pages')} truncated "
                   "page(s) as read (see log)", file=out)
+        for line in coverage_lines(c.stats):  # which parser layer found each field
+            print(f"  {'':<12} coverage: {line}", file=out)
         if c.get("defnews/feeds/errors"):
             print(f"  {'':<12} feed errors: {c.get('defnews/feeds/errors')} (see log)", file=out)
         print_feed_sources(c.stats, out)

@@ -93,6 +93,10 @@ def test_output_is_written_whole(tmp_path):
     assert all(json.loads(line)["type"] in ("article", "ranking") for line in lines)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".items.jsonl.")]
     assert "Crawl summary" in run.stdout and "jdefense" in run.stdout
+    # Which parser layer found each field, per article and as shares in the summary.
+    articles = [json.loads(line) for line in lines if json.loads(line)["type"] == "article"]
+    assert all(a["provenance"]["title"] and a["provenance"]["body"] for a in articles)
+    assert "coverage: title      100%" in run.stdout and "WARNING" not in run.stdout
 
 
 def test_sources_lists_the_packaged_sources(capsys):

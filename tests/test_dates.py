@@ -899,3 +899,65 @@ def test_naive_never_comes_out(text: str, with_ref: bool) -> None:
         return
     assert value.utcoffset() is not None
     assert found and value == found[0].value
+
+
+# -- issue #8: dates the site writes that were missed ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "others"),
+    [
+        ("人事発令 令和7年12月14日、15日付け、1佐職人事", date(2025, 12, 14), [date(2025, 12, 15)]),
+        ("人事発令 令和7年12月21日・22日付け、1佐職人事", date(2025, 12, 21), [date(2025, 12, 22)]),
+        ("12月21日・22日付け", date(2025, 12, 21), [date(2025, 12, 22)]),
+    ],
+    ids=["comma", "nakaguro", "no-year"],
+)
+def test_day_enumerations_mean_every_day(text: str, first: date, others: list[date]) -> None:
+    (found,) = find_dates(text, reference=REF)
+    assert found.value.date() == first
+    assert [d.date() for d in found.also] == others
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "raw"),
+    [
+        ("十二月三日", date(2025, 12, 3), "十二月三日"),
+        ("令和七年十二月三日(水)に公表", date(2025, 12, 3), "令和七年十二月三日(水)"),
+        ("二〇二五年十一月二十九日", date(2025, 11, 29), "二〇二五年十一月二十九日"),
+        ("令和六年九月三十日", date(2024, 9, 30), "令和六年九月三十日"),
+    ],
+    ids=["month-day", "era", "digit-by-digit", "thirty"],
+)
+def test_kanji_numerals(text: str, expected: date, raw: str) -> None:
+    (found,) = find_dates(text, reference=REF)
+    assert found.value.date() == expected
+    assert found.raw == raw  # the span points into the original text
+
+
+def test_kanji_words_that_are_not_dates_stay_words() -> None:
+    assert find_dates("一時的に十分な体制をとる", reference=REF) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("本日、防衛省は", datetime(2025, 12, 26, tzinfo=JST)),
+        ("今日", datetime(2025, 12, 26, tzinfo=JST)),
+        ("昨日10時30分", datetime(2025, 12, 25, 10, 30, tzinfo=JST)),
+        ("同日午後2時", datetime(2025, 12, 26, 14, 0, tzinfo=JST)),
+        ("一昨日", datetime(2025, 12, 24, tzinfo=JST)),
+        ("翌日", datetime(2025, 12, 27, tzinfo=JST)),
+    ],
+    ids=["honjitsu", "kyou", "kinou-time", "doujitsu-pm", "ototoi", "yokujitsu"],
+)
+def test_relative_days_against_the_reference(text: str, expected: datetime) -> None:
+    found = parse_date(text, reference=REF)
+    assert found.value == expected
+    assert not found.year_given
+
+
+def test_relative_days_need_a_reference() -> None:
+    assert find_dates("本日") == []
+    with pytest.raises(DateParseError, match="needs a reference"):
+        parse_date("本日")

@@ -30,6 +30,7 @@ from crawler.pages.jdefense import (
     parse_article,
     parse_listing,
     parse_ranking,
+    ranking_signature,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ PAGES = golden.article_pages()
 FIELDS = (
     "url", "title", "categories", "published_raw", "published_source", "updated_raw",
     "updated_source", "author", "summary", "content_html", "images", "language", "section",
-    "next_url", "prev_url", "ranking",
+    "next_url", "prev_url", "ranking_signature", "provenance",
 )  # fmt: skip
 
 
@@ -264,8 +265,25 @@ def test_the_same_sidebar_is_on_every_page(path: str, ranking: dict[str, Any]) -
     assert parse_ranking(read(path), BASE + path) == ranking
 
 
-def test_article_carries_its_page_ranking(ref: dict[str, Any], ranking: dict[str, Any]) -> None:
-    assert ref["ranking"] == ranking
+def test_article_parse_skips_the_ranking_but_signs_it(ref: dict[str, Any]) -> None:
+    """parse_article does not read the sidebar; its signature says when it must be read."""
+    assert "ranking" not in ref
+    assert ref["ranking_signature"] == ranking_signature(read(REF), BASE + REF)
+    # Same sidebar on another page: same signature; another sidebar: another one.
+    assert article("docs/mod/002205.html")["ranking_signature"] == ref["ranking_signature"]
+    changed = read(REF).replace("1佐昇任人事".encode(), "1佐昇任".encode(), 1)
+    assert ranking_signature(changed, BASE + REF) != ref["ranking_signature"]
+    assert parse_article(changed, BASE + REF)["title"] == ref["title"]
+
+
+def test_ranking_signature_counts_the_page_folder_for_relative_links() -> None:
+    html = read(REF).replace(b'href="/docs/mod/004690.html"', b'href="004690.html"')
+    assert ranking_signature(html, BASE + REF) != ranking_signature(
+        html, BASE + "docs/others/000990.html"
+    )
+    assert ranking_signature(read(REF), BASE + REF) == ranking_signature(
+        read(REF), BASE + "docs/others/000990.html"
+    )
 
 
 def _strip_markers(html: bytes) -> lxml.html.HtmlElement:
@@ -304,7 +322,7 @@ def test_ranking_missing_is_none() -> None:
     for aside in t.cssselect(SELECTORS.ranking[0]):
         aside.drop_tree()
     assert parse_ranking(lxml.html.tostring(t), BASE + REF) is None
-    assert parse_article(lxml.html.tostring(t), BASE + REF)["ranking"] is None
+    assert parse_article(lxml.html.tostring(t), BASE + REF)["ranking_signature"] is None
 
 
 def test_ranking_empty_is_none(tmp_path: Path) -> None:
@@ -392,7 +410,7 @@ def test_malformed_page_still_yields_what_it_has() -> None:
     assert page["title"] == "海自、令和7年度遠洋練習航海部隊が出国(6月2日)"
     assert page["published_raw"] == "2025-6-3 14:20"
     assert blocks(page["content_html"])[-1].endswith("親善訓練を予定して")
-    assert (page["next_url"], page["prev_url"], page["ranking"]) == (None, None, None)
+    assert (page["next_url"], page["prev_url"], page["ranking_signature"]) == (None, None, None)
     assert not read("docs/mod/004120.html").rstrip().endswith(b"</html>")
 
 
@@ -522,8 +540,10 @@ def test_article_in_unknown_markup_falls_back_layer_by_layer() -> None:
     assert page["summary"] == "リード文。"
     assert page["content_html"] == "<p>リード文。</p><p>本文です。</p>"
     assert page["next_url"] == BASE + "docs/mod/000002.html"
-    assert (page["categories"], page["section"], page["language"]) == ([], "mod", "ja")
-    assert page["ranking"] is None
+    # No label on the page: the section's label at the article's date, said to be inferred.
+    assert (page["categories"], page["section"], page["language"]) == (["日本の防衛"], "mod", "ja")
+    assert page["provenance"]["labels"] == "inferred"
+    assert page["ranking_signature"] is None
 
 
 def test_table_in_body() -> None:
@@ -714,7 +734,7 @@ def test_build_site_with_another_ranking_changes_only_the_sidebar(tmp_path: Path
     # Everything but the sidebar is unchanged.
     original = copy.deepcopy(article(REF))
     changed = parse_article((tmp_path / REF).read_bytes(), BASE + REF)
-    original.pop("ranking"), changed.pop("ranking")
+    assert changed.pop("ranking_signature") != original.pop("ranking_signature")
     assert changed == original
 
 

@@ -89,3 +89,26 @@ def test_a_non_html_response_is_skipped():
     resp = Response(MIRROR + "docs/mod/000998.html", body=b"\x89PNG")
     assert list(s.parse_article(resp)) == []
     assert s.crawler.stats.get_value("defnews/parse_errors") == 1
+
+
+def test_the_ranking_is_parsed_once_while_its_signature_is_unchanged(monkeypatch):
+    from crawler.pages import jdefense as pages
+
+    calls = []
+    real = pages.parse_ranking
+    monkeypatch.setattr(pages, "parse_ranking", lambda html, url: calls.append(url) or real(html, url))
+    s = spider()
+    paths = ["docs/mod/001933.html", "docs/mod/002205.html", "docs/others/000990.html"]
+    observations = []
+    for path in paths:
+        out = list(s.parse_article(page(path)))
+        observations += [o for o in out if isinstance(o, RankingObservation)]
+        assert [o for o in out if isinstance(o, ArticleItem)][0].provenance["title"] == "hints"
+    assert calls == [MIRROR + paths[0]]  # read once, then reused by signature
+    assert len(observations) == 3 and observations[0].lists == observations[2].lists
+    # Another sidebar: read again.
+    other = (SITE / paths[0]).read_bytes().replace("1佐昇任人事".encode(), "昇任人事".encode(), 1)
+    out = list(s.parse_article(page(paths[0], body=other)))
+    assert len(calls) == 2
+    (obs,) = [o for o in out if isinstance(o, RankingObservation)]
+    assert obs.lists["24h"][2].title.startswith("人事発令 令和8年1月1日付け、昇任人事")

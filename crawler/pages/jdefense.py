@@ -1,39 +1,48 @@
 """Page parsers for Jディフェンスニュース (https://j-defense.ikaros.jp/).
 
-Every selector and text pattern specific to the site is in :data:`SELECTORS` and the
-constants next to it; the functions below only combine them with the generic helpers of
-:mod:`crawler.pages.html`. Pure functions of ``(html, url)``: no Scrapy, no store, no clock.
+The article parser reads fields by what they are, not by today's class names: the generic
+finders of :mod:`crawler.pages.finders` do the reading, with the site's profile
+(:data:`PROFILE`: label vocabulary, date-line pattern, URL patterns, chrome phrases, caption
+words, and :data:`SELECTORS` — the known class names — as first hints only). Listings and the
+ranking sidebar are read here. Pure functions of ``(html, url)``: no Scrapy, no store, no clock.
 
-Layering of :func:`parse_article` (the first layer that answers wins, per field):
+Layers of :func:`parse_article` (the first that answers wins; ``provenance`` names it):
 
 ==============  ==========================================================================
 field           layers
 ==============  ==========================================================================
 url             ``<link rel=canonical>`` → ``og:url`` → the given URL (a candidate must be
                 an article URL: a canonical pointing at the home page is a CMS bug)
-title           JSON-LD ``headline`` (unless cut short with …) → ``og:title`` → ``<h1>`` →
-                ``<title>`` without the site name
+title           hint (``h1.entry-title``) → metadata (JSON-LD ``headline`` unless cut short,
+                ``og:title``, ``<title>`` without the site name), read from the page heading
+                that says it → structure: the block just before the date line
 published_raw   JSON-LD ``datePublished`` → ``article:published_time`` → ``<time>`` in the
-                article header → the date line (``p.date``) → a ``YYYY-M-D HH:MM`` text
-                line after the title. Never the title: its ``(10月28日)`` is an event date.
+                header (a day without a time gives way to the date line) → the date line: the
+                hint (``p.date``), else the short ``YYYY-M-D HH:MM`` block nearest the title.
+                Never the title: its ``(10月28日)`` is an event date.
 updated_raw     JSON-LD ``dateModified`` → ``article:modified_time`` → ``<time>`` marked
                 as an update
-categories      the label list under the title → JSON-LD ``articleSection`` →
-                ``article:section``
-author          JSON-LD ``author`` of type Person → the byline element (organizations are
-                not bylines)
-summary         the lead paragraph → ``og:description`` → ``<meta name=description>``
+categories      hint (``ul.category li``) → structure: short texts and links between the title
+                and the date line (and label words or section links right after it) →
+                JSON-LD ``articleSection`` / ``article:section`` → inferred: the section's
+                label at the article's date
+author          JSON-LD ``author`` of type Person → the byline hint → a byline under the date
+summary         the lead: hint ``p.lead`` → the first paragraph of the body →
+                ``og:description`` → ``<meta name=description>``
+body            hint (``.entry-body``) → the blocks after the header until the footer note,
+                the pager or the ranking, minus chrome (ads, share bars, banners, page-top)
 ==============  ==========================================================================
 
 Dates stay raw strings with the name of their layer (``*_source``); ``crawler/dates.py``
 turns them into aware datetimes. ``content_html`` is the whole article text *including* the
 lead paragraph (a feed reader showing only the content shows the complete article; the lead
-is also ``summary``), without any site chrome.
+is also ``summary``), without any site chrome. The ranking sidebar is not read by
+:func:`parse_article` (``ranking_signature`` says when it changed; :func:`parse_ranking`
+reads it).
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 import unicodedata
@@ -42,13 +51,24 @@ from typing import Any, cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from crawler.items import PERIODS
+from crawler.pages.finders import (
+    Found,
+    HintIndex,
+    Hints,
+    SiteProfile,
+    find_article,
+    hint_names,
+    region_signature,
+    small_region,
+    strip_site_name,
+)
 from crawler.pages.html import (
     PageParseError,
     TimeElement,
-    clean_html,
     element_text,
     extract_jsonld,
     extract_opengraph,
@@ -59,6 +79,8 @@ from crawler.pages.html import (
 
 __all__ = [
     "ARTICLE_URL_RE",
+    "PROFILE",
+    "PROVENANCE_FIELDS",
     "SELECTORS",
     "SITE_URL",
     "PageParseError",
@@ -69,6 +91,7 @@ __all__ = [
     "parse_article",
     "parse_listing",
     "parse_ranking",
+    "ranking_signature",
 ]
 
 SITE_URL = "https://j-defense.ikaros.jp/"
@@ -122,6 +145,7 @@ TITLE_SUFFIX_RE = re.compile(r"\s*[|｜\-–—]\s*" + re.escape(SITE_NAME) + r"
 DATELINE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}")
 NEXT_ARTICLE_TEXT = "次の記事"
 PREV_ARTICLE_TEXT = "前の記事"
+INDEX_PAGE_RE = re.compile(r"/index_(\d+)\.html$")
 NEXT_PAGE_RE = re.compile(r"^(次へ|次のページ|次ページ)\s*[>＞»›]?$")
 # The footer sentence under every article, wherever the template puts it.
 NAV_NOTE_RE = re.compile(r"^◎?下の\[次の記事\]\[前の記事\]ボタン")
@@ -141,6 +165,80 @@ RANKING_TABS = {
     "月間": "1m",
 }
 TRUNCATED_RE = re.compile(r"(…|\.\.\.)$")
+
+# -- the site profile: what the generic finders (crawler/pages/finders.py) need to know ---------
+
+# Labels seen on the site (jdefense-site.md); a label the site adds later is still read when it
+# stands in the label position (between the title and the date line).
+LABELS = frozenset(
+    {"日本の防衛", "防衛省関連", "その他", "ニュース解説", "特集", "解説", "レポート", "講演録",
+     "インタビュー", "コラム", "連載"}
+)  # fmt: skip
+TAGLINE = "日本の防衛と安全保障の今を伝える"
+# mod articles were labelled 防衛省関連 up to mid-September 2024, 日本の防衛 afterwards.
+MOD_RELABELLED = (2024, 9, 15)
+SECTION_LABELS = {"others": "その他", "commentary": "ニュース解説"}
+PROVENANCE_FIELDS = ("title", "published", "labels", "body", "summary", "images", "author")
+
+
+def infer_labels(section: str | None, published_raw: str | None) -> list[str]:
+    """The label a page of ``section`` carried at its date, when the page shows none."""
+    if section == "mod":
+        m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", published_raw or "")
+        if not m:
+            return []
+        day = tuple(int(x) for x in m.groups())
+        return ["防衛省関連" if day < MOD_RELABELLED else "日本の防衛"]
+    return [SECTION_LABELS[section]] if section in SECTION_LABELS else []
+
+
+PROFILE = SiteProfile(
+    name="jdefense",
+    site_name=SITE_NAME,
+    dateline_re=DATELINE_RE,
+    article_url_re=ARTICLE_URL_RE,
+    label_link_re=re.compile(r"^/docs/[a-z][a-z0-9_-]*/(?:index(?:_\d+)?\.html)?$"),
+    label_vocabulary=LABELS,
+    chrome_phrases=frozenset(
+        {SITE_NAME, f"[{SITE_NAME}]", TAGLINE, "メニュー", "検索", "サイト内検索", "PR", "広告",
+         "スポンサーリンク", "Advertisement", "pagetop", "PAGETOP", "ページトップ", "ページの先頭へ",
+         "ポスト", "シェア", "LINEで送る", "ツイート", "はてブ", "ホーム", "TOP", "bnrname",
+         "特集・解説", "この記事をシェアする", "シェアする", "ツイートする", "Tweet", "Share",
+         "Facebook", "X", "LINE", "はてなブックマーク", "Pocket", "印刷", "Print", "トップへ戻る",
+         "ページの先頭へ戻る", "TOPへ", "TOPへ戻る", "いいね！"}
+    ),  # fmt: skip
+    chrome_re=re.compile(
+        r"^(?:PR|広告|AD|Sponsored)$|^©|^&copy;|All Rights Reserved|^(?:タグ|Tags?)\s*[:：]"
+        r"|一覧(?:へ|に)戻る$|^戻る$",
+        re.I,
+    ),
+    end_re=re.compile(
+        r"^◎?下の\[次の記事\]\[前の記事\]ボタン|^[^。]{0,12}(?:次の記事|前の記事)[^。]{0,24}$"
+        r"|^Ranking|読まれている記事$|^(?:関連記事|あわせて読みたい|おすすめ記事)$"
+    ),
+    caption_re=re.compile(r"^(?:写真|画像|資料|図|表|イラスト|出典|提供|撮影)[^。]{0,20}[:：]|^※"),
+    byline_re=re.compile(
+        r"^(?:(?:文|著|著者|筆者|執筆|取材|文・写真|写真・文)\s*[:：/／]\s*\S.*"
+        r"|[^\s\d、。]{1,6} ?[^\s\d、。]{0,6}\s*[(（]?[A-Z][A-Za-z]+\s+[A-Z][A-Za-z]+[)）]?)$"
+    ),
+    not_article_re=re.compile(
+        r"ページが見つかりません|お探しのページ|404 Not Found|Not Found|検索結果|Search results",
+        re.IGNORECASE,
+    ),
+    ranking_heading=RANKING_HEADING,
+    hints=Hints(
+        title=("h1.entry-title", ".entry-header h1"),
+        labels=("ul.category li", ".entry-header .category li"),
+        dateline=("p.date", ".entry-header .date", ".entry-date"),
+        body=(".entry-body", ".entry-content", ".article-body"),
+        lead=("p.lead",),
+        author=(".author", ".byline"),  # else JSON-LD, else a byline under the date line
+        ranking=("aside.ranking", "#ranking", ".ranking"),
+    ),
+    infer_labels=infer_labels,
+)
+# Class and id names of the hints and of the ranking selectors: the only ones indexed.
+_HINT_NAMES = hint_names(PROFILE.hints) | hint_names(Hints(ranking=Selectors.ranking))
 
 
 # -- URLs ------------------------------------------------------------------------------------
@@ -173,10 +271,22 @@ def article_url(base_url: str, section: str, number: int) -> str:
     return urljoin(base_url, f"/docs/{section}/{number:06d}.html")
 
 
+@functools.lru_cache(maxsize=64)
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _absolute(base: str, href: str | None) -> str | None:
     if not href or not href.strip():
         return None
     href = href.strip()
+    # Short-cuts for the common forms (urljoin costs more than reading the link did).
+    if "/." not in href and "#" not in href and "\\" not in href:
+        if href.startswith(("https://", "http://")):
+            return href
+        if href.startswith("/") and not href.startswith("//"):
+            return _origin_of(base) + href
     if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:")):
         return None
     return urldefrag(urljoin(base, href))[0]
@@ -260,239 +370,201 @@ def _jsonld_author(objects: list[dict[str, Any]]) -> str | None:
 # -- article ---------------------------------------------------------------------------------
 
 
-def _pick_url(tree: lxml.html.HtmlElement, url: str, og: dict[str, str]) -> str:
-    candidates = [
-        *[
-            link.get("href")
-            for link in tree.xpath("//link[@href]")
-            if "canonical" in (link.get("rel") or "").lower().split()
-        ],
-        og.get("og:url"),
+def _canonical_hrefs(tree: lxml.html.HtmlElement) -> list[str]:
+    return [
+        link.get("href") or ""
+        for link in tree.iter("link")
+        if link.get("href") and "canonical" in (link.get("rel") or "").lower().split()
     ]
-    for href in candidates:
+
+
+def _pick_url(tree: lxml.html.HtmlElement, url: str, og: dict[str, str]) -> str:
+    for href in [*_canonical_hrefs(tree), og.get("og:url")]:
         absolute = _absolute(url, href)
         if absolute and _match(absolute):
             return absolute
     return urldefrag(url)[0]
 
 
-def _pick_title(
-    tree: lxml.html.HtmlElement,
-    title_el: lxml.html.HtmlElement | None,
-    jsonld: list[dict[str, Any]],
-    og: dict[str, str],
-    looks_like_article: bool,
-) -> str | None:
+def _title_candidates(
+    tree: lxml.html.HtmlElement, jsonld: list[dict[str, Any]], og: dict[str, str]
+) -> list[str]:
+    """Metadata titles, best first: JSON-LD headline (unless cut short with …), og:title,
+    ``<title>``, each without the site name."""
+    out = []
     headline = _jsonld_text(_jsonld_first(jsonld, "headline"))
     if headline and not TRUNCATED_RE.search(headline):
-        return headline
-    if og.get("og:title"):
-        return _strip_site_name(og["og:title"])
-    if title_el is not None and element_text(title_el):
-        return element_text(title_el)
-    if looks_like_article:
-        title = tree.find(".//title")
-        if title is not None and _strip_site_name(element_text(title)):
-            return _strip_site_name(element_text(title))
-    return headline  # cut short, but better than nothing
-
-
-def _dateline_text(
-    article: lxml.html.HtmlElement,
-    title_el: lxml.html.HtmlElement | None,
-    body: lxml.html.HtmlElement | None,
-) -> str | None:
-    """The date line: its element, else a text line after the title that is only a date."""
-    el = _first(article, SELECTORS.dateline)
-    if el is not None:
-        m = DATELINE_RE.search(element_text(el))
-        if m:
-            return m.group(0)
-    if title_el is None:
-        return None
-    started = False
-    for node in article.iter():
-        if body is not None and node is body:
-            break
-        if node is title_el:
-            started = True
-            texts = [node.tail]  # a bare date right after </h1>
-        elif started and isinstance(node.tag, str) and node.tag not in ("script", "style"):
-            texts = [node.text, node.tail]
-        else:
-            continue
-        for text in map(normalize_space, texts):
-            if text and DATELINE_RE.fullmatch(text):
-                return text
-    return None
-
-
-def _header_times(
-    article: lxml.html.HtmlElement, body: lxml.html.HtmlElement | None
-) -> list[TimeElement]:
-    """``<time>`` elements of the article header (never the body's or the sidebar's)."""
-    scope = _first(article, SELECTORS.header)
-    if scope is None:
-        scope = article
-    exclude = [*_all(article, SELECTORS.ranking), *([body] if body is not None else [])]
-    return find_time_elements(scope, exclude=exclude)
-
-
-def _body_or_fallback(
-    article: lxml.html.HtmlElement, body: lxml.html.HtmlElement | None
-) -> lxml.html.HtmlElement:
-    """The body container, else a copy of the article without its header and chrome."""
-    if body is not None:
-        return body
-    root = copy.deepcopy(article)
-    for el in root.iter():  # a bare date line: text right after </h1>
-        if DATELINE_RE.fullmatch(normalize_space(el.tail)):
-            el.tail = None
-    for selector in SELECTORS.body_fallback_drop + SELECTORS.boilerplate:
-        for el in _select(root, selector):
-            el.drop_tree()
-    for el in list(root.iter()):
-        if isinstance(el.tag, str) and el.getparent() is not None:
-            if DATELINE_RE.fullmatch(element_text(el)):
-                el.drop_tree()
-    return root
-
-
-def _content(body: lxml.html.HtmlElement, url: str) -> tuple[str, list[dict[str, str | None]]]:
-    body = copy.deepcopy(body)
-    for selector in SELECTORS.boilerplate:
-        for el in _select(body, selector):
-            el.drop_tree()
-    for el in list(body.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
-        text = element_text(el)
-        if NAV_NOTE_RE.match(text) or text in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
-            el.drop_tree()
-    images: list[dict[str, str | None]] = []
-    seen: set[str] = set()
-    for img in body.iter("img"):
-        src = _absolute(url, img.get("src") or img.get("data-src"))
-        if not src or src in seen:
-            continue
-        seen.add(src)
-        figure = next((a for a in img.iterancestors("figure")), None)
-        caption_el = figure.find(".//figcaption") if figure is not None else None
-        alt = normalize_space(img.get("alt"))
-        caption = element_text(caption_el) or alt or None
-        images.append({"url": src, "caption": caption})
-        if caption_el is not None and alt == caption:
-            img.set("alt", "")  # the credit is shown once, by the caption
-    return clean_html(body, url), images
+        out.append(headline)
+    out.append(strip_site_name(og.get("og:title"), SITE_NAME))
+    title = next(tree.iter("title"), None)
+    if title is not None:
+        out.append(strip_site_name(title.text, SITE_NAME))
+    if headline and TRUNCATED_RE.search(headline):
+        out.append(headline)  # cut short, but better than nothing
+    return _dedupe(out)
 
 
 def _next_prev(
-    tree: lxml.html.HtmlElement, article: lxml.html.HtmlElement, url: str
+    tree: lxml.html.HtmlElement, ranking: lxml.html.HtmlElement | None, url: str
 ) -> tuple[str | None, str | None]:
-    """次の記事 / 前の記事 (or rel=next/prev) links: in the article, else anywhere outside the
-    ranking sidebar."""
+    """次の記事 / 前の記事 (or rel=next/prev) links anywhere outside the ranking sidebar."""
     found: dict[str, str | None] = {"next": None, "prev": None}
-    ranking = _all(tree, SELECTORS.ranking)
-    anchors = [*article.iter("a"), *(a for a in tree.iter("a") if not _inside(a, ranking))]
-    for a in anchors:
-        text = element_text(a)
-        rel = (a.get("rel") or "").lower().split()
-        key = None
-        if text == NEXT_ARTICLE_TEXT or (not text.startswith("次へ") and "next" in rel):
-            key = "next"
-        elif text == PREV_ARTICLE_TEXT or (not text.startswith("前へ") and "prev" in rel):
-            key = "prev"
-        if key and found[key] is None:
-            found[key] = _absolute(url, a.get("href"))
+    main = next(tree.iter("main"), None)  # the article's region first, else the whole page
+    for scope in (main, tree) if main is not None else (tree,):
+        _pager_links(scope, ranking, url, found)
+        if found["next"] or found["prev"]:
+            break
     return found["next"], found["prev"]
 
 
-def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
-    """One article page → plain data (see the module docstring for the layers).
+def _pager_links(
+    scope: Any, ranking: lxml.html.HtmlElement | None, url: str, found: dict[str, str | None]
+) -> None:
+    for a in scope.iter("a"):  # cheap tests first: most links are neither
+        rel_attr = a.get("rel")
+        own = a.text or ""
+        if "の記事" not in own and not (rel_attr and ("next" in rel_attr or "prev" in rel_attr)):
+            if own.strip() or not any("の記事" in (c.text or "") for c in a):
+                continue
+        if a.get("href") is None:
+            continue
+        text = normalize_space("".join(a.itertext()))
+        if ranking is not None and any(p is ranking for p in a.iterancestors()):
+            continue
+        rel = (rel_attr or "").lower().split()
+        key = None
+        label = _PAGER_DECORATION_RE.sub("", text)  # "次の記事 »", "< 前の記事へ"
+        if label == NEXT_ARTICLE_TEXT or (not text.startswith("次へ") and "next" in rel):
+            key = "next"
+        elif label == PREV_ARTICLE_TEXT or (not text.startswith("前へ") and "prev" in rel):
+            key = "prev"
+        if key and found[key] is None:
+            found[key] = _absolute(url, a.get("href"))
 
-    Raises :class:`PageParseError` when the page is not an article at all (no title in any
-    layer). A page with a title but no date gets ``published_raw = None``.
-    """
-    tree = parse_html(html, url)
-    jsonld = extract_jsonld(tree)
-    og = extract_opengraph(tree)
-    og_multi = extract_opengraph(tree, multi=True)
-    article = _first(tree, SELECTORS.article)
-    if article is None:
-        article = tree.find("body") if tree.find("body") is not None else tree
-    body = _first(article, SELECTORS.body)
-    title_el = _first(article, SELECTORS.title)
-    # Generic fallbacks (any <h1>, <title>, a bare date line) are read only on pages that
-    # say they are articles; a home or index page then fails with PageParseError.
-    looks_like_article = bool(
-        jsonld
-        or og.get("og:type") == "article"
-        or body is not None
-        or title_el is not None
-        or _match(url)
-    )
-    if title_el is None and looks_like_article:
-        title_el = _first(article, SELECTORS.title_fallback)
-    dateline = _dateline_text(article, title_el, body) if looks_like_article else None
-    title = _pick_title(tree, title_el, jsonld, og, looks_like_article)
-    if not title:
-        raise PageParseError(f"{url}: not an article page (no JSON-LD headline, og:title or <h1>)")
 
-    canonical = _pick_url(tree, url, og)
+_DATE_ONLY_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+_PAGER_DECORATION_RE = re.compile(r"[\s<>«»‹›＜＞←→◀▶|｜]+|へ$")
+_PAGER_TEXTS = frozenset({NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT})
 
-    published_raw = published_source = None
-    updated_raw = updated_source = None
-    times = _header_times(article, body)
+
+def _published(
+    jsonld: list[dict[str, Any]], og: dict[str, str], times: list[TimeElement], found: Found
+) -> tuple[tuple[str | None, str | None, str | None], tuple[str | None, str | None]]:
+    """(published raw, source, layer), (updated raw, source): first layer that answers."""
     published_time = next((t for t in times if t.role != "modified" and t.value), None)
     modified_time = next((t for t in times if t.role == "modified" and t.value), None)
-    for raw, source in (
-        (_jsonld_text(_jsonld_first(jsonld, "datePublished")), "jsonld"),
-        (og.get("article:published_time"), "opengraph"),
-        (published_time.value if published_time else None, "time"),
-        (dateline, "dateline"),
+    published: tuple[str | None, str | None, str | None] = (None, None, None)
+    for raw, source, layer in (
+        (_jsonld_text(_jsonld_first(jsonld, "datePublished")), "jsonld", "metadata"),
+        (og.get("article:published_time"), "opengraph", "metadata"),
+        (published_time.value if published_time else None, "time", "metadata"),
+        (found.dateline, "dateline", found.dateline_layer),
     ):
+        if raw and found.dateline and _DATE_ONLY_RE.match(raw.strip()):
+            continue  # a day without its time: the date line says the minute
         if raw:
-            published_raw, published_source = normalize_space(raw), source
+            published = (normalize_space(raw), source, layer)
             break
+    updated: tuple[str | None, str | None] = (None, None)
     for raw, source in (
         (_jsonld_text(_jsonld_first(jsonld, "dateModified")), "jsonld"),
         (og.get("article:modified_time") or og.get("og:updated_time"), "opengraph"),
         (modified_time.value if modified_time else None, "time"),
     ):
         if raw:
-            updated_raw, updated_source = normalize_space(raw), source
+            updated = (normalize_space(raw), source)
             break
+    return published, updated
 
-    categories = _dedupe([element_text(li) for li in _all(article, SELECTORS.categories)])
+
+def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
+    """One article page → plain data (see the module docstring for the layers).
+
+    Raises :class:`PageParseError` when the page is not an article at all (no title in any
+    layer; an error, search or listing page). A page with a title but no date gets
+    ``published_raw = None``. The ranking sidebar is not read here (see :func:`parse_ranking`);
+    ``ranking_signature`` changes whenever its markup does, so a crawl reads it once per version.
+    """
+    tree = parse_html(html, url, plain=True)
+    jsonld = extract_jsonld(tree)
+    og_multi = extract_opengraph(tree, multi=True)
+    og = {key: values[0] for key, values in og_multi.items()}
+    index = HintIndex(tree, _HINT_NAMES)  # filled by the block walk of find_article
+    ranking = _ranking_container(tree)
+    signature = region_signature(ranking, url) if ranking is not None else None
+    # An article URL, JSON-LD or og:type say "article": then a page without a date line is
+    # still read (listing checks are for pages nothing vouches for).
+    declared = bool(jsonld) or og.get("og:type") == "article" or _match(url) is not None
+    next_url, prev_url = _next_prev(tree, ranking, url)  # before find_article changes the tree
+    try:
+        found = find_article(
+            tree,
+            url,
+            PROFILE,
+            title_candidates=_title_candidates(tree, jsonld, og),
+            declared=declared,
+            # The sidebar is never read as content — unless what was found is the whole page.
+            skip={ranking} if ranking is not None and small_region(ranking) else None,
+            index=index,
+        )
+    except ValueError as exc:
+        raise PageParseError(f"{url}: not an article page: {exc}") from exc
+    prov = found.provenance
+    canonical = _pick_url(tree, url, og)
+    times = [t for el in found.header_times for t in find_time_elements(el)]
+    (published_raw, published_source, layer), (updated_raw, updated_source) = _published(
+        jsonld, og, times, found
+    )
+    if layer:
+        prov["published"] = layer
+
+    section = article_section(canonical) or article_section(url)
+    categories = found.labels
     if not categories:
         section_value = _jsonld_first(jsonld, "articleSection")
         values = section_value if isinstance(section_value, list) else [section_value]
         categories = _dedupe([normalize_space(v) for v in values if isinstance(v, str)])
-    if not categories:
-        categories = _dedupe([normalize_space(v) for v in og_multi.get("article:section", [])])
+        if not categories:
+            categories = _dedupe([normalize_space(v) for v in og_multi.get("article:section", [])])
+        if categories:
+            prov["labels"] = "metadata"
+    if not categories and PROFILE.infer_labels is not None:
+        categories = PROFILE.infer_labels(section, published_raw)
+        if categories:
+            prov["labels"] = "inferred"
 
     author = _jsonld_author(jsonld)
-    if not author:
-        author = element_text(_first(article, SELECTORS.author)) or None
+    if author:
+        prov["author"] = "metadata"
+    else:
+        author = found.author
 
-    content_root = _body_or_fallback(article, body)
-    lead = _first(content_root, SELECTORS.lead)
-    if lead is None:
-        lead = next((p for p in content_root.iter("p") if element_text(p)), None)
-    summary = element_text(lead)
+    summary = found.summary
     if not summary:
-        description = tree.xpath("//meta[@name='description']/@content")
+        description = [
+            m.get("content") or "" for m in tree.iter("meta")
+            if m.get("name") == "description" and m.get("content") is not None
+        ]
         summary = normalize_space(
             og.get("og:description") or (description[0] if description else "")
         )
+        if summary:
+            prov["summary"] = "metadata"
 
-    content_html, images = _content(content_root, url)
-    next_url, prev_url = _next_prev(tree, article, url)
+    images: list[dict[str, str | None]] = []
+    seen: set[str] = set()
+    for img in found.images:
+        src = _absolute(url, img["src"])
+        if src and src not in seen:
+            seen.add(src)
+            images.append({"url": src, "caption": img["caption"]})
+    if images:
+        prov["images"] = prov.get("body", "structure")
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
 
     return {
         "url": canonical,
-        "title": title,
+        "title": found.title,
         "categories": categories,
         "published_raw": published_raw,
         "published_source": published_source,
@@ -500,14 +572,21 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
         "updated_source": updated_source,
         "author": author,
         "summary": summary,
-        "content_html": content_html,
+        "content_html": found.content_html,
         "images": images,
         "language": normalize_space(lang) or "ja",
-        "section": article_section(canonical) or article_section(url),
+        "section": section,
         "next_url": next_url,
         "prev_url": prev_url,
-        "ranking": _ranking(tree, url),
+        "ranking_signature": signature,
+        "provenance": {k: prov[k] for k in PROVENANCE_FIELDS if k in prov},
     }
+
+
+def ranking_signature(html: str | bytes, url: str) -> str | None:
+    """The signature :func:`parse_article` gives the ranking sidebar of a page (None: none)."""
+    container = _ranking_container(parse_html(html, url))
+    return region_signature(container, url) if container is not None else None
 
 
 # -- listings --------------------------------------------------------------------------------
@@ -525,6 +604,9 @@ def parse_listing(html: str | bytes, url: str) -> dict[str, Any]:
     if scope is None:
         return {"article_urls": [], "next_page": None}
     excluded = _all(tree, SELECTORS.ranking)
+    if not excluded:  # no known class: the sidebar found by its heading
+        container = _ranking_container(tree)
+        excluded = [container] if container is not None else []
     anchors = _select(tree, SELECTORS.home_list) + list(scope.iter("a"))
     urls = []
     for a in anchors:
@@ -549,6 +631,14 @@ def _next_page(tree: lxml.html.HtmlElement, url: str) -> str | None:
             href = _absolute(url, a.get("href"))
             if href and href != urldefrag(url)[0]:
                 return href
+    # Numbered index pages without a "next" label: index.html → index_2.html → index_3.html.
+    current = INDEX_PAGE_RE.search(urlsplit(url).path)
+    wanted = int(current.group(1)) + 1 if current else 2
+    for a in tree.iter("a"):
+        href = _absolute(url, a.get("href"))
+        m = INDEX_PAGE_RE.search(urlsplit(href).path) if href else None
+        if href and m and int(m.group(1)) == wanted:
+            return href
     return None
 
 
@@ -559,15 +649,22 @@ def _tab_period(text: str) -> str | None:
     return RANKING_TABS.get(unicodedata.normalize("NFKC", normalize_space(text)).replace(" ", ""))
 
 
-def _ranking_container(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    el = _first(tree, SELECTORS.ranking)
+_RANKING_HEADINGS = etree.XPath(
+    "//*[not(self::script or self::style or self::title)]"
+    "[text()[contains(., $heading)]"
+    " or ((self::h2 or self::h3 or self::h4) and contains(string(.), $heading))]"
+)
+
+
+def _ranking_container(
+    tree: lxml.html.HtmlElement, index: HintIndex | None = None
+) -> lxml.html.HtmlElement | None:
+    el = index.first(SELECTORS.ranking) if index is not None else _first(tree, SELECTORS.ranking)
     if el is not None:
         return el
     # No known class or id: climb from the 読まれている記事 heading to the first ancestor
-    # that also holds lists of links.
-    for node in tree.iter():
-        if not isinstance(node.tag, str) or node.tag in ("script", "style", "title"):
-            continue
+    # that also holds lists of links. (One XPath finds the candidates; most pages have few.)
+    for node in cast(list[Any], _RANKING_HEADINGS(tree, heading=RANKING_HEADING)):
         own_text = normalize_space(node.text)
         if (RANKING_HEADING in own_text and len(own_text) <= 20) or (
             node.tag in ("h2", "h3", "h4") and RANKING_HEADING in element_text(node)

@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
+from crawler import coverage
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
 from crawler.pages.html import PageParseError
@@ -60,6 +61,9 @@ class JdefenseSpider(scrapy.Spider):
         self.numbers_seen: set[int] = set()
         self._walked = False
         self._ranking_requested = False
+        # The sidebar is the same on most pages: parsed again only when its signature changes.
+        self._ranking_signature: str | None = None
+        self._ranking_seen: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JdefenseSpider:
@@ -153,15 +157,25 @@ class JdefenseSpider(scrapy.Spider):
             logger.warning("%s: page looks truncated (no </html>); stored what could be read",
                            self.to_site(response.url))
             self.crawler.stats.inc_value("defnews/jdefense/truncated_pages")
+        coverage.record(self.crawler.stats, data.get("provenance") or {},
+                        self.crawler.settings.getfloat("DEFNEWS_COVERAGE_MIN", 0.9))
         yield self._item(data)
         for key in ("next_url", "prev_url"):
             if data.get(key):
                 yield self.article_request(data[key])
-        yield from self._ranking(response, data.get("ranking"), parsed=True)
+        yield from self._ranking(response, signature=data.get("ranking_signature"), parsed=True)
 
-    def _ranking(self, response: Response, ranking: Any = None, parsed: bool = False) -> Iterator[Any]:
-        if not parsed:
+    def _ranking(
+        self, response: Response, ranking: Any = None, parsed: bool = False,
+        signature: str | None = None,
+    ) -> Iterator[Any]:
+        if parsed and signature is not None and signature == self._ranking_signature:
+            ranking = self._ranking_seen  # the same sidebar as the last page: read once
+        elif parsed and signature is None:
+            ranking = None
+        else:
             ranking = pages.parse_ranking(response.text, response.url)
+            self._ranking_signature, self._ranking_seen = signature, ranking
         if not ranking:
             self.crawler.stats.inc_value("defnews/ranking/pages_without_sidebar")
             return
@@ -204,6 +218,7 @@ class JdefenseSpider(scrapy.Spider):
             ],
             language=data.get("language") or "ja",
             section=data.get("section"),
+            provenance=dict(data.get("provenance") or {}),
         )
 
     def _skip(self, url: str, reason: str) -> None:

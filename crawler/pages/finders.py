@@ -1,0 +1,1100 @@
+"""Generic finders: read an article page by what its parts *are*, on any reasonable markup.
+
+Nothing here knows a site. A :class:`SiteProfile` (one per site, e.g.
+``crawler/pages/jdefense.py: PROFILE``) brings the site's vocabulary: its name and tagline, the
+date-line pattern, label words and label links, chrome phrases, caption words and selector
+hints. Each field is found by a stack of layers (``DESIGN.md``, "Reading a page")::
+
+    hints (site selectors) ► metadata (JSON-LD, OpenGraph, <time>) ► structure ► text ► inferred
+
+and every answer says which layer gave it (:data:`LAYERS`), so a crawl can report coverage and
+notice the day a site moves from one layer to another.
+
+How the page is seen: the document is parsed once, then walked once into a flat list of
+*blocks* in reading order (:func:`blocks`), the way a reader sees it — a paragraph is a ``<p>``,
+a heading, a list, a table, a figure, or a run of inline text between two blocks or two
+``<br><br>`` (CSS calls these anonymous block boxes). Wrappers, class names and tag choices
+disappear; what is left is the order and the text. The title is the heading matching the
+metadata title (else the block just before the date line), the date line is the short block
+matching the site's date pattern nearest the title, the labels are the short texts between
+them, and the body is the blocks after the header until the first end marker (the footer note,
+the pager, the ranking) or the end of the title's container, minus chrome.
+
+Hand-written rather than delegated to a general extractor (trafilatura, readability): those
+score text density per page and drop short blocks such as captions and one-line paragraphs,
+and they are 10-30x slower; the site profile lets this walk be exact instead of probable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+from crawler.pages.html import normalize_space, sanitize_html
+
+__all__ = [
+    "LAYERS",
+    "Block",
+    "Found",
+    "HintIndex",
+    "Hints",
+    "SiteProfile",
+    "blocks",
+    "find_article",
+    "hint_names",
+    "region_signature",
+    "strip_site_name",
+]
+
+# The layers of DESIGN.md, in the order they are tried.
+LAYERS = ("hints", "metadata", "structure", "text", "inferred")
+
+
+@dataclass(frozen=True)
+class Hints:
+    """CSS selectors of a site's known markup: tried first, never required."""
+
+    title: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    dateline: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
+    ranking: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """What one site's pages say about themselves (vocabulary, patterns, hints)."""
+
+    name: str
+    site_name: str
+    dateline_re: re.Pattern[str]
+    article_url_re: re.Pattern[str]  # matched against the URL path
+    label_link_re: re.Pattern[str]  # a label link's path, e.g. /docs/<section>/
+    label_vocabulary: frozenset[str] = frozenset()
+    chrome_phrases: frozenset[str] = frozenset()  # whole block texts that are never content
+    chrome_re: re.Pattern[str] | None = None  # block texts that are never content
+    end_re: re.Pattern[str] | None = None  # a block matching this ends the body
+    caption_re: re.Pattern[str] | None = None  # caption-like text next to an image
+    byline_re: re.Pattern[str] | None = None  # a byline just under the date line
+    not_article_re: re.Pattern[str] | None = None  # titles of error and search pages
+    ranking_heading: str = ""
+    hints: Hints = field(default_factory=Hints)
+    # (section slug, raw published date or None) → label when a page shows none.
+    infer_labels: Callable[[str | None, str | None], list[str]] | None = None
+
+
+# -- the block walk ----------------------------------------------------------------------------
+
+INLINE_TAGS = frozenset(
+    "a abbr b bdi bdo cite code data dfn em font i kbd label mark q rp rt ruby s samp small "
+    "span strong sub sup time tt u var wbr br img picture source big nobr".split()
+)
+LEAF_TAGS = frozenset(
+    "p h1 h2 h3 h4 h5 h6 ul ol dl table figure pre blockquote figcaption address hr".split()
+)
+HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+SKIP_TAGS = frozenset(
+    "script style noscript template iframe svg math button input select textarea head "
+    "title meta link object embed canvas video audio nav aside dialog".split()
+)
+# Skipped only when small: a search form is chrome, a <form> around the whole page (some CMS
+# do that) is not. Likewise for a class that names chrome ("sidebar" in "with-sidebar").
+SMALL_CHROME_TAGS = frozenset({"form"})
+_CHROME_MAX_TEXT = 400
+# Class or id words of chrome on most sites (ads, share buttons, sidebars...). Whole words
+# only: "shared-photo" or "header" are not matched.
+CHROME_CLASS_RE = re.compile(
+    r"(?:^|[\s_-])(?:ads?|advert\w*|adsbygoogle|sponsor\w*|share|sns|social|banner|bnr|"
+    r"pagetop|page-top|breadcrumbs?|sidebar|side-bnr|gnav|global-nav|site-search|ranking|"
+    r"related|widget|pager|pagination)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+SHARE_URL_RE = re.compile(
+    r"intent/(?:tweet|post)|sharer|twitter\.com/share|facebook\.com/share|share\.php|social-plugins\.line\.me|line\.me/R/msg|b\.hatena\.ne\.jp/"
+    r"(?:entry|add)|getpocket\.com/edit|pinterest\.com/pin/create",
+    re.IGNORECASE,
+)
+_BULLET_RE = re.compile(r"^[•・●■◆▶▷►›»\-–—*]\s*")
+_SEPARATORS_RE = re.compile(r"\s*(?:[,、，/|｜]|\s・\s|\s{2,})\s*")
+_TRUNCATED_RE = re.compile(r"(…|\.\.\.)$")
+
+_DATELINE_MAX = 60  # a date line is short: "2024-10-22 18:15", "公開日:2024-10-22 18:15 更新…"
+_LABEL_MAX = 20
+_CAPTION_MAX = 160
+
+
+class Block:
+    """One block of the page in reading order: an element, or a run of inline nodes."""
+
+    __slots__ = ("_chrome", "container", "el", "index", "kind", "nodes", "profile", "text")
+
+    def __init__(
+        self, kind: str, el: Any, container: Any, text: str, nodes: list[Any] | None = None
+    ) -> None:
+        self.kind = kind  # heading, para, run, list, table, figure, image, rule
+        self.el = el  # the element (None for a run)
+        self.container = container  # the element holding it (the element itself, or the run's)
+        self.text = text
+        self.nodes = nodes  # a run: text strings and inline elements
+        self.index = -1
+        self._chrome: bool | None = None
+        self.profile: SiteProfile | None = None  # set by find_article: chrome is judged lazily
+
+    @property
+    def chrome(self) -> bool:
+        """Whether the block is site chrome (judged on first use: most blocks never are)."""
+        if self._chrome is None:
+            self._chrome = self.profile is not None and _is_chrome(self, self.profile)
+        return self._chrome
+
+    @chrome.setter
+    def chrome(self, value: bool) -> None:
+        self._chrome = value
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<Block {self.index} {self.kind} {self.text[:40]!r}>"
+
+    def elements(self) -> list[Any]:
+        if self.el is not None:
+            return [self.el]
+        return [n for n in self.nodes or () if not isinstance(n, str)]
+
+    def links(self) -> list[Any]:
+        return [a for el in self.elements() for a in el.iter("a") if a.get("href") is not None]
+
+    def pieces(self) -> list[tuple[str, str | None]]:
+        """Short texts of the block (each link, list item, span, or comma-separated part)."""
+        out: list[tuple[str, str | None]] = []
+        if self.el is not None and self.el.tag in ("ul", "ol", "dl"):
+            for li in self.el.iter("li", "dd", "dt"):
+                a = next(li.iter("a"), None)
+                out.append((_text(li), a.get("href") if a is not None else None))
+            return [(t, h) for t, h in out if t]
+        nodes: list[Any] = list(self.nodes) if self.nodes is not None else _child_nodes(self.el)
+        for node in nodes:
+            if isinstance(node, str):
+                out += [(p, None) for p in _SEPARATORS_RE.split(normalize_space(node)) if p]
+                continue
+            a = node if node.tag == "a" else next(node.iter("a"), None)
+            inner = [c for c in node if isinstance(c.tag, str) and c.tag not in ("br", "img")]
+            if node.tag != "a" and inner and all(c.tag in INLINE_TAGS for c in inner):
+                out += Block("run", None, node, "", _child_nodes(node)).pieces()
+                continue
+            text = _text(node)
+            if text:
+                out.append((text, a.get("href") if a is not None else None))
+        cleaned = []
+        for text, href in out:
+            text = _BULLET_RE.sub("", text).strip()
+            if text:
+                cleaned.append((text, href))
+        return cleaned
+
+
+def _child_nodes(el: Any) -> list[Any]:
+    nodes: list[Any] = []
+    if el.text and el.text.strip():
+        nodes.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
+            nodes.append(child)
+        if child.tail and child.tail.strip():
+            nodes.append(child.tail)
+    return nodes
+
+
+_TEXT = etree.XPath("string()")
+_scripts_gone = False  # True while find_article reads a tree without script/style
+
+
+NEVER_TEXT = ("script", "style", "noscript", "template")
+
+
+def _text(el: Any) -> str:
+    if el is None:
+        return ""
+    if _scripts_gone:  # find_article strips them from its tree first: one XPath call
+        return normalize_space(cast(str, _TEXT(el)))
+    return normalize_space(
+        "".join(
+            t
+            for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+        )
+    )
+
+
+def _has_image(el: Any) -> bool:
+    return next(el.iter("img"), None) is not None
+
+
+class _Walker:
+    def __init__(self, skip: set[Any], index: Any = None) -> None:
+        self.skip = skip
+        self.out: list[Block] = []
+        self.index = index  # a HintIndex filled on the way
+
+    def emit(self, block: Block) -> None:
+        block.index = len(self.out)
+        self.out.append(block)
+
+    def leaf(self, el: Any) -> None:
+        tag = el.tag
+        text = _text(el)
+        if tag in HEADING_TAGS:
+            kind = "heading"
+        elif tag == "figure":
+            kind = "figure" if _has_image(el) else "para"
+        elif tag in ("ul", "ol", "dl"):
+            kind = "list"
+        elif tag == "table":
+            kind = "table"
+        elif tag == "hr":
+            kind = "rule"
+        elif not text and _has_image(el):
+            kind = "image"
+        else:
+            kind = "para"
+        if text or kind in ("image", "figure"):
+            self.emit(Block(kind, el, el, text))
+
+    def walk(self, el: Any) -> None:
+        run: list[Any] = []
+        last_br = False
+
+        def flush() -> None:
+            nonlocal run
+            while run and not isinstance(run[-1], str) and run[-1].tag == "br":
+                run.pop()
+            if run:
+                text = normalize_space(
+                    "".join(n if isinstance(n, str) else _text(n) for n in run)
+                )
+                if text:
+                    self.emit(Block("run", None, el, text, run))
+            run = []
+
+        if el.text and el.text.strip():
+            run.append(el.text)
+        skip = self.skip
+        index = self.index
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in SKIP_TAGS or (skip and child in skip):
+                pass
+            elif (
+                (attrs := child.keys())
+                and (
+                    "hidden" in attrs
+                    or (("class" in attrs or "id" in attrs) and self._chrome(child, index))
+                )
+            ) or (tag in SMALL_CHROME_TAGS and _small(child)):
+                pass  # (the class/id test, inlined for speed, indexes the names for hints)
+            elif tag in INLINE_TAGS:
+                if tag == "br":
+                    if last_br:
+                        flush()
+                        last_br = False
+                    else:
+                        run.append(child)
+                        last_br = True
+                elif _has_image(child) and not _text(child):
+                    flush()
+                    self.emit(Block("image", child, child, ""))
+                    last_br = False
+                else:
+                    run.append(child)
+                    last_br = False
+            elif tag in LEAF_TAGS:
+                flush()
+                last_br = False
+                self.leaf(child)
+            else:
+                flush()
+                last_br = False
+                self.walk(child)
+            tail = child.tail
+            if tail and tail.strip():
+                run.append(tail)
+                last_br = False
+        flush()
+
+
+    @staticmethod
+    def _chrome(el: Any, index: Any) -> bool:
+        """Index the element's class and id for the hints; say whether they name chrome (a
+        small element only: a layout wrapper "with-sidebar" holds the article)."""
+        cls = el.get("class")
+        ident = el.get("id")
+        if index is not None:
+            index.add(el, cls, ident)
+        return _chrome_names(cls, ident) and _small(el)
+
+
+_H1_OR_ARTICLE = etree.XPath("boolean(.//h1 | .//article | .//main)")
+
+
+def _small(el: Any) -> bool:
+    """Little text and no page structure inside: what chrome looks like."""
+    return len(cast(str, _TEXT(el))) <= _CHROME_MAX_TEXT and not _H1_OR_ARTICLE(el)
+
+
+def small_region(el: Any, limit: int = 4000) -> bool:
+    """Whether ``el`` (a sidebar found by its heading) is a region, not the whole page: some
+    text, no ``h1``, ``article`` or ``main`` inside."""
+    return len(cast(str, _TEXT(el))) <= limit and not _H1_OR_ARTICLE(el)
+
+
+@functools.lru_cache(maxsize=4096)
+def _chrome_names(cls: str | None, ident: str | None) -> bool:
+    """Whether a class or id names chrome (cached: a page repeats its class names)."""
+    return bool(CHROME_CLASS_RE.search(f"{cls or ''} {ident or ''}"))
+
+
+def blocks(root: Any, skip: set[Any] | None = None, index: Any = None) -> list[Block]:
+    """The blocks of ``root`` in reading order (see the module docstring); ``index`` (a
+    :class:`HintIndex`) is filled with the class and id names met on the way."""
+    walker = _Walker(skip or set(), index)
+    walker.walk(root)
+    return walker.out
+
+
+# -- metadata ------------------------------------------------------------------------------------
+
+_CANONICAL = etree.XPath("//link[@href][contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href")
+_DESCRIPTION = etree.XPath("//meta[@name='description']/@content")
+_TITLE = etree.XPath("//title")
+
+
+@dataclass
+class Found:
+    """What :func:`find_article` found: values, and the layer of each field."""
+
+    title: str = ""
+    labels: list[str] = field(default_factory=list)
+    dateline: str | None = None
+    dateline_layer: str | None = None
+    summary: str = ""
+    content_html: str = ""
+    images: list[dict[str, str | None]] = field(default_factory=list)
+    author: str | None = None
+    header_times: list[Any] = field(default_factory=list)  # <time> elements of the header
+    provenance: dict[str, str] = field(default_factory=dict)
+    body: list[Block] = field(default_factory=list)
+
+
+
+@functools.lru_cache(maxsize=512)
+def css(selector: str) -> CSSSelector:
+    """A CSS selector compiled once (translating CSS to XPath costs more than using it)."""
+    return CSSSelector(selector)
+
+
+
+
+@functools.lru_cache(maxsize=32)
+def hint_names(hints: Hints) -> frozenset[str]:
+    """Every class and id name the selectors of ``hints`` use."""
+    names: set[str] = set()
+    for group in dataclasses.astuple(hints):
+        for selector in group:
+            names.update(re.findall(r"[.#]([\w-]+)", selector))
+    return frozenset(names)
+_STEP_RE = re.compile(r"^([a-zA-Z][\w-]*)?((?:[.#][\w-]+)*)$")
+
+
+@functools.lru_cache(maxsize=512)
+def _steps(selector: str) -> tuple[tuple[str | None, tuple[str, ...], str | None], ...] | None:
+    """``"ul.category li"`` → ((ul, (category,), None), (li, (), None)); None if not that simple."""
+    out = []
+    for step in selector.split():
+        m = _STEP_RE.match(step)
+        if not m or not step:
+            return None
+        marks = re.findall(r"([.#])([\w-]+)", m.group(2))
+        classes = tuple(v for k, v in marks if k == ".")
+        ids = [v for k, v in marks if k == "#"]
+        out.append((m.group(1), classes, ids[0] if ids else None))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(
+    selector: str, names: frozenset[str] | None
+) -> tuple[tuple[str | None, tuple[str, ...], str | None], ...] | None:
+    """The steps of ``selector`` if the index can answer it (every name indexed), else None."""
+    steps = _steps(selector)
+    if steps is not None and names is not None and any(
+        n not in names for _, classes, ident in steps for n in (*classes, *([ident] if ident else []))
+    ):
+        return None
+    return steps
+
+
+class HintIndex:
+    """Site selector hints answered from one index of the page's class and id names.
+
+    Hand-written for speed: cssselect turns ``.x`` into an XPath string test run on every
+    element, once per selector — a dozen hints cost more than parsing the page. One XPath
+    collects the elements that have a class or id; descendant selectors of tags, classes and
+    ids (all the hints use) are answered from it, anything else goes to cssselect.
+    """
+
+    def __init__(self, root: Any, names: frozenset[str] | None = None) -> None:
+        """``names``: the class and id names the hints use (None: every name).
+
+        Empty until :meth:`add` is called for each element (the block walk does it as it
+        passes, so the index costs no extra pass over the page).
+        """
+        self.root = root
+        self.names = names
+        self.by_class: dict[str, list[Any]] = {}
+        self.by_id: dict[str, list[Any]] = {}
+
+
+    def add(self, el: Any, cls: str | None, ident: str | None) -> None:
+        names = self.names
+        if cls:
+            if names is not None and cls in names:  # the common case: one class name
+                self.by_class.setdefault(cls, []).append(el)
+            elif names is None or " " in cls:
+                for token in cls.split():
+                    if names is None or token in names:
+                        self.by_class.setdefault(token, []).append(el)
+        if ident and (names is None or ident in names):
+            self.by_id.setdefault(ident, []).append(el)
+
+    def _candidates(self, tag: str | None, classes: tuple[str, ...], ident: str | None,
+                    within: Any) -> list[Any]:
+        if ident is not None or classes:
+            pool = self.by_id.get(ident, []) if ident is not None else self.by_class.get(
+                classes[0], []
+            )
+            found = [
+                el
+                for el in pool
+                if (tag is None or el.tag == tag)
+                and all(c in (el.get("class") or "").split() for c in classes)
+            ]
+            if within is not None:
+                found = [el for el in found if any(a is within for a in el.iterancestors())]
+            return found
+        scope = within if within is not None else self.root
+        return [el for el in scope.iter(tag) if el is not scope]
+
+    def select(self, selector: str) -> list[Any]:
+        steps = _plan(selector, self.names)
+        if steps is None:
+            return cast(list[Any], css(selector)(self.root))
+        found = self._candidates(*steps[0], None)
+        for step in steps[1:]:
+            nxt: list[Any] = []
+            for el in found:
+                nxt += self._candidates(*step, el)
+            found = list(dict.fromkeys(nxt))
+        return found
+
+    def first(self, selectors: tuple[str, ...]) -> Any:
+        for selector in selectors:
+            found = self.select(selector)
+            if found:
+                return found[0]
+        return None
+
+    def all(self, selectors: tuple[str, ...]) -> list[Any]:
+        for selector in selectors:
+            found = self.select(selector)
+            if found:
+                return found
+        return []
+
+
+
+
+
+
+@functools.lru_cache(maxsize=16)
+def _site_name_res(site_name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    sep = r"\s*[|｜\-–—:：]\s*"
+    return (re.compile(sep + re.escape(site_name) + r".*$"),
+            re.compile(r"^" + re.escape(site_name) + sep))
+
+
+def strip_site_name(title: str | None, site_name: str) -> str:
+    """``"<title> | Site"`` or ``"Site | <title>"`` → ``"<title>"``; the bare site name → ``""``."""
+    text = normalize_space(title)
+    if not text or not site_name:
+        return text
+    if site_name in text:
+        suffix, prefix = _site_name_res(site_name)
+        text = prefix.sub("", suffix.sub("", text))
+    return "" if text == site_name else text.strip()
+
+
+def region_signature(el: Any, url: str) -> str:
+    """A short hash of an element's markup (e.g. a site-wide sidebar): equal markup, equal
+    hash. Relative links resolve against the page, so then the page's folder counts too."""
+    raw = etree.tostring(el, encoding="unicode", with_tail=False)
+    if _RELATIVE_HREF_RE.search(raw):
+        raw = url.rsplit("/", 1)[0] + "\n" + raw
+    return hashlib.blake2b(raw.encode("utf-8"), digest_size=10).hexdigest()
+
+
+_RELATIVE_HREF_RE = re.compile(r"""href=["']?(?!/|#|["']|https?:|mailto:|javascript:)""")
+_CAPTION_CLASS_RE = re.compile(r"caption|credit|cap\b|photo-?txt", re.IGNORECASE)
+_BANNER_ALT_RE = re.compile(r"bnr|banner|バナー|広告", re.IGNORECASE)
+
+
+def _is_chrome(b: Block, profile: SiteProfile) -> bool:
+    text = b.text
+    if text in profile.chrome_phrases or text == profile.site_name:
+        return True
+    if b.kind not in ("image", "figure") and len(text) > 80:
+        return False  # chrome is short: a long text is never a menu, a credit or an ad label
+    if profile.chrome_re is not None and profile.chrome_re.search(text):
+        return True
+    if b.kind in ("image", "figure"):
+        img = next(b.el.iter("img"), None)
+        return img is not None and bool(_BANNER_ALT_RE.search(img.get("alt") or ""))
+    if len(text) <= 80 and b.kind in ("run", "list", "para"):
+        links = b.links()
+        if links and all(SHARE_URL_RE.search(a.get("href") or "") for a in links):
+            return True
+        # Several chrome words in one block (menu, share bar): only lists and runs have them.
+        if b.kind != "para" and len(text) <= 40:
+            pieces = b.pieces()
+            if pieces and all(
+                p in profile.chrome_phrases or p == profile.site_name for p, _ in pieces
+            ):
+                return True
+    return False
+
+
+def _loose(text: str) -> str:
+    """Text compared loosely: NFKC (full/half width) and no white space."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, position: bool) -> bool:
+    """A label: a word of the site's vocabulary, a link to a section, or (in the label
+    position, between the title and the date line) any short text."""
+    if not text or len(text) > _LABEL_MAX or "。" in text:
+        return False
+    if text == profile.site_name or text in profile.chrome_phrases:
+        return False
+    if profile.dateline_re.search(text):
+        return False
+    if all(word in profile.label_vocabulary for word in text.split()):
+        return True  # one label, or several in one element ("ニュース解説 特集")
+    if href:
+        if profile.label_link_re.match(urlsplit(href).path or "/"):
+            return True
+        return position and not SHARE_URL_RE.search(href)
+    return position
+
+
+def _inside(b: Block, container: Any) -> bool:
+    c = b.container
+    return c is container or any(a is container for a in c.iterancestors())
+
+
+def _image_of(el: Any) -> Any:
+    return next(el.iter("img"), None)
+
+
+
+
+
+
+def _join(base: str, origin: str, value: str) -> str:
+    """``urljoin(base, value)``, with the common cases (absolute, root-relative) short-cut."""
+    if value.startswith(("https://", "http://")):
+        return value
+    if value.startswith("/") and not value.startswith("//") and "/." not in value:
+        return origin + value
+    return urljoin(base, value)
+
+
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src")
+
+
+def _absolutize(el: Any, base: str, origin: str) -> None:
+    """``href``/``src`` under ``el`` made absolute against ``base`` (unparseable ones dropped)."""
+    for node in el.iter("a", "img"):
+        if node.tag == "img":  # a lazy-loaded image: the real address is in data-*
+            lazy = next((node.get(a) for a in _LAZY_SRC if node.get(a)), None)
+            if lazy and not lazy.startswith("data:"):
+                node.set("src", lazy)
+        for attr in ("href", "src"):
+            value = node.get(attr)
+            if value is None:
+                continue
+            try:
+                node.set(attr, _join(base, origin, value.strip()))
+            except ValueError:
+                del node.attrib[attr]
+
+
+def _move(holder: Any, el: Any) -> None:
+    """``el`` moved under ``holder``, followed by the line break the source had after it."""
+    el.tail = "\n" if el.tail and "\n" in el.tail else None
+    holder.append(el)
+
+
+def _move_run(holder: Any, nodes: list[Any]) -> None:
+    """A run of inline nodes (strings and elements) as a new ``<p>`` under ``holder``."""
+    p = etree.SubElement(holder, "p")
+    p.tail = "\n"
+    last = None
+    for node in nodes:
+        if isinstance(node, str):
+            if last is None:
+                p.text = (p.text or "") + node
+            else:
+                last.tail = (last.tail or "") + node
+        else:
+            node.tail = None  # its tail is the next string of the run
+            p.append(node)
+            last = node
+
+
+
+
+
+
+def find_article(
+    tree: Any,
+    url: str,
+    profile: SiteProfile,
+    *,
+    title_candidates: list[str],
+    declared: bool,
+    skip: set[Any] | None = None,
+    index: HintIndex | None = None,
+) -> Found:
+    """Title, date line, labels, body, images and summary of one article page.
+
+    ``title_candidates`` are the metadata titles (JSON-LD headline, og:title, ``<title>``
+    without the site name), best first; ``declared`` says the metadata calls the page an
+    article. ``skip`` holds elements never read (e.g. the ranking sidebar). Raises
+    ``ValueError`` when the page is not an article (no title; an error, search or listing page).
+
+    The tree must be the caller's own parse: it is changed (script and style elements are
+    removed, body links made absolute and body blocks moved into the content). Read anything
+    else you need from it first.
+    """
+    global _scripts_gone
+    # Script, style and template text is never read: gone from the tree (in C), every text
+    # below is then one XPath string() call. (The caller reads JSON-LD before.)
+    etree.strip_elements(tree, *NEVER_TEXT, with_tail=False)
+    _scripts_gone = True
+    try:
+        return _find_article(
+            tree, url, profile, title_candidates=title_candidates, declared=declared,
+            skip=skip, index=index,
+        )
+    finally:
+        _scripts_gone = False
+
+
+def _find_article(
+    tree: Any,
+    url: str,
+    profile: SiteProfile,
+    *,
+    title_candidates: list[str],
+    declared: bool,
+    skip: set[Any] | None,
+    index: HintIndex | None,
+) -> Found:
+    hints = profile.hints
+    found = Found()
+    prov = found.provenance
+    root = tree.find("body")
+    if root is None:
+        root = tree
+    index = index or HintIndex(tree, hint_names(hints))
+    bl = blocks(root, set(skip or ()), index)
+    by_el = {b.el: b for b in bl if b.el is not None}
+    for b in bl:
+        b.profile = profile
+    author_el = index.first(hints.author)
+    if author_el is not None:
+        found.author = _text(author_el) or None
+        if found.author:
+            prov["author"] = "hints"
+        author_block = by_el.get(author_el)
+        if author_block is not None:
+            author_block.chrome = True  # the byline is no content
+    dre = profile.dateline_re
+    date_blocks = [
+        b for b in bl if len(b.text) <= _DATELINE_MAX and dre.search(b.text) and not b.chrome
+    ]
+
+    def block_of(el: Any) -> Block | None:
+        if el is None:
+            return None
+        hit = by_el.get(el)
+        if hit is not None:
+            return hit
+        for anc in el.iterancestors():  # the hint is inside a block (a <time> in a <p>)
+            hit = by_el.get(anc)
+            if hit is not None:
+                return hit
+        return next((b for b in bl if b.nodes and any(n is el for n in b.nodes)), None)
+
+    # -- title --------------------------------------------------------------------------------
+    title_block: Block | None = None
+    hinted_title = block_of(index.first(hints.title))
+    if hinted_title is not None and hinted_title.text:
+        title_block, found.title, prov["title"] = hinted_title, hinted_title.text, "hints"
+    else:
+        for cand in title_candidates:
+            same = [b for b in bl if b.text == cand and not b.chrome]
+            if same:
+                title_block = next((b for b in same if b.kind == "heading"), same[0])
+                found.title, prov["title"] = cand, "metadata"
+                break
+        if not found.title and title_candidates:
+            # No block says it exactly: the heading that says it with other spaces or widths
+            # (NFKC), or that the metadata cut short (a JSON-LD headline trimmed to 110
+            # characters) — then the page's own words win.
+            loose = {_loose(c): c for c in title_candidates}
+            for b in bl:
+                if b.chrome or b.kind not in ("heading", "run", "para") or len(b.text) > 200:
+                    continue
+                key = _loose(b.text)
+                if key in loose or any(
+                    len(c) >= 20 and key.startswith(c) for c in loose
+                ):
+                    title_block = b
+                    found.title, prov["title"] = b.text, "metadata"
+                    break
+        if not found.title and title_candidates:
+            found.title, prov["title"] = title_candidates[0], "metadata"
+
+    # -- date line: the short date-pattern block nearest the title --------------------------------
+    date_block: Block | None = None
+    hinted_date = block_of(index.first(hints.dateline))
+    if hinted_date is not None and dre.search(hinted_date.text):
+        date_block, found.dateline_layer = hinted_date, "hints"
+    elif title_block is not None:
+        t = title_block.index
+        after = [b for b in date_blocks if 0 < b.index - t <= 12]
+        before = [b for b in date_blocks if 0 < t - b.index <= 3]
+        date_block = after[0] if after else (before[-1] if before else None)
+    elif date_blocks and len(date_blocks) < 3:
+        date_block = date_blocks[0]
+    if date_block is not None:
+        m = dre.search(date_block.text)
+        assert m is not None
+        found.dateline = m.group(0)
+        found.dateline_layer = found.dateline_layer or "text"
+
+    # Without a title block, the title is the block just before the date line (labels
+    # skipped); on a page without a date, the block just before the label list.
+    anchor = date_block
+    if title_block is None and anchor is None:
+        anchor = next(
+            (
+                b
+                for b in bl
+                if not b.chrome
+                and len(b.text) <= 60
+                and (pieces := b.pieces())
+                and all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
+            ),
+            None,
+        )
+    if title_block is None and anchor is not None:
+        # The nearest heading among the few blocks before the anchor; else the nearest block
+        # that does not look like a label list (label words, or several short pieces).
+        near: list[Block] = []
+        for b in reversed(bl[: anchor.index]):
+            if b.chrome or b.kind in ("image", "figure", "table", "rule"):
+                continue
+            near.append(b)
+            if len(near) == 4:
+                break
+        title_block = next((b for b in near if b.kind == "heading" and len(b.text) > 4), None)
+        for b in near if title_block is None else ():
+            pieces = b.pieces() if len(b.text) <= 40 else []
+            if len(b.text) <= 4 or (
+                pieces
+                and (
+                    all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
+                    or (len(pieces) > 1 and all(len(t) <= 12 for t, _ in pieces))
+                )
+            ):
+                continue
+            title_block = b
+            break
+        if title_block is not None and not found.title:
+            found.title, prov["title"] = title_block.text, "structure"
+
+    if title_block is None and not found.title:  # last resort: the first heading
+        for tag in ("h1", "h2", "h3"):
+            title_block = next(
+                (b for b in bl if b.el is not None and b.el.tag == tag and not b.chrome), None
+            )
+            if title_block is not None:
+                found.title, prov["title"] = title_block.text, "structure"
+                break
+    if not found.title:
+        raise ValueError("no title in any layer")
+    if profile.not_article_re is not None and profile.not_article_re.search(found.title):
+        raise ValueError(f"an error or search page, not an article: {found.title!r}")
+    if hinted_title is None and (
+        found.title in profile.label_vocabulary or found.title == profile.site_name
+    ):
+        raise ValueError(f"a section or home page, not an article: {found.title!r}")
+    linked_headings = 0 if declared else sum(  # (an article URL is no listing)
+        1
+        for b in bl
+        if b.kind == "heading"
+        and any(
+            profile.article_url_re.match(urlsplit(a.get("href") or "").path)
+            and _text(a) == b.text
+            for a in b.el.iter("a")
+        )
+    )
+    if linked_headings >= 3 and hinted_title is None:
+        raise ValueError(f"a listing, not an article ({linked_headings} headings link articles)")
+    if not declared and hinted_title is None:
+        if len(date_blocks) >= 3:
+            raise ValueError(f"a listing, not an article ({len(date_blocks)} date lines)")
+        if title_block is not None and title_block.el is not None and any(
+            a.get("href") and _text(a) == title_block.text for a in title_block.el.iter("a")
+        ):
+            raise ValueError("a listing, not an article (the title is a link)")
+        if date_block is None:
+            raise ValueError("no date line and nothing else says this is an article")
+
+
+    # -- labels -------------------------------------------------------------------------------------
+    header_end = max(b.index for b in (title_block, date_block) if b is not None) if (
+        title_block or date_block
+    ) else -1
+    hinted_labels = index.all(hints.labels)
+    labels: list[str] = []
+    if hinted_labels:
+        labels = [_BULLET_RE.sub("", _text(el)) for el in hinted_labels]
+        prov["labels"] = "hints"
+        for el in hinted_labels:
+            hb = block_of(el)
+            if hb is not None and hb.index <= header_end + 2:
+                header_end = max(header_end, hb.index)
+    elif title_block is not None:
+        lo = title_block.index
+        if date_block is not None:
+            lo, hi = min(lo, date_block.index), max(lo, date_block.index)
+            for b in bl[lo + 1 : hi]:
+                if b.chrome or len(b.text) > 120:
+                    continue
+                labels += [
+                    t for t, h in b.pieces() if _is_label_piece(t, h, profile, position=True)
+                ]
+        else:  # no date line: the short blocks right under the title
+            for b in bl[lo + 1 : lo + 4]:
+                pieces = b.pieces() if not b.chrome and len(b.text) <= 60 else []
+                if not pieces or not all(
+                    _is_label_piece(t, h, profile, position=True) for t, h in pieces
+                ):
+                    break
+                labels += [t for t, _ in pieces]
+                header_end = max(header_end, b.index)
+        if date_block is not None:
+            labels += [
+                t
+                for t, h in date_block.pieces()
+                if _is_label_piece(t, h, profile, position=False)
+            ]
+            for b in bl[date_block.index + 1 : date_block.index + 3]:
+                pieces = b.pieces() if not b.chrome and len(b.text) <= 120 else []
+                if pieces and all(
+                    _is_label_piece(t, h, profile, position=False) for t, h in pieces
+                ):
+                    labels += [t for t, _ in pieces]
+                    header_end = max(header_end, b.index)
+                else:
+                    break
+        if not labels:  # some themes put the labels above the title
+            for b in reversed(bl[max(0, title_block.index - 2) : title_block.index]):
+                pieces = b.pieces() if not b.chrome and len(b.text) <= 60 else []
+                if pieces and all(
+                    _is_label_piece(t, h, profile, position=False) for t, h in pieces
+                ):
+                    labels = [t for t, _ in pieces]
+                    break
+        if labels:
+            prov["labels"] = "structure"
+    split: list[str] = []
+    for label in labels:  # "ニュース解説 特集": two words of the vocabulary in one element
+        words = label.split()
+        if len(words) > 1 and all(w in profile.label_vocabulary for w in words):
+            split += words
+        else:
+            split.append(label)
+    found.labels = list(dict.fromkeys(label for label in split if label))
+
+    # -- body ---------------------------------------------------------------------------------------
+    hinted_body = index.first(hints.body)
+    if hinted_body is not None and (
+        title_block is None or not any(a is hinted_body for a in title_block.container.iterancestors())
+    ):
+        container = hinted_body
+        prov["body"] = "hints"
+        start = header_end + 1
+    else:
+        container = None
+        start = header_end + 1
+        prov["body"] = "structure"
+    candidates = [b for b in bl[start:] if not b.chrome]
+    if (
+        candidates
+        and profile.byline_re is not None
+        and len(candidates[0].text) <= 40
+        and profile.byline_re.search(candidates[0].text)
+    ):  # a byline under the date line belongs to the header
+        if found.author is None:
+            found.author, prov["author"] = candidates[0].text, "structure"
+        start = candidates[0].index + 1
+        candidates = candidates[1:]
+    if container is None and candidates:
+        first = candidates[0]
+        anchor = (title_block or date_block)
+        marks = set()
+        if anchor is not None:
+            marks = {anchor.container, *anchor.container.iterancestors()}
+        # The body runs inside the element holding both the header and the first body block
+        # (a lead and a body in sibling wrappers stay together) until an end marker.
+        c = first.container
+        while c not in marks and c.getparent() is not None:
+            c = c.getparent()
+        container = c
+    body: list[Block] = []
+    for b in bl[start:]:
+        if container is not None and not _inside(b, container):
+            if body:
+                break
+            continue
+        if len(b.text) <= 120 and profile.end_re is not None and profile.end_re.search(b.text):
+            break
+        if b.chrome:
+            continue
+        if len(b.text) <= _DATELINE_MAX and b.kind != "heading" and dre.search(b.text):
+            continue  # a date line (an update line, a repeat at the foot) is never content
+        if (
+            len(b.text) <= 40
+            and b.kind in ("list", "run")
+            and (pieces := b.pieces())
+            and all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
+        ):
+            continue  # the label list repeated at the foot
+        body.append(b)
+    found.body = body
+
+    # -- images and captions -------------------------------------------------------------------------
+    parts_of_url = urlsplit(url)
+    origin = f"{parts_of_url.scheme}://{parts_of_url.netloc}"
+    for b in body:  # links made absolute where they stand (the tree is this parse's own)
+        for el in b.elements():
+            _absolutize(el, url, origin)
+    # The body is gathered under one new element and serialized once (one tostring per block
+    # cost more than the cleaning): blocks are moved there, the tree is this parse's own.
+    holder = etree.Element("div")
+    consumed: set[int] = set()
+    cap_re = profile.caption_re
+    for i, b in enumerate(body):
+        if i in consumed:
+            continue
+        if b.kind == "figure":
+            img = _image_of(b.el)
+            cap_el = next(b.el.iter("figcaption"), None)
+            caption = _text(cap_el) if cap_el is not None else ""
+            alt = normalize_space(img.get("alt")) if img is not None else ""
+            if img is not None and caption and alt == caption:
+                img.set("alt", "")  # the credit is shown once, by the caption
+            _move(holder, b.el)
+            if img is not None:
+                found.images.append({"src": img.get("src"), "caption": caption or alt or None})
+            continue
+        if b.kind == "image":
+            img = _image_of(b.el)
+            alt = normalize_space(img.get("alt")) if img is not None else ""
+            caption = ""
+            nxt = body[i + 1] if i + 1 < len(body) else None
+            if nxt is not None and nxt.kind in ("run", "para") and len(nxt.text) <= _CAPTION_MAX:
+                cls = (nxt.container.get("class") or "") + " " + (nxt.container.get("id") or "")
+                if (
+                    nxt.text == alt
+                    or (cap_re is not None and cap_re.search(nxt.text))
+                    or (nxt.el is not None and nxt.el.tag in ("figcaption", "small", "cite"))
+                    or (nxt.container is not container and _CAPTION_CLASS_RE.search(cls))
+                ):
+                    caption = nxt.text
+                    consumed.add(i + 1)
+            shown = b.el
+            if shown.tag not in ("img", "a", "picture"):
+                shown = next((a for a in shown.iter("a") if _has_image(a)), img)
+            if img is not None and caption and alt == caption:
+                img.set("alt", "")
+            figure = etree.SubElement(holder, "figure")
+            figure.tail = "\n"
+            if shown is not None:
+                shown.tail = None
+                figure.append(shown)
+            if caption:
+                etree.SubElement(figure, "figcaption").text = caption
+            if img is not None:
+                found.images.append({"src": img.get("src"), "caption": caption or alt or None})
+            continue
+        if b.kind in ("para", "run"):  # a photo inside a paragraph, its credit beside it
+            for el in b.elements():
+                for img in el.iter("img"):
+                    alt = normalize_space(img.get("alt"))
+                    caption = ""
+                    if len(b.text) <= _CAPTION_MAX and (
+                        b.text == alt or (cap_re is not None and cap_re.search(b.text))
+                    ):
+                        caption = b.text
+                        consumed.add(i)  # a caption, not a paragraph of text
+                    found.images.append({"src": img.get("src"), "caption": caption or alt or None})
+        if b.el is None:
+            _move_run(holder, b.nodes or [])
+        else:
+            _move(holder, b.el)
+    if len(holder):
+        markup = etree.tostring(holder, method="html", encoding="unicode")
+        found.content_html = sanitize_html(markup[5:-6])  # without the <div></div>
+
+    # -- summary: the lead ----------------------------------------------------------------------------
+    lead = block_of(index.first(hints.lead))
+    if lead is not None and lead in body:
+        found.summary, prov["summary"] = lead.text, "hints"
+    else:
+        first_para = next(
+            (b for j, b in enumerate(body) if b.kind in ("para", "run") and j not in consumed),
+            None,
+        )
+        if first_para is not None:
+            found.summary, prov["summary"] = first_para.text, "structure"
+
+    # -- <time> elements of the header (never the body's or the sidebar's) --------------------------
+    if title_block is not None or date_block is not None:
+        lo = min(b.index for b in (title_block, date_block) if b is not None)
+        for b in bl[lo : header_end + 1]:
+            for el in b.elements():
+                found.header_times += list(el.iter("time"))
+    return found
