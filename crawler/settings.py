@@ -20,6 +20,8 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 30
+# No telnet console: it listens on a port and prints its password in the log.
+TELNETCONSOLE_ENABLED = False
 
 # -- Conditional requests: feeds and pages unchanged since the last run cost a 304 ------
 HTTPCACHE_ENABLED = False

@@ -107,13 +107,53 @@ def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlO
     )
 
 
-def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    report = run_crawl(_crawl_options(args, settings))
-    print_crawl_report(report)
+def crawl_status(report: CrawlReport) -> int:
+    """0 complete success; 128 + N when signal N stopped the crawl; 1 when a source failed."""
+    if report.interrupted is not None:
+        return 128 + report.interrupted
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def print_interruption(report: CrawlReport, out: TextIO | None = None) -> None:
+    if report.interrupted is None:
+        return
+    import signal
+
+    names = " then ".join(signal.Signals(s).name for s in report.signals)
+    how = "stopped by force" if len(report.signals) > 1 else "stopped"
+    print(f"  interrupted by {names}: crawl {how}; nothing built from it", file=out or _out())
+
+
+def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    report = run_crawl(_crawl_options(args, settings))
+    print_crawl_report(report)
+    print_interruption(report)
+    return crawl_status(report)
+
+
+def check_build_source(store: str, public: Path, allow_empty: bool) -> None:
+    """Refuse to build empty feeds over a public folder that has feeds, from a store that is
+    missing or holds no article (a mistyped --store, a wrong working directory)."""
+    from crawler.store import open_store
+    from defnews.preflight import public_has_feeds, redact, store_error, store_exists
+    from defnews.runner import UsageError
+
+    if allow_empty or not public_has_feeds(public):
+        return
+    hint = f"{public}/ has feeds: not replacing them with empty ones (--allow-empty to force)"
+    if not store_exists(store):
+        raise UsageError(f"store {store} does not exist; {hint}")
+    try:
+        with open_store(store) as opened:
+            count = opened.count_articles()
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
+        raise UsageError(store_error(store, exc)) from None
+    if count == 0:
+        raise UsageError(f"store {redact(store)} holds no article; {hint}")
+
+
 def build(args: argparse.Namespace) -> int:
+    check_build_source(args.store, args.public, getattr(args, "allow_empty", False))
     options = BuildOptions(
         store=args.store,
         public=args.public,
@@ -142,7 +182,10 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     ):
         template = (args.sources or Path(feeds_dir) / "sources.toml").read_text(encoding="utf-8")
         sources = Path(tmp) / "sources.toml"
-        sources.write_text(template.replace("{feeds_url}", feeds.url), encoding="utf-8")
+        # Feeds are listed under the fixed port's address whatever port was free, and fetched
+        # from the server's real one: their entries' ids never depend on the port.
+        feeds_origin = f"http://127.0.0.1:{DEMO_FEEDS_PORT}/"
+        sources.write_text(template.replace("{feeds_url}", feeds_origin), encoding="utf-8")
         print(f"Serving the fixture site at {site.url} and fixture feeds at {feeds.url}")
         report = run_crawl(
             CrawlOptions(
@@ -150,10 +193,14 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                 sources=sources,
                 output=args.output,
                 base_url=site.url,
+                feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin else None,
                 settings=settings,
             )
         )
         print_crawl_report(report)
+        print_interruption(report)
+        if report.interrupted is not None:
+            return crawl_status(report)
         built = run_build(
             BuildOptions(
                 store=args.store,
@@ -169,7 +216,15 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    server = StaticServer(args.public, host=args.host, port=args.port)
+    from defnews.runner import UsageError
+
+    try:
+        server = StaticServer(args.public, host=args.host, port=args.port)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: "
+                         f"{exc.strerror or exc}") from None
     print(f"Serving {args.public}/ at {server.url} (Ctrl-C to stop)")
     server.serve_forever()
     return EXIT_OK

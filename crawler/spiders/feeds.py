@@ -38,11 +38,25 @@ class FeedsSpider(scrapy.Spider):
     }
 
     def __init__(
-        self, sources: str | None = None, only: str | None = None, *args: Any, **kwargs: Any
+        self, sources: str | None = None, only: str | None = None, *args: Any,
+        mirror: str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.config: SourcesConfig = load_sources(sources or None)
         self.feed_sources: tuple[Source, ...] = self._select(self.config, only)
+        # "ORIGIN=MIRROR": feeds listed under ORIGIN are fetched from MIRROR, and read as if
+        # fetched from ORIGIN (relative links, ids), so ids never depend on the mirror's port.
+        self.origin, _, self.mirror = (mirror or "").partition("=")
+
+    def to_fetch(self, url: str) -> str:
+        if self.mirror and url.startswith(self.origin):
+            return self.mirror + url[len(self.origin):]
+        return url
+
+    def to_source(self, url: str) -> str:
+        if self.mirror and url.startswith(self.mirror):
+            return self.origin + url[len(self.mirror):]
+        return url
 
     @staticmethod
     def _select(config: SourcesConfig, only: str | None) -> tuple[Source, ...]:
@@ -66,7 +80,7 @@ class FeedsSpider(scrapy.Spider):
             for url in source.urls:
                 self._inc("requests")
                 yield scrapy.Request(
-                    url,
+                    self.to_fetch(url),
                     callback=self.parse,
                     errback=self.failed,
                     cb_kwargs={"source_key": source.key},
@@ -81,7 +95,7 @@ class FeedsSpider(scrapy.Spider):
             if (value := response.headers.get(name))
         }
         try:
-            feed = parse_feed(response.body, response.url, headers=headers)
+            feed = parse_feed(response.body, self.to_source(response.url), headers=headers)
         except FeedError as exc:
             self.logger.error(
                 "Feed source %s: %s is not a usable feed: %s", source_key, response.url, exc
