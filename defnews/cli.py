@@ -60,6 +60,10 @@ def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="also write the items as JSON Lines here")
     p.add_argument("--max-index-pages", type=int, metavar="N", help="section index pages followed per section")
     p.add_argument("--counter-walk", type=int, metavar="N", help="article numbers probed below the highest seen")
+    p.add_argument("--refresh", action="store_true",
+                   help="fetch every article again, stored or not (default: only new ones)")
+    p.add_argument("--revisit-age", type=duration, metavar="DURATION",
+                   help="also fetch stored articles last fetched longer ago than this (e.g. 7d)")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[],
                    type=_parse_setting, metavar="NAME=VALUE", help="a Scrapy setting")
 
@@ -186,6 +190,10 @@ def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
         settings["DEFNEWS_JDEFENSE_MAX_INDEX_PAGES"] = args.max_index_pages
     if getattr(args, "counter_walk", None) is not None:
         settings["DEFNEWS_JDEFENSE_COUNTER_WALK"] = args.counter_walk
+    if getattr(args, "refresh", False):
+        settings["DEFNEWS_REFRESH"] = True
+    if getattr(args, "revisit_age", None) is not None:
+        settings["DEFNEWS_REVISIT_AGE"] = args.revisit_age
     if getattr(args, "no_throttle", False):
         settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8)
     settings.update(dict(getattr(args, "settings", [])))

@@ -54,7 +54,10 @@ class CrawlerResult:
             return f"ended with {self.finish_reason!r}"
         if self.get("defnews/feeds/errors"):
             return f"{self.get('defnews/feeds/errors')} feed(s) could not be read"
-        if not self.get("item_scraped_count") and not self.get("defnews/store/unchanged"):
+        if not (self.get("item_scraped_count") or self.get("defnews/store/unchanged")
+                or self.get("defnews/incremental/known_skipped")
+                or self.get("defnews/http/not_modified")):
+            # (An incremental crawl that finds only stored articles, or 304s, is not a failure.)
             return "no item was scraped"
         return None
 
