@@ -12,7 +12,7 @@ request; it retries at once. This subclass only adds *when*:
   host wait too (with a download delay configured; AutoThrottle then slows down by itself).
 
 A crawl being stopped does not wait out a delay: the wait ends and the request is dropped.
-Stats: ``defnews/retry/delayed``, ``defnews/retry/retry_after``, ``defnews/retry/waited_s``,
+Stats: ``defnews/retry/delayed``, ``defnews/retry/retry_after``, ``defnews/retry/waited_ms``,
 ``defnews/retry/retry_after_too_long``.
 """
 
@@ -108,7 +108,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if delay <= 0:
             return
         self.crawler.stats.inc_value("defnews/retry/delayed")
-        self.crawler.stats.inc_value("defnews/retry/waited_s", round(delay, 3))
+        self.crawler.stats.inc_value("defnews/retry/waited_ms", round(delay * 1000))
         logger.info("%s: %s, retrying in %.1f s", request.url, why, delay)
         self._hold_slot(request, delay)
         end = time.monotonic() + delay

@@ -75,7 +75,12 @@ DEFNEWS_JDEFENSE_PROBE_RETRY_AGE = 7 * 24 * 3600
 
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
+    "crawler.health.HealthStats": 510,
 }
+# Health: a source whose share of articles read, or of articles with a field, falls under
+# its threshold this crawl is unhealthy (judged from DEFNEWS_HEALTH_MIN_ARTICLES articles on).
+DEFNEWS_HEALTH_MIN_COVERAGE = {"parsed": 0.8, "published": 0.5, "categories": 0.5}
+DEFNEWS_HEALTH_MIN_ARTICLES = 2
 
 LOG_FORMATTER = "crawler.logformatter.DefnewsLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from datetime import UTC, datetime
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any, TextIO
@@ -125,10 +126,40 @@ def print_interruption(report: CrawlReport, out: TextIO | None = None) -> None:
 
 
 def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    started = datetime.now(UTC)
     report = run_crawl(_crawl_options(args, settings))
     print_crawl_report(report)
     print_interruption(report)
-    return crawl_status(report)
+    return max(crawl_status(report), judge_health(args.store, report, settings, started))
+
+
+def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
+                 started: datetime) -> int:
+    """Record each source's run and verdict; 1 when a source is unhealthy. An interrupted
+    crawl is not judged (nothing is built from it either)."""
+    from defnews.health import record_health
+
+    if report.interrupted is not None or not report.crawlers:
+        return EXIT_OK
+    verdicts = record_health(store, report, settings, started)
+    print_health(verdicts)
+    return EXIT_OK if all(v.healthy for v in verdicts) else EXIT_FAILED
+
+
+def print_health(verdicts: list[Any], out: TextIO | None = None) -> None:
+    out = out or _out()
+    for v in verdicts:
+        cov = v.record.get("coverage") or {}
+        figures = ", ".join(f"{k} {r:.0%}" for k, r in sorted(cov.items()))
+        line = (f"  {v.source:<12} {'healthy' if v.healthy else 'UNHEALTHY'}: "
+                f"{v.record.get('not_modified', 0)} not modified, "
+                f"{v.record.get('known_skipped', 0)} stored articles skipped"
+                + (f", coverage {figures}" if figures else "")
+                + (f", {v.record['duration_s']:.1f} s" if v.record.get("duration_s") is not None
+                   else ""))
+        print(line, file=out)
+        for reason in v.reasons:
+            print(f"  {'':<12} unhealthy: {reason}", file=out)
 
 
 def check_build_source(store: str, public: Path, allow_empty: bool) -> None:
@@ -187,6 +218,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         feeds_origin = f"http://127.0.0.1:{DEMO_FEEDS_PORT}/"
         sources.write_text(template.replace("{feeds_url}", feeds_origin), encoding="utf-8")
         print(f"Serving the fixture site at {site.url} and fixture feeds at {feeds.url}")
+        started = datetime.now(UTC)
         report = run_crawl(
             CrawlOptions(
                 store=args.store,
@@ -201,6 +233,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         print_interruption(report)
         if report.interrupted is not None:
             return crawl_status(report)
+        health = judge_health(args.store, report, settings, started)
         built = run_build(
             BuildOptions(
                 store=args.store,
@@ -212,7 +245,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         )
     print_build_report(built, args.public)
     print(f"\nOpen {args.public / 'index.html'}, or run `defnews serve --public {args.public}`.")
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return max(EXIT_OK if report.ok else EXIT_FAILED, health)
 
 
 def serve(args: argparse.Namespace) -> int:

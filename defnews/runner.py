@@ -9,6 +9,7 @@ import signal
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +137,9 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
             )
 
         def closed(spider: Any, reason: str) -> None:
-            results.append(
-                CrawlerResult(spider.name, source_key, reason, dict(crawler.stats.get_stats()))
-            )
+            stats = dict(crawler.stats.get_stats())
+            stats.setdefault("finish_time", datetime.now(UTC))  # for the run's duration
+            results.append(CrawlerResult(spider.name, source_key, reason, stats))
 
         handlers.append(closed)
         crawler.signals.connect(closed, signal=signals.spider_closed)
@@ -288,4 +289,8 @@ def run_build(options: BuildOptions) -> BuildReport:
         source_names={s.key: s.name for s in config.sources},
     )
     with open_store(options.store) as store:
-        return build_feeds(store, options.public, feed_config)
+        report = build_feeds(store, options.public, feed_config)
+        from defnews.health import write_health  # (imports this module)
+
+        write_health(store, options.public, feed_config.base_url)
+        return report

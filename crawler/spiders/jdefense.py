@@ -118,7 +118,7 @@ class JdefenseSpider(scrapy.Spider):
         logger.info("%s: %d articles already stored%s", self.source_key, len(self.known),
                     " (--refresh: all fetched again)" if self.refresh else "")
 
-    def wanted(self, number: int | None) -> bool:
+    def wanted(self, number: int | None, *, count_skip: bool = True) -> bool:
         """Whether the article with this counter must be fetched (new, due, or refresh)."""
         if number is None or self.refresh:
             return True
@@ -130,7 +130,7 @@ class JdefenseSpider(scrapy.Spider):
                 self._revisits.add(number)
                 self.crawler.stats.inc_value("defnews/incremental/revisits")
             return True
-        if number not in self._known_skipped:
+        if count_skip and number not in self._known_skipped:
             self._known_skipped.add(number)
             self.crawler.stats.inc_value("defnews/incremental/known_skipped")
         return False
@@ -198,9 +198,10 @@ class JdefenseSpider(scrapy.Spider):
         for section in self.sections:
             yield self._listing_request(f"{self.base_url}docs/{section}/", 1)
         # Stored articles due for a visit are asked for directly: no listing may link them.
-        for _number, url in sorted(self.known_urls.items(), reverse=True):
-            for request in self.article_requests(self.to_fetch(url)):
-                yield request
+        if self.refresh or self.revisit_age > 0:
+            for number, url in sorted(self.known_urls.items(), reverse=True):
+                if self.wanted(number, count_skip=False):
+                    yield self.article_request(self.to_fetch(url))
 
     def article_requests(self, url: str) -> Iterator[scrapy.Request]:
         """The request for a linked article, unless it is stored and not due."""
