@@ -38,6 +38,12 @@ BENCHMARKS = {
         "Upserts of synthetic articles (new, then an unchanged re-run), ranking snapshots, "
         "and `build_feeds` (first build, unchanged rebuild) on SQLite and PostgreSQL.",
     ),
+    "recrawl": (
+        "bench_recrawl",
+        "Incremental re-crawls (crawler/spiders/jdefense.py)",
+        "Requests a re-crawl of a generated 1,000-article mirror sends with 0, 1 and 10 new "
+        "articles, by kind, against the target: listing pages plus new articles.",
+    ),
     "crawl": (
         "bench_crawl",
         "End to end (defnews demo)",

@@ -116,6 +116,10 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
         raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
     process = _Process(settings)
+    # Scrapy installs its shutdown handlers once the reactor runs; a signal before that (while
+    # the crawlers start) must stop the crawl the same way, not raise inside their start.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, process._signal_shutdown)
     known_spiders = set(process.spider_loader.list())
     for source in sites:
         if (source.spider or source.key) not in known_spiders:
@@ -223,6 +227,9 @@ def _start_failed(failure: Any, source_key: str, spider: Any, results: list[Craw
     """A crawler that could not start (a bad setting, a component that raised) is a failed
     source with its reason, not an empty summary and an unhandled Deferred error."""
     exc = failure.value
+    if isinstance(exc, KeyboardInterrupt):  # stopped while starting: an interruption
+        logger.info("%s: stopped while starting", source_key)
+        return
     logger.error("%s: the crawl could not start: %s: %s", source_key, type(exc).__name__, exc)
     logger.debug("the crawl of %s could not start", source_key,
                  exc_info=(failure.type, failure.value, failure.getTracebackObject()))

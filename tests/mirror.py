@@ -55,13 +55,14 @@ def build_mirror(out: Path, *, new: int = 0, size: int | None = None) -> list[st
     if size is not None:
         site.articles = [synthetic(10_000 + i, start + timedelta(hours=i), SECTIONS[i % 3])
                          for i in range(size)]
+    if size is not None:
+        # A fixed sidebar (the oldest ten): new articles change only their own section's pages.
+        ranked = [(a.title, a.path) for a in site.articles[:10]]
+        site.ranking = {"24h": ranked, "1w": ranked, "1m": ranked}
     top = max(a.number for a in site.articles)
     latest = max(datetime(*(int(x) for x in a.order_key[0])) for a in site.articles)
     for i in range(new):
         site.articles.append(synthetic(top + 1 + i, latest + timedelta(hours=1 + i), "mod"))
-    if size is not None:
-        ranked = [(a.title, a.path) for a in site.articles[-10:]]
-        site.ranking = {"24h": ranked, "1w": ranked, "1m": ranked}
     files = b.render_site(site)
     if out.exists():
         shutil.rmtree(out)
