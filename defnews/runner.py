@@ -207,8 +207,28 @@ def _process_class() -> Any:
         received: list[int]
 
         def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            from twisted.internet import reactor
+
             self.received.append(signum)
             super()._signal_shutdown(signum, frame)
+            reactor.callFromThread(self._drop_queued)
+
+        def _drop_queued(self) -> None:
+            """A graceful stop waits for every request in the downloader; those still queued
+            for their download delay (AutoThrottle: seconds each) would hold it up for long.
+            Only the transfers in progress are waited for."""
+            from scrapy.exceptions import IgnoreRequest
+
+            dropped = 0
+            for crawler in list(self.crawlers):
+                downloader = getattr(crawler.engine, "downloader", None)
+                for slot in list(getattr(downloader, "slots", {}).values()):
+                    while slot.queue:
+                        request, queued = slot.queue.popleft()
+                        queued.errback(IgnoreRequest(f"crawl stopping: {request.url} not fetched"))
+                        dropped += 1
+            if dropped:
+                logger.info("stopping: %d queued requests dropped", dropped)
 
         def _signal_kill(self, signum: int, frame: Any) -> None:
             self.received.append(signum)

@@ -129,3 +129,27 @@ def test_signal_during_the_build_stops_it(tmp_path, name, status):
     for path in files:
         if path.suffix in (".atom", ".rss"):
             etree.parse(str(path))  # every file written is whole
+
+
+def test_throttled_crawl_stops_without_fetching_its_queue(tmp_path):
+    """Requests waiting for their download delay are dropped at the first Ctrl-C; only the
+    transfers in progress (two at most per site) are waited for."""
+    build_mirror(tmp_path / "site")
+    with FixtureServer(tmp_path / "site") as server:
+        server.delay = 0.2
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "defnews", "run", "--only", "jdefense", "--base-url",
+             server.url, "--store", str(tmp_path / "s.sqlite3"), "--public",
+             str(tmp_path / "public"), "-s", "DOWNLOAD_DELAY=1", "-s", "AUTOTHROTTLE_ENABLED=0"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 60
+        while sum(server.counts.values()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at_signal = sum(server.counts.values())
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert "queued requests dropped" in err
+    assert sum(server.counts.values()) <= at_signal + 2
+    assert not (tmp_path / "public").exists()
