@@ -131,3 +131,33 @@ def test_counter_walk_remembers_what_it_probed(work):
         again = crawl(server, work, "--counter-walk", "60")
     assert probes > 0  # the wider walk probed numbers the first crawl had not reached
     assert dict(server.article_requests()) == {}, again.stdout
+
+
+def test_revisit_of_a_changed_page_keeps_the_id_and_sets_updated(work):
+    path = "/docs/mod/001933.html"
+    page = work / "site" / path.lstrip("/")
+    url = f"https://j-defense.ikaros.jp{path}"
+    with open_store(work / "store.sqlite3") as store:
+        before = {a.url: a for a in store.articles(source="jdefense")}[url]
+    assert before.updated is None
+    html = page.read_text(encoding="utf-8")
+    body = "<p>10月17日(木)、中谷防衛大臣は"
+    assert body in html
+    page.write_text(html.replace(body, "<p>10月17日(木)、中谷元防衛大臣は", 1), encoding="utf-8")
+    with FixtureServer(work / "site") as server:
+        run = crawl(server, work, "--refresh")
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open_store(work / "store.sqlite3") as store:
+        after = {a.url: a for a in store.articles(source="jdefense")}
+    changed = after[url]
+    assert changed.id == before.id and changed.first_seen == before.first_seen
+    assert changed.updated is not None and changed.dates["updated"].source == "revisit"
+    revisited = [u for u, a in after.items() if "updated" in a.dates and a.dates["updated"].source == "revisit"]
+    assert revisited == [url]  # only the changed page
+    assert "1 updated" in run.stdout
+
+    with FixtureServer(work / "site") as server:  # unchanged since: nothing moves
+        again = crawl(server, work, "--refresh")
+    with open_store(work / "store.sqlite3") as store:
+        assert store.get_article(before.id).updated == changed.updated
+    assert "0 updated" in again.stdout
