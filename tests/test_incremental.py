@@ -161,3 +161,29 @@ def test_revisit_of_a_changed_page_keeps_the_id_and_sets_updated(work):
     with open_store(work / "store.sqlite3") as store:
         assert store.get_article(before.id).updated == changed.updated
     assert "0 updated" in again.stdout
+
+
+FEED_FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+
+
+def test_feeds_are_asked_conditionally_with_validators_from_the_store(tmp_path):
+    """With the HTTP cache off, the store's validators alone make an unchanged feed a 304."""
+    import shutil
+
+    shutil.copytree(FEED_FIXTURES, tmp_path / "site" / "feeds")
+    with FixtureServer(tmp_path / "site") as server:
+        sources = tmp_path / "sources.toml"
+        sources.write_text((FEED_FIXTURES / "sources.toml").read_text(encoding="utf-8")
+                           .replace("{base_url}", server.url.rstrip("/")), encoding="utf-8")
+        runs = []
+        for _ in range(2):
+            server.reset()
+            runs.append(defnews("crawl", "--sources", str(sources), "--store",
+                                str(tmp_path / "store.sqlite3"), "--no-throttle",
+                                "-s", "HTTPCACHE_ENABLED=0", cwd=tmp_path))
+        answered = {path: status for path, status, _ in server.log if path.startswith("/feeds/")}
+    # Every feed but the one that is not a feed (an HTML error page, read again each time).
+    assert {p for p, s in answered.items() if s != 304} == {"/feeds/error.html"}, answered
+    assert len(answered) >= 7
+    assert not (tmp_path / "httpcache").exists()
+    assert "0 new" in runs[1].stdout
