@@ -72,6 +72,10 @@ def run_record(c: CrawlerResult) -> dict[str, Any]:
         k.removeprefix("defnews/feeds/errors/"): int(v)
         for k, v in stats.items() if k.startswith("defnews/feeds/errors/")
     }
+    feed_304 = {
+        k.removeprefix("defnews/feeds/not_modified/"): int(v)
+        for k, v in stats.items() if k.startswith("defnews/feeds/not_modified/")
+    }
     record: dict[str, Any] = {
         "finish_reason": c.finish_reason,
         "pages": c.get("response_received_count"),
@@ -88,9 +92,12 @@ def run_record(c: CrawlerResult) -> dict[str, Any]:
         "coverage": {k: round(v, 3) for k, v in ratios.items()},
         "duration_s": round(duration, 3) if duration is not None else None,
     }
-    if feeds or feed_errors:
-        record["feeds"] = {k: {"entries": feeds.get(k, 0), "errors": feed_errors.get(k, 0)}
-                           for k in sorted(set(feeds) | set(feed_errors))}
+    keys = sorted(set(feeds) | set(feed_errors) | set(feed_304)
+                  | {k.removeprefix("defnews/feeds/read/") for k in stats
+                     if k.startswith("defnews/feeds/read/")})
+    if keys:
+        record["feeds"] = {k: {"entries": feeds.get(k, 0), "errors": feed_errors.get(k, 0),
+                               "not_modified": feed_304.get(k, 0)} for k in keys}
     return record
 
 
@@ -106,6 +113,11 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
                        "(has the site's layout changed?)")
     elif c.failed:
         reasons.append(c.failed)
+    for key, now in sorted((record.get("feeds") or {}).items()):
+        had = max((int(((r.data.get("feeds") or {}).get(key) or {}).get("entries", 0) or 0)
+                   for r in previous), default=0)
+        if not (now["entries"] or now["errors"] or now["not_modified"]) and had:
+            reasons.append(f"feed {key}: no entry, where earlier runs read up to {had}")
     if record["articles_attempted"] >= min_articles:
         for name, minimum in sorted(limits.items()):
             ratio = record["coverage"].get(name)

@@ -170,3 +170,21 @@ def test_health_files_are_stable_and_port_free(tmp_path):
     ids_b = [e.id for e in feedparser.parse(str(tmp_path / "b" / "health.atom")).entries]
     assert ids_a == ids_b and not any("127.0.0.1" in i for i in ids_a)
     assert (tmp_path / "a" / "health.json").read_bytes() == (tmp_path / "b" / "health.json").read_bytes()
+
+
+def test_a_feed_that_empties_makes_the_feeds_source_unhealthy(tmp_path):
+    earlier = {"feeds": {"navalnews": {"entries": 12, "errors": 0, "not_modified": 0},
+                         "quiet": {"entries": 0, "errors": 0, "not_modified": 0}}}
+    stats = {"item_scraped_count": 5, "defnews/feeds/entries": 5,
+             "defnews/feeds/read/navalnews": 1, "defnews/feeds/read/wire": 1,
+             "defnews/feeds/entries/wire": 5, "defnews/feeds/read/quiet": 1}
+    c = CrawlerResult("feeds", "feeds", "finished", stats)
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        now = datetime.now(UTC)
+        store.add_source_run("feeds", started_at=now, finished_at=now, finish_reason="finished",
+                             healthy=True, data=earlier)
+        verdict = judge(c, store.source_runs("feeds"), LIMITS, 2)
+        assert verdict.reasons == ["feed navalnews: no entry, where earlier runs read up to 12"]
+        # A 304 is not an empty feed.
+        c.stats["defnews/feeds/not_modified/navalnews"] = 1
+        assert judge(c, store.source_runs("feeds"), LIMITS, 2).healthy

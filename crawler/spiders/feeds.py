@@ -131,6 +131,7 @@ class FeedsSpider(scrapy.Spider):
     def parse(self, response: Response, source_key: str) -> Any:
         if response.status == 304:
             self._inc("not_modified")
+            self._inc(f"not_modified/{source_key}")
             self.crawler.stats.inc_value("defnews/http/not_modified")
             return
         source = self.config.get(source_key)
@@ -147,6 +148,7 @@ class FeedsSpider(scrapy.Spider):
             )
             self._error(source_key)
             return
+        self._inc(f"read/{source_key}")
         if hasattr(self, "_fetched"):
             self._fetched[self.to_source(response.url)] = (
                 _header(response, "ETag"), _header(response, "Last-Modified"))
