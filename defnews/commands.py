@@ -22,7 +22,7 @@ from defnews.runner import (
 from defnews.server import StaticServer
 from feeds.build import BuildReport
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # The demo prefers fixed ports: feed entries with relative links are resolved against the
 # feed's address, so a new port every run would "update" them on every run.
@@ -112,6 +112,8 @@ def crawl_status(report: CrawlReport) -> int:
     """0 complete success; 128 + N when signal N stopped the crawl; 1 when a source failed."""
     if report.interrupted is not None:
         return 128 + report.interrupted
+    if any(c.finish_reason.startswith("not started") for c in report.crawlers):
+        return EXIT_USAGE  # a bad setting or component: the configuration's fault
     return EXIT_OK if report.ok else EXIT_FAILED
 
 

@@ -93,8 +93,7 @@ def run_record(c: CrawlerResult) -> dict[str, Any]:
         "duration_s": round(duration, 3) if duration is not None else None,
     }
     keys = sorted(set(feeds) | set(feed_errors) | set(feed_304)
-                  | {k.removeprefix("defnews/feeds/read/") for k in stats
-                     if k.startswith("defnews/feeds/read/")})
+                  | set(stats.get("defnews/feeds/read") or ()))
     if keys:
         record["feeds"] = {k: {"entries": feeds.get(k, 0), "errors": feed_errors.get(k, 0),
                                "not_modified": feed_304.get(k, 0)} for k in keys}

@@ -143,6 +143,7 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
         def closed(spider: Any, reason: str) -> None:
             stats = dict(crawler.stats.get_stats())
             stats.setdefault("finish_time", datetime.now(UTC))  # for the run's duration
+            stats.update(getattr(spider, "run_stats", {}))  # figures a spider kept aside
             results.append(CrawlerResult(spider.name, source_key, reason, stats))
 
         handlers.append(closed)

@@ -73,14 +73,15 @@ def test_demo_interrupted_builds_nothing(tmp_path):
     assert not (tmp_path / "public").exists()
 
 
-def test_crawler_that_cannot_start_is_a_failure(tmp_path):
+def test_crawler_that_cannot_start_is_a_configuration_error(tmp_path):
     build_mirror(tmp_path / "site")
     with FixtureServer(tmp_path / "site") as server:
         run = defnews("run", "--only", "jdefense", "--base-url", server.url, "--no-throttle",
                       "--store", str(tmp_path / "s.sqlite3"), "--public", str(tmp_path / "public"),
                       "-s", "DOWNLOAD_TIMEOUT=abc", cwd=tmp_path)
-    assert run.returncode == 1, run.stderr[-3000:]
+    assert run.returncode == 2, run.stderr[-3000:]
     assert "not started" in run.stdout and "abc" in run.stdout
+    assert "the crawl could not start: ValueError" in run.stderr and "Traceback" not in run.stderr
     assert "Unhandled error in Deferred" not in run.stderr
 
 
