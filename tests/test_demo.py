@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 from pathlib import Path
 
 import feedparser
+import pytest
 from support import defnews
 
 from defnews.commands import DEMO_FEEDS_PORT, DEMO_SITE_PORT
@@ -39,9 +41,15 @@ def test_demo_with_its_ports_taken_keeps_its_ids_and_stays_quiet(tmp_path: Path)
     assert len(run.stderr.splitlines()) < 15
 
 
-def test_demo_verbose_shows_the_crawl_log(tmp_path: Path):
-    run = defnews("demo", "-v", "--store", str(tmp_path / "demo.sqlite3"), "--public",
-                  str(tmp_path / "public"), cwd=tmp_path)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "Spider opened" in run.stderr
-    assert "Telnet console listening" not in run.stderr and "Telnet Password" not in run.stderr
+@pytest.mark.parametrize(("argv", "level"), [(["demo"], "WARNING"), (["demo", "-v"], "DEBUG"),
+                                             (["-v", "demo"], "DEBUG"), (["run"], "INFO")],
+                         ids=["demo", "demo-v", "v-demo", "run"])
+def test_demo_logs_warnings_only_unless_verbose(argv, level):
+    from defnews.cli import _setup_logging, make_parser
+
+    before = list(logging.root.handlers)
+    try:
+        assert _setup_logging(make_parser().parse_args(argv)) == level
+    finally:
+        for handler in set(logging.root.handlers) - set(before):
+            logging.root.removeHandler(handler)

@@ -30,7 +30,7 @@ def test_retry_after_beyond_the_limit_gives_the_page_up(tmp_path):
     (new,) = build_mirror(tmp_path / "site", new=1)
     with FixtureServer(tmp_path / "site") as server:
         server.script(new, "503:3600")
-        run = defnews("crawl", "--only", "jdefense", "--base-url", server.url, "--no-throttle",
+        run = defnews("crawl", "--only", "jdefense", "--base-url", server.url, "--no-throttle", "--counter-walk", "0",
                       "--store", str(tmp_path / "s.sqlite3"), "-s", "DEFNEWS_RETRY_AFTER_MAX=5",
                       cwd=tmp_path)
     assert server.counts[new] == 1

@@ -51,7 +51,7 @@ def test_schedule_runs_again_after_a_failing_source(tmp_path):
     with FixtureServer(tmp_path / "site") as server:
         sources = sources_with_a_broken_feed(tmp_path, server.url)
         result = defnews("schedule", "--every", "0.2s", "--jitter", "0.1s", "--runs", "2",
-                         "--sources", str(sources), "--base-url", server.url, "--no-throttle",
+                         "--sources", str(sources), "--base-url", server.url, "--no-throttle", "--counter-walk", "0",
                          "--store", str(tmp_path / "s.sqlite3"), "--public",
                          str(tmp_path / "public"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
