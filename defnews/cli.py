@@ -131,6 +131,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=tcp_port, default=8000)
     _add_schedule(sub)
+    p = sub.add_parser("health", help="each source's health and its last runs",
+                       description="Print each source's state (healthy or not, since when, why) "
+                       "and its last runs: pages, 304s, new, updated, dropped, coverage, duration. "
+                       "Exit status 1 when a source is unhealthy (a monitoring check).")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="PATH|DSN",
+                   help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)")
+    p.add_argument("--runs", type=positive_int, default=5, metavar="N",
+                   help="runs shown per source (default: %(default)s)")
     for name, sub_parser in sub.choices.items():
         _add_global(sub_parser, name)
     return parser
@@ -272,6 +280,8 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
     if args.command == "demo":
         with store_lock(args.store, "demo"):
             return commands.demo(args, _crawl_settings(args, level))
+    if args.command == "health":
+        return commands.health(args)
     if args.command == "serve":
         return commands.serve(args)
     if args.command == "sources":

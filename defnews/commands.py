@@ -250,6 +250,22 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     return max(EXIT_OK if report.ok else EXIT_FAILED, health)
 
 
+def health(args: argparse.Namespace) -> int:
+    from crawler.store import open_store
+    from defnews.health import print_health_history
+    from defnews.preflight import store_error, store_exists
+    from defnews.runner import UsageError
+
+    if not store_exists(args.store):
+        raise UsageError(f"store {args.store} does not exist")
+    try:
+        store = open_store(args.store)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
+        raise UsageError(store_error(args.store, exc)) from None
+    with store:
+        return EXIT_OK if print_health_history(store, args.runs) else EXIT_FAILED
+
+
 def serve(args: argparse.Namespace) -> int:
     from defnews.runner import UsageError
 

@@ -230,3 +230,33 @@ def write_health(store: SQLStore, public: Path, feed_url: str) -> list[Path]:
         write_if_changed(path, data)
         written.append(path)
     return written
+
+
+def print_health_history(store: SQLStore, runs: int, out: Any = None) -> bool:
+    """``defnews health``: each source's state and its last ``runs`` records; True if all
+    sources are healthy."""
+    import sys
+
+    out = out or sys.stdout
+    changes = state_changes(store)
+    if not changes:
+        print("no run recorded yet", file=out)
+        return True
+    for source, history in sorted(changes.items()):
+        current = history[-1]
+        state = "healthy" if current.healthy else "UNHEALTHY"
+        print(f"{source}: {state} since {_iso(current.run.started_at)}", file=out)
+        for reason in current.run.data.get("reasons") or []:
+            print(f"  {reason}", file=out)
+        for r in store.source_runs(source, limit=runs):
+            d = r.data
+            dropped = sum((d.get("dropped") or {}).values())
+            cov = ", ".join(f"{k} {v:.0%}" for k, v in sorted((d.get("coverage") or {}).items()))
+            duration = d.get("duration_s")
+            print(f"  {_iso(r.started_at)}  {'ok  ' if r.healthy else 'FAIL'}  "
+                  f"{d.get('pages', 0):>4} pages {d.get('not_modified', 0):>3} not modified "
+                  f"{d.get('new', 0):>3} new {d.get('updated', 0):>3} updated "
+                  f"{dropped:>3} dropped"
+                  + (f"  {duration:.1f} s" if duration is not None else "")
+                  + (f"  [{cov}]" if cov else ""), file=out)
+    return all(h[-1].healthy for h in changes.values())

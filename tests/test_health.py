@@ -188,3 +188,26 @@ def test_a_feed_that_empties_makes_the_feeds_source_unhealthy(tmp_path):
         # A 304 is not an empty feed.
         c.stats["defnews/feeds/not_modified/navalnews"] = 1
         assert judge(c, store.source_runs("feeds"), LIMITS, 2).healthy
+
+
+def test_health_command_shows_states_and_runs_and_exits_1_when_unhealthy(tmp_path, capsys):
+    from defnews.cli import main
+
+    path = tmp_path / "s.sqlite3"
+    with SQLiteStore(path) as store:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        for i, ok in enumerate([True, False]):
+            at = now + timedelta(minutes=15 * i)
+            store.add_source_run("jdefense", started_at=at, finished_at=at, finish_reason="finished",
+                                 healthy=ok, data={"pages": 5 + i, "not_modified": 3, "new": i,
+                                                   "reasons": [] if ok else ["layout changed"]})
+    assert main(["health", "--store", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "jdefense: UNHEALTHY since 2026-01-01T00:15:00+00:00" in out
+    assert "layout changed" in out and out.count("pages") == 2
+    with SQLiteStore(path) as store:
+        store.add_source_run("jdefense", started_at=now + timedelta(hours=1),
+                             finished_at=now + timedelta(hours=1), finish_reason="finished",
+                             healthy=True, data={})
+    assert main(["health", "--store", str(path), "--runs", "1"]) == 0
+    assert capsys.readouterr().out.count("pages") == 1
