@@ -197,3 +197,12 @@ def test_log_file_after_the_command(tmp_path):
     assert args.log_file == tmp_path / "x.log"
     args = make_parser().parse_args(["--log-file", str(tmp_path / "y.log"), "build"])
     assert args.log_file == tmp_path / "y.log" and args.quiet is False
+
+
+@pytest.mark.parametrize("command", ["schedule", "health"])
+def test_new_commands_have_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: defnews {command}") and "--store" in out
