@@ -261,6 +261,10 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         from defnews.schedule import schedule
 
         return schedule(args, sys.argv[1:] if args.argv is None else args.argv)
+    if args.command in ("crawl", "run"):
+        from crawler.sources import load_sources
+
+        load_sources(args.sources)  # a bad sources file: refused before the store is made
     if args.command in ("crawl", "run", "demo"):
         check_store(args.store)
     if args.command == "crawl":

@@ -86,6 +86,8 @@ def mistakes(tmp_path: Path, public: Path) -> dict[str, tuple[list[str], tuple[s
         "serve-port-out-of-range": (["serve", "--public", str(public), "--port", "99999"],
                                     ("--port", "99999")),
         "every-not-a-duration": (["schedule", "--every", "often", *build], ("--every", "often")),
+        "sources-file-missing": (["run", "--sources", str(tmp_path / "nope.toml"), "--store",
+                                  str(tmp_path / "s.sqlite3"), *build], (str(tmp_path / "nope.toml"),)),
     }
 
 
@@ -94,7 +96,7 @@ CASES = [
     "postgres-unreachable", "postgres-unreachable-build", "limit-0", "limit-not-a-number",
     "feed-url-not-a-url", "base-url-not-a-url", "public-is-a-file", "public-under-a-file",
     "log-file-missing-folder", "log-file-after-command", "serve-port-out-of-range",
-    "every-not-a-duration",
+    "every-not-a-duration", "sources-file-missing",
 ]
 
 
