@@ -53,6 +53,12 @@ BENCHMARKS = {
         "`build_feeds` over SQLite stores of 1k, 10k, 100k and 1M articles across 20 "
         "categories: first build and unchanged rebuild, peak memory (issue #13's targets).",
     ),
+    "recrawl": (
+        "bench_recrawl",
+        "Incremental re-crawls (crawler/spiders/jdefense.py)",
+        "Requests a re-crawl of a generated 1,000-article mirror sends with 0, 1 and 10 new "
+        "articles, by kind, against the target: listing pages plus new articles.",
+    ),
     "crawl": (
         "bench_crawl",
         "End to end (defnews demo)",

@@ -19,7 +19,18 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
+# Retries wait: Retry-After on 429/503 (up to DEFNEWS_RETRY_AFTER_MAX seconds), else
+# DEFNEWS_RETRY_BACKOFF x 2^n seconds (up to DEFNEWS_RETRY_BACKOFF_MAX). See crawler/retry.py.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
+}
+DEFNEWS_RETRY_BACKOFF = 2.0
+DEFNEWS_RETRY_BACKOFF_MAX = 60.0
+DEFNEWS_RETRY_AFTER_MAX = 600.0
 DOWNLOAD_TIMEOUT = 30
+# No telnet console: it listens on a port and prints its password in the log.
+TELNETCONSOLE_ENABLED = False
 
 # -- Conditional requests: feeds and pages unchanged since the last run cost a 304 ------
 HTTPCACHE_ENABLED = False
@@ -60,10 +71,22 @@ DEFNEWS_PROGRESS_INTERVAL = 10.0
 # Entries read per feed document (the first ones, in document order); entries past it are
 # dropped, logged and counted in the crawl summary (0: no limit).
 DEFNEWS_FEED_MAX_ENTRIES = 10_000
+# Incremental crawls: an article already stored is fetched again only with --refresh
+# (DEFNEWS_REFRESH) or once its last fetch is older than DEFNEWS_REVISIT_AGE seconds (0: never).
+# A counter-walk number found in no section is probed again after
+# DEFNEWS_JDEFENSE_PROBE_RETRY_AGE seconds.
+DEFNEWS_REFRESH = False
+DEFNEWS_REVISIT_AGE = 0
+DEFNEWS_JDEFENSE_PROBE_RETRY_AGE = 7 * 24 * 3600
 
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
+    "crawler.health.HealthStats": 510,
 }
+# Health: a source whose share of articles read, or of articles with a field, falls under
+# its threshold this crawl is unhealthy (judged from DEFNEWS_HEALTH_MIN_ARTICLES articles on).
+DEFNEWS_HEALTH_MIN_COVERAGE = {"parsed": 0.8, "published": 0.5, "categories": 0.5}
+DEFNEWS_HEALTH_MIN_ARTICLES = 2
 
 LOG_FORMATTER = "crawler.logformatter.DefnewsLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

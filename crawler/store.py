@@ -101,6 +101,50 @@ CREATE TABLE IF NOT EXISTS ranking_stints (
 """
 
 
+# -- Operating state (issue #10): additive tables, created after SCHEMA ---------------------
+# http_pages: per fetched URL (site addresses), the validators of its last 200 (conditional
+#   requests: a 304 costs nothing) and when it was last fetched (revisit age).
+# counter_probes: article numbers the counter walk probed, found or not (never probed twice
+#   within DEFNEWS_JDEFENSE_PROBE_RETRY_AGE).
+# source_runs: one row per source and crawl: counts, coverage, duration, health.
+OPS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS http_pages (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counter_probes (
+    source TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    found INTEGER NOT NULL,
+    probed_at TEXT NOT NULL,
+    PRIMARY KEY (source, number)
+);
+CREATE TABLE IF NOT EXISTS source_runs (
+    id {autoid},
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    finish_reason TEXT NOT NULL,
+    healthy INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS source_runs_source ON source_runs (source, id);
+"""
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    id: int
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    finish_reason: str
+    healthy: bool
+    data: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class UpsertResult:
     status: str  # "new", "updated", "unchanged", "duplicate" (owned by another source)
@@ -179,6 +223,9 @@ class SQLStore:
         self.conn = conn
         with self.transaction() as cur:
             for statement in SCHEMA.format(autoid=self.autoid).split(";"):
+                if statement.strip():
+                    cur.execute(statement)
+            for statement in OPS_SCHEMA.format(autoid=self.autoid).split(";"):
                 if statement.strip():
                     cur.execute(statement)
 
@@ -576,6 +623,95 @@ class SQLStore:
                 article = article_from_json(json.loads(data))
                 found[article.id] = article
         return found
+
+
+    # -- operating state (issue #10) --------------------------------------------------------
+    def source_article_urls(self, source: str) -> dict[str, datetime]:
+        """URL -> last content change of every article ``source`` owns."""
+        rows = self._query("SELECT url, changed_at FROM articles WHERE source = ?", (source,))
+        return {str(url): datetime.fromisoformat(at) for url, at in rows}
+
+    def page_fetches(self, prefix: str) -> dict[str, tuple[str | None, str | None, datetime]]:
+        """URL -> (ETag, Last-Modified, fetched_at) of every recorded page under ``prefix``."""
+        # Filtered here rather than with LIKE: no escaping of "_" and "%" in URLs to get wrong.
+        rows = self._query("SELECT url, etag, last_modified, fetched_at FROM http_pages")
+        return {
+            str(url): (etag, modified, datetime.fromisoformat(at))
+            for url, etag, modified, at in rows
+            if str(url).startswith(prefix)
+        }
+
+    def record_page_fetches(
+        self, pages: Iterable[tuple[str, str | None, str | None]], *, at: datetime
+    ) -> None:
+        """Remember (url, ETag, Last-Modified) of pages fetched whole at ``at``."""
+        with self.transaction() as cur:
+            for url, etag, modified in pages:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO http_pages (url, etag, last_modified, fetched_at)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                        " etag = excluded.etag, last_modified = excluded.last_modified,"
+                        " fetched_at = excluded.fetched_at"
+                    ),
+                    (url, etag, modified, at.isoformat()),
+                )
+
+    def counter_probes(self, source: str) -> dict[int, tuple[bool, datetime]]:
+        rows = self._query(
+            "SELECT number, found, probed_at FROM counter_probes WHERE source = ?", (source,)
+        )
+        return {int(n): (bool(found), datetime.fromisoformat(at)) for n, found, at in rows}
+
+    def record_counter_probes(
+        self, source: str, probes: Iterable[tuple[int, bool]], *, at: datetime
+    ) -> None:
+        with self.transaction() as cur:
+            for number, found in probes:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO counter_probes (source, number, found, probed_at)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (source, number) DO UPDATE SET"
+                        " found = excluded.found, probed_at = excluded.probed_at"
+                    ),
+                    (source, int(number), 1 if found else 0, at.isoformat()),
+                )
+
+    def add_source_run(
+        self, source: str, *, started_at: datetime, finished_at: datetime, finish_reason: str,
+        healthy: bool, data: Mapping[str, Any],
+    ) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO source_runs (source, started_at, finished_at, finish_reason,"
+                    " healthy, data) VALUES (?, ?, ?, ?, ?, ?)"
+                ),
+                (source, started_at.isoformat(), finished_at.isoformat(), finish_reason,
+                 1 if healthy else 0, json.dumps(dict(data), ensure_ascii=False, sort_keys=True)),
+            )
+
+    def source_runs(self, source: str | None = None, *, limit: int | None = None) -> list[SourceRun]:
+        """Runs, newest first (of one source, or of all)."""
+        sql = ("SELECT id, source, started_at, finished_at, finish_reason, healthy, data"
+               " FROM source_runs")
+        params: list[Any] = []
+        if source is not None:
+            sql += " WHERE source = ?"
+            params.append(source)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [
+            SourceRun(int(r[0]), str(r[1]), datetime.fromisoformat(r[2]),
+                      datetime.fromisoformat(r[3]), str(r[4]), bool(r[5]), json.loads(r[6]))
+            for r in self._query(sql, params)
+        ]
+
+    def run_sources(self) -> list[str]:
+        return [str(r[0]) for r in self._query(
+            "SELECT DISTINCT source FROM source_runs ORDER BY source")]
 
 
 class _Transaction:

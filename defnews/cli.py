@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a source failed (a crawl ended abnormally, a feed could not be
 read, or a site gave no item) — pages skipped one by one are logged and counted, not
-failures; 2 bad usage or configuration (bad sources file, unknown source, bad option).
+failures; 2 bad usage or configuration (bad sources file, unknown source, bad option);
+75 another run holds the store's lock; 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from defnews import __version__
+from defnews.preflight import duration, http_url, positive_int, tcp_port
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 DEFAULT_STORE = os.environ.get("DEFNEWS_STORE", "defnews.sqlite3")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (the option and the value), exit status 2; --help has the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _parse_setting(text: str) -> tuple[str, str]:
@@ -26,12 +36,6 @@ def _parse_setting(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name, value
-
-
-def _http_url(text: str) -> str:
-    if not text.startswith(("http://", "https://")) or len(text.split("/")) < 3 or not text.split("/")[2]:
-        raise argparse.ArgumentTypeError(f"expected an absolute http(s) URL, got {text!r}")
-    return text
 
 
 def _add_store(p: argparse.ArgumentParser) -> None:
@@ -46,7 +50,7 @@ def _add_store(p: argparse.ArgumentParser) -> None:
 
 def _add_crawl(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", default="", metavar="KEYS", help="comma-separated source keys to crawl")
-    p.add_argument("--base-url", metavar="URL", help="fetch the site spider's pages from this mirror of the site")
+    p.add_argument("--base-url", type=http_url, metavar="URL", help="fetch the site spider's pages from this mirror of the site")
     p.add_argument("--no-throttle", action="store_true",
                    help="no download delay or AutoThrottle (only for mirrors you own)")
     _add_crawl_tuning(p)
@@ -56,6 +60,10 @@ def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="also write the items as JSON Lines here")
     p.add_argument("--max-index-pages", type=int, metavar="N", help="section index pages followed per section")
     p.add_argument("--counter-walk", type=int, metavar="N", help="article numbers probed below the highest seen")
+    p.add_argument("--refresh", action="store_true",
+                   help="fetch every article again, stored or not (default: only new ones)")
+    p.add_argument("--revisit-age", type=duration, metavar="DURATION",
+                   help="also fetch stored articles last fetched longer ago than this (e.g. 7d)")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[],
                    type=_parse_setting, metavar="NAME=VALUE", help="a Scrapy setting")
 
@@ -63,21 +71,25 @@ def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
 def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--public", type=Path, default=Path("public"), metavar="DIR",
                    help="where the feeds are written (default: %(default)s)")
-    p.add_argument("--feed-url", default=None, metavar="URL",
+    p.add_argument("--feed-url", type=http_url, default=None, metavar="URL",
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
-    p.add_argument("--limit", type=int, default=50, metavar="N", help="entries per feed (default: %(default)s)")
+    p.add_argument("--limit", type=positive_int, default=50, metavar="N",
+                   help="entries per feed (default: %(default)s)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="build even from a missing or empty store over a public folder with feeds")
     p.add_argument("--websub-hub", default=os.environ.get("DEFNEWS_WEBSUB_HUB") or None, metavar="URL",
-                   type=_http_url,
+                   type=http_url,
                    help="a WebSub hub: feeds link to it and each build pings it for the feeds it "
                    "changed (default: $DEFNEWS_WEBSUB_HUB, else none)")
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="defnews",
         description="Turn defense-news websites into clean, deduplicated Atom/RSS feeds.",
-        epilog="Exit status: 0 success; 1 a source failed (see the summary and the log); "
-        "2 bad usage or configuration. Start with `defnews demo`.",
+        epilog="Exit status: 0 success; 1 a source failed or is unhealthy (see the summary and "
+        "the log); 2 bad usage or configuration; 75 another run holds the store's lock; "
+        "130/143 stopped by SIGINT/SIGTERM. Start with `defnews demo`.",
     )
     parser.add_argument("--version", action="version", version=f"defnews {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
@@ -125,7 +137,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="the folder to serve, as `defnews build` wrote it (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", metavar="ADDR",
                    help="address to listen on; 0.0.0.0 for every interface (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8000, metavar="N",
+    p.add_argument("--port", type=tcp_port, default=8000, metavar="N",
                    help="TCP port; 0 picks a free one and prints it (default: %(default)s)")
     p.add_argument("--max-age", type=int, default=300, metavar="SECONDS",
                    help="Cache-Control max-age sent with every file (default: %(default)s)")
@@ -134,11 +146,55 @@ def make_parser() -> argparse.ArgumentParser:
                    "(default: %(default)s)")
     p.add_argument("--access-log", type=Path, metavar="FILE",
                    help="append the access log (combined format) here instead of the log")
+    _add_schedule(sub)
+    p = sub.add_parser("health", help="each source's health and its last runs",
+                       description="Print each source's state (healthy or not, since when, why) "
+                       "and its last runs: pages, 304s, new, updated, dropped, coverage, duration. "
+                       "Exit status 1 when a source is unhealthy (a monitoring check).")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="PATH|DSN",
+                   help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)")
+    p.add_argument("--runs", type=positive_int, default=5, metavar="N",
+                   help="runs shown per source (default: %(default)s)")
+    for name, sub_parser in sub.choices.items():
+        _add_global(sub_parser, name)
     return parser
+
+
+def _add_global(p: argparse.ArgumentParser, name: str) -> None:
+    """-q, -v and --log-file after the command too (``defnews run ... -q``). SUPPRESS keeps the
+    value given before the command when none is given after it."""
+    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="log warnings and errors only")
+    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                   help="log debug messages" if name != "demo" else
+                   "log debug messages (the demo logs warnings only otherwise)")
+    p.add_argument("--log-file", type=Path, metavar="FILE", default=argparse.SUPPRESS,
+                   help="write the log here instead of stderr")
+
+
+def _add_schedule(sub: Any) -> None:
+    p = sub.add_parser(
+        "schedule", help="crawl and build on an interval, until stopped",
+        description="Run `defnews run` every --every (with jitter), one run at a time, until "
+        "SIGINT or SIGTERM. A failing source is reported and the next run goes ahead; an "
+        "interrupted crawl is never built.",
+    )
+    _add_store(p)
+    _add_crawl(p)
+    _add_build(p)
+    p.add_argument("--every", type=duration, required=True, metavar="DURATION",
+                   help="interval between runs: 90s, 15m, 2h, 1d")
+    p.add_argument("--jitter", type=duration, default=None, metavar="DURATION",
+                   help="random extra wait added to each interval (default: a tenth of --every)")
+    p.add_argument("--runs", type=positive_int, default=None, metavar="N",
+                   help="stop after N runs (default: run until stopped)")
 
 
 def _setup_logging(args: argparse.Namespace) -> str:
     level = "WARNING" if args.quiet else "DEBUG" if args.verbose else "INFO"
+    if args.command == "demo" and not args.verbose:
+        # The demo prints its summary and feed list; the crawl log only when something is wrong.
+        level = "WARNING"
     handler: logging.Handler = (
         logging.FileHandler(args.log_file, encoding="utf-8") if args.log_file else logging.StreamHandler()
     )
@@ -158,6 +214,10 @@ def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
         settings["DEFNEWS_JDEFENSE_MAX_INDEX_PAGES"] = args.max_index_pages
     if getattr(args, "counter_walk", None) is not None:
         settings["DEFNEWS_JDEFENSE_COUNTER_WALK"] = args.counter_walk
+    if getattr(args, "refresh", False):
+        settings["DEFNEWS_REFRESH"] = True
+    if getattr(args, "revisit_age", None) is not None:
+        settings["DEFNEWS_REVISIT_AGE"] = args.revisit_age
     if getattr(args, "no_throttle", False):
         settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8)
     settings.update(dict(getattr(args, "settings", [])))
@@ -167,37 +227,86 @@ def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    level = _setup_logging(args)
+    args.argv = None if argv is None else list(argv)
     from crawler.sources import SourcesError
-    from defnews import commands
-    from defnews.runner import UsageError
+    from defnews.lock import EXIT_LOCKED, LockHeld
+    from defnews.preflight import check_log_file
+    from defnews.runner import Interrupted, UsageError
 
     try:
-        if args.command == "crawl":
-            return commands.crawl(args, _crawl_settings(args, level))
-        if args.command == "build":
-            return commands.build(args)
-        if args.command == "run":
-            status = commands.crawl(args, _crawl_settings(args, level))
-            return max(status, commands.build(args))
-        if args.command == "demo":
-            return commands.demo(args, _crawl_settings(args, level))
-        if args.command == "serve":
-            return commands.serve(args)
-        if args.command == "sources":
-            return commands.sources(args)
+        check_log_file(args.log_file)
+    except UsageError as exc:
+        print(f"defnews {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    level = _setup_logging(args)
+
+    try:
+        return _dispatch(args, level)
     except (SourcesError, UsageError, FileNotFoundError) as exc:
         print(f"defnews {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except LockHeld as exc:
+        print(f"defnews {args.command}: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except BrokenPipeError:
         # The reader went away (`defnews sources | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Interrupted as exc:
+        print(f"defnews {args.command}: interrupted ({_signal_name(exc.signum)})", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print(f"defnews {args.command}: interrupted", file=sys.stderr)
         return 130
-    parser.error(f"unknown command {args.command}")
-    return EXIT_USAGE  # pragma: no cover - parser.error exits
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name
+
+
+def _dispatch(args: argparse.Namespace, level: str) -> int:
+    from defnews import commands
+    from defnews.lock import store_lock
+    from defnews.preflight import check_public, check_store
+
+    if args.command in ("build", "run", "demo", "schedule"):
+        check_public(args.public)
+    if args.command == "schedule":
+        from defnews.schedule import schedule
+
+        return schedule(args, sys.argv[1:] if args.argv is None else args.argv)
+    if args.command in ("crawl", "run"):
+        from crawler.sources import load_sources
+
+        load_sources(args.sources)  # a bad sources file: refused before the store is made
+    if args.command in ("crawl", "run", "demo"):
+        check_store(args.store)
+    if args.command == "crawl":
+        with store_lock(args.store, "crawl"):
+            return commands.crawl(args, _crawl_settings(args, level))
+    if args.command == "build":
+        commands.check_build_source(args.store, args.public, args.allow_empty)
+        check_store(args.store)
+        with store_lock(args.store, "build"):
+            return commands.build(args)
+    if args.command == "run":
+        with store_lock(args.store, "run"):
+            status = commands.crawl(args, _crawl_settings(args, level))
+            if status >= 128:  # interrupted: never build from a partial crawl
+                return status
+            return max(status, commands.build(args))
+    if args.command == "demo":
+        with store_lock(args.store, "demo"):
+            return commands.demo(args, _crawl_settings(args, level))
+    if args.command == "health":
+        return commands.health(args)
+    if args.command == "serve":
+        return commands.serve(args)
+    if args.command == "sources":
+        return commands.sources(args)
+    raise AssertionError(f"unknown command {args.command}")  # pragma: no cover - argparse
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import tempfile
+from datetime import UTC, datetime
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,7 +24,7 @@ from defnews.runner import (
 from defnews.server import StaticServer, access_logger, serve_public
 from feeds.build import BuildReport
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # The demo prefers fixed ports: feed entries with relative links are resolved against the
 # feed's address, so a new port every run would "update" them on every run.
@@ -143,13 +144,85 @@ def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlO
     )
 
 
-def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    report = run_crawl(_crawl_options(args, settings))
-    print_crawl_report(report)
+def crawl_status(report: CrawlReport) -> int:
+    """0 complete success; 128 + N when signal N stopped the crawl; 1 when a source failed."""
+    if report.interrupted is not None:
+        return 128 + report.interrupted
+    if any(c.finish_reason.startswith("not started") for c in report.crawlers):
+        return EXIT_USAGE  # a bad setting or component: the configuration's fault
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def print_interruption(report: CrawlReport, out: TextIO | None = None) -> None:
+    if report.interrupted is None:
+        return
+    import signal
+
+    names = " then ".join(signal.Signals(s).name for s in report.signals)
+    how = "stopped by force" if len(report.signals) > 1 else "stopped"
+    print(f"  interrupted by {names}: crawl {how}; nothing built from it", file=out or _out())
+
+
+def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    started = datetime.now(UTC)
+    report = run_crawl(_crawl_options(args, settings))
+    print_crawl_report(report)
+    print_interruption(report)
+    return max(crawl_status(report), judge_health(args.store, report, settings, started))
+
+
+def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
+                 started: datetime) -> int:
+    """Record each source's run and verdict; 1 when a source is unhealthy. An interrupted
+    crawl is not judged (nothing is built from it either)."""
+    from defnews.health import record_health
+
+    if report.interrupted is not None or not report.crawlers:
+        return EXIT_OK
+    verdicts = record_health(store, report, settings, started)
+    print_health(verdicts)
+    return EXIT_OK if all(v.healthy for v in verdicts) else EXIT_FAILED
+
+
+def print_health(verdicts: list[Any], out: TextIO | None = None) -> None:
+    out = out or _out()
+    for v in verdicts:
+        cov = v.record.get("coverage") or {}
+        figures = ", ".join(f"{k} {r:.0%}" for k, r in sorted(cov.items()))
+        line = (f"  {v.source:<12} {'healthy' if v.healthy else 'UNHEALTHY'}: "
+                f"{v.record.get('not_modified', 0)} not modified, "
+                f"{v.record.get('known_skipped', 0)} stored articles skipped"
+                + (f", coverage {figures}" if figures else "")
+                + (f", {v.record['duration_s']:.1f} s" if v.record.get("duration_s") is not None
+                   else ""))
+        print(line, file=out)
+        for reason in v.reasons:
+            print(f"  {'':<12} unhealthy: {reason}", file=out)
+
+
+def check_build_source(store: str, public: Path, allow_empty: bool) -> None:
+    """Refuse to build empty feeds over a public folder that has feeds, from a store that is
+    missing or holds no article (a mistyped --store, a wrong working directory)."""
+    from crawler.store import open_store
+    from defnews.preflight import public_has_feeds, redact, store_error, store_exists
+    from defnews.runner import UsageError
+
+    if allow_empty or not public_has_feeds(public):
+        return
+    hint = f"{public}/ has feeds: not replacing them with empty ones (--allow-empty to force)"
+    if not store_exists(store):
+        raise UsageError(f"store {store} does not exist; {hint}")
+    try:
+        with open_store(store) as opened:
+            count = opened.count_articles()
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
+        raise UsageError(store_error(store, exc)) from None
+    if count == 0:
+        raise UsageError(f"store {redact(store)} holds no article; {hint}")
+
+
 def build(args: argparse.Namespace) -> int:
+    check_build_source(args.store, args.public, getattr(args, "allow_empty", False))
     options = BuildOptions(
         store=args.store,
         public=args.public,
@@ -179,18 +252,27 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     ):
         template = (args.sources or Path(feeds_dir) / "sources.toml").read_text(encoding="utf-8")
         sources = Path(tmp) / "sources.toml"
-        sources.write_text(template.replace("{feeds_url}", feeds.url), encoding="utf-8")
+        # Feeds are listed under the fixed port's address whatever port was free, and fetched
+        # from the server's real one: their entries' ids never depend on the port.
+        feeds_origin = f"http://127.0.0.1:{DEMO_FEEDS_PORT}/"
+        sources.write_text(template.replace("{feeds_url}", feeds_origin), encoding="utf-8")
         print(f"Serving the fixture site at {site.url} and fixture feeds at {feeds.url}")
+        started = datetime.now(UTC)
         report = run_crawl(
             CrawlOptions(
                 store=args.store,
                 sources=sources,
                 output=args.output,
                 base_url=site.url,
+                feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin else None,
                 settings=settings,
             )
         )
         print_crawl_report(report)
+        print_interruption(report)
+        if report.interrupted is not None:
+            return crawl_status(report)
+        health = judge_health(args.store, report, settings, started)
         built = run_build(
             BuildOptions(
                 store=args.store,
@@ -203,10 +285,30 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         )
     print_build_report(built, args.public)
     print(f"\nOpen {args.public / 'index.html'}, or run `defnews serve --public {args.public}`.")
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return max(EXIT_OK if report.ok else EXIT_FAILED, health)
+
+
+def health(args: argparse.Namespace) -> int:
+    from crawler.store import open_store
+    from defnews.health import print_health_history
+    from defnews.preflight import store_error, store_exists
+    from defnews.runner import UsageError
+
+    if not store_exists(args.store):
+        raise UsageError(f"store {args.store} does not exist")
+    try:
+        store = open_store(args.store)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
+        raise UsageError(store_error(args.store, exc)) from None
+    with store:
+        return EXIT_OK if print_health_history(store, args.runs) else EXIT_FAILED
 
 
 def serve(args: argparse.Namespace) -> int:
+    from twisted.internet.error import CannotListenError
+
+    from defnews.runner import UsageError
+
     if args.access_log is not None:
         handler = logging.FileHandler(args.access_log, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(message)s"))
@@ -217,8 +319,12 @@ def serve(args: argparse.Namespace) -> int:
     def announce(url: str) -> None:
         print(f"Serving {args.public}/ at {url} (Ctrl-C to stop)", flush=True)
 
-    serve_public(args.public, args.host, args.port, max_age=args.max_age,
-                 backlog=args.backlog, announce=announce)
+    try:
+        serve_public(args.public, args.host, args.port, max_age=args.max_age,
+                     backlog=args.backlog, announce=announce)
+    except CannotListenError as exc:
+        reason = getattr(exc.socketError, "strerror", None) or exc.socketError
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
     return EXIT_OK
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ class CrawlOptions:
     only: tuple[str, ...] = ()
     output: Path | None = None
     base_url: str | None = None  # fetch the site spider's pages from this mirror
+    feeds_mirror: str | None = None  # "ORIGIN=MIRROR": fetch feeds listed at ORIGIN from MIRROR
     settings: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -52,7 +55,10 @@ class CrawlerResult:
             return f"ended with {self.finish_reason!r}"
         if self.get("defnews/feeds/errors"):
             return f"{self.get('defnews/feeds/errors')} feed(s) could not be read"
-        if not self.get("item_scraped_count") and not self.get("defnews/store/unchanged"):
+        if not (self.get("item_scraped_count") or self.get("defnews/store/unchanged")
+                or self.get("defnews/incremental/known_skipped")
+                or self.get("defnews/http/not_modified")):
+            # (An incremental crawl that finds only stored articles, or 304s, is not a failure.)
             return "no item was scraped"
         return None
 
@@ -61,10 +67,18 @@ class CrawlerResult:
 class CrawlReport:
     crawlers: list[CrawlerResult]
     output: Path | None = None
+    # The shutdown signals received during the crawl (SIGINT, SIGTERM), in order: a crawl
+    # that got one is interrupted and nothing is built from it; two mean a forced stop.
+    signals: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(c.failed is None for c in self.crawlers)
+        return not self.signals and all(c.failed is None for c in self.crawlers)
+
+    @property
+    def interrupted(self) -> int | None:
+        """The first shutdown signal received, or None."""
+        return self.signals[0] if self.signals else None
 
 
 def build_settings(options: CrawlOptions) -> Any:
@@ -89,7 +103,6 @@ def build_settings(options: CrawlOptions) -> Any:
 def run_crawl(options: CrawlOptions) -> CrawlReport:
     """Crawl every enabled source of the sources file (or ``options.only``), concurrently."""
     from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.feeds import FeedsSpider
 
@@ -102,13 +115,18 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
     if options.base_url and len(sites) > 1:
         raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
-    process = CrawlerProcess(settings)
+    process = _Process(settings)
+    # Scrapy installs its shutdown handlers once the reactor runs; a signal before that (while
+    # the crawlers start) must stop the crawl the same way, not raise inside their start.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, process._signal_shutdown)
     known_spiders = set(process.spider_loader.list())
     for source in sites:
         if (source.spider or source.key) not in known_spiders:
             raise UsageError(f"source {source.key!r}: no spider named {source.spider or source.key!r}"
                              f" (spiders: {', '.join(sorted(known_spiders))})")
     results: list[CrawlerResult] = []
+    scheduled: list[tuple[str, Any]] = []
     handlers: list[Any] = []  # signal receivers are weak references: keep ours alive
     parts: list[Path] = []
     tmpdir = Path(tempfile.mkdtemp(prefix="defnews-items-"))
@@ -123,13 +141,16 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
             )
 
         def closed(spider: Any, reason: str) -> None:
-            results.append(
-                CrawlerResult(spider.name, source_key, reason, dict(crawler.stats.get_stats()))
-            )
+            stats = dict(crawler.stats.get_stats())
+            stats.setdefault("finish_time", datetime.now(UTC))  # for the run's duration
+            stats.update(getattr(spider, "run_stats", {}))  # figures a spider kept aside
+            results.append(CrawlerResult(spider.name, source_key, reason, stats))
 
         handlers.append(closed)
         crawler.signals.connect(closed, signal=signals.spider_closed)
-        process.crawl(crawler, **kwargs)
+        scheduled.append((source_key, crawler))
+        started = process.crawl(crawler, **kwargs)
+        started.addErrback(_start_failed, source_key, spider, results)
 
     for source in sites:
         schedule(
@@ -145,14 +166,107 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
             "feeds",
             sources=str(config.path) if config.path else None,
             only=",".join(feed_keys),
+            **({"mirror": options.feeds_mirror} if options.feeds_mirror else {}),
         )
     try:
         process.start()
-        if options.output is not None:
+        restore_signal_handlers()
+        _account_for_missing(scheduled, results)
+        if options.output is not None and not process.received:
             _concat_atomic(parts, options.output)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    return CrawlReport(results, options.output)
+    return CrawlReport(results, options.output, list(process.received))
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) outside the crawl: stop what is being done, exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+def restore_signal_handlers() -> None:
+    """Scrapy leaves its shutdown handlers installed after the reactor stops, where they do
+    nothing: SIGINT and SIGTERM during the build phase would be ignored. Make both raise."""
+    signal.signal(signal.SIGINT, _raise_interrupted)
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+
+
+def _process_class() -> Any:
+    from scrapy.crawler import CrawlerProcess
+
+    class Process(CrawlerProcess):
+        """Scrapy's process, remembering which shutdown signals it received (Scrapy's own
+        handlers do the stopping: the first gracefully, the second by force)."""
+
+        received: list[int]
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            from twisted.internet import reactor
+
+            self.received.append(signum)
+            super()._signal_shutdown(signum, frame)
+            reactor.callFromThread(self._drop_queued)
+
+        def _drop_queued(self) -> None:
+            """A graceful stop waits for every request in the downloader; those still queued
+            for their download delay (AutoThrottle: seconds each) would hold it up for long.
+            Only the transfers in progress are waited for."""
+            from scrapy.exceptions import IgnoreRequest
+
+            dropped = 0
+            for crawler in list(self.crawlers):
+                downloader = getattr(crawler.engine, "downloader", None)
+                for slot in list(getattr(downloader, "slots", {}).values()):
+                    while slot.queue:
+                        request, queued = slot.queue.popleft()
+                        queued.errback(IgnoreRequest(f"crawl stopping: {request.url} not fetched"))
+                        dropped += 1
+            if dropped:
+                logger.info("stopping: %d queued requests dropped", dropped)
+
+        def _signal_kill(self, signum: int, frame: Any) -> None:
+            self.received.append(signum)
+            super()._signal_kill(signum, frame)
+
+    return Process
+
+
+def _Process(settings: Any) -> Any:  # noqa: N802 - reads as the class it builds
+    process = _process_class()(settings)
+    process.received = []
+    return process
+
+
+def _start_failed(failure: Any, source_key: str, spider: Any, results: list[CrawlerResult]) -> None:
+    """A crawler that could not start (a bad setting, a component that raised) is a failed
+    source with its reason, not an empty summary and an unhandled Deferred error."""
+    exc = failure.value
+    if isinstance(exc, KeyboardInterrupt):  # stopped while starting: an interruption
+        logger.info("%s: stopped while starting", source_key)
+        return
+    logger.error("%s: the crawl could not start: %s: %s", source_key, type(exc).__name__, exc)
+    logger.debug("the crawl of %s could not start", source_key,
+                 exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+    if not any(r.source == source_key for r in results):
+        name = spider if isinstance(spider, str) else getattr(spider, "name", str(spider))
+        results.append(CrawlerResult(name, source_key,
+                                     f"not started: {type(exc).__name__}: {exc}", {}))
+
+
+def _account_for_missing(scheduled: list[tuple[str, Any]], results: list[CrawlerResult]) -> None:
+    """A crawler that never reported its end was killed (a second Ctrl-C): say so."""
+    for source_key, crawler in scheduled:
+        if not any(r.source == source_key for r in results):
+            stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+            name = crawler.spider.name if crawler.spider else source_key
+            results.append(CrawlerResult(name, source_key, "killed", stats))
 
 
 def _select(config: SourcesConfig, only: tuple[str, ...]) -> list[Any]:
@@ -205,4 +319,8 @@ def run_build(options: BuildOptions) -> BuildReport:
         hub_url=options.hub_url,
     )
     with open_store(options.store) as store:
-        return build_feeds(store, options.public, feed_config)
+        report = build_feeds(store, options.public, feed_config)
+        from defnews.health import write_health  # (imports this module)
+
+        write_health(store, options.public, feed_config.base_url)
+        return report

@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.items import ArticleItem, RankingItem
+from crawler.items import ArticleItem, DateProvenance, RankingItem
 from crawler.pipelines.dedupe import source_priority
 from crawler.store import SQLStore, open_store
 
@@ -44,7 +44,7 @@ class StorePipeline:
         assert self.store is not None
         now = datetime.now(UTC)
         if isinstance(item, ArticleItem):
-            result = self.store.upsert_article(item, now=now, priority=self.priority)
+            result = self._upsert_revisit(item, now)
             self.stats.inc_value(f"defnews/store/{result.status}")
             if result.status == "duplicate":
                 raise DropItem(
@@ -57,3 +57,21 @@ class StorePipeline:
             self.stats.set_value("defnews/ranking/entrances", len(entrances))
             logger.info("ranking of %s stored: %d new entrances", item.source, len(entrances))
         return item
+
+    def _upsert_revisit(self, item: ArticleItem, now: datetime) -> Any:
+        """Upsert; when a page that gives no modification date has changed since it was
+        stored (a revisit), ``updated`` becomes the time the change was seen (and stays so
+        while the page does not change again)."""
+        assert self.store is not None
+        stored = self.store.get_article(item.id) if item.updated is None and item.id else None
+        if stored is not None and stored.source == item.source:
+            item.updated = stored.updated
+            if "updated" in stored.dates:
+                item.dates["updated"] = stored.dates["updated"]
+        result = self.store.upsert_article(item, now=now, priority=self.priority)
+        if stored is not None and result.status == "updated":
+            item.updated = now
+            item.dates["updated"] = DateProvenance(raw=now.isoformat(), source="revisit")
+            result = self.store.upsert_article(item, now=now, priority=self.priority)
+            self.stats.inc_value("defnews/store/changed_on_revisit")
+        return result

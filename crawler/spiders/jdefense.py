@@ -5,6 +5,13 @@ JavaScript): the home page, the section indexes and their pagination, the 次の
 links of every article, the ranking sidebar, and, as a last resort, a walk down the shared
 6-digit article counter (``DEFNEWS_JDEFENSE_COUNTER_WALK``).
 
+Incremental (with a store, ``DEFNEWS_STORE``): an article already stored is not fetched again
+unless ``DEFNEWS_REFRESH`` is on or it was last fetched more than ``DEFNEWS_REVISIT_AGE``
+seconds ago; a section index stops paginating at the first page holding only known articles;
+section indexes are asked with If-None-Match / If-Modified-Since (validators kept in the
+store), so an unchanged index costs a 304; the counter walk remembers what it probed. The home
+page is always fetched whole: it carries the ranking sidebar of this crawl's snapshot.
+
 ``base_url`` is where pages are fetched (the live site, or a mirror such as the demo's
 fixture server); ``site_url`` is the site's own origin. Items always carry ``site_url``
 addresses, so a crawl of a mirror produces the same ids as a crawl of the site.
@@ -14,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -27,6 +34,7 @@ from crawler import coverage
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
 from crawler.pages.html import PageParseError
+from crawler.store import SQLStore, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +72,109 @@ class JdefenseSpider(scrapy.Spider):
         # The sidebar is the same on most pages: parsed again only when its signature changes.
         self._ranking_signature: str | None = None
         self._ranking_seen: Any = None
+        # Incremental state, loaded from the store when the crawl starts (see _load_state).
+        self.store: SQLStore | None = None
+        self.refresh = False
+        self.revisit_age = 0.0
+        self.probe_retry_age = 0.0
+        self.known: dict[int, datetime] = {}  # article number -> last fetched or changed
+        self.known_urls: dict[int, str] = {}  # article number -> stored URL
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.probes: dict[int, tuple[bool, datetime]] = {}
+        self._listing_fetches: dict[str, tuple[str | None, str | None]] = {}
+        self._article_fetches: dict[str, tuple[str | None, str | None]] = {}
+        self._probed: dict[int, bool] = {}
+        self._known_skipped: set[int] = set()
+        self._revisits: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JdefenseSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_index_pages = crawler.settings.getint("DEFNEWS_JDEFENSE_MAX_INDEX_PAGES")
         spider.counter_walk = crawler.settings.getint("DEFNEWS_JDEFENSE_COUNTER_WALK")
+        spider.refresh = crawler.settings.getbool("DEFNEWS_REFRESH")
+        spider.revisit_age = crawler.settings.getfloat("DEFNEWS_REVISIT_AGE")
+        spider.probe_retry_age = crawler.settings.getfloat("DEFNEWS_JDEFENSE_PROBE_RETRY_AGE")
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.save_state, signal=signals.spider_closed)
         return spider
+
+    # -- incremental state ----------------------------------------------------------------
+    def _load_state(self) -> None:
+        location = self.crawler.settings.get("DEFNEWS_STORE") if hasattr(self, "crawler") else None
+        if not location:
+            return
+        self.store = open_store(str(location))
+        for url, changed_at in self.store.source_article_urls(self.source_key).items():
+            number = pages.article_number(url)
+            if number is not None:
+                self.known_urls[number] = url
+                self.known[number] = max(changed_at, self.known.get(number, changed_at))
+        for url, (etag, modified, fetched_at) in self.store.page_fetches(self.site_url).items():
+            number = pages.article_number(url)
+            if number is None:
+                self.validators[url] = (etag, modified)
+            else:
+                # Fetched before: stored, or read and dropped (no date...): not fetched again
+                # until due, either way.
+                self.known[number] = max(fetched_at, self.known.get(number, fetched_at))
+        self.probes = self.store.counter_probes(self.source_key)
+        logger.info("%s: %d articles already stored%s", self.source_key, len(self.known),
+                    " (--refresh: all fetched again)" if self.refresh else "")
+
+    def wanted(self, number: int | None, *, count_skip: bool = True) -> bool:
+        """Whether the article with this counter must be fetched (new, due, or refresh)."""
+        if number is None or self.refresh:
+            return True
+        last = self.known.get(number)
+        if last is None:
+            return True
+        if self.revisit_age > 0 and datetime.now(UTC) - last >= timedelta(seconds=self.revisit_age):
+            if number not in self._revisits:
+                self._revisits.add(number)
+                self.crawler.stats.inc_value("defnews/incremental/revisits")
+            return True
+        if count_skip and number not in self._known_skipped:
+            self._known_skipped.add(number)
+            self.crawler.stats.inc_value("defnews/incremental/known_skipped")
+        return False
+
+    def save_state(self, spider: Any = None, reason: str = "finished") -> None:
+        """Remember fetched pages, validators and probes. Listing validators only after a
+        crawl that finished with every article fetched: a 304 next time must not hide an
+        article this crawl failed to get."""
+        if self.store is None:
+            return
+        stats = self.crawler.stats
+        complete = reason == "finished" and not (
+            stats.get_value("retry/max_reached") or stats.get_value("httperror/response_ignored_count")
+            or stats.get_value("downloader/exception_count", 0) > stats.get_value("retry/count", 0)
+        )
+        now = datetime.now(UTC)
+        try:
+            pages_done = dict(self._article_fetches)
+            if complete:
+                pages_done.update(self._listing_fetches)
+            self.store.record_page_fetches(
+                [(url, etag, modified) for url, (etag, modified) in pages_done.items()], at=now)
+            self.store.record_counter_probes(self.source_key, self._probed.items(), at=now)
+        finally:
+            self.store.close()
+            self.store = None
+
+    def _listing_request(self, url: str, page: int) -> scrapy.Request:
+        """A section index page, asked conditionally when the store has its validators."""
+        headers: dict[str, str] = {}
+        etag, modified = self.validators.get(self.to_site(url), (None, None))
+        if not self.refresh:
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        return scrapy.Request(
+            url, callback=self.parse_listing, cb_kwargs={"page": page}, headers=headers,
+            meta={"handle_httpstatus_list": [304]},
+        )
 
     # -- addresses ----------------------------------------------------------------------
     def to_site(self, url: str) -> str:
@@ -93,13 +196,24 @@ class JdefenseSpider(scrapy.Spider):
 
     # -- requests -----------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self._load_state()
+        # The home page unconditionally: its ranking sidebar makes this crawl's snapshot.
         yield scrapy.Request(self.base_url, callback=self.parse_listing, cb_kwargs={"page": 1})
         for section in self.sections:
-            yield scrapy.Request(
-                f"{self.base_url}docs/{section}/",
-                callback=self.parse_listing,
-                cb_kwargs={"page": 1},
-            )
+            yield self._listing_request(f"{self.base_url}docs/{section}/", 1)
+        # Stored articles due for a visit are asked for directly: no listing may link them.
+        if self.refresh or self.revisit_age > 0:
+            for number, url in sorted(self.known_urls.items(), reverse=True):
+                if self.wanted(number, count_skip=False):
+                    yield self.article_request(self.to_fetch(url))
+
+    def article_requests(self, url: str) -> Iterator[scrapy.Request]:
+        """The request for a linked article, unless it is stored and not due."""
+        number = pages.article_number(url)
+        if number is not None:
+            self.numbers_seen.add(number)
+        if self.wanted(number):
+            yield self.article_request(url)
 
     def article_request(self, url: str, *, probe: tuple[str, ...] = ()) -> scrapy.Request:
         number = pages.article_number(url)
@@ -115,18 +229,29 @@ class JdefenseSpider(scrapy.Spider):
 
     # -- callbacks ----------------------------------------------------------------------
     def parse_listing(self, response: Response, page: int) -> Iterator[Any]:
+        if response.status == 304:
+            # Unchanged since the last complete crawl: no new article linked from it.
+            self.crawler.stats.inc_value("defnews/http/not_modified")
+            return
         if not isinstance(response, TextResponse):
             self._skip(response.url, "not an HTML page")
             return
         listing = pages.parse_listing(response.text, response.url)
         self.crawler.stats.inc_value("defnews/jdefense/listing_pages")
+        self.crawler.stats.inc_value("defnews/jdefense/listing_links", len(listing["article_urls"]))
+        self._listing_fetches[self.to_site(response.url)] = _validators(response)
+        wanted = 0
         for url in listing["article_urls"]:
-            yield self.article_request(url)
+            for request in self.article_requests(url):
+                wanted += 1
+                yield request
         next_page = listing.get("next_page")
-        if next_page and page < self.max_index_pages:
-            yield scrapy.Request(
-                self.to_fetch(next_page), callback=self.parse_listing, cb_kwargs={"page": page + 1}
-            )
+        if next_page and listing["article_urls"] and not wanted:
+            # Every article of this page is stored already: the older pages hold no new one.
+            self.crawler.stats.inc_value("defnews/incremental/pagination_stopped")
+            logger.debug("%s: only known articles, pagination stops", self.to_site(response.url))
+        elif next_page and page < self.max_index_pages:
+            yield self._listing_request(self.to_fetch(next_page), page + 1)
         yield from self._ranking(response)
 
     def parse_article(self, response: Response, probe: tuple[str, ...] = ()) -> Iterator[Any]:
@@ -140,6 +265,9 @@ class JdefenseSpider(scrapy.Spider):
                 )
             else:
                 self.crawler.stats.inc_value("defnews/jdefense/counter_walk_misses")
+                number = pages.article_number(response.url)
+                if number is not None:
+                    self._probed[number] = False
             return
         if not isinstance(response, TextResponse):
             self._skip(response.url, "not an HTML page")
@@ -151,6 +279,10 @@ class JdefenseSpider(scrapy.Spider):
             return
         if probe:
             self.crawler.stats.inc_value("defnews/jdefense/counter_walk_found")
+            number = pages.article_number(response.url)
+            if number is not None:
+                self._probed[number] = True
+        self._article_fetches[self.to_site(response.url)] = _validators(response)
         if b"</html>" not in response.body[-4096:].lower():
             # Cut off in transfer or by the CMS: keep what could be read (a later crawl that
             # gets the whole page updates the item), but say so.
@@ -162,7 +294,7 @@ class JdefenseSpider(scrapy.Spider):
         yield self._item(data)
         for key in ("next_url", "prev_url"):
             if data.get(key):
-                yield self.article_request(data[key])
+                yield from self.article_requests(data[key])
         yield from self._ranking(response, signature=data.get("ranking_signature"), parsed=True)
 
     def _ranking(
@@ -197,7 +329,7 @@ class JdefenseSpider(scrapy.Spider):
         for entries in ranking.values():
             for entry in entries:
                 if pages.article_number(entry["url"]) is not None:
-                    yield self.article_request(entry["url"])
+                    yield from self.article_requests(entry["url"])
 
     def _item(self, data: dict[str, Any]) -> ArticleItem:
         return ArticleItem(
@@ -247,13 +379,30 @@ class JdefenseSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def _counter_walk(self) -> Iterator[scrapy.Request]:
-        if self.counter_walk <= 0 or not self.numbers_seen:
+        if self.counter_walk <= 0 or not (self.numbers_seen or self.known):
             return
-        top = max(self.numbers_seen)
+        top = max(self.numbers_seen | set(self.known))
+        retry = timedelta(seconds=self.probe_retry_age)
+        now = datetime.now(UTC)
         for number in range(top - 1, max(top - self.counter_walk, 0) - 1, -1):
-            if number not in self.numbers_seen:
-                url = pages.article_url(self.base_url, self.sections[0], number)
-                yield self.article_request(url, probe=self.sections)
+            if number in self.numbers_seen or number in self.known:
+                continue
+            probed = self.probes.get(number)
+            if probed is not None and not self.refresh and (probed[0] or now - probed[1] < retry):
+                # Probed before (found, or missing in every section not long ago).
+                self.crawler.stats.inc_value("defnews/jdefense/counter_walk_remembered")
+                continue
+            url = pages.article_url(self.base_url, self.sections[0], number)
+            yield self.article_request(url, probe=self.sections)
 
     def emit_ranking(self, response: Response) -> Iterator[RankingItem]:
         yield RankingItem(source=self.source_key)
+
+
+def _validators(response: Response) -> tuple[str | None, str | None]:
+    """The response's ETag and Last-Modified, for the next crawl's conditional request."""
+    def header(name: str) -> str | None:
+        value = response.headers.get(name)
+        return value.decode("latin-1") if value else None
+
+    return header("ETag"), header("Last-Modified")

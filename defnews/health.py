@@ -1,0 +1,262 @@
+"""Source health: one record per source and crawl, a verdict, and what operators subscribe to.
+
+After each crawl every source gets a record in the store (``source_runs``): pages, 304s,
+new / updated / unchanged items, stored articles skipped, items dropped with their reasons,
+field coverage, duration. A source is **unhealthy** when
+
+- its crawl failed (ended abnormally, a feed could not be read, nothing at all came back);
+- it yields no article where earlier runs did (the layout changed, the list moved...);
+- a coverage figure (``crawler.health.coverage``) falls under its threshold
+  (``DEFNEWS_HEALTH_MIN_COVERAGE``, judged from ``DEFNEWS_HEALTH_MIN_ARTICLES`` articles on).
+
+An unhealthy source makes the command exit 1; its feeds keep their items (they are built from
+the store, where nothing is removed). The build writes ``health.json`` (every source's state
+and since when) and ``health.atom`` (one entry each time a source turns unhealthy or
+recovers). Both only change when a state changes, so an unchanged site keeps a byte-identical
+public folder; ids are tag URIs, independent of host and port.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.health import coverage
+from crawler.store import SourceRun, SQLStore, open_store
+from defnews.runner import CrawlerResult, CrawlReport
+from feeds.write import write_if_changed
+
+TAG = "tag:defnews,2024:health"
+HISTORY = 2000  # runs per source read back to find the state changes
+FEED_ENTRIES = 50
+
+
+@dataclass
+class SourceHealth:
+    source: str
+    healthy: bool
+    reasons: list[str] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def thresholds(overrides: Mapping[str, Any]) -> tuple[dict[str, float], int]:
+    """The coverage thresholds and minimum sample, from crawler.settings and ``-s`` values."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    limits = {str(k): float(v) for k, v in settings.getdict("DEFNEWS_HEALTH_MIN_COVERAGE").items()}
+    return limits, settings.getint("DEFNEWS_HEALTH_MIN_ARTICLES")
+
+
+def run_record(c: CrawlerResult) -> dict[str, Any]:
+    stats = c.stats
+    attempted, ratios = coverage(stats)
+    dropped = {
+        k.removeprefix("defnews/dropped/").replace("_", " "): int(v)
+        for k, v in stats.items() if k.startswith("defnews/dropped/")
+    }
+    started, finished = stats.get("start_time"), stats.get("finish_time")
+    duration = (finished - started).total_seconds() if started and finished else None
+    feeds = {
+        k.removeprefix("defnews/feeds/entries/"): int(v)
+        for k, v in stats.items() if k.startswith("defnews/feeds/entries/")
+    }
+    feed_errors = {
+        k.removeprefix("defnews/feeds/errors/"): int(v)
+        for k, v in stats.items() if k.startswith("defnews/feeds/errors/")
+    }
+    feed_304 = {
+        k.removeprefix("defnews/feeds/not_modified/"): int(v)
+        for k, v in stats.items() if k.startswith("defnews/feeds/not_modified/")
+    }
+    record: dict[str, Any] = {
+        "finish_reason": c.finish_reason,
+        "pages": c.get("response_received_count"),
+        "not_modified": c.get("defnews/http/not_modified") + c.get("httpcache/revalidate"),
+        "new": c.get("defnews/store/new"),
+        "updated": c.get("defnews/store/updated"),
+        "unchanged": c.get("defnews/store/unchanged"),
+        "known_skipped": c.get("defnews/incremental/known_skipped"),
+        "parse_errors": c.get("defnews/parse_errors"),
+        "dropped": dropped,
+        "articles_seen": (c.get("defnews/health/articles") + c.get("defnews/incremental/known_skipped")
+                          + c.get("defnews/feeds/entries")),
+        "articles_attempted": attempted,
+        "coverage": {k: round(v, 3) for k, v in ratios.items()},
+        "duration_s": round(duration, 3) if duration is not None else None,
+    }
+    keys = sorted(set(feeds) | set(feed_errors) | set(feed_304)
+                  | set(stats.get("defnews/feeds/read") or ()))
+    if keys:
+        record["feeds"] = {k: {"entries": feeds.get(k, 0), "errors": feed_errors.get(k, 0),
+                               "not_modified": feed_304.get(k, 0)} for k in keys}
+    return record
+
+
+def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, float],
+          min_articles: int) -> SourceHealth:
+    record = run_record(c)
+    reasons: list[str] = []
+    before = max((int(r.data.get("articles_seen", 0) or 0) for r in previous), default=0)
+    if c.finish_reason == "finished" and record["articles_seen"] == 0 \
+            and record["not_modified"] == 0 and before > 0:
+        # (Said instead of the crawl's "no item was scraped": the likelier cause.)
+        reasons.append(f"no article found, where earlier runs found up to {before} "
+                       "(has the site's layout changed?)")
+    elif c.failed:
+        reasons.append(c.failed)
+    for key, now in sorted((record.get("feeds") or {}).items()):
+        had = max((int(((r.data.get("feeds") or {}).get(key) or {}).get("entries", 0) or 0)
+                   for r in previous), default=0)
+        if not (now["entries"] or now["errors"] or now["not_modified"]) and had:
+            reasons.append(f"feed {key}: no entry, where earlier runs read up to {had}")
+    if record["articles_attempted"] >= min_articles:
+        for name, minimum in sorted(limits.items()):
+            ratio = record["coverage"].get(name)
+            if ratio is not None and ratio < minimum:
+                what = "articles read" if name == "parsed" else f"articles with {name}"
+                reasons.append(f"{what}: {ratio:.0%}, under the {minimum:.0%} threshold "
+                               f"({record['articles_attempted']} article pages)")
+    return SourceHealth(c.source, not reasons, reasons, record)
+
+
+def record_health(location: str, report: CrawlReport, overrides: Mapping[str, Any],
+                  started_at: datetime) -> list[SourceHealth]:
+    """Judge every crawler of a finished crawl and store its run record."""
+    limits, min_articles = thresholds(overrides)
+    verdicts = []
+    with open_store(location) as store:
+        for c in sorted(report.crawlers, key=lambda c: c.source):
+            verdict = judge(c, store.source_runs(c.source, limit=20), limits, min_articles)
+            verdict.record["reasons"] = verdict.reasons
+            start = c.stats.get("start_time") or started_at
+            end = c.stats.get("finish_time") or datetime.now(UTC)
+            store.add_source_run(c.source, started_at=start, finished_at=end,
+                                 finish_reason=c.finish_reason, healthy=verdict.healthy,
+                                 data=verdict.record)
+            verdicts.append(verdict)
+    return verdicts
+
+
+# -- what the build publishes ----------------------------------------------------------------
+@dataclass
+class Change:
+    source: str
+    healthy: bool
+    run: SourceRun
+
+
+def state_changes(store: SQLStore) -> dict[str, list[Change]]:
+    """Per source, oldest first: its first run and every run whose verdict differs from the
+    run before it."""
+    changes: dict[str, list[Change]] = {}
+    for source in store.run_sources():
+        runs = list(reversed(store.source_runs(source, limit=HISTORY)))
+        out: list[Change] = []
+        for run in runs:
+            if not out or out[-1].healthy != run.healthy:
+                out.append(Change(source, run.healthy, run))
+        changes[source] = out
+    return changes
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def render_json(changes: Mapping[str, list[Change]]) -> bytes:
+    sources = {}
+    for source, history in sorted(changes.items()):
+        current = history[-1]
+        sources[source] = {
+            "healthy": current.healthy,
+            "since": _iso(current.run.started_at),
+            "reasons": current.run.data.get("reasons", []),
+            "run": {k: v for k, v in current.run.data.items() if k != "reasons"},
+        }
+    doc = {"healthy": all(s["healthy"] for s in sources.values()), "sources": sources}
+    return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def render_atom(changes: Mapping[str, list[Change]], self_url: str) -> bytes:
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+
+    entries = sorted(
+        (c for history in changes.values() for i, c in enumerate(history)
+         if not c.healthy or i > 0),  # turned unhealthy, or recovered
+        key=lambda c: (c.run.started_at, c.run.id), reverse=True,
+    )[:FEED_ENTRIES]
+    fg = FeedGenerator()
+    fg.id(f"{TAG}:feed")
+    fg.title("defnews source health")
+    fg.subtitle("One entry each time a source turns unhealthy or recovers.")
+    fg.link(href=self_url, rel="self")
+    fg.generator("defnews")
+    fg.updated(entries[0].run.finished_at if entries else datetime(1970, 1, 1, tzinfo=UTC))
+    for c in reversed(entries):
+        fe = fg.add_entry(order="prepend")
+        fe.id(f"{TAG}:{c.source}:{c.run.id}")
+        state = "healthy again" if c.healthy else "UNHEALTHY"
+        fe.title(f"{c.source}: {state}")
+        fe.updated(c.run.finished_at)
+        fe.published(c.run.started_at)
+        reasons = c.run.data.get("reasons") or []
+        lines = [f"{c.source} is {state} since the crawl of {_iso(c.run.started_at)}."]
+        lines += [f"- {r}" for r in reasons]
+        record = {k: v for k, v in c.run.data.items() if k != "reasons"}
+        lines.append("Run: " + json.dumps(record, ensure_ascii=False, sort_keys=True))
+        fe.content("\n".join(lines), type="text")
+    data: bytes = fg.atom_str(pretty=True)
+    return data
+
+
+def write_health(store: SQLStore, public: Path, feed_url: str) -> list[Path]:
+    """Write health.json and health.atom into ``public`` (nothing without any recorded run)."""
+    changes = state_changes(store)
+    if not changes:
+        return []
+    written = []
+    base = feed_url if feed_url.endswith("/") else feed_url + "/"
+    for name, data in (("health.json", render_json(changes)),
+                       ("health.atom", render_atom(changes, base + "health.atom"))):
+        path = public / name
+        write_if_changed(path, data)
+        written.append(path)
+    return written
+
+
+def print_health_history(store: SQLStore, runs: int, out: Any = None) -> bool:
+    """``defnews health``: each source's state and its last ``runs`` records; True if all
+    sources are healthy."""
+    import sys
+
+    out = out or sys.stdout
+    changes = state_changes(store)
+    if not changes:
+        print("no run recorded yet", file=out)
+        return True
+    for source, history in sorted(changes.items()):
+        current = history[-1]
+        state = "healthy" if current.healthy else "UNHEALTHY"
+        print(f"{source}: {state} since {_iso(current.run.started_at)}", file=out)
+        for reason in current.run.data.get("reasons") or []:
+            print(f"  {reason}", file=out)
+        for r in store.source_runs(source, limit=runs):
+            d = r.data
+            dropped = sum((d.get("dropped") or {}).values())
+            cov = ", ".join(f"{k} {v:.0%}" for k, v in sorted((d.get("coverage") or {}).items()))
+            duration = d.get("duration_s")
+            print(f"  {_iso(r.started_at)}  {'ok  ' if r.healthy else 'FAIL'}  "
+                  f"{d.get('pages', 0):>4} pages {d.get('not_modified', 0):>3} not modified "
+                  f"{d.get('new', 0):>3} new {d.get('updated', 0):>3} updated "
+                  f"{dropped:>3} dropped"
+                  + (f"  {duration:.1f} s" if duration is not None else "")
+                  + (f"  [{cov}]" if cov else ""), file=out)
+    return all(h[-1].healthy for h in changes.values())

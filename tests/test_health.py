@@ -1,0 +1,213 @@
+"""Source health: a layout change makes the source unhealthy (exit 1, health.json, an entry
+in health.atom) and its feeds keep their items; healthy re-runs change nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+from fixture_server import FixtureServer
+from mirror import build_mirror
+from support import Run, defnews
+
+from crawler.store import SQLiteStore
+from defnews.health import judge, write_health
+from defnews.runner import CrawlerResult
+
+BROKEN = (b"<!DOCTYPE html><html><head><title>J-Defense renewed</title></head><body>"
+          b"<div id='app' data-page='1'></div><script src='/app.js'></script></body></html>")
+LIMITS = {"parsed": 0.8, "published": 0.5, "categories": 0.5}
+
+
+def run(server: FixtureServer, work: Path) -> Run:
+    return defnews(
+        "run", "--only", "jdefense", "--base-url", server.url, "--no-throttle",
+        "--store", str(work / "store.sqlite3"), "--public", str(work / "public"),
+        "--feed-url", "https://feeds.example.org/", cwd=work,
+    )
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    work = tmp_path_factory.mktemp("health")
+    build_mirror(work / "site")
+    with FixtureServer(work / "site") as server:
+        first = run(server, work)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "jdefense     healthy" in first.stdout
+    return work
+
+
+@pytest.fixture
+def work(baseline, tmp_path):
+    shutil.copy(baseline / "store.sqlite3", tmp_path / "store.sqlite3")
+    shutil.copytree(baseline / "public", tmp_path / "public")
+    return tmp_path
+
+
+def entry_ids(path: Path) -> list[str]:
+    return [e.id for e in feedparser.parse(str(path)).entries]
+
+
+def test_healthy_rerun_leaves_the_public_folder_byte_identical(work):
+    before = {p: p.read_bytes() for p in (work / "public").rglob("*") if p.is_file()}
+    build_mirror(work / "site")
+    with FixtureServer(work / "site") as server:
+        again = run(server, work)
+    assert again.returncode == 0, again.stderr[-3000:]
+    after = {p: p.read_bytes() for p in (work / "public").rglob("*") if p.is_file()}
+    assert after == before
+    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))
+    assert health["healthy"] is True and health["sources"]["jdefense"]["healthy"] is True
+
+
+@pytest.mark.parametrize("broken", ["listings", "articles"])
+def test_layout_change_marks_the_source_unhealthy_and_feeds_keep_their_items(work, broken):
+    all_before = entry_ids(work / "public" / "all.atom")
+    new = build_mirror(work / "site", new=2)
+    site = work / "site"
+    if broken == "listings":
+        pages = [site / "index.html", *site.glob("docs/*/index*.html")]
+    else:
+        pages = [site / p.lstrip("/") for p in new]
+    for page in pages:
+        page.write_bytes(BROKEN)
+    with FixtureServer(site) as server:
+        result = run(server, work)
+    assert result.returncode == 1, result.stdout + result.stderr[-300:]
+    assert "jdefense     UNHEALTHY" in result.stdout
+    reason = "no article found" if broken == "listings" else "articles with published: 0%"
+    assert reason in result.stdout
+    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))
+    assert health["healthy"] is False
+    assert health["sources"]["jdefense"]["healthy"] is False
+    assert any(reason in r for r in health["sources"]["jdefense"]["reasons"])
+    feed = feedparser.parse(str(work / "public" / "health.atom"))
+    assert feed.bozo == 0
+    assert [e.title for e in feed.entries] == ["jdefense: UNHEALTHY"]
+    assert feed.entries[0].id.startswith("tag:defnews,2024:health:jdefense:")
+    # The feeds keep every item they had.
+    assert entry_ids(work / "public" / "all.atom") == all_before
+
+    # Fixed: the next run recovers, and the health feed says so.
+    build_mirror(site, new=2)
+    with FixtureServer(site) as server:
+        fixed = run(server, work)
+    assert fixed.returncode == 0, fixed.stdout
+    feed = feedparser.parse(str(work / "public" / "health.atom"))
+    assert [e.title for e in feed.entries] == ["jdefense: healthy again", "jdefense: UNHEALTHY"]
+    assert json.loads((work / "public" / "health.json").read_text())["healthy"] is True
+
+
+def result(**stats: int) -> CrawlerResult:
+    base = {"item_scraped_count": 0, "response_received_count": 5}
+    return CrawlerResult("jdefense", "jdefense", "finished", {**base, **stats})
+
+
+def previous_run(store: SQLiteStore, seen: int) -> list:
+    now = datetime.now(UTC)
+    store.add_source_run("jdefense", started_at=now - timedelta(minutes=15), finished_at=now,
+                         finish_reason="finished", healthy=True, data={"articles_seen": seen})
+    return store.source_runs("jdefense")
+
+
+@pytest.mark.parametrize(
+    ("stats", "seen_before", "healthy", "reason"),
+    [
+        ({"defnews/incremental/known_skipped": 20, "item_scraped_count": 0}, 40, True, None),
+        ({"defnews/http/not_modified": 3, "defnews/incremental/known_skipped": 0,
+          "defnews/store/unchanged": 1}, 40, True, None),
+        ({"defnews/store/unchanged": 0, "defnews/incremental/known_skipped": 0,
+          "defnews/jdefense/listing_pages": 4, "defnews/store/new": 0}, 0, False,
+         "no item was scraped"),
+        ({"item_scraped_count": 10, "defnews/health/articles": 10,
+          "defnews/health/with/published": 10, "defnews/health/with/categories": 2,
+          "defnews/health/with/summary": 10}, 40, False, "articles with categories: 20%"),
+        ({"item_scraped_count": 2, "defnews/health/articles": 2, "defnews/parse_errors": 8,
+          "defnews/health/with/published": 2, "defnews/health/with/categories": 2}, 40, False,
+         "articles read: 20%"),
+        ({"item_scraped_count": 1, "defnews/health/articles": 1, "defnews/parse_errors": 0},
+         40, True, None),
+    ],
+    ids=["known-only", "not-modified", "nothing", "categories-coverage", "parse-failures",
+         "sample-too-small"],
+)
+def test_judge(tmp_path, stats, seen_before, healthy, reason):
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        verdict = judge(result(**stats), previous_run(store, seen_before), LIMITS, 2)
+    assert verdict.healthy is healthy, verdict.reasons
+    if reason:
+        assert any(reason in r for r in verdict.reasons), verdict.reasons
+
+
+def test_no_article_where_earlier_runs_found_some(tmp_path):
+    stats = {"defnews/store/unchanged": 0, "item_scraped_count": 0}
+    c = CrawlerResult("jdefense", "jdefense", "finished", {**stats, "defnews/jdefense/listing_pages": 4})
+    # An empty crawl after good ones is unhealthy even when something was scraped elsewhere:
+    c.stats["item_scraped_count"] = 1  # e.g. the ranking snapshot
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        verdict = judge(c, previous_run(store, 42), LIMITS, 2)
+    assert not verdict.healthy
+    assert "earlier runs found up to 42" in verdict.reasons[0]
+
+
+def test_health_files_are_stable_and_port_free(tmp_path):
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        for i, ok in enumerate([True, True, False, False, True]):
+            at = now + timedelta(minutes=15 * i)
+            store.add_source_run("jdefense", started_at=at, finished_at=at, finish_reason="finished",
+                                 healthy=ok, data={"articles_seen": 10 * ok, "reasons": [] if ok else ["x"]})
+        write_health(store, tmp_path / "a", "http://127.0.0.1:18000/")
+        write_health(store, tmp_path / "b", "http://127.0.0.1:18001/")
+    feed = feedparser.parse(str(tmp_path / "a" / "health.atom"))
+    assert [e.title for e in feed.entries] == ["jdefense: healthy again", "jdefense: UNHEALTHY"]
+    ids_a = [e.id for e in feed.entries]
+    ids_b = [e.id for e in feedparser.parse(str(tmp_path / "b" / "health.atom")).entries]
+    assert ids_a == ids_b and not any("127.0.0.1" in i for i in ids_a)
+    assert (tmp_path / "a" / "health.json").read_bytes() == (tmp_path / "b" / "health.json").read_bytes()
+
+
+def test_a_feed_that_empties_makes_the_feeds_source_unhealthy(tmp_path):
+    earlier = {"feeds": {"navalnews": {"entries": 12, "errors": 0, "not_modified": 0},
+                         "quiet": {"entries": 0, "errors": 0, "not_modified": 0}}}
+    stats = {"item_scraped_count": 5, "defnews/feeds/entries": 5,
+             "defnews/feeds/read": {"navalnews", "wire", "quiet"},
+             "defnews/feeds/entries/wire": 5}
+    c = CrawlerResult("feeds", "feeds", "finished", stats)
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        now = datetime.now(UTC)
+        store.add_source_run("feeds", started_at=now, finished_at=now, finish_reason="finished",
+                             healthy=True, data=earlier)
+        verdict = judge(c, store.source_runs("feeds"), LIMITS, 2)
+        assert verdict.reasons == ["feed navalnews: no entry, where earlier runs read up to 12"]
+        # A 304 is not an empty feed.
+        c.stats["defnews/feeds/not_modified/navalnews"] = 1
+        assert judge(c, store.source_runs("feeds"), LIMITS, 2).healthy
+
+
+def test_health_command_shows_states_and_runs_and_exits_1_when_unhealthy(tmp_path, capsys):
+    from defnews.cli import main
+
+    path = tmp_path / "s.sqlite3"
+    with SQLiteStore(path) as store:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        for i, ok in enumerate([True, False]):
+            at = now + timedelta(minutes=15 * i)
+            store.add_source_run("jdefense", started_at=at, finished_at=at, finish_reason="finished",
+                                 healthy=ok, data={"pages": 5 + i, "not_modified": 3, "new": i,
+                                                   "reasons": [] if ok else ["layout changed"]})
+    assert main(["health", "--store", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "jdefense: UNHEALTHY since 2026-01-01T00:15:00+00:00" in out
+    assert "layout changed" in out and out.count("pages") == 2
+    with SQLiteStore(path) as store:
+        store.add_source_run("jdefense", started_at=now + timedelta(hours=1),
+                             finished_at=now + timedelta(hours=1), finish_reason="finished",
+                             healthy=True, data={})
+    assert main(["health", "--store", str(path), "--runs", "1"]) == 0
+    assert capsys.readouterr().out.count("pages") == 1
