@@ -289,8 +289,9 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
     if args.command == "build":
         commands.check_build_source(args.store, args.public, args.allow_empty)
         check_store(args.store)
-        with store_lock(args.store, "build"):
-            return commands.build(args)
+        # A build only reads the store (each read is one consistent transaction), so it takes
+        # no store lock: builds into one public folder take turns on that folder's own lock.
+        return commands.build(args)
     if args.command == "run":
         with store_lock(args.store, "run"):
             status = commands.crawl(args, _crawl_settings(args, level))

@@ -121,7 +121,7 @@ access_logger = logging.getLogger("defnews.access")
 def _public_resource(root: Path, *, max_age: int) -> Any:
     """The Twisted resource tree serving ``root`` (imported lazily: the demo's stdlib server
     and the crawler must not load a reactor they do not use)."""
-    from twisted.web import http, resource, server, static
+    from twisted.web import http, pages, resource, server, static
 
     class _Gzip(server.GzipEncoderFactory):  # type: ignore[misc]
         compressLevel = 6  # nginx's gzip_comp_level range: most of the gain, far less CPU
@@ -141,7 +141,7 @@ def _public_resource(root: Path, *, max_age: int) -> Any:
         request._encoder = None
         request.responseHeaders.removeHeader(b"content-encoding")
         return b""
-    refused = resource.NoResource("Not found.")
+    refused = pages.notFound("Not found", "No such file.")
 
     class PublicFile(static.File):  # type: ignore[misc]
         contentTypes = {**static.File.contentTypes, **FEED_CONTENT_TYPES}
@@ -152,7 +152,7 @@ def _public_resource(root: Path, *, max_age: int) -> Any:
             self.real_root = os.path.realpath(root)
 
         def directoryListing(self) -> Any:
-            return resource.ForbiddenResource("Directory listing is not allowed.")
+            return pages.forbidden("Forbidden", "Directory listing is not allowed.")
 
         def getChild(self, path: bytes, request: Any) -> Any:
             try:
