@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--out docs/benchmarks.md] [--only dates,pages,store,crawl]
+    .venv/bin/python bench/run.py [--out docs/benchmarks.md] [--only dates,pages,store,hostile,crawl]
 
 Each benchmark also runs alone (``.venv/bin/python bench/bench_dates.py`` ...) and prints its
 tables. Nothing here asserts a speed: the figures are recorded, not judged.
@@ -37,6 +37,12 @@ BENCHMARKS = {
         "Store and feed build (crawler/store.py, feeds/build.py)",
         "Upserts of synthetic articles (new, then an unchanged re-run), ranking snapshots, "
         "and `build_feeds` (first build, unchanged rebuild) on SQLite and PostgreSQL.",
+    ),
+    "hostile": (
+        "bench_hostile",
+        "Trust nothing from outside (crawler/middlewares.py, crawler/pipelines/normalize.py)",
+        "A gzip bomb against DOWNLOAD_MAXSIZE (defnews' and Scrapy's default), and the cost of "
+        "the link, markup and date gate of the normalize pipeline.",
     ),
     "crawl": (
         "bench_crawl",
