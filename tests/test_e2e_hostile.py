@@ -83,10 +83,16 @@ def home(links: list[str], ranking: list[str]) -> Reply:
     return page(html)
 
 
+# Links inside the content: the HTML sanitizer keeps http(s) (and mailto) only.
+HOSTILE_BODY = ('<p>Body <a href="javascript:alert(1)">one</a> <a href="vbscript:x">two</a> '
+                '<img src="data:image/png;base64,AAAA"> <a href="file:///etc/passwd">three</a> '
+                '<a href="https://fleetwatch.example/ok">four</a></p>')
+
+
 def rss_item(title: str, link: str | None, guid: str | None, pub: str,
              categories: list[str] = (), author: str = "", enclosure: str | None = None) -> str:
     parts = [f"<title>{escape(title)}</title>", f"<pubDate>{pub}</pubDate>",
-             "<description>Body of the story.</description>"]
+             f"<description>{escape(HOSTILE_BODY)}</description>"]
     if link is not None:
         parts.append(f"<link>{escape(link)}</link>")
     if guid is not None:
@@ -265,6 +271,7 @@ def test_only_http_links_are_published(hostile):
     wire = {a["title"]: a for a in hostile.articles() if a["source"] == "hostilewire"}
     # The guid stood in for the javascript: link; the entries with no http(s) identity went.
     assert wire["Guid stands in"]["url"] == "https://hostile.example/stories/1"
+    assert 'href="https://fleetwatch.example/ok"' in wire["Guid stands in"]["content_html"]
     assert not {"Data link", "VBScript link", "File link"} & set(wire)
     assert hostile.count("skipped", "not http(s) link") >= 3 + 2  # 3 entries, 1 image, 1 ranking
 
