@@ -54,7 +54,7 @@ def bomb_table() -> Table:
         response = HtmlResponse("http://127.0.0.1/bomb.html", body=body,
                                 headers={"Content-Encoding": "gzip"})
 
-        def call() -> str:
+        def call(mw: HttpCompressionMiddleware = mw, response: HtmlResponse = response) -> str:
             try:
                 out = mw.process_response(Request(response.url), response)
             except IgnoreRequest:

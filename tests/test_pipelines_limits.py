@@ -61,3 +61,27 @@ def test_zero_disables_the_limit():
     crawler = get_crawler(Spider, {"DEFNEWS_MAX_CATEGORIES_PER_SOURCE": 0})
     with pytest.raises(NotConfigured):
         build_from_crawler(CategoryLimitPipeline, crawler)
+
+
+def test_labels_already_stored_count_toward_the_limit(tmp_path):
+    from datetime import UTC, datetime
+
+    from crawler.store import open_store
+    from crawler.urls import id_for_url
+
+    location = str(tmp_path / "s.sqlite3")
+    with open_store(location) as store:
+        for n, label in enumerate(("a", "b", "c", "海上")):
+            url = f"https://flood.example/{n}"
+            stored = ArticleItem(url=url, title="t", source="flood", categories=[label],
+                                 id=id_for_url(url), published=datetime(2026, 3, 1, tzinfo=UTC))
+            store.upsert_article(stored, now=datetime(2026, 3, 1, tzinfo=UTC))
+        assert store.source_labels() == {"flood": {"a", "b", "c", "海上"}}
+    crawler = get_crawler(Spider, {"DEFNEWS_MAX_CATEGORIES_PER_SOURCE": 3,
+                                   "DEFNEWS_STORE": location})
+    crawler.stats.open_spider()
+    pipe = build_from_crawler(CategoryLimitPipeline, crawler)
+    pipe.open_spider()
+    # A new run cannot add three more: the source already has its three (海上 is declared).
+    assert pipe.process_item(item("flood", "d", "a", "海上")).categories == ["a", "海上"]
+    assert pipe.process_item(item("other", "d")).categories == ["d"]

@@ -1,10 +1,10 @@
-"""Limits: at most ``DEFNEWS_MAX_CATEGORIES_PER_SOURCE`` category labels per source and crawl.
+"""Limits: at most ``DEFNEWS_MAX_CATEGORIES_PER_SOURCE`` category labels per source.
 
 Every label becomes two feed files and a line of the index page: a source that sends 3,000
 labels must not make 6,000 files. The labels the sources file names (its ``[categories]``
 table, each source's ``categories`` and ``category_map`` targets) are always kept; of the
-others, the first N a source uses in a crawl are kept and the rest are dropped from the
-items, each logged and counted (``defnews/dropped/category_label_over_limit``).
+others, N per source in all (those already in the store count) are kept and the rest are
+dropped from the items, each logged and counted (``defnews/dropped/category_label_over_limit``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class CategoryLimitPipeline:
         self.limit = limit
         self.declared = declared
         self.seen: dict[str, set[str]] = {}
+        self.store_location: str = crawler.settings.get("DEFNEWS_STORE") or ""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CategoryLimitPipeline:
@@ -48,6 +49,22 @@ class CategoryLimitPipeline:
                 labels.update(source.category_map.values())
             declared = frozenset(labels)
         return cls(crawler, limit, declared)
+
+    def open_spider(self) -> None:
+        """Labels already stored count too: a source cannot add N more on every run."""
+        location = self.store_location
+        if not location:
+            return
+        from crawler.store import open_store
+
+        try:
+            with open_store(location) as store:
+                stored = store.source_labels()
+        except Exception as exc:  # the store pipeline reports a store it cannot open
+            logger.debug("category limit: stored labels not read from %s: %s", location, exc)
+            return
+        for source, labels in stored.items():
+            self.seen.setdefault(source, set()).update(labels - self.declared)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem) or not item.categories:
