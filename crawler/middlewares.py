@@ -181,4 +181,7 @@ class DownloadSizeMiddleware:
         if isinstance(exception, DownloadCancelledError) and "max size" in str(exception):
             record_drop(self.crawler.stats, "too large", request.url,
                         f"over DOWNLOAD_MAXSIZE: {exception}", level=logging.WARNING)
+            # Logged and counted here: an IgnoreRequest, like the compression middleware's,
+            # not a second report as a download error with a traceback.
+            raise IgnoreRequest(str(exception)) from exception
         return None

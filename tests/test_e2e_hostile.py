@@ -324,6 +324,7 @@ def test_size_limit_holds_memory_down(hostile):
     assert hostile.count("skipped", "too large") == 2
     assert hostile.maxrss_mib < 300, hostile.maxrss_mib
     assert "/docs/mod/009006.html" in hostile.stderr and "/docs/mod/009007.html" in hostile.stderr
+    assert "errors logged" not in hostile.summary()  # counted once, as a drop
 
 
 def test_category_labels_are_capped(hostile):

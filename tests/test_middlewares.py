@@ -157,7 +157,8 @@ def test_download_cancelled_for_size_is_counted():
     error = DownloadCancelledError(
         f"Expected to receive 31457280 bytes which is larger than download max size (16777216) "
         f"in request {request}.")
-    assert mw.process_exception(request, error) is None  # Scrapy goes on with the error
+    with pytest.raises(IgnoreRequest, match="max size"):
+        mw.process_exception(request, error)
     assert mw.process_exception(request, DownloadCancelledError("cancelled")) is None
     assert stat(crawler, "defnews/dropped/too_large") == 1
 
