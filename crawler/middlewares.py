@@ -99,8 +99,9 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     Scrapy 2.13+ awaits the one shared Deferred of a host's robots.txt from every request
     queued behind it; ``Deferred.asFuture`` hands the result to the first waiter and ``None``
     to the others, which Scrapy reads as "no robots.txt": all but two of the start requests
-    went out unchecked. The parser is stored on the middleware before the Deferred fires, so
-    it is read from there.
+    went out unchecked (scrapy/scrapy#6802 replaced a callback per waiter with the await). The
+    parser is stored on the middleware before the Deferred fires, so it is read from there.
+    Forbidden requests are logged at INFO and counted (Scrapy logs them at DEBUG).
     """
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
