@@ -1,6 +1,8 @@
 """Run every benchmark and write docs/benchmarks.md.
 
     .venv/bin/python bench/run.py [--out docs/benchmarks.md] [--only dates,pages,store,feeds,crawl]
+    ),
+    .venv/bin/python bench/run.py [--out docs/benchmarks.md] [--only dates,pages,store,hostile,crawl]
 
 With ``--only``, the sections of the other benchmarks already in ``--out`` are kept as they
 are (each section says when and at which revision it was measured), so one benchmark can be
@@ -58,6 +60,12 @@ BENCHMARKS = {
         "Incremental re-crawls (crawler/spiders/jdefense.py)",
         "Requests a re-crawl of a generated 1,000-article mirror sends with 0, 1 and 10 new "
         "articles, by kind, against the target: listing pages plus new articles.",
+    ),
+    "hostile": (
+        "bench_hostile",
+        "Trust nothing from outside (crawler/middlewares.py, crawler/pipelines/normalize.py)",
+        "A gzip bomb against DOWNLOAD_MAXSIZE (defnews' and Scrapy's default), and the cost of "
+        "the link, markup and date gate of the normalize pipeline.",
     ),
     "crawl": (
         "bench_crawl",

@@ -597,6 +597,8 @@ def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
     return None
 
 
+# A four-digit year below 1000 (not an offset such as +0900, not part of a longer number).
+_ZERO_PADDED_YEAR = re.compile(r"(?<![\d+\-:.])(0\d{3})(?![\d:])")
 _DEFAULT = datetime(2000, 1, 1)  # noqa: DTZ001 - fills nothing: the regexes require y/m/d
 
 
@@ -615,6 +617,11 @@ def _dateutil(text: str, *, iso: bool = False) -> datetime:
             )
     except (ValueError, OverflowError) as exc:
         raise _Refused(f"not a date ({exc})") from None
+    # dateutil reads a year written with leading zeros (0001, 0099) as a two-digit year and
+    # adds the century (0001 -> 2001): the year written is before EARLIEST, say so.
+    for zero_year in _ZERO_PADDED_YEAR.findall(text):
+        if int(zero_year) != value.hour * 100 + value.minute:  # not a time written 0930
+            raise _Refused(f"year {zero_year} is before {EARLIEST.isoformat()}")
     offset = value.utcoffset()
     if offset is not None and not isinstance(value.tzinfo, ZoneInfo | timezone):
         value = value.replace(tzinfo=_fixed_zone(offset))  # isoparse's tzutc/tzoffset

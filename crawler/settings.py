@@ -37,9 +37,34 @@ HTTPCACHE_ENABLED = False
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_DIR = "httpcache"
 
+# -- Trust nothing from outside (crawler/middlewares.py) ------------------------------------
+# Scrapy's own middlewares, replaced by subclasses that log and count what they drop: off-site
+# requests and redirects, robots.txt (obeyed by every request, start pages included), redirect
+# loops, bodies over DOWNLOAD_MAXSIZE.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.SiteOffsiteMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
+    "crawler.middlewares.DownloadSizeMiddleware": 560,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.RedirectMiddleware": 600,
+}
+# Response size, counted after decompression too (Scrapy's HttpCompressionMiddleware stops
+# inflating at DOWNLOAD_MAXSIZE, 64 KiB at a time): a 2 MB gzip bomb costs 16 MiB, not 1 GiB.
+# No news page or feed comes near it (the largest real feeds are a few MiB).
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+
 # -- Items ------------------------------------------------------------------------------
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
+    "crawler.pipelines.limits.CategoryLimitPipeline": 150,
     "crawler.pipelines.validate.ValidatePipeline": 200,
     "crawler.pipelines.dedupe.DedupePipeline": 300,
     "crawler.pipelines.ranking.RankingPipeline": 400,
@@ -78,6 +103,13 @@ DEFNEWS_FEED_MAX_ENTRIES = 10_000
 DEFNEWS_REFRESH = False
 DEFNEWS_REVISIT_AGE = 0
 DEFNEWS_JDEFENSE_PROBE_RETRY_AGE = 7 * 24 * 3600
+# Plausible dates: a date before DEFNEWS_DATES_EARLIEST or more than
+# DEFNEWS_DATES_MAX_FUTURE_HOURS after the crawl is flagged (a published date falls back to
+# the time the article was first seen); the crawl summary counts them.
+DEFNEWS_DATES_EARLIEST = "1990-01-01"
+DEFNEWS_DATES_MAX_FUTURE_HOURS = 24
+# Category labels per source and crawl beyond those the sources file names (0: no limit).
+DEFNEWS_MAX_CATEGORIES_PER_SOURCE = 100
 
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,

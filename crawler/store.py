@@ -387,6 +387,17 @@ class SQLStore:
         )
         return {str(label): int(n) for label, n in rows}
 
+    def source_labels(self) -> dict[str, set[str]]:
+        """The category labels stored, per source (the category limit counts them)."""
+        rows = self._query(
+            "SELECT DISTINCT a.source, c.label FROM article_categories c"
+            " JOIN articles a ON a.id = c.article_id"
+        )
+        labels: dict[str, set[str]] = {}
+        for source, label in rows:
+            labels.setdefault(str(source), set()).add(str(label))
+        return labels
+
     def sources(self) -> dict[str, int]:
         rows = self._query("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY source")
         return {str(s): int(n) for s, n in rows}

@@ -70,6 +70,11 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
         skipped = c.get("defnews/parse_errors")
         for reason, n in sorted(dropped.items()):
             print(f"  {'':<12} skipped {n}: {reason}", file=out)
+        for kind, verb in (("flagged", "flagged"), ("ignored", "ignored")):
+            for key, n in sorted(c.stats.items()):
+                if key.startswith(f"defnews/{kind}/"):
+                    reason = key.removeprefix(f"defnews/{kind}/").replace("_", " ")
+                    print(f"  {'':<12} {verb} {n}: {reason} (see log)", file=out)
         if skipped:
             print(f"  {'':<12} skipped {skipped}: page could not be parsed (see log)", file=out)
         if c.get("httperror/response_ignored_count"):

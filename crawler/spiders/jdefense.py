@@ -23,6 +23,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -31,6 +32,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from crawler import coverage
+from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
 from crawler.pages.html import PageParseError
@@ -44,6 +46,13 @@ SECTIONS = ("mod", "others", "commentary")
 
 def _origin(url: str) -> str:
     return url if url.endswith("/") else url + "/"
+
+
+def _netloc(url: str) -> str:
+    """host, or host:port when the URL names a port (a mirror on 127.0.0.1:PORT)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 class JdefenseSpider(scrapy.Spider):
@@ -66,6 +75,8 @@ class JdefenseSpider(scrapy.Spider):
         self.site_url = _origin(site_url)
         self.sections = tuple(sections.split(",")) if isinstance(sections, str) else sections
         self.source_key = source
+        # Stay on the site: the offsite middleware drops any other host (links, redirects).
+        self.allowed_domains = [_netloc(self.base_url)]
         self.numbers_seen: set[int] = set()
         self._walked = False
         self._ranking_requested = False
@@ -277,6 +288,11 @@ class JdefenseSpider(scrapy.Spider):
         except PageParseError as exc:
             self._skip(response.url, str(exc))
             return
+        if _netloc(data["url"]) not in (_netloc(self.base_url), _netloc(self.site_url)):
+            # A canonical (or og:url) on another host: never publish the page as that host's.
+            record(self.crawler.stats, "ignored", "off-site canonical URL", self.to_site(response.url),
+                   f"page names {data['url']}")
+            data["url"] = response.url
         if probe:
             self.crawler.stats.inc_value("defnews/jdefense/counter_walk_found")
             number = pages.article_number(response.url)
@@ -311,6 +327,7 @@ class JdefenseSpider(scrapy.Spider):
         if not ranking:
             self.crawler.stats.inc_value("defnews/ranking/pages_without_sidebar")
             return
+        ranking = {period: self._on_site(entries, response.url) for period, entries in ranking.items()}
         lists = {
             period: [
                 RankingEntry(rank=e["rank"], title=e["title"], url=self.to_site(e["url"]))
@@ -330,6 +347,16 @@ class JdefenseSpider(scrapy.Spider):
             for entry in entries:
                 if pages.article_number(entry["url"]) is not None:
                     yield from self.article_requests(entry["url"])
+
+    def _on_site(self, entries: list[dict[str, Any]], page_url: str) -> list[dict[str, Any]]:
+        """Ranking entries that link to another host are dropped (and counted)."""
+        hosts = (_netloc(self.base_url), _netloc(self.site_url))
+        kept = [e for e in entries if _netloc(e["url"]) in hosts]
+        for e in entries:
+            if _netloc(e["url"]) not in hosts:
+                record_drop(self.crawler.stats, "off-site ranking entry", e["url"],
+                            f"in the ranking sidebar of {self.to_site(page_url)}", total=False)
+        return kept
 
     def _item(self, data: dict[str, Any]) -> ArticleItem:
         return ArticleItem(
