@@ -21,6 +21,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 # Retries wait: Retry-After on 429/503 (up to DEFNEWS_RETRY_AFTER_MAX seconds), else
 # DEFNEWS_RETRY_BACKOFF x 2^n seconds (up to DEFNEWS_RETRY_BACKOFF_MAX). See crawler/retry.py.
+# Retries honour Retry-After (429/503) and back off on timeouts and 5xx (crawler/retry.py);
+# the other replaced middlewares are below, under "Trust nothing from outside".
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.BackoffRetryMiddleware": 550,
@@ -41,7 +43,7 @@ HTTPCACHE_DIR = "httpcache"
 # Scrapy's own middlewares, replaced by subclasses that log and count what they drop: off-site
 # requests and redirects, robots.txt (obeyed by every request, start pages included), redirect
 # loops, bodies over DOWNLOAD_MAXSIZE.
-DOWNLOADER_MIDDLEWARES = {
+DOWNLOADER_MIDDLEWARES |= {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.SiteOffsiteMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -261,10 +261,16 @@ def test_only_http_links_are_published(hostile):
         if path.suffix not in (".atom", ".rss"):
             continue
         tree = etree.parse(str(path))
-        values = [el.get("href") for el in tree.iter(f"{ATOM}link")]
-        values += [el.text for el in tree.iter(f"{ATOM}id", "link", "guid")]
-        for value in values:
+        links = [el.get("href") for el in tree.iter(f"{ATOM}link")]
+        links += [el.text for el in tree.iter("link")]
+        links += [el.text for el in tree.iter("guid") if el.get("isPermaLink") != "false"]
+        for value in links:
             assert value and value.startswith(("http://", "https://")), (path, value)
+        # Ids are never opened by a reader: an http(s) URL, or a tag: URI (RFC 4151) such as
+        # the health feed's own entries.
+        ids = [el.text for el in tree.iter(f"{ATOM}id", "guid")]
+        for value in ids:
+            assert value and value.startswith(("http://", "https://", "tag:")), (path, value)
         assert not BAD_SCHEME.search(path.read_text(encoding="utf-8")), path
     for item in hostile.items():
         assert not BAD_SCHEME.search(json.dumps(item, ensure_ascii=False)), item.get("url")
@@ -273,7 +279,9 @@ def test_only_http_links_are_published(hostile):
     assert wire["Guid stands in"]["url"] == "https://hostile.example/stories/1"
     assert 'href="https://fleetwatch.example/ok"' in wire["Guid stands in"]["content_html"]
     assert not {"Data link", "VBScript link", "File link"} & set(wire)
-    assert hostile.count("skipped", "not http(s) link") >= 3 + 2  # 3 entries, 1 image, 1 ranking
+    # 3 feed entries and 1 image. The javascript: ranking entry never becomes one: the ranking
+    # parser reads only links to article pages (the items checked above hold no such link).
+    assert hostile.count("skipped", "not http(s) link") >= 3 + 1
 
 
 def test_no_markup_in_text_fields(hostile):
@@ -322,7 +330,9 @@ def test_size_limit_holds_memory_down(hostile):
     # The bomb inflates to 512 MiB and the page is 20 MiB: both stop at DOWNLOAD_MAXSIZE
     # (16 MiB), and the crawl's peak memory stays far below the bomb.
     assert hostile.count("skipped", "too large") == 2
-    assert hostile.maxrss_mib < 300, hostile.maxrss_mib
+    # The same run without a bomb peaks at 200-300 MiB (Python, Scrapy, lxml, and the build's
+    # romanisation dictionary for Japanese labels); inflating the bomb would add its 512 MiB.
+    assert hostile.maxrss_mib < 0.75 * BOMB / MiB, hostile.maxrss_mib
     assert "/docs/mod/009006.html" in hostile.stderr and "/docs/mod/009007.html" in hostile.stderr
     assert "errors logged" not in hostile.summary()  # counted once, as a drop
 
@@ -332,8 +342,11 @@ def test_category_labels_are_capped(hostile):
     assert len([c for c in flood["categories"] if c.startswith("label-")]) == 100
     assert hostile.count("skipped", "category label over limit") == 2900
     label_files = list((hostile.work / "public" / "category").glob("label-*"))
-    assert len(label_files) == 2 * 100  # .atom and .rss
-    assert (hostile.work / "public" / "index.html").stat().st_size < 100_000
+    assert len(label_files) == 3 * 100  # .atom, .rss and .json
+    # About 1.7 KB per category on the page (its card, three subscribe links and three
+    # <link rel="alternate">): 100 capped labels stay under 250 KB, where the 3,000 labels
+    # uncapped made a 633 KB page with two feed formats (about 5 MB with the three of today).
+    assert (hostile.work / "public" / "index.html").stat().st_size < 250_000
 
 
 def test_every_drop_is_in_the_summary(hostile):

@@ -21,6 +21,7 @@ read per feed document.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,6 +32,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.drops import record_drop
 from crawler.items import ArticleItem
 from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
 from crawler.sources import Source, SourcesConfig, load_sources
@@ -38,6 +40,8 @@ from crawler.sources import Source, SourcesConfig, load_sources
 STATS = "defnews/feeds"
 # What the pipelines' DropItem messages say of a duplicate (dedupe: "duplicate of an article
 # already seen in this crawl"; store: "same story already stored from another source").
+# EntryError reasons as the crawl-wide drop counts name them (crawler/drops.py).
+_DROP_REASONS = {"no_http_link": "not http(s) link", "no_link": "no link"}
 _MERGED = re.compile(r": (duplicate of an article already seen|same story already stored)")
 _HEADERS = ("Content-Type", "Content-Location", "Content-Language")
 
@@ -239,9 +243,10 @@ class FeedsSpider(scrapy.Spider):
             except EntryError as exc:
                 self._inc("entries_skipped")
                 self._drop(source_key, exc.reason.replace("_", " "))
-                self.logger.warning(
-                    "Feed source %s: %s: entry dropped: %s", source_key, response.url, exc
-                )
+                # Also in the crawl-wide drop counts, under the reason every source shares.
+                record_drop(self.crawler.stats, _DROP_REASONS.get(exc.reason, exc.reason),
+                            response.url, f"{source_key} entry dropped: {exc}",
+                            level=logging.WARNING)
                 continue
             except Exception:
                 # One entry the code cannot read (a bug to report) costs that entry, never
