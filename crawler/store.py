@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler import store_migrations
 from crawler.items import (
     ArticleItem,
     DateProvenance,
@@ -168,13 +169,30 @@ class SQLStore:
 
     placeholder = "?"
     autoid = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    dialect = "sqlite"
+    # Appended to the SELECT that reads an article before changing it: PostgreSQL locks the
+    # row against a concurrent writer; SQLite's BEGIN IMMEDIATE already locks the database.
+    lock_row = ""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, *, upgrade: bool | None = True) -> None:
+        """``upgrade``: True applies pending migrations; False refuses an out-of-date schema;
+        None leaves the schema alone (``defnews db``)."""
         self.conn = conn
-        with self.transaction() as cur:
-            for statement in SCHEMA.format(autoid=self.autoid).split(";"):
-                if statement.strip():
-                    cur.execute(statement)
+        try:
+            if upgrade:
+                # Versioned migrations under a lock: safe when several crawlers open a fresh
+                # store at once.
+                store_migrations.upgrade(conn, self.dialect)
+            elif upgrade is not None:
+                version = store_migrations.current_version(conn, self.dialect)
+                if version < store_migrations.latest_version():
+                    raise store_migrations.SchemaError(
+                        f"the store's schema is at version {version}, this defnews needs "
+                        f"{store_migrations.latest_version()}: run `defnews db upgrade`"
+                    )
+        except BaseException:
+            conn.close()
+            raise
 
     # -- plumbing -------------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -220,52 +238,136 @@ class SQLStore:
 
         ``priority`` ranks sources (lower wins) for stories that several sources carry.
         """
+        with self.transaction() as cur:
+            return self._upsert_in(cur, item, now=now, priority=priority)
+
+    def upsert_articles(
+        self,
+        items: Sequence[ArticleItem],
+        *,
+        now: datetime,
+        priority: Mapping[str, int] | None = None,
+    ) -> list[UpsertResult]:
+        """Upsert a batch in one transaction; one result per item, in the items' order.
+
+        Items are written in id order, so two processes writing overlapping batches take
+        their row locks in the same order; a deadlock the database still reports (a guid
+        that maps to another id) is retried.
+        """
+        for item in items:
+            if not item.id:
+                raise ValueError(f"article without id: {item.url}")
+        order = sorted(range(len(items)), key=lambda n: items[n].id or "")
+        for attempt in range(5):
+            results: list[UpsertResult | None] = [None] * len(items)
+            try:
+                with self.transaction() as cur:
+                    for n in order:
+                        results[n] = self._upsert_in(cur, items[n], now=now, priority=priority)
+            except Exception as exc:
+                if attempt < 4 and self._is_retryable(exc):
+                    continue
+                raise
+            return [r for r in results if r is not None]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _is_retryable(self, exc: Exception) -> bool:
+        return False
+
+    def _article_row(self, cur: Any, article_id: str) -> Any:
+        cur.execute(
+            self._sql("SELECT source, first_seen, content_hash FROM articles WHERE id = ?"
+                      + self.lock_row),
+            (article_id,),
+        )
+        return cur.fetchone()
+
+    def _upsert_in(
+        self, cur: Any, item: ArticleItem, *, now: datetime, priority: Mapping[str, int] | None
+    ) -> UpsertResult:
         if not item.id:
             raise ValueError(f"article without id: {item.url}")
-        with self.transaction() as cur:
-            article_id = self._resolve_id(cur, item)
-            cur.execute(
-                self._sql("SELECT source, first_seen, content_hash FROM articles WHERE id = ?"),
-                (article_id,),
-            )
-            row = cur.fetchone()
-            if row and row[0] != item.source and not outranks(item.source, row[0], priority):
-                return UpsertResult("duplicate", article_id, datetime.fromisoformat(row[1]))
-            first_seen = datetime.fromisoformat(row[1]) if row else now
-            item.id = article_id
-            item.first_seen = first_seen
-            data = to_json_dict(item)
-            digest = _content_hash(data)
-            if item.guid:
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
-                        "ON CONFLICT (source, guid) DO NOTHING"
-                    ),
-                    (item.source, item.guid, article_id),
-                )
-            if row and row[2] == digest:
-                return UpsertResult("unchanged", article_id, first_seen)
-            published = _utc_iso(item.published) if item.published else None
-            payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        article_id = self._resolve_id(cur, item)
+        row = self._article_row(cur, article_id)
+        if row is None:
+            # New here: insert it, unless another process inserts the same id first (then
+            # its row is locked and read, and this item goes the update path). The identity
+            # is settled inside the database, so concurrent writers never duplicate.
+            created = self._insert_new(cur, item, article_id, now)
+            if created is not None:
+                return created
+            row = self._article_row(cur, article_id)
+        if row and row[0] != item.source and not outranks(item.source, row[0], priority):
+            return UpsertResult("duplicate", article_id, datetime.fromisoformat(row[1]))
+        first_seen = datetime.fromisoformat(row[1]) if row else now
+        item.id = article_id
+        item.first_seen = first_seen
+        data = to_json_dict(item)
+        digest = _content_hash(data)
+        if item.guid:
             cur.execute(
                 self._sql(
-                    "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
-                    " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET url = excluded.url, source = excluded.source,"
-                    " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
-                    " content_hash = excluded.content_hash, data = excluded.data"
+                    "INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source, guid) DO NOTHING"
                 ),
-                (article_id, item.url, item.source, published, first_seen.isoformat(),
-                 now.isoformat(), digest, payload),
+                (item.source, item.guid, article_id),
             )
-            cur.execute(self._sql("DELETE FROM article_categories WHERE article_id = ?"), (article_id,))
-            for label in dict.fromkeys(item.categories):
-                cur.execute(
-                    self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"),
-                    (article_id, label),
-                )
-            return UpsertResult("updated" if row else "new", article_id, first_seen)
+        if row and row[2] == digest:
+            return UpsertResult("unchanged", article_id, first_seen)
+        published = _utc_iso(item.published) if item.published else None
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        cur.execute(
+            self._sql(
+                "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
+                " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET url = excluded.url, source = excluded.source,"
+                " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
+                " content_hash = excluded.content_hash, data = excluded.data"
+            ),
+            (article_id, item.url, item.source, published, first_seen.isoformat(),
+             now.isoformat(), digest, payload),
+        )
+        cur.execute(self._sql("DELETE FROM article_categories WHERE article_id = ?"), (article_id,))
+        for label in dict.fromkeys(item.categories):
+            cur.execute(
+                self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"),
+                (article_id, label),
+            )
+        return UpsertResult("updated" if row else "new", article_id, first_seen)
+
+    def _insert_new(
+        self, cur: Any, item: ArticleItem, article_id: str, now: datetime
+    ) -> UpsertResult | None:
+        item.id = article_id
+        item.first_seen = now
+        data = to_json_dict(item)
+        published = _utc_iso(item.published) if item.published else None
+        cur.execute(
+            self._sql(
+                "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
+                " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING RETURNING id"
+            ),
+            (article_id, item.url, item.source, published, now.isoformat(), now.isoformat(),
+             _content_hash(data), json.dumps(data, ensure_ascii=False, sort_keys=True)),
+        )
+        if cur.fetchone() is None:
+            return None
+        if item.guid:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source, guid) DO NOTHING"
+                ),
+                (item.source, item.guid, article_id),
+            )
+        for label in dict.fromkeys(item.categories):
+            cur.execute(
+                self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"
+                          " ON CONFLICT DO NOTHING"),
+                (article_id, label),
+            )
+        return UpsertResult("new", article_id, now)
 
     def get_article(self, article_id: str) -> ArticleItem | None:
         rows = self._query("SELECT data FROM articles WHERE id = ?", (article_id,))
@@ -333,14 +435,11 @@ class SQLStore:
             cur.execute(
                 self._sql(
                     "INSERT INTO ranking_snapshots (source, captured_at, lists_hash, data)"
-                    " VALUES (?, ?, ?, ?)"
+                    " VALUES (?, ?, ?, ?) RETURNING id"
                 ),
                 (ranking.source, captured, lists_hash, json.dumps(lists, ensure_ascii=False)),
             )
-            cur.execute(
-                self._sql("SELECT MAX(id) FROM ranking_snapshots WHERE source = ?"),
-                (ranking.source,),
-            )
+            # RETURNING, not MAX(id): another process may insert a snapshot meanwhile.
             snapshot_id = cur.fetchone()[0]
             for period, entries in ranking.lists.items():
                 best: dict[str, Any] = {}
@@ -523,14 +622,17 @@ class _Cursor:
 
 
 class SQLiteStore(SQLStore):
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, upgrade: bool | None = True) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        # check_same_thread=False: the store pipeline writes from a worker thread (one at a
+        # time) so the crawl's reactor thread never waits on the disk.
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30,
+                               check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         self.path = path
-        super().__init__(conn)
+        super().__init__(conn, upgrade=upgrade)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.conn.execute(sql, tuple(params)).fetchall())
@@ -539,20 +641,28 @@ class SQLiteStore(SQLStore):
 class PostgresStore(SQLStore):
     placeholder = "%s"
     autoid = "BIGSERIAL PRIMARY KEY"
+    dialect = "postgres"
+    lock_row = " FOR UPDATE"
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, upgrade: bool | None = True) -> None:
         import psycopg  # optional driver: imported only when a PostgreSQL store is opened
 
         self.dsn = dsn
-        super().__init__(psycopg.connect(dsn))
+        super().__init__(psycopg.connect(dsn), upgrade=upgrade)
+
+    def _is_retryable(self, exc: Exception) -> bool:
+        from psycopg import errors
+
+        return isinstance(exc, (errors.DeadlockDetected, errors.SerializationFailure))
 
 
-def open_store(location: str | Path) -> SQLStore:
+def open_store(location: str | Path, *, upgrade: bool | None = True) -> SQLStore:
     """``postgresql://…`` opens PostgreSQL; anything else is a SQLite file path
-    (``sqlite:///path`` accepted too)."""
+    (``sqlite:///path`` accepted too). ``upgrade`` brings the schema to the latest version
+    (under a lock); without it an out-of-date schema is an error naming ``defnews db upgrade``."""
     loc = str(location)
     if loc.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(loc)
+        return PostgresStore(loc, upgrade=upgrade)
     if loc.startswith("sqlite:///"):
         loc = loc[len("sqlite:///"):]
-    return SQLiteStore(loc)
+    return SQLiteStore(loc, upgrade=upgrade)

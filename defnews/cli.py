@@ -106,6 +106,12 @@ def make_parser() -> argparse.ArgumentParser:
                        "source with its kind, status and URLs.")
     p.add_argument("--sources", type=Path, metavar="FILE",
                    help="sources file (default: the packaged list)")
+    p = sub.add_parser("db", help="manage the store's schema",
+                       description="Create or upgrade the store's schema (versioned migrations, "
+                       "safe when several processes run it at once).")
+    p.add_argument("action", choices=["upgrade", "status"],
+                   help="upgrade: apply pending migrations; status: print the schema version")
+    _add_store(p)
     p = sub.add_parser("serve", help="serve the built feeds over HTTP",
                        description="Serve --public over HTTP (for a quick look; use any web server "
                        "or CDN in production).")
@@ -164,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.serve(args)
         if args.command == "sources":
             return commands.sources(args)
+        if args.command == "db":
+            return commands.db(args)
     except (SourcesError, UsageError, FileNotFoundError) as exc:
         print(f"defnews {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -185,3 +185,22 @@ def sources(args: argparse.Namespace) -> int:
         for url in s.urls:
             print(f"  {'':<18} {url}")
     return EXIT_OK
+
+
+
+def db(args: argparse.Namespace) -> int:
+    """``defnews db upgrade|status``: apply pending migrations / print the schema version."""
+    from crawler import store_migrations
+    from crawler.store import open_store
+
+    latest = store_migrations.latest_version()
+    with open_store(args.store, upgrade=None) as store:
+        if args.action == "upgrade":
+            applied = store_migrations.upgrade(store.conn, store.dialect)
+            done = ", ".join(str(v) for v in applied) if applied else "none (already current)"
+            print(f"{args.store}: schema at version {latest}; migrations applied: {done}")
+            return EXIT_OK
+        version = store_migrations.current_version(store.conn, store.dialect)
+    state = "current" if version >= latest else "out of date: run `defnews db upgrade`"
+    print(f"{args.store}: schema at version {version} of {latest} ({state})")
+    return EXIT_OK if version >= latest else EXIT_FAILED
