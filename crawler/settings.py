@@ -55,6 +55,11 @@ DEFNEWS_JDEFENSE_MAX_INDEX_PAGES = 5
 DEFNEWS_JDEFENSE_COUNTER_WALK = 30
 DEFNEWS_PROGRESS_INTERVAL = 10.0
 
+# A shared frontier: with a redis:// URL, several crawl processes share one request queue
+# and one seen-set (crawler/frontier.py; `defnews crawl --redis URL`).
+DEFNEWS_REDIS_URL = ""
+ADDONS = {"crawler.frontier.RedisFrontier": 0}
+
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
 }

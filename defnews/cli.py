@@ -43,6 +43,9 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", metavar="URL", help="fetch the site spider's pages from this mirror of the site")
     p.add_argument("--no-throttle", action="store_true",
                    help="no download delay or AutoThrottle (only for mirrors you own)")
+    p.add_argument("--redis", default=os.environ.get("DEFNEWS_REDIS_URL") or None, metavar="URL",
+                   help="share one crawl frontier in Redis with other crawl processes "
+                   "(default: $DEFNEWS_REDIS_URL)")
     _add_crawl_tuning(p)
 
 
@@ -144,6 +147,8 @@ def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
         settings["DEFNEWS_JDEFENSE_COUNTER_WALK"] = args.counter_walk
     if getattr(args, "no_throttle", False):
         settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8)
+    if getattr(args, "redis", None):
+        settings["DEFNEWS_REDIS_URL"] = args.redis
     settings.update(dict(getattr(args, "settings", [])))
     return settings
 

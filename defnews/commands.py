@@ -21,7 +21,7 @@ from defnews.runner import (
 from defnews.server import StaticServer
 from feeds.build import BuildReport
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # The demo prefers fixed ports: feed entries with relative links are resolved against the
 # feed's address, so a new port every run would "update" them on every run.
@@ -110,6 +110,10 @@ def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlO
 def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     report = run_crawl(_crawl_options(args, settings))
     print_crawl_report(report)
+    for c in report.crawlers:
+        if c.stats.get("defnews/frontier/error"):  # the shared frontier's Redis went away
+            print(f"defnews crawl: error: {c.stats['defnews/frontier/error']}", file=sys.stderr)
+            return EXIT_USAGE
     return EXIT_OK if report.ok else EXIT_FAILED
 
 

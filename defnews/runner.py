@@ -52,7 +52,8 @@ class CrawlerResult:
             return f"ended with {self.finish_reason!r}"
         if self.get("defnews/feeds/errors"):
             return f"{self.get('defnews/feeds/errors')} feed(s) could not be read"
-        if not self.get("item_scraped_count") and not self.get("defnews/store/unchanged"):
+        shared = "defnews/frontier/worker" in self.stats  # other processes may have had the items
+        if not shared and not self.get("item_scraped_count") and not self.get("defnews/store/unchanged"):
             return "no item was scraped"
         return None
 
@@ -102,6 +103,13 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
     if options.base_url and len(sites) > 1:
         raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
+    if settings.get("DEFNEWS_REDIS_URL"):
+        from crawler.frontier import RedisUnavailable, check_redis
+
+        try:
+            check_redis(settings["DEFNEWS_REDIS_URL"])
+        except RedisUnavailable as exc:
+            raise UsageError(str(exc)) from exc
     process = CrawlerProcess(settings)
     known_spiders = set(process.spider_loader.list())
     for source in sites:
