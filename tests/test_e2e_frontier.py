@@ -204,3 +204,52 @@ def test_unreachable_redis_is_a_usage_error(tmp_path):
     assert run.returncode == 2
     assert "Redis at redis://127.0.0.1:1/0 is not reachable" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_redis_going_away_mid_crawl_stops_with_status_2(tmp_path):
+    """A private Redis killed mid-crawl: a clear error naming it and exit status 2, no hang."""
+    import shutil
+    import socket
+
+    server_bin = shutil.which("redis-server")
+    if server_bin is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    redis_proc = subprocess.Popen(
+        [server_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        url = f"redis://127.0.0.1:{port}/0"
+        with CountingSite(delay=0.3) as site:
+            crawl = subprocess.Popen(
+                [sys.executable, "-m", "defnews", *CRAWL, "--base-url", site.url,
+                 "--store", str(tmp_path / "s.sqlite3"), "--redis", url],
+                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            deadline = time.monotonic() + 60
+            while sum(site.article_hits().values()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            redis_proc.kill()
+            redis_proc.wait(10)
+            started = time.monotonic()
+            _, err = crawl.communicate(timeout=90)
+            stopped_in = time.monotonic() - started
+    finally:
+        if redis_proc.poll() is None:
+            redis_proc.kill()
+            redis_proc.wait(10)
+    assert crawl.returncode == 2, err[-3000:]
+    assert f"Redis at {url} is not reachable" in err
+    assert stopped_in < 30  # socket timeouts are seconds, not the 30 s scrapy-redis defaults to
