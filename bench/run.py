@@ -38,6 +38,13 @@ BENCHMARKS = {
         "Upserts of synthetic articles (new, then an unchanged re-run), ranking snapshots, "
         "and `build_feeds` (first build, unchanged rebuild) on SQLite and PostgreSQL.",
     ),
+    "scale": (
+        "bench_scale",
+        "Beyond one machine (crawler/store.py batches, crawler/frontier.py)",
+        "PostgreSQL and SQLite upserts, one transaction per article against batches of 100; "
+        "a crawl of a generated 10,000-article mirror by 1, 2 and 3 processes sharing one "
+        "Redis frontier and one store.",
+    ),
     "crawl": (
         "bench_crawl",
         "End to end (defnews demo)",

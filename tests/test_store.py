@@ -268,3 +268,40 @@ def test_articles_without_a_date_come_last(store):
     store.upsert_article(article(2), now=T0)
     store.upsert_article(article(3), now=T0)
     assert [a.title for a in store.articles()] == ["記事 3", "記事 2", "記事 1"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3], ids=["seed1", "seed2", "seed3"])
+def test_batches_give_what_one_at_a_time_gives(store, tmp_path, seed):
+    """Random streams (repeated stories, edits, three sources, guids that move their link):
+    the batched path's results and rows equal one upsert at a time into a SQLite store."""
+    import random
+
+    rnd = random.Random(seed)
+    priority = {"s0": 0, "s1": 1, "s2": 2}
+    stream = []
+    for _ in range(120):
+        n = rnd.randrange(12)
+        source = f"s{rnd.randrange(3)}"
+        extra = {"guid": f"g{n}"} if source == "s2" else {}
+        if extra and rnd.random() < 0.3:  # same guid, a link that moved
+            url = f"https://j-defense.ikaros.jp/docs/others/{n:06d}.html"
+            extra.update(url=url, id=id_for_url(url))
+        stream.append(article(n, source=source, title=f"t{n}-{rnd.randrange(3)}",
+                              categories=rnd.sample(["a", "b", "c"], rnd.randrange(1, 3)), **extra))
+    from copy import deepcopy
+
+    from crawler.store import SQLiteStore
+
+    reference = SQLiteStore(tmp_path / "reference.sqlite3")
+    step = T0
+    for start in range(0, len(stream), 17):
+        batch = stream[start:start + 17]
+        expected = [reference.upsert_article(a, now=step, priority=priority) for a in deepcopy(batch)]
+        assert store.upsert_articles(deepcopy(batch), now=step, priority=priority) == expected
+        step += timedelta(minutes=1)
+    assert store.dump_articles() == reference.dump_articles()
+    assert store.categories() == reference.categories()
+    assert store._query("SELECT source, guid, article_id FROM article_guids ORDER BY 1, 2") == [
+        tuple(r) for r in reference._query("SELECT source, guid, article_id FROM article_guids ORDER BY 1, 2")
+    ]
+    reference.close()
