@@ -10,6 +10,7 @@ import uuid
 from collections import deque
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
@@ -96,7 +97,7 @@ class SharedFrontierScheduler(Scheduler):
         url = crawler.settings.get("REDIS_URL") or ""
         try:
             instance = cls.from_settings(crawler.settings)
-        except Exception as exc:  # redis-py raises its own ConnectionError on ping
+        except RedisError as exc:  # the ping of scrapy-redis's from_settings
             raise RedisUnavailable(f"Redis at {redacted(url)} is not reachable: {exc}") from exc
         instance.stats = crawler.stats
         instance.crawler = crawler
@@ -140,7 +141,7 @@ class SharedFrontierScheduler(Scheduler):
         try:
             self._reap()
             live, queued, moved = self.server.eval(_LEAVE, 0, self.base, self.worker)
-        except Exception as exc:
+        except RedisError as exc:
             logger.error("shared frontier: could not leave cleanly (%s)", exc)
             return
         if moved:
@@ -164,7 +165,7 @@ class SharedFrontierScheduler(Scheduler):
                 self.df.log(request, self.spider)
                 return False
             self.queue.push(request)
-        except Exception as exc:
+        except RedisError as exc:
             self._lose(exc)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
@@ -178,7 +179,7 @@ class SharedFrontierScheduler(Scheduler):
         try:
             self._reap()
             popped = self.queue.pop_into(self.processing)
-        except Exception as exc:
+        except RedisError as exc:
             self._lose(exc)
             return None
         if popped is None:
@@ -197,7 +198,7 @@ class SharedFrontierScheduler(Scheduler):
             return False
         try:
             queued, others, moved, _live = self.server.eval(_STATUS, 0, self.base, self.worker)
-        except Exception as exc:
+        except RedisError as exc:
             self._lose(exc)
             return False
         if moved:
@@ -212,7 +213,7 @@ class SharedFrontierScheduler(Scheduler):
         """True for exactly one process of this crawl (for work done once per crawl)."""
         try:
             return bool(self.server.hsetnx(f"{self.base}:claims", name, self.worker))
-        except Exception as exc:
+        except RedisError as exc:
             self._lose(exc)
             return False
 
@@ -220,7 +221,7 @@ class SharedFrontierScheduler(Scheduler):
         if numbers and not self.lost:
             try:
                 self.server.sadd(f"{self.base}:numbers", *numbers)
-            except Exception as exc:
+            except RedisError as exc:
                 self._lose(exc)
 
     def numbers(self) -> set[int]:
@@ -228,7 +229,7 @@ class SharedFrontierScheduler(Scheduler):
             return set()
         try:
             return {int(n) for n in self.server.smembers(f"{self.base}:numbers")}
-        except Exception as exc:
+        except RedisError as exc:
             self._lose(exc)
             return set()
 
@@ -267,7 +268,7 @@ class SharedFrontierScheduler(Scheduler):
             self._heartbeat()
             self._reap()
             queued, _others, moved, _live = self.server.eval(_STATUS, 0, self.base, self.worker)
-        except Exception as exc:
+        except RedisError as exc:
             self._lose(exc)
             return
         if moved:
