@@ -6,7 +6,9 @@ several processes that start and stop on their own, so :class:`SharedFrontierSch
 extends it (scrapy-redis 0.9 works with Scrapy 2.19 as it is; what it lacks is behaviour):
 
 - **Each URL fetched once in total**: the seen-set (scrapy-redis ``RFPDupeFilter``) and the
-  request queue are shared by every process crawling the same spider.
+  request queue are shared by every process crawling the same spider. Marking a URL seen and
+  queueing it is one atomic step (scrapy-redis does two: a process killed between them lost
+  the URL for everyone).
 - **No request lost when a process dies.** scrapy-redis pops a request and forgets it: a
   process killed with requests in flight loses them. Here a pop moves the request atomically
   (``LMOVE``, Redis's reliable-queue pattern) into the process's own *processing* list, and

@@ -52,6 +52,16 @@ for _, w in ipairs(redis.call('SMEMBERS', base .. ':workers')) do
 end
 """
 
+# Mark seen and queue in one step: scrapy-redis does SADD, then LPUSH; a process killed
+# between the two leaves a URL marked seen that no queue holds, lost for the whole crawl.
+_ENQUEUE = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
 _STATUS = _RECOVER + """
 return {redis.call('LLEN', base .. ':requests'), inflight, moved, live}
 """
@@ -161,10 +171,13 @@ class SharedFrontierScheduler(Scheduler):
         if self.lost:
             return False
         try:
-            if not request.dont_filter and self.df.request_seen(request):
+            data = self.queue._encode_request(request)
+            if request.dont_filter:
+                self.server.lpush(self.queue.key, data)
+            elif not self.server.eval(_ENQUEUE, 2, self.df.key, self.queue.key,
+                                      self.df.request_fingerprint(request), data):
                 self.df.log(request, self.spider)
                 return False
-            self.queue.push(request)
         except RedisError as exc:
             self._lose(exc)
             return False

@@ -64,6 +64,11 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
                 f"(sidebar seen on {c.get('defnews/ranking/observations')} pages)",
                 file=out,
             )
+        if c.stats.get("defnews/frontier/worker"):
+            requeued = c.get("defnews/frontier/requeued")
+            print(f"  {'':<12} shared frontier: {c.get('scheduler/dequeued/redis')} requests "
+                  f"taken from Redis by worker {c.stats['defnews/frontier/worker']}"
+                  + (f", {requeued} put back from a dead worker" if requeued else ""), file=out)
         skipped = c.get("defnews/parse_errors")
         for reason, n in sorted(dropped.items()):
             print(f"  {'':<12} skipped {n}: {reason}", file=out)

@@ -8,6 +8,7 @@ SQLite crawl's. Killing one of them with SIGKILL mid-crawl loses and duplicates 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -66,8 +67,6 @@ class CountingSite:
         self.httpd.server_close()
 
     def article_hits(self) -> Counter[str]:
-        import re
-
         with self.lock:
             return Counter({p: n for p, n in self.hits.items() if re.fullmatch(ARTICLE, p)})
 
@@ -167,34 +166,49 @@ def test_three_processes_share_one_frontier_and_one_store(single, frontier, pg_d
     assert max(hits.values()) == 1
     # The work was shared, and the crawl's keys are gone (the next crawl starts afresh).
     assert sum("joins 0 other live worker(s)" in err for _, err in outs) >= 1
-    assert sum(int(err.count("'scheduler/dequeued/redis'") > 0) for _, err in outs) == 3
+    taken = [re.search(r"shared frontier: (\d+) requests taken from Redis", out) for out, _ in outs]
+    assert all(taken), [out for out, _ in outs]
+    # (A process that starts late on a busy machine may find the work done: at least two share.)
+    assert sum(int(m.group(1)) > 0 for m in taken if m) >= 2, [out for out, _ in outs]
     assert list(client.scan_iter(f"{prefix}:*")) == []
     check_same_as_single(single, pg_dsn, tmp_path)
 
 
 def test_sigkill_of_one_process_loses_and_duplicates_nothing(single, frontier, pg_dsn, tmp_path):
-    prefix, _ = frontier
+    prefix, client = frontier
     # A slow site keeps requests in flight; dead workers are noticed after 2 s.
     extra = ("-s", "DEFNEWS_REDIS_WORKER_TIMEOUT=2", "-s", "DEFNEWS_REDIS_POLL=0.2")
     with CountingSite(delay=0.15) as site:
         procs = [start_crawl(site, pg_dsn, prefix, tmp_path, *extra) for _ in range(3)]
         victim = procs[1]
+        # Kill it only once it has requests in flight: its processing list in Redis.
+        assert victim.stderr is not None
+        worker = None
+        for line in victim.stderr:
+            if m := re.search(r"shared frontier \S+ at \S+: worker (\w+) joins", line):
+                worker = m.group(1)
+                break
+        assert worker, "the victim never joined the frontier"
+        processing = f"{prefix}:jdefense:processing:{worker}"
         deadline = time.monotonic() + 60
-        while sum(site.article_hits().values()) < 15 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while not client.llen(processing) and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert victim.poll() is None, "the crawl ended before the kill"
+        assert client.llen(processing) > 0
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=30)
+        in_flight = client.llen(processing)  # what it held when it died (recovered ~2 s later)
         outs = [p.communicate(timeout=240) for p in (procs[0], procs[2])]
         hits = site.article_hits()
     for p, (_, err) in zip((procs[0], procs[2]), outs, strict=True):
         assert p.returncode == 0, err[-3000:]
     # The survivors put the dead worker's in-flight requests back and finished the frontier.
     assert any("of a dead worker put back in the queue" in err for _, err in outs)
+    assert any(re.search(r"\d+ put back from a dead worker", out) for out, _ in outs)
     assert hits.keys() == single[0].keys()
     # At least once: only requests in flight in the killed process may have been fetched twice.
     refetched = sum(n - 1 for n in hits.values())
-    assert refetched <= 8 + 1  # CONCURRENT_REQUESTS_PER_DOMAIN with --no-throttle (+1 redirect)
+    assert refetched <= in_flight
     check_same_as_single(single, pg_dsn, tmp_path)
 
 

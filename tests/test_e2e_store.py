@@ -35,3 +35,39 @@ def test_sigterm_mid_crawl_writes_the_pending_batch(store_location, tmp_path):
     assert "[shutdown]" in out
     with open_store(store_location) as s:
         assert s.count_articles() == new
+
+
+def test_two_runs_at_once_on_a_fresh_postgresql_schema(tmp_path, request):
+    """Issue: two runs on a fresh PostgreSQL schema, one crashed with
+    UniqueViolation pg_type_typname_nsp_index and printed tracebacks. Both succeed now."""
+    from support import PG_DSN, postgres_schema_or_skip
+
+    schema = postgres_schema_or_skip()
+
+    def drop() -> None:
+        import psycopg
+
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    request.addfinalizer(drop)
+    sep = "&" if "?" in PG_DSN else "?"
+    dsn = f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
+    with CountingSite() as site:
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "defnews", "run", *CRAWL[1:], "--base-url", site.url,
+                 "--store", dsn, "--public", str(tmp_path / f"public{n}"),
+                 "--feed-url", "https://feeds.example.org/"],
+                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            for n in range(2)
+        ]
+        outs = [r.communicate(timeout=240) for r in runs]
+    for r, (_out, err) in zip(runs, outs, strict=True):
+        assert r.returncode == 0, err[-3000:]
+        assert "Traceback" not in err and "UniqueViolation" not in err
+    with open_store(dsn) as s:
+        stored = s.count_articles()
+    news = [int(re.search(r"jdefense\s+\d+ pages\s+(\d+) new", out).group(1)) for out, _ in outs]
+    assert sum(news) == stored > 0  # each article new exactly once, across both runs
