@@ -172,6 +172,38 @@ def test_three_processes_share_one_frontier_and_one_store(single, frontier, pg_d
     assert sum(int(m.group(1)) > 0 for m in taken if m) >= 2, [out for out, _ in outs]
     assert list(client.scan_iter(f"{prefix}:*")) == []
     check_same_as_single(single, pg_dsn, tmp_path)
+    with open_store(pg_dsn) as s:
+        assert s.count_snapshots() == 1  # one ranking snapshot per crawl, not one per process
+
+
+def test_next_crawl_revisits_despite_a_stale_seen_set(single, frontier, tmp_path):
+    """Keys left by a crawl whose processes all died (a seen-set, a ranking claim, no queue):
+    the next crawl starts afresh instead of filtering its listing pages as already seen."""
+    from scrapy import Request
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    prefix, client = frontier
+    store = str(tmp_path / "s.sqlite3")
+    with CountingSite() as site:
+        base = f"{prefix}:jdefense"
+        stale = RFPDupeFilter(client, key=f"{base}:dupefilter")
+        for url in (site.url, f"{site.url}docs/mod/", f"{site.url}docs/others/"):
+            stale.request_seen(Request(url))
+        client.hset(f"{base}:claims", "ranking", "dead-worker")
+        client.sadd(f"{base}:workers", "dead-worker")  # its heartbeat key is long gone
+        first = start_crawl(site, store, prefix, tmp_path)
+        out, err = first.communicate(timeout=240)
+        assert first.returncode == 0, err[-3000:]
+        assert site.hits["/docs/mod/"] == 1 and site.hits["/"] == 1
+        again = start_crawl(site, store, prefix, tmp_path)
+        out2, err2 = again.communicate(timeout=240)
+        assert again.returncode == 0, err2[-3000:]
+        assert site.hits["/"] == 2  # the listing pages are fetched again by the next crawl
+    with open_store(store) as s:
+        assert s.count_snapshots() == 2  # one per crawl: the stale claim did not block it
+        stored = [row[0] for row in s.dump_articles()]
+    assert stored == single[1]  # the first crawl found everything a clean one finds
+    assert re.search(rf"0 new\s+0 updated\s+{len(stored)} unchanged", out2), out2
 
 
 def test_sigkill_of_one_process_loses_and_duplicates_nothing(single, frontier, pg_dsn, tmp_path):
