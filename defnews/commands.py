@@ -203,7 +203,13 @@ def db(args: argparse.Namespace) -> int:
     from crawler.store import open_store
 
     latest = store_migrations.latest_version()
-    with open_store(args.store, upgrade=None) as store:
+    try:
+        store = open_store(args.store, upgrade=None)
+    except Exception as exc:  # the driver's own connection errors (sqlite3, psycopg)
+        where = args.store.rsplit("@", 1)[-1]  # no credentials in the message
+        print(f"defnews db: error: cannot open the store at {where}: {exc}", file=sys.stderr)
+        return 2
+    with store:
         if args.action == "upgrade":
             applied = store_migrations.upgrade(store.conn, store.dialect)
             done = ", ".join(str(v) for v in applied) if applied else "none (already current)"

@@ -107,3 +107,10 @@ def test_db_command_upgrades_then_reports_current(tmp_path: Path):
     again = defnews("db", "upgrade", "--store", path, cwd=tmp_path)
     assert "none (already current)" in again.stdout
     assert defnews("db", "status", "--store", path, cwd=tmp_path).returncode == 0
+
+
+def test_db_command_names_a_store_it_cannot_open(tmp_path: Path):
+    run = defnews("db", "upgrade", "--store", "postgresql://nobody:secret@127.0.0.1:1/x", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "cannot open the store at 127.0.0.1:1/x" in run.stderr
+    assert "secret" not in run.stderr and "Traceback" not in run.stderr
