@@ -740,6 +740,22 @@ class _Cursor:
         return list(self._cur.fetchall())
 
 
+def _set_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """``PRAGMA journal_mode=WAL``, retried: on a new file, processes opening it at the same
+    moment get "database is locked" at once (the busy timeout does not cover this change)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SQLiteStore(SQLStore):
     def __init__(self, path: str | Path, *, upgrade: bool | None = True) -> None:
         if str(path) != ":memory:":
@@ -748,7 +764,7 @@ class SQLiteStore(SQLStore):
         # time) so the crawl's reactor thread never waits on the disk.
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=30,
                                check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         self.path = path
         super().__init__(conn, upgrade=upgrade)

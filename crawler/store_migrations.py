@@ -46,13 +46,19 @@ class Migration:
 
 
 def _baseline() -> Migration:
-    from crawler.store import SCHEMA  # the baseline schema text lives with the store
+    from crawler import store  # the baseline schema text lives with the store
 
+    # Every CREATE ... IF NOT EXISTS text the store module keeps (SCHEMA, and any further
+    # *_SCHEMA block of additive tables), so a table added there reaches existing stores.
+    text = store.SCHEMA + "".join(
+        getattr(store, name) for name in sorted(dir(store))
+        if name.endswith("_SCHEMA") and isinstance(getattr(store, name), str)
+    )
     return Migration(
         1,
         "baseline: articles, categories, guids, ranking history",
-        sqlite=SCHEMA.format(autoid="INTEGER PRIMARY KEY AUTOINCREMENT"),
-        postgres=SCHEMA.format(autoid="BIGSERIAL PRIMARY KEY"),
+        sqlite=text.format(autoid="INTEGER PRIMARY KEY AUTOINCREMENT"),
+        postgres=text.format(autoid="BIGSERIAL PRIMARY KEY"),
         idempotent=True,
     )
 

@@ -114,3 +114,14 @@ def test_db_command_names_a_store_it_cannot_open(tmp_path: Path):
     assert run.returncode == 2
     assert "cannot open the store at 127.0.0.1:1/x" in run.stderr
     assert "secret" not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_additive_schema_blocks_of_the_store_reach_existing_stores(store_location, monkeypatch):
+    """Another *_SCHEMA block in crawler.store (additive tables) is part of the baseline."""
+    open_store(store_location).close()
+    from crawler import store
+
+    monkeypatch.setattr(store, "EXTRA_SCHEMA", "CREATE TABLE IF NOT EXISTS extra_t (x TEXT);\n",
+                        raising=False)
+    with open_store(store_location) as s:
+        assert s._query("SELECT COUNT(*) FROM extra_t")[0][0] == 0
