@@ -67,6 +67,13 @@ BENCHMARKS = {
         "A gzip bomb against DOWNLOAD_MAXSIZE (defnews' and Scrapy's default), and the cost of "
         "the link, markup and date gate of the normalize pipeline.",
     ),
+    "scale": (
+        "bench_scale",
+        "Beyond one machine (crawler/store.py batches, crawler/frontier.py)",
+        "PostgreSQL and SQLite upserts, one transaction per article against batches of 100; "
+        "a crawl of a generated 10,000-article mirror by 1, 2 and 3 processes sharing one "
+        "Redis frontier and one store.",
+    ),
     "crawl": (
         "bench_crawl",
         "End to end (defnews demo)",

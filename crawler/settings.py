@@ -113,6 +113,11 @@ DEFNEWS_DATES_MAX_FUTURE_HOURS = 24
 # Category labels per source and crawl beyond those the sources file names (0: no limit).
 DEFNEWS_MAX_CATEGORIES_PER_SOURCE = 100
 
+# A shared frontier: with a redis:// URL, several crawl processes share one request queue
+# and one seen-set (crawler/frontier.py; `defnews crawl --redis URL`).
+DEFNEWS_REDIS_URL = ""
+ADDONS = {"crawler.frontier.RedisFrontier": 0}
+
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
     "crawler.health.HealthStats": 510,

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from crawler import store_migrations
 from crawler.items import (
     ArticleItem,
     DateProvenance,
@@ -218,16 +219,30 @@ class SQLStore:
 
     placeholder = "?"
     autoid = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    dialect = "sqlite"
+    # Appended to the SELECT that reads an article before changing it: PostgreSQL locks the
+    # row against a concurrent writer; SQLite's BEGIN IMMEDIATE already locks the database.
+    lock_row = ""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, *, upgrade: bool | None = True) -> None:
+        """``upgrade``: True applies pending migrations; False refuses an out-of-date schema;
+        None leaves the schema alone (``defnews db``)."""
         self.conn = conn
-        with self.transaction() as cur:
-            for statement in SCHEMA.format(autoid=self.autoid).split(";"):
-                if statement.strip():
-                    cur.execute(statement)
-            for statement in OPS_SCHEMA.format(autoid=self.autoid).split(";"):
-                if statement.strip():
-                    cur.execute(statement)
+        try:
+            if upgrade:
+                # Versioned migrations under a lock: safe when several crawlers open a fresh
+                # store at once.
+                store_migrations.upgrade(conn, self.dialect)
+            elif upgrade is not None:
+                version = store_migrations.current_version(conn, self.dialect)
+                if version < store_migrations.latest_version():
+                    raise store_migrations.SchemaError(
+                        f"the store's schema is at version {version}, this defnews needs "
+                        f"{store_migrations.latest_version()}: run `defnews db upgrade`"
+                    )
+        except BaseException:
+            conn.close()
+            raise
 
     # -- plumbing -------------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -273,17 +288,97 @@ class SQLStore:
 
         ``priority`` ranks sources (lower wins) for stories that several sources carry.
         """
-        if not item.id:
-            raise ValueError(f"article without id: {item.url}")
         with self.transaction() as cur:
-            article_id = self._resolve_id(cur, item)
+            return self._upsert_in(cur, item, now=now, priority=priority)
+
+    def upsert_articles(
+        self,
+        items: Sequence[ArticleItem],
+        *,
+        now: datetime,
+        priority: Mapping[str, int] | None = None,
+    ) -> list[UpsertResult]:
+        """Upsert a batch in one transaction; one result per item, in the items' order, the
+        same results as ``upsert_article`` on each item in turn.
+
+        Set-based: the stored rows of the whole batch are read in one query and the writes
+        go as one ``executemany`` per statement, so a batch costs a handful of round trips
+        instead of several per article. On PostgreSQL the batch's ids are locked first (in id
+        order, transaction-scoped advisory locks), so a concurrent writer of the same story
+        waits instead of racing; a deadlock the database still reports is retried.
+        """
+        for item in items:
+            if not item.id:
+                raise ValueError(f"article without id: {item.url}")
+        if not items:
+            return []
+        for attempt in range(5):
+            try:
+                with self.transaction() as cur:
+                    return self._upsert_batch(cur, items, now=now, priority=priority)
+            except Exception as exc:
+                if attempt < 4 and self._is_retryable(exc):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _lock_ids(self, cur: Any, ids: Iterable[str]) -> None:
+        """Serialize writers of the same ids (PostgreSQL; SQLite's write lock covers it)."""
+
+    def _guid_ids(self, cur: Any, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for source, guid in dict.fromkeys(keys):
             cur.execute(
-                self._sql("SELECT source, first_seen, content_hash FROM articles WHERE id = ?"),
-                (article_id,),
+                self._sql("SELECT article_id FROM article_guids WHERE source = ? AND guid = ?"),
+                (source, guid),
             )
             row = cur.fetchone()
+            if row:
+                found[(source, guid)] = str(row[0])
+        return found
+
+    def _article_rows(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        rows: dict[str, tuple[str, str, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            cur.execute(
+                self._sql("SELECT id, source, first_seen, content_hash FROM articles"
+                          f" WHERE id IN ({marks})"),
+                chunk,
+            )
+            for r in cur.fetchall():
+                rows[str(r[0])] = (str(r[1]), str(r[2]), str(r[3]))
+        return rows
+
+    def _upsert_batch(
+        self,
+        cur: Any,
+        items: Sequence[ArticleItem],
+        *,
+        now: datetime,
+        priority: Mapping[str, int] | None,
+    ) -> list[UpsertResult]:
+        db_guids = self._guid_ids(cur, [(i.source, i.guid) for i in items if i.guid])
+        candidates = {i.id for i in items if i.id} | set(db_guids.values())
+        self._lock_ids(cur, sorted(candidates))
+        if self.dialect != "sqlite":
+            # Re-read after the locks: a writer that held them may have mapped guids meanwhile.
+            db_guids = self._guid_ids(cur, [(i.source, i.guid) for i in items if i.guid])
+        state = self._article_rows(cur, sorted(candidates | set(db_guids.values())))
+        guids = dict(db_guids)  # grows with the batch: a later item sees an earlier one's guid
+        results: list[UpsertResult] = []
+        writes: dict[str, tuple[Any, ...]] = {}
+        labels: dict[str, list[str]] = {}
+        existed = set(state)  # ids whose category rows may need replacing
+        new_guids: list[tuple[str, str, str]] = []
+        for item in items:
+            assert item.id
+            article_id = guids.get((item.source, item.guid), item.id) if item.guid else item.id
+            row = state.get(article_id)
             if row and row[0] != item.source and not outranks(item.source, row[0], priority):
-                return UpsertResult("duplicate", article_id, datetime.fromisoformat(row[1]))
+                results.append(UpsertResult("duplicate", article_id, datetime.fromisoformat(row[1])))
+                continue
             first_seen = datetime.fromisoformat(row[1]) if row else now
             item.id = article_id
             item.first_seen = first_seen
@@ -291,36 +386,160 @@ class SQLStore:
                 item.published = first_seen  # undated: dated when first seen, every crawl
             data = to_json_dict(item)
             digest = _content_hash(data)
-            if item.guid:
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
-                        "ON CONFLICT (source, guid) DO NOTHING"
-                    ),
-                    (item.source, item.guid, article_id),
-                )
+            if item.guid and (item.source, item.guid) not in guids:
+                guids[(item.source, item.guid)] = article_id
+                new_guids.append((item.source, item.guid, article_id))
             if row and row[2] == digest:
-                return UpsertResult("unchanged", article_id, first_seen)
+                results.append(UpsertResult("unchanged", article_id, first_seen))
+                continue
             published = _utc_iso(item.published) if item.published else None
-            payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            writes[article_id] = (
+                article_id, item.url, item.source, published, first_seen.isoformat(),
+                now.isoformat(), digest, json.dumps(data, ensure_ascii=False, sort_keys=True),
+            )
+            labels[article_id] = list(dict.fromkeys(item.categories))
+            state[article_id] = (item.source, first_seen.isoformat(), digest)
+            results.append(UpsertResult("updated" if row else "new", article_id, first_seen))
+        self._write_batch(cur, list(writes.values()), sorted(writes.keys() & existed),
+                          [(i, label) for i, ls in labels.items() for label in ls], new_guids)
+        return results
+
+    _UPSERT_ROW = (
+        "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
+        " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET url = excluded.url, source = excluded.source,"
+        " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
+        " content_hash = excluded.content_hash, data = excluded.data"
+    )
+
+    def _write_batch(
+        self,
+        cur: Any,
+        rows: list[tuple[Any, ...]],
+        replace_labels_of: list[str],
+        labels: list[tuple[str, str]],
+        guids: list[tuple[str, str, str]],
+    ) -> None:
+        """The batch's writes: article rows (unique ids), category rows, new guid mappings."""
+        if rows:
+            cur.executemany(self._sql(self._UPSERT_ROW), rows)
+        if replace_labels_of:
+            cur.executemany(self._sql("DELETE FROM article_categories WHERE article_id = ?"),
+                            [(i,) for i in replace_labels_of])
+        if labels:
+            cur.executemany(
+                self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"),
+                labels,
+            )
+        if guids:
+            cur.executemany(
+                self._sql("INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
+                          "ON CONFLICT (source, guid) DO NOTHING"),
+                guids,
+            )
+
+    def _is_retryable(self, exc: Exception) -> bool:
+        return False
+
+    def _article_row(self, cur: Any, article_id: str) -> Any:
+        cur.execute(
+            self._sql("SELECT source, first_seen, content_hash FROM articles WHERE id = ?"
+                      + self.lock_row),
+            (article_id,),
+        )
+        return cur.fetchone()
+
+    def _upsert_in(
+        self, cur: Any, item: ArticleItem, *, now: datetime, priority: Mapping[str, int] | None
+    ) -> UpsertResult:
+        if not item.id:
+            raise ValueError(f"article without id: {item.url}")
+        article_id = self._resolve_id(cur, item)
+        self._lock_ids(cur, [article_id])
+        row = self._article_row(cur, article_id)
+        if row is None:
+            # New here: insert it, unless another process inserts the same id first (then
+            # its row is locked and read, and this item goes the update path). The identity
+            # is settled inside the database, so concurrent writers never duplicate.
+            created = self._insert_new(cur, item, article_id, now)
+            if created is not None:
+                return created
+            row = self._article_row(cur, article_id)
+        if row and row[0] != item.source and not outranks(item.source, row[0], priority):
+            return UpsertResult("duplicate", article_id, datetime.fromisoformat(row[1]))
+        first_seen = datetime.fromisoformat(row[1]) if row else now
+        item.id = article_id
+        item.first_seen = first_seen
+        if "published" in item.inferred:
+            item.published = first_seen  # undated: dated when first seen, every crawl
+        data = to_json_dict(item)
+        digest = _content_hash(data)
+        if item.guid:
             cur.execute(
                 self._sql(
-                    "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
-                    " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET url = excluded.url, source = excluded.source,"
-                    " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
-                    " content_hash = excluded.content_hash, data = excluded.data"
+                    "INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source, guid) DO NOTHING"
                 ),
-                (article_id, item.url, item.source, published, first_seen.isoformat(),
-                 now.isoformat(), digest, payload),
+                (item.source, item.guid, article_id),
             )
-            cur.execute(self._sql("DELETE FROM article_categories WHERE article_id = ?"), (article_id,))
-            for label in dict.fromkeys(item.categories):
-                cur.execute(
-                    self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"),
-                    (article_id, label),
-                )
-            return UpsertResult("updated" if row else "new", article_id, first_seen)
+        if row and row[2] == digest:
+            return UpsertResult("unchanged", article_id, first_seen)
+        published = _utc_iso(item.published) if item.published else None
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        cur.execute(
+            self._sql(
+                "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
+                " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET url = excluded.url, source = excluded.source,"
+                " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
+                " content_hash = excluded.content_hash, data = excluded.data"
+            ),
+            (article_id, item.url, item.source, published, first_seen.isoformat(),
+             now.isoformat(), digest, payload),
+        )
+        cur.execute(self._sql("DELETE FROM article_categories WHERE article_id = ?"), (article_id,))
+        for label in dict.fromkeys(item.categories):
+            cur.execute(
+                self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"),
+                (article_id, label),
+            )
+        return UpsertResult("updated" if row else "new", article_id, first_seen)
+
+    def _insert_new(
+        self, cur: Any, item: ArticleItem, article_id: str, now: datetime
+    ) -> UpsertResult | None:
+        item.id = article_id
+        item.first_seen = now
+        if "published" in item.inferred:
+            item.published = now  # undated: dated when first seen
+        data = to_json_dict(item)
+        published = _utc_iso(item.published) if item.published else None
+        cur.execute(
+            self._sql(
+                "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
+                " content_hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING RETURNING id"
+            ),
+            (article_id, item.url, item.source, published, now.isoformat(), now.isoformat(),
+             _content_hash(data), json.dumps(data, ensure_ascii=False, sort_keys=True)),
+        )
+        if cur.fetchone() is None:
+            return None
+        if item.guid:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO article_guids (source, guid, article_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source, guid) DO NOTHING"
+                ),
+                (item.source, item.guid, article_id),
+            )
+        for label in dict.fromkeys(item.categories):
+            cur.execute(
+                self._sql("INSERT INTO article_categories (article_id, label) VALUES (?, ?)"
+                          " ON CONFLICT DO NOTHING"),
+                (article_id, label),
+            )
+        return UpsertResult("new", article_id, now)
 
     def get_article(self, article_id: str) -> ArticleItem | None:
         rows = self._query("SELECT data FROM articles WHERE id = ?", (article_id,))
@@ -483,14 +702,11 @@ class SQLStore:
             cur.execute(
                 self._sql(
                     "INSERT INTO ranking_snapshots (source, captured_at, lists_hash, data)"
-                    " VALUES (?, ?, ?, ?)"
+                    " VALUES (?, ?, ?, ?) RETURNING id"
                 ),
                 (ranking.source, captured, lists_hash, json.dumps(lists, ensure_ascii=False)),
             )
-            cur.execute(
-                self._sql("SELECT MAX(id) FROM ranking_snapshots WHERE source = ?"),
-                (ranking.source,),
-            )
+            # RETURNING, not MAX(id): another process may insert a snapshot meanwhile.
             snapshot_id = cur.fetchone()[0]
             for period, entries in ranking.lists.items():
                 best: dict[str, Any] = {}
@@ -754,6 +970,9 @@ class _Cursor:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._cur.execute(sql, tuple(params))
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(sql, [tuple(r) for r in rows])
+
     def fetchone(self) -> Any:
         return self._cur.fetchone()
 
@@ -761,15 +980,34 @@ class _Cursor:
         return list(self._cur.fetchall())
 
 
+def _set_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """``PRAGMA journal_mode=WAL``, retried: on a new file, processes opening it at the same
+    moment get "database is locked" at once (the busy timeout does not cover this change)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SQLiteStore(SQLStore):
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, upgrade: bool | None = True) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
+        # check_same_thread=False: the store pipeline writes from a worker thread (one at a
+        # time) so the crawl's reactor thread never waits on the disk.
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30,
+                               check_same_thread=False)
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         self.path = path
-        super().__init__(conn)
+        super().__init__(conn, upgrade=upgrade)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.conn.execute(sql, tuple(params)).fetchall())
@@ -778,20 +1016,98 @@ class SQLiteStore(SQLStore):
 class PostgresStore(SQLStore):
     placeholder = "%s"
     autoid = "BIGSERIAL PRIMARY KEY"
+    dialect = "postgres"
+    lock_row = " FOR UPDATE"
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, upgrade: bool | None = True) -> None:
         import psycopg  # optional driver: imported only when a PostgreSQL store is opened
 
         self.dsn = dsn
-        super().__init__(psycopg.connect(dsn))
+        super().__init__(psycopg.connect(dsn), upgrade=upgrade)
+
+    def _lock_ids(self, cur: Any, ids: Iterable[str]) -> None:
+        ids = sorted(set(ids))
+        if ids:
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('defnews-article:' || id, 0))"
+                " FROM unnest(%s::text[]) AS t(id) ORDER BY id",
+                (ids,),
+            )
+            cur.fetchall()
+
+    def _guid_ids(self, cur: Any, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        cur.execute(
+            "SELECT g.source, g.guid, g.article_id FROM article_guids g"
+            " JOIN unnest(%s::text[], %s::text[]) AS k(source, guid)"
+            " ON g.source = k.source AND g.guid = k.guid",
+            ([k[0] for k in keys], [k[1] for k in keys]),
+        )
+        return {(str(r[0]), str(r[1])): str(r[2]) for r in cur.fetchall()}
+
+    def _article_rows(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        if not ids:
+            return {}
+        cur.execute(
+            "SELECT id, source, first_seen, content_hash FROM articles WHERE id = ANY(%s)",
+            (list(ids),),
+        )
+        return {str(r[0]): (str(r[1]), str(r[2]), str(r[3])) for r in cur.fetchall()}
+
+    def _write_batch(
+        self,
+        cur: Any,
+        rows: list[tuple[Any, ...]],
+        replace_labels_of: list[str],
+        labels: list[tuple[str, str]],
+        guids: list[tuple[str, str, str]],
+    ) -> None:
+        # One statement per table over arrays (unnest): one round trip each, whatever the
+        # batch size; executemany would still send one statement per row. Arrays go in
+        # binary (%b): the text form escapes every character of every JSON document.
+        if rows:
+            columns = list(zip(*rows, strict=True))
+            cur.execute(
+                "INSERT INTO articles (id, url, source, published_utc, first_seen, changed_at,"
+                " content_hash, data) SELECT * FROM unnest(%b::text[], %b::text[], %b::text[],"
+                " %b::text[], %b::text[], %b::text[], %b::text[], %b::text[])"
+                " ON CONFLICT (id) DO UPDATE SET url = excluded.url, source = excluded.source,"
+                " published_utc = excluded.published_utc, changed_at = excluded.changed_at,"
+                " content_hash = excluded.content_hash, data = excluded.data",
+                [list(c) for c in columns],
+            )
+        if replace_labels_of:
+            cur.execute("DELETE FROM article_categories WHERE article_id = ANY(%b)",
+                        (replace_labels_of,))
+        if labels:
+            cur.execute(
+                "INSERT INTO article_categories (article_id, label)"
+                " SELECT * FROM unnest(%b::text[], %b::text[])",
+                ([p[0] for p in labels], [p[1] for p in labels]),
+            )
+        if guids:
+            cur.execute(
+                "INSERT INTO article_guids (source, guid, article_id)"
+                " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])"
+                " ON CONFLICT (source, guid) DO NOTHING",
+                ([g[0] for g in guids], [g[1] for g in guids], [g[2] for g in guids]),
+            )
+
+    def _is_retryable(self, exc: Exception) -> bool:
+        from psycopg import errors
+
+        return isinstance(exc, (errors.DeadlockDetected, errors.SerializationFailure))
 
 
-def open_store(location: str | Path) -> SQLStore:
+def open_store(location: str | Path, *, upgrade: bool | None = True) -> SQLStore:
     """``postgresql://…`` opens PostgreSQL; anything else is a SQLite file path
-    (``sqlite:///path`` accepted too)."""
+    (``sqlite:///path`` accepted too). ``upgrade`` brings the schema to the latest version
+    (under a lock); without it an out-of-date schema is an error naming ``defnews db upgrade``."""
     loc = str(location)
     if loc.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(loc)
+        return PostgresStore(loc, upgrade=upgrade)
     if loc.startswith("sqlite:///"):
         loc = loc[len("sqlite:///"):]
-    return SQLiteStore(loc)
+    return SQLiteStore(loc, upgrade=upgrade)

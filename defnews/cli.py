@@ -53,6 +53,9 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", type=http_url, metavar="URL", help="fetch the site spider's pages from this mirror of the site")
     p.add_argument("--no-throttle", action="store_true",
                    help="no download delay or AutoThrottle (only for mirrors you own)")
+    p.add_argument("--redis", default=os.environ.get("DEFNEWS_REDIS_URL") or None, metavar="URL",
+                   help="share one crawl frontier in Redis with other crawl processes "
+                   "(default: $DEFNEWS_REDIS_URL)")
     _add_crawl_tuning(p)
 
 
@@ -128,6 +131,12 @@ def make_parser() -> argparse.ArgumentParser:
                        "source with its kind, status and URLs.")
     p.add_argument("--sources", type=Path, metavar="FILE",
                    help="sources file (default: the packaged list)")
+    p = sub.add_parser("db", help="manage the store's schema",
+                       description="Create or upgrade the store's schema (versioned migrations, "
+                       "safe when several processes run it at once).")
+    p.add_argument("action", choices=["upgrade", "status"],
+                   help="upgrade: apply pending migrations; status: print the schema version")
+    _add_store(p)
     p = sub.add_parser("serve", help="serve the built feeds over HTTP",
                        description="Serve --public over HTTP with Twisted: ETag and "
                        "Last-Modified (304), gzip when asked, Cache-Control, no directory "
@@ -220,6 +229,8 @@ def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
         settings["DEFNEWS_REVISIT_AGE"] = args.revisit_age
     if getattr(args, "no_throttle", False):
         settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8)
+    if getattr(args, "redis", None):
+        settings["DEFNEWS_REDIS_URL"] = args.redis
     settings.update(dict(getattr(args, "settings", [])))
     return settings
 
@@ -303,6 +314,8 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
             return commands.demo(args, _crawl_settings(args, level))
     if args.command == "health":
         return commands.health(args)
+    if args.command == "db":
+        return commands.db(args)
     if args.command == "serve":
         return commands.serve(args)
     if args.command == "sources":

@@ -67,6 +67,11 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
                 f"(sidebar seen on {c.get('defnews/ranking/observations')} pages)",
                 file=out,
             )
+        if c.stats.get("defnews/frontier/worker"):
+            requeued = c.get("defnews/frontier/requeued")
+            print(f"  {'':<12} shared frontier: {c.get('scheduler/dequeued/redis')} requests "
+                  f"taken from Redis by worker {c.stats['defnews/frontier/worker']}"
+                  + (f", {requeued} put back from a dead worker" if requeued else ""), file=out)
         skipped = c.get("defnews/parse_errors")
         for reason, n in sorted(dropped.items()):
             print(f"  {'':<12} skipped {n}: {reason}", file=out)
@@ -155,6 +160,10 @@ def crawl_status(report: CrawlReport) -> int:
         return 128 + report.interrupted
     if any(c.finish_reason.startswith("not started") for c in report.crawlers):
         return EXIT_USAGE  # a bad setting or component: the configuration's fault
+    for c in report.crawlers:
+        if c.stats.get("defnews/frontier/error"):  # the shared frontier's Redis went away
+            print(f"defnews crawl: error: {c.stats['defnews/frontier/error']}", file=sys.stderr)
+            return EXIT_USAGE
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -343,3 +352,28 @@ def sources(args: argparse.Namespace) -> int:
         for url in s.urls:
             print(f"  {'':<18} {url}")
     return EXIT_OK
+
+
+
+def db(args: argparse.Namespace) -> int:
+    """``defnews db upgrade|status``: apply pending migrations / print the schema version."""
+    from crawler import store_migrations
+    from crawler.store import open_store
+
+    latest = store_migrations.latest_version()
+    try:
+        store = open_store(args.store, upgrade=None)
+    except Exception as exc:  # the driver's own connection errors (sqlite3, psycopg)
+        where = args.store.rsplit("@", 1)[-1]  # no credentials in the message
+        print(f"defnews db: error: cannot open the store at {where}: {exc}", file=sys.stderr)
+        return 2
+    with store:
+        if args.action == "upgrade":
+            applied = store_migrations.upgrade(store.conn, store.dialect)
+            done = ", ".join(str(v) for v in applied) if applied else "none (already current)"
+            print(f"{args.store}: schema at version {latest}; migrations applied: {done}")
+            return EXIT_OK
+        version = store_migrations.current_version(store.conn, store.dialect)
+    state = "current" if version >= latest else "out of date: run `defnews db upgrade`"
+    print(f"{args.store}: schema at version {version} of {latest} ({state})")
+    return EXIT_OK if version >= latest else EXIT_FAILED

@@ -55,9 +55,10 @@ class CrawlerResult:
             return f"ended with {self.finish_reason!r}"
         if self.get("defnews/feeds/errors"):
             return f"{self.get('defnews/feeds/errors')} feed(s) could not be read"
-        if not (self.get("item_scraped_count") or self.get("defnews/store/unchanged")
-                or self.get("defnews/incremental/known_skipped")
-                or self.get("defnews/http/not_modified")):
+        shared = "defnews/frontier/worker" in self.stats  # other processes may have had the items
+        if not shared and not (self.get("item_scraped_count") or self.get("defnews/store/unchanged")
+                               or self.get("defnews/incremental/known_skipped")
+                               or self.get("defnews/http/not_modified")):
             # (An incremental crawl that finds only stored articles, or 304s, is not a failure.)
             return "no item was scraped"
         return None
@@ -115,6 +116,13 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
     if options.base_url and len(sites) > 1:
         raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
+    if settings.get("DEFNEWS_REDIS_URL"):
+        from crawler.frontier import RedisUnavailable, check_redis
+
+        try:
+            check_redis(settings["DEFNEWS_REDIS_URL"])
+        except RedisUnavailable as exc:
+            raise UsageError(str(exc)) from exc
     process = _Process(settings)
     # Scrapy installs its shutdown handlers once the reactor runs; a signal before that (while
     # the crawlers start) must stop the crawl the same way, not raise inside their start.

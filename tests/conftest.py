@@ -7,24 +7,31 @@ from collections.abc import Iterator
 import pytest
 from support import PG_DSN, postgres_schema_or_skip
 
-from crawler.store import SQLiteStore, SQLStore, open_store
+from crawler.store import SQLStore, open_store
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SQLStore]:
+def store_location(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """Where a fresh, empty store lives: a SQLite path, or a DSN on a fresh PostgreSQL schema
+    (dropped afterwards). Nothing is created: tests that race the schema creation need that."""
     if request.param == "sqlite":
-        s: SQLStore = SQLiteStore(tmp_path / "store.sqlite3")
-        yield s
-        s.close()
+        yield str(tmp_path / "store.sqlite3")
         return
     schema = postgres_schema_or_skip()
     sep = "&" if "?" in PG_DSN else "?"
-    s = open_store(f"{PG_DSN}{sep}options=-csearch_path%3D{schema}")
     try:
-        yield s
+        yield f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
     finally:
-        s.close()
         import psycopg
 
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def store(store_location: str) -> Iterator[SQLStore]:
+    s = open_store(store_location)
+    try:
+        yield s
+    finally:
+        s.close()

@@ -137,20 +137,108 @@ def test_ranking_without_sidebar_emits_nothing(crawler):
         pipe.process_item(RankingItem(source="jdefense"))
 
 
-def test_store_pipeline_sets_first_seen_and_counts(crawler, tmp_path):
+def _store_pipe(crawler, **settings):
+    """The store pipeline with a manual clock and writes run in place of a thread."""
+    from twisted.internet.defer import maybeDeferred
+    from twisted.internet.task import Clock
+
+    if settings:
+        crawler = get_crawler(Spider, {**crawler.settings.copy_to_dict(), **settings})
+        crawler.stats.open_spider()
     pipe = build_from_crawler(StorePipeline, crawler)
+    pipe._clock = Clock()
+    writes: list[int] = []
+
+    def run(fn, *args, **kwargs):
+        if args and isinstance(args[0], list):
+            writes.append(len(args[0]))
+        return maybeDeferred(fn, *args, **kwargs)
+
+    pipe._in_thread = run
     pipe.open_spider()
-    item = ArticleItem(url="https://x.example/1", title="t", source="s", id="b" * 16, published=T0)
-    out = pipe.process_item(item)
+    return pipe, pipe._clock, writes, crawler
+
+
+def _start(coro):
+    from twisted.internet.defer import Deferred
+
+    return Deferred.fromCoroutine(coro)
+
+
+def _result(d):
+    out: list = []
+    d.addBoth(out.append)
+    assert out, "not finished"
+    if hasattr(out[0], "raiseException"):
+        out[0].raiseException()
+    return out[0]
+
+
+def _art(n: int, **kw) -> ArticleItem:
+    return ArticleItem(url=f"https://x.example/{n}", title=f"t{n}", source=kw.pop("source", "s"),
+                       id=f"{n:016d}", published=T0, **kw)
+
+
+def test_store_pipeline_sets_first_seen_and_counts(crawler, tmp_path):
+    pipe, clock, _, crawler = _store_pipe(crawler, DEFNEWS_STORE_BATCH_SIZE=1)
+    out = _result(_start(pipe.process_item(_art(1))))
     assert out.first_seen is not None and out.first_seen.tzinfo is not None
-    again = ArticleItem(url="https://x.example/1", title="t", source="s", id="b" * 16, published=T0)
-    pipe.process_item(again)
+    again = _result(_start(pipe.process_item(_art(1))))
     assert again.first_seen == out.first_seen
-    pipe.close_spider()
+    _result(_start(pipe.close_spider()))
     assert crawler.stats.get_value("defnews/store/new") == 1
     assert crawler.stats.get_value("defnews/store/unchanged") == 1
     with open_store(tmp_path / "s.sqlite3") as store:
         assert store.count_articles() == 1
+
+
+def test_store_pipeline_writes_a_batch_when_full(crawler, tmp_path):
+    pipe, clock, writes, crawler = _store_pipe(crawler, DEFNEWS_STORE_BATCH_SIZE=3,
+                                      DEFNEWS_STORE_BATCH_SECONDS=60)
+    waiting = [_start(pipe.process_item(_art(n))) for n in range(2)]
+    assert writes == [] and not any(d.called for d in waiting)  # batch not full, no time passed
+    waiting.append(_start(pipe.process_item(_art(2))))
+    assert writes == [3] and all(d.called for d in waiting)
+    assert crawler.stats.get_value("defnews/store/new") == 3
+    assert crawler.stats.get_value("defnews/store/batches") == 1
+    _result(_start(pipe.close_spider()))
+
+
+def test_store_pipeline_writes_a_batch_after_its_seconds(crawler, tmp_path):
+    pipe, clock, writes, crawler = _store_pipe(crawler, DEFNEWS_STORE_BATCH_SIZE=100,
+                                      DEFNEWS_STORE_BATCH_SECONDS=2)
+    d = _start(pipe.process_item(_art(1)))
+    clock.advance(1.9)
+    assert not d.called
+    clock.advance(0.2)
+    assert d.called and writes == [1]
+    _result(_start(pipe.close_spider()))
+
+
+def test_store_pipeline_close_writes_what_is_pending(crawler, tmp_path):
+    pipe, clock, writes, crawler = _store_pipe(crawler, DEFNEWS_STORE_BATCH_SIZE=100,
+                                      DEFNEWS_STORE_BATCH_SECONDS=60)
+    waiting = [_start(pipe.process_item(_art(n))) for n in range(5)]
+    _result(_start(pipe.close_spider()))
+    assert writes == [5] and all(d.called for d in waiting)
+    with open_store(tmp_path / "s.sqlite3") as store:
+        assert store.count_articles() == 5
+
+
+def test_store_pipeline_batch_keeps_per_item_results(crawler, tmp_path):
+    """A copy from a lower-priority source in the same batch is dropped, the others counted."""
+    pipe, clock, writes, crawler = _store_pipe(crawler, DEFNEWS_STORE_BATCH_SIZE=3)
+    pipe.priority = {"first": 0, "second": 1}
+    a = _start(pipe.process_item(_art(1, source="first")))
+    b = _start(pipe.process_item(_art(1, source="second")))
+    c = _start(pipe.process_item(_art(2, source="second")))
+    assert writes == [3]
+    assert _result(a).source == "first" and _result(c).source == "second"
+    with pytest.raises(DropItem, match="another source"):
+        _result(b)
+    assert crawler.stats.get_value("defnews/store/duplicate") == 1
+    assert crawler.stats.get_value("defnews/store/new") == 2
+    _result(_start(pipe.close_spider()))
 
 
 @pytest.mark.parametrize(

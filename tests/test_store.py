@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem
-from crawler.store import SQLiteStore
 from crawler.urls import id_for_url
 
 JST = timezone(timedelta(hours=9))
@@ -177,16 +176,91 @@ def test_ranking_joins_stored_articles(store):
     assert second.article is None
 
 
-def test_failed_write_rolls_back(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite3")
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the test extra installs it
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+def test_failed_write_rolls_back(store):
     store.upsert_article(article(1), now=T0)
     before = store.dump_articles()
     broken = article(2)
     broken.categories = [None]  # type: ignore[list-item]  # NOT NULL violation mid-transaction
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(_integrity_errors()):
         store.upsert_article(broken, now=T0)
     assert store.dump_articles() == before
-    store.close()
+
+
+def test_batch_gives_one_result_per_item_in_order(store):
+    priority = {"jdefense": 0, "otherfeed": 1}
+    store.upsert_articles([article(1), article(2)], now=T0, priority=priority)
+    batch = [
+        article(3),                                        # new
+        article(2, title="記事 2 (訂正)"),                   # updated
+        article(1),                                        # unchanged
+        article(1, source="otherfeed", title="別の見出し"),  # duplicate (lower priority)
+        article(4, guid="g-4"),                            # new, with a guid
+    ]
+    results = store.upsert_articles(batch, now=T0 + timedelta(hours=1), priority=priority)
+    assert [r.status for r in results] == ["new", "updated", "unchanged", "duplicate", "new"]
+    assert [r.id for r in results] == [a.id for a in batch]
+    assert results[1].first_seen == T0 and results[0].first_seen == T0 + timedelta(hours=1)
+    assert store.count_articles() == 4
+    assert store.get_article(batch[1].id).title == "記事 2 (訂正)"
+
+
+def test_failed_batch_rolls_back_every_item(store):
+    store.upsert_article(article(1), now=T0)
+    before = store.dump_articles()
+    broken = article(3)
+    broken.categories = [None]  # type: ignore[list-item]
+    with pytest.raises(_integrity_errors()):
+        store.upsert_articles([article(2), broken, article(1, title="changed")], now=T0)
+    assert store.dump_articles() == before
+
+
+def _write_all(location: str, source: str, seed: int, barrier, out) -> None:
+    import random
+
+    from crawler.store import open_store
+
+    items = [article(n, source=source, title=f"{source} {n}") for n in range(150)]
+    random.Random(seed).shuffle(items)
+    statuses: list[str] = []
+    with open_store(location) as s:
+        barrier.wait()
+        for start in range(0, len(items), 25):
+            results = s.upsert_articles(items[start:start + 25], now=T0,
+                                        priority={"s0": 0, "s1": 1, "s2": 2})
+            statuses += [r.status for r in results]
+    out.put(statuses)
+
+
+def test_concurrent_writers_never_duplicate(store_location):
+    """Three processes write the same 150 stories (one source each, shuffled, in batches):
+    each story is new exactly once in total, and the first-listed source owns every one."""
+    import multiprocessing
+
+    from crawler.store import open_store
+
+    open_store(store_location).close()
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_write_all, args=(store_location, f"s{k}", k, barrier, out))
+             for k in range(3)]
+    for p in procs:
+        p.start()
+    statuses = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert sum(st.count("new") for st in statuses) == 150
+    with open_store(store_location) as s:
+        assert s.count_articles() == 150
+        assert s.sources() == {"s0": 150}
+        assert s._query("SELECT COUNT(*) FROM article_categories")[0][0] == 150
 
 
 def test_articles_without_a_date_come_last(store):
@@ -194,3 +268,40 @@ def test_articles_without_a_date_come_last(store):
     store.upsert_article(article(2), now=T0)
     store.upsert_article(article(3), now=T0)
     assert [a.title for a in store.articles()] == ["記事 3", "記事 2", "記事 1"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3], ids=["seed1", "seed2", "seed3"])
+def test_batches_give_what_one_at_a_time_gives(store, tmp_path, seed):
+    """Random streams (repeated stories, edits, three sources, guids that move their link):
+    the batched path's results and rows equal one upsert at a time into a SQLite store."""
+    import random
+
+    rnd = random.Random(seed)
+    priority = {"s0": 0, "s1": 1, "s2": 2}
+    stream = []
+    for _ in range(120):
+        n = rnd.randrange(12)
+        source = f"s{rnd.randrange(3)}"
+        extra = {"guid": f"g{n}"} if source == "s2" else {}
+        if extra and rnd.random() < 0.3:  # same guid, a link that moved
+            url = f"https://j-defense.ikaros.jp/docs/others/{n:06d}.html"
+            extra.update(url=url, id=id_for_url(url))
+        stream.append(article(n, source=source, title=f"t{n}-{rnd.randrange(3)}",
+                              categories=rnd.sample(["a", "b", "c"], rnd.randrange(1, 3)), **extra))
+    from copy import deepcopy
+
+    from crawler.store import SQLiteStore
+
+    reference = SQLiteStore(tmp_path / "reference.sqlite3")
+    step = T0
+    for start in range(0, len(stream), 17):
+        batch = stream[start:start + 17]
+        expected = [reference.upsert_article(a, now=step, priority=priority) for a in deepcopy(batch)]
+        assert store.upsert_articles(deepcopy(batch), now=step, priority=priority) == expected
+        step += timedelta(minutes=1)
+    assert store.dump_articles() == reference.dump_articles()
+    assert store.categories() == reference.categories()
+    assert store._query("SELECT source, guid, article_id FROM article_guids ORDER BY 1, 2") == [
+        tuple(r) for r in reference._query("SELECT source, guid, article_id FROM article_guids ORDER BY 1, 2")
+    ]
+    reference.close()

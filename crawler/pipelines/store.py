@@ -1,4 +1,15 @@
-"""Store: upsert articles (never duplicates), record ranking snapshots and their history."""
+"""Store: upsert articles (never duplicates), record ranking snapshots and their history.
+
+Writes are batched and leave the reactor thread: articles wait in a batch that is committed
+in one transaction when it holds ``DEFNEWS_STORE_BATCH_SIZE`` items or its first item has
+waited ``DEFNEWS_STORE_BATCH_SECONDS``, in a worker thread (one write at a time), while the
+crawl goes on. Items that arrive while a batch is being written form the next batch (group
+commit). Each item's ``process_item`` returns only once its batch is committed, with its own
+result: the crawl summary still counts new / updated / unchanged per item, a copy owned by
+another source is still dropped, and the JSON Lines output carries ``first_seen``. The last
+batch is written when the spider closes, which is also what Scrapy's graceful SIGTERM / Ctrl-C
+does; a pending batch never waits longer than ``DEFNEWS_STORE_BATCH_SECONDS``.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +19,38 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.base import DelayedCall
+from twisted.internet.defer import Deferred, DeferredLock
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem, DateProvenance, RankingItem
 from crawler.pipelines.dedupe import source_priority
-from crawler.store import SQLStore, open_store
+from crawler.store import SQLStore, UpsertResult, open_store
 
 logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
     """Settings: ``DEFNEWS_STORE`` (a SQLite path or a ``postgresql://`` DSN; empty disables),
-    ``DEFNEWS_SOURCES`` (the sources file whose order ranks sources sharing a story)."""
+    ``DEFNEWS_SOURCES`` (the sources file whose order ranks sources sharing a story),
+    ``DEFNEWS_STORE_BATCH_SIZE`` / ``DEFNEWS_STORE_BATCH_SECONDS`` (when a batch is written)."""
 
     def __init__(self, crawler: Crawler, location: str) -> None:
         self.stats = crawler.stats
         self.location = location
         self.priority = source_priority(crawler.settings)
+        self.batch_size = max(1, crawler.settings.getint("DEFNEWS_STORE_BATCH_SIZE", 100))
+        self.batch_seconds = max(0.0, crawler.settings.getfloat("DEFNEWS_STORE_BATCH_SECONDS", 0.5))
         self.store: SQLStore | None = None
+        self._pending: list[tuple[ArticleItem, Deferred[UpsertResult]]] = []
+        self._timer: DelayedCall | None = None
+        self._writer = DeferredLock()  # one write at a time: one connection, one transaction
+        # The reactor's clock and thread pool (tests substitute a Clock and a direct call).
+        self._clock: Any = reactor
+        self._in_thread: Any = deferToThread
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -36,15 +62,22 @@ class StorePipeline:
     def open_spider(self) -> None:
         self.store = open_store(self.location)
 
-    def close_spider(self) -> None:
-        if self.store is not None:
-            self.store.close()
+    async def close_spider(self) -> None:
+        if self.store is None:
+            return
+        while self._pending or self._writer.locked:
+            self._flush()
+            await maybe_deferred_to_future(self._writer.acquire())
+            self._writer.release()
+        self.store.close()
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         assert self.store is not None
-        now = datetime.now(UTC)
         if isinstance(item, ArticleItem):
-            result = self._upsert_revisit(item, now)
+            waiter: Deferred[UpsertResult] = Deferred()
+            self._pending.append((item, waiter))
+            self._schedule()
+            result = await maybe_deferred_to_future(waiter)
             self.stats.inc_value(f"defnews/store/{result.status}")
             if result.status == "duplicate":
                 raise DropItem(
@@ -52,26 +85,88 @@ class StorePipeline:
                 )
             item.first_seen = result.first_seen
         elif isinstance(item, RankingItem):
-            entrances = self.store.add_ranking_snapshot(item)
+            self._flush()  # the articles seen before the ranking go in first
+            entrances = await maybe_deferred_to_future(
+                self._writer.run(self._in_thread, self.store.add_ranking_snapshot, item)
+            )
             self.stats.inc_value("defnews/store/ranking_snapshots")
             self.stats.set_value("defnews/ranking/entrances", len(entrances))
             logger.info("ranking of %s stored: %d new entrances", item.source, len(entrances))
         return item
 
-    def _upsert_revisit(self, item: ArticleItem, now: datetime) -> Any:
-        """Upsert; when a page that gives no modification date has changed since it was
-        stored (a revisit), ``updated`` becomes the time the change was seen (and stays so
-        while the page does not change again)."""
-        assert self.store is not None
-        stored = self.store.get_article(item.id) if item.updated is None and item.id else None
-        if stored is not None and stored.source == item.source:
-            item.updated = stored.updated
-            if "updated" in stored.dates:
-                item.dates["updated"] = stored.dates["updated"]
-        result = self.store.upsert_article(item, now=now, priority=self.priority)
-        if stored is not None and result.status == "updated":
-            item.updated = now
-            item.dates["updated"] = DateProvenance(raw=now.isoformat(), source="revisit")
-            result = self.store.upsert_article(item, now=now, priority=self.priority)
-            self.stats.inc_value("defnews/store/changed_on_revisit")
-        return result
+    # -- batching (reactor thread) ----------------------------------------------------------
+    def _schedule(self) -> None:
+        if len(self._pending) >= self.batch_size:
+            self._flush()
+        elif self._timer is None:
+            self._timer = self._clock.callLater(self.batch_seconds, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._flush()
+
+    def _flush(self) -> None:
+        """Hand the pending items to the writer; while it is busy they keep gathering and go
+        as one batch when it is free."""
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+        if not self._pending or self._writer.locked:
+            return
+        batch, self._pending = self._pending[: self.batch_size], self._pending[self.batch_size:]
+        store = self.store
+        assert store is not None
+        items = [item for item, _ in batch]
+        d = self._writer.run(self._in_thread, self._upsert_batch, items, now=datetime.now(UTC))
+
+        def written(outcome: tuple[list[UpsertResult], int]) -> None:
+            results, changed = outcome
+            self.stats.inc_value("defnews/store/batches")
+            if changed:
+                self.stats.inc_value("defnews/store/changed_on_revisit", changed)
+            for (_, waiter), result in zip(batch, results, strict=True):
+                waiter.callback(result)
+
+        def failed(failure: Failure) -> None:
+            logger.error("store: a batch of %d articles could not be written (%s): %s",
+                         len(batch), self.location.split("@")[-1], failure.getErrorMessage())
+            for _, waiter in batch:
+                waiter.errback(failure)
+
+        d.addCallbacks(written, failed)
+        d.addBoth(self._after_write)
+
+    def _after_write(self, _: object) -> None:
+        # Items gathered during the write have waited already: write them now.
+        if self._pending:
+            self._flush()
+
+    # -- revisits (writer thread) ------------------------------------------------------------
+    def _upsert_batch(
+        self, items: list[ArticleItem], *, now: datetime
+    ) -> tuple[list[UpsertResult], int]:
+        """Upsert a batch; when a page that gives no modification date has changed since it
+        was stored (a revisit), ``updated`` becomes the time the change was seen (and stays so
+        while the page does not change again). Returns the results and how many changed."""
+        store = self.store
+        assert store is not None
+        stored: dict[int, ArticleItem] = {}
+        for n, item in enumerate(items):
+            before = store.get_article(item.id) if item.updated is None and item.id else None
+            if before is not None and before.source == item.source:
+                stored[n] = before
+                item.updated = before.updated
+                if "updated" in before.dates:
+                    item.dates["updated"] = before.dates["updated"]
+        results = store.upsert_articles(items, now=now, priority=self.priority)
+        changed = [n for n in stored if results[n].status == "updated"]
+        for n in changed:
+            items[n].updated = now
+            items[n].dates["updated"] = DateProvenance(raw=now.isoformat(), source="revisit")
+        if changed:
+            again = store.upsert_articles([items[n] for n in changed], now=now,
+                                          priority=self.priority)
+            for n, result in zip(changed, again, strict=True):
+                results[n] = result
+        return results, len(changed)

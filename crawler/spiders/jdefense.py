@@ -97,6 +97,9 @@ class JdefenseSpider(scrapy.Spider):
         self._probed: dict[int, bool] = {}
         self._known_skipped: set[int] = set()
         self._revisits: set[int] = set()
+        self._sidebars = 0
+        # Set by crawler.frontier.SharedFrontierScheduler when processes share a frontier.
+        self.frontier: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JdefenseSpider:
@@ -229,6 +232,8 @@ class JdefenseSpider(scrapy.Spider):
     def article_request(self, url: str, *, probe: tuple[str, ...] = ()) -> scrapy.Request:
         number = pages.article_number(url)
         if number is not None:
+            if self.frontier is not None and number not in self.numbers_seen:
+                self.frontier.add_numbers(number)  # the counter walk sees every process's
             self.numbers_seen.add(number)
         meta = {"handle_httpstatus_list": [404]} if probe else {}
         return scrapy.Request(
@@ -328,6 +333,7 @@ class JdefenseSpider(scrapy.Spider):
             self.crawler.stats.inc_value("defnews/ranking/pages_without_sidebar")
             return
         ranking = {period: self._on_site(entries, response.url) for period, entries in ranking.items()}
+        self._sidebars += 1
         lists = {
             period: [
                 RankingEntry(rank=e["rank"], title=e["title"], url=self.to_site(e["url"]))
@@ -398,6 +404,10 @@ class JdefenseSpider(scrapy.Spider):
                 raise DontCloseSpider
         if not self._ranking_requested:
             self._ranking_requested = True
+            if self.frontier is not None and not (self._sidebars and self.frontier.claim("ranking")):
+                # Processes sharing a frontier: one snapshot per crawl, from the first process
+                # that ends having seen the sidebar (every page carries the same one).
+                return
             # One ranking snapshot per crawl: the ranking pipeline fills it with the sidebar
             # collapsed from every page. A data: request brings it through the normal item path.
             engine.crawl(
@@ -406,6 +416,8 @@ class JdefenseSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def _counter_walk(self) -> Iterator[scrapy.Request]:
+        if self.frontier is not None:
+            self.numbers_seen |= self.frontier.numbers()
         if self.counter_walk <= 0 or not (self.numbers_seen or self.known):
             return
         top = max(self.numbers_seen | set(self.known))

@@ -1,0 +1,73 @@
+"""The batched store in a real crawl: a SIGTERM mid-crawl writes every pending batch, and the
+summary's counts are what the store holds (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from test_e2e_frontier import CRAWL, CountingSite
+
+from crawler.store import open_store
+
+
+def test_sigterm_mid_crawl_writes_the_pending_batch(store_location, tmp_path):
+    with CountingSite(delay=0.1) as site:
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "defnews", *CRAWL, "--base-url", site.url,
+             "--store", store_location,
+             # Batches far larger than the crawl: only the time limit or the close writes them.
+             "-s", "DEFNEWS_STORE_BATCH_SIZE=10000", "-s", "DEFNEWS_STORE_BATCH_SECONDS=2"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 60
+        while sum(site.article_hits().values()) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        crawl.send_signal(signal.SIGTERM)
+        out, err = crawl.communicate(timeout=60)
+    summary = re.search(r"jdefense\s+\d+ pages\s+(\d+) new", out)
+    assert summary, out + err[-2000:]
+    new = int(summary.group(1))
+    assert new >= 1
+    assert "[shutdown]" in out
+    with open_store(store_location) as s:
+        assert s.count_articles() == new
+
+
+def test_two_runs_at_once_on_a_fresh_postgresql_schema(tmp_path, request):
+    """Issue: two runs on a fresh PostgreSQL schema, one crashed with
+    UniqueViolation pg_type_typname_nsp_index and printed tracebacks. Both succeed now."""
+    from support import PG_DSN, postgres_schema_or_skip
+
+    schema = postgres_schema_or_skip()
+
+    def drop() -> None:
+        import psycopg
+
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    request.addfinalizer(drop)
+    sep = "&" if "?" in PG_DSN else "?"
+    dsn = f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
+    with CountingSite() as site:
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "defnews", "run", *CRAWL[1:], "--base-url", site.url,
+                 "--store", dsn, "--public", str(tmp_path / f"public{n}"),
+                 "--feed-url", "https://feeds.example.org/"],
+                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            for n in range(2)
+        ]
+        outs = [r.communicate(timeout=240) for r in runs]
+    for r, (_out, err) in zip(runs, outs, strict=True):
+        assert r.returncode == 0, err[-3000:]
+        assert "Traceback" not in err and "UniqueViolation" not in err
+    with open_store(dsn) as s:
+        stored = s.count_articles()
+    news = [int(re.search(r"jdefense\s+\d+ pages\s+(\d+) new", out).group(1)) for out, _ in outs]
+    assert sum(news) == stored > 0  # each article new exactly once, across both runs
