@@ -111,6 +111,10 @@ def print_feed_sources(stats: dict[str, Any], out: TextIO) -> None:
             per.setdefault(source, {})[name] = int(value or 0)
     for source in sorted(per):
         n = per[source]
+        # Kept first, then replaced by the copy of a source listed earlier: merged.
+        superseded = int(stats.get(f"defnews/dedupe/superseded/{source}", 0) or 0)
+        n["kept"] = n.get("kept", 0) - superseded
+        n["merged"] = n.get("merged", 0) + superseded
         inferred = [
             f"{n[k]} {k.removeprefix('inferred/')} inferred"
             for k in sorted(n) if k.startswith("inferred/")

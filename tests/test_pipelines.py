@@ -12,7 +12,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem, RankingEntry, RankingItem, RankingObservation
-from crawler.pipelines.dedupe import DedupePipeline
+from crawler.pipelines.dedupe import DedupePipeline, source_priority
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.ranking import RankingPipeline
 from crawler.pipelines.store import StorePipeline
@@ -322,3 +322,32 @@ def test_normalize_sanitizes_feed_html_and_makes_summaries_plain(crawler):
     assert "<script" not in item.content_html and "onerror" not in item.content_html
     assert 'src="https://fleetwatch.example/i/a.jpg"' in item.content_html
     assert item.content_html.count("<b>") == item.content_html.count("</b>")
+
+
+@pytest.mark.parametrize("order", ["earlier-first", "later-first"])
+def test_dedupe_counts_the_same_whichever_copy_arrives_first(crawler, order):
+    """The copy of the source listed first is kept; the other one counts as merged either way
+    (the per-source summary does not depend on arrival order)."""
+    import io
+
+    from defnews.commands import print_feed_sources
+
+    keys = list(source_priority(crawler.settings))
+    earlier, later = keys[0], keys[1]
+    pipe = build_from_crawler(DedupePipeline, crawler)
+    copies = {k: ArticleItem(url="https://x.example/1", title="t", source=k, id="a" * 16)
+              for k in (earlier, later)}
+    arrivals = [earlier, later] if order == "earlier-first" else [later, earlier]
+    for key in arrivals:
+        crawler.stats.inc_value(f"defnews/feeds/source/{key}/read")
+        try:
+            pipe.process_item(copies[key])
+        except DropItem:
+            crawler.stats.inc_value(f"defnews/feeds/source/{key}/merged")
+        else:
+            crawler.stats.inc_value(f"defnews/feeds/source/{key}/kept")
+    assert crawler.stats.get_value("defnews/duplicates") == 1
+    out = io.StringIO()
+    print_feed_sources(crawler.stats.get_stats(), out)
+    assert f"{earlier}: 1 entries read, 1 kept, 0 merged" in out.getvalue()
+    assert f"{later}: 1 entries read, 0 kept, 1 merged" in out.getvalue()

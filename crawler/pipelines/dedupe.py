@@ -48,5 +48,11 @@ class DedupePipeline:
                 f"(from {first[0]}: {first[1]})",
                 log_level="INFO",
             )
+        if first is not None and first[0] != item.source:
+            # A source listed earlier takes over a story another source brought first: that
+            # copy counts as merged, as it would have had it arrived second (the summary's
+            # per-source counts do not depend on arrival order).
+            self.stats.inc_value("defnews/duplicates")
+            self.stats.inc_value(f"defnews/dedupe/superseded/{first[0]}")
         self.seen[item.id] = (item.source, item.url)
         return item
