@@ -9,6 +9,7 @@ failures; 2 bad usage or configuration (bad sources file, unknown source, bad op
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -277,6 +278,17 @@ def _signal_name(signum: int) -> str:
     return signal.Signals(signum).name
 
 
+def _crawl_lock(args: argparse.Namespace, command: str) -> Any:
+    """The store's lock: one crawl at a time. Not with a shared Redis frontier, where several
+    crawl processes on one store are the point (the frontier shares the work; the store's
+    upserts settle each article's identity inside the database)."""
+    from defnews.lock import store_lock
+
+    if getattr(args, "redis", None):
+        return contextlib.nullcontext()
+    return store_lock(args.store, command)
+
+
 def _dispatch(args: argparse.Namespace, level: str) -> int:
     from defnews import commands
     from defnews.lock import store_lock
@@ -295,7 +307,7 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
     if args.command in ("crawl", "run", "demo"):
         check_store(args.store)
     if args.command == "crawl":
-        with store_lock(args.store, "crawl"):
+        with _crawl_lock(args, "crawl"):
             return commands.crawl(args, _crawl_settings(args, level))
     if args.command == "build":
         commands.check_build_source(args.store, args.public, args.allow_empty)
@@ -304,7 +316,7 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         # no store lock: builds into one public folder take turns on that folder's own lock.
         return commands.build(args)
     if args.command == "run":
-        with store_lock(args.store, "run"):
+        with _crawl_lock(args, "run"):
             status = commands.crawl(args, _crawl_settings(args, level))
             if status >= 128:  # interrupted: never build from a partial crawl
                 return status
