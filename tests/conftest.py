@@ -10,13 +10,10 @@ from support import PG_DSN, postgres_schema_or_skip
 from crawler.store import SQLStore, open_store
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_location(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """Where a fresh, empty store lives: a SQLite path, or a DSN on a fresh PostgreSQL schema
-    (dropped afterwards). Nothing is created: tests that race the schema creation need that."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "store.sqlite3")
-        return
+@pytest.fixture
+def pg_dsn() -> Iterator[str]:
+    """A DSN on a fresh PostgreSQL schema (dropped afterwards), or skip with the reason.
+    Nothing is created in it: tests that race the schema creation need that."""
     schema = postgres_schema_or_skip()
     sep = "&" if "?" in PG_DSN else "?"
     try:
@@ -26,6 +23,14 @@ def store_location(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Where a fresh, empty store lives: a SQLite path, or a DSN on a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite3")
+    return str(request.getfixturevalue("pg_dsn"))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from support import PG_DSN, defnews, postgres_schema_or_skip
+from support import defnews
 
 from crawler.store import open_store
 
@@ -93,21 +93,6 @@ def frontier() -> Iterator[tuple[str, object]]:
     yield prefix, client
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
-
-
-@pytest.fixture
-def pg_dsn(request) -> str:
-    schema = postgres_schema_or_skip()
-
-    def drop() -> None:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    request.addfinalizer(drop)
-    sep = "&" if "?" in PG_DSN else "?"
-    return f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
 
 
 CRAWL = ("crawl", "--only", "jdefense", "--no-throttle", "--counter-walk", "40")

@@ -37,24 +37,12 @@ def test_sigterm_mid_crawl_writes_the_pending_batch(store_location, tmp_path):
         assert s.count_articles() == new
 
 
-def test_two_runs_at_once_on_a_fresh_postgresql_schema(tmp_path, request):
+def test_two_runs_at_once_on_a_fresh_postgresql_schema(tmp_path, pg_dsn):
     """Issue: two runs on a fresh PostgreSQL schema, one crashed with
     UniqueViolation pg_type_typname_nsp_index and printed tracebacks. Both open (and so
     create) the schema at once; then the store's lock (issue #10) lets one crawl, and the other
     either crawls after it or says who holds the lock and exits 75. Neither crashes."""
-    from support import PG_DSN, postgres_schema_or_skip
-
-    schema = postgres_schema_or_skip()
-
-    def drop() -> None:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    request.addfinalizer(drop)
-    sep = "&" if "?" in PG_DSN else "?"
-    dsn = f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
+    dsn = pg_dsn
     with CountingSite() as site:
         runs = [
             subprocess.Popen(

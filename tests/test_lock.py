@@ -12,55 +12,38 @@ from pathlib import Path
 import pytest
 from fixture_server import FixtureServer
 from mirror import build_mirror
-from support import PG_DSN, defnews, postgres_schema_or_skip
+from support import defnews
 
 from defnews.lock import EXIT_LOCKED, LockHeld, store_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def location(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "store.sqlite3")
-    schema = postgres_schema_or_skip()
-
-    def drop() -> None:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    request.addfinalizer(drop)
-    sep = "&" if "?" in PG_DSN else "?"
-    return f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
-
-
-def test_second_holder_is_refused_with_who_holds_it(location):
-    with store_lock(location, "run"):
-        with pytest.raises(LockHeld) as info, store_lock(location, "crawl"):
+def test_second_holder_is_refused_with_who_holds_it(store_location):
+    with store_lock(store_location, "run"):
+        with pytest.raises(LockHeld) as info, store_lock(store_location, "crawl"):
             pass  # pragma: no cover - never entered
     message = str(info.value)
     assert f"pid={os.getpid()}" in message or f"pid {os.getpid()}" in message
     assert socket.gethostname() in message and "run" in message
-    with store_lock(location, "crawl"):  # released: the next one gets it
+    with store_lock(store_location, "crawl"):  # released: the next one gets it
         pass
 
 
-def test_other_schemas_do_not_share_the_lock(location, tmp_path):
+def test_other_schemas_do_not_share_the_lock(store_location, tmp_path):
     other = str(tmp_path / "other.sqlite3")
-    with store_lock(location, "run"), store_lock(other, "run"):
+    with store_lock(store_location, "run"), store_lock(other, "run"):
         pass
 
 
-def test_two_concurrent_runs_do_not_both_crawl(location, tmp_path):
+def test_two_concurrent_runs_do_not_both_crawl(store_location, tmp_path):
     site = tmp_path / "site"
     build_mirror(site)
     with FixtureServer(site) as server:
         server.delay = 0.05  # long enough for the second run to start during the first
         first = subprocess.Popen(
             [sys.executable, "-m", "defnews", "run", "--only", "jdefense", "--base-url",
-             server.url, "--no-throttle", "--store", location, "--public",
+             server.url, "--no-throttle", "--store", store_location, "--public",
              str(tmp_path / "public"), "--counter-walk", "0"],
             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
@@ -68,7 +51,7 @@ def test_two_concurrent_runs_do_not_both_crawl(location, tmp_path):
             assert server.requested.wait(60), "the first run never reached the site"
             before = sum(server.counts.values())
             second = defnews("run", "--only", "jdefense", "--base-url", server.url,
-                             "--no-throttle", "--store", location, "--public",
+                             "--no-throttle", "--store", store_location, "--public",
                              str(tmp_path / "public2"), cwd=tmp_path)
             started_during_first = first.poll() is None
         finally:
