@@ -1,0 +1,53 @@
+"""The benchmarks run on a tiny input and produce their tables (no figure is judged here:
+performance is measured in bench/, never asserted in tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import bench_crawl_peer  # noqa: E402  (bench/ is not a package)
+import mirror  # noqa: E402
+
+from crawler.pages.jdefense import article_number, parse_article, parse_listing  # noqa: E402
+
+
+def test_mirror_lists_and_chains_every_article(tmp_path: Path) -> None:
+    articles = 40  # enough for full ranking lists (10 per period)
+    mirror.write_mirror(articles, tmp_path)
+    pages = sorted(tmp_path.glob("docs/*/[0-9]*.html"))
+    assert sorted(article_number("/" + p.relative_to(tmp_path).as_posix()) or 0 for p in pages) == list(range(1, articles + 1))
+    listed: set[int] = set()
+    for index in tmp_path.glob("docs/*/index*.html"):
+        found = parse_listing(index.read_text(encoding="utf-8"), "https://j-defense.ikaros.jp/")
+        listed |= {article_number(u) for u in found["article_urls"]} - {None}  # type: ignore[arg-type]
+    assert listed == set(range(1, articles + 1))
+    newest = tmp_path / "docs" / mirror.SECTIONS[articles % 3] / f"{articles:06d}.html"
+    page = parse_article(newest.read_text(encoding="utf-8"), "https://j-defense.ikaros.jp/x")
+    assert page["title"].endswith(f"({articles})")
+    assert page["prev_url"] and page["published_raw"]
+    assert sum(len(v) for v in (page["ranking"] or {}).values()) == 3 * mirror.RANKING_SIZE
+
+
+def test_mirror_refuses_an_empty_site(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least one article"):
+        mirror.write_mirror(0, tmp_path)
+
+
+def test_crawl_peer_benchmark_on_a_tiny_mirror() -> None:
+    articles = 12
+    [table] = bench_crawl_peer.run(articles=articles, concurrency=4, server_seconds=0.2)
+    rows = {row[0]: row for row in table.rows}
+    assert {"bare Scrapy → JSON Lines", "defnews → SQLite"} <= set(rows)
+    for label, row in rows.items():
+        pages, items = int(row[1].replace(",", "")), int(row[2].replace(",", ""))
+        # Both crawlers reach and extract every article (plus robots.txt, home, indexes).
+        assert items == articles, label
+        assert pages >= articles + 4, label
+    assert any("target ≥ 70%" in note for note in table.notes)
+    assert any("PostgreSQL" in note for note in table.notes)
