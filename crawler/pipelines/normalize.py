@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import lxml.html
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 # Layout white space only: the ideographic space (U+3000) is part of Japanese text and kept.
 _SPACE = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+_JST = timezone(timedelta(hours=9), "JST")  # the day yearless dates are read against
 
 
 def clean_text(value: str | None) -> str:
@@ -43,6 +44,8 @@ class NormalizePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.reference: datetime = datetime.now(UTC)
+        # (raw title, raw url, capture day) -> (title, url, id, title dates)
+        self._ranking_entries: dict[tuple[str, str, date], tuple[str, str, str, list[datetime]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
@@ -56,15 +59,24 @@ class NormalizePipeline:
         if isinstance(item, ArticleItem):
             self._article(item)
         elif isinstance(item, RankingObservation):
-            for entries in item.lists.values():
-                for entry in entries:
-                    entry.title = clean_text(entry.title)
-                    entry.url = canonical_url(entry.url)
-                    entry.id = id_for_url(entry.url)
-                    entry.title_dates = [
-                        found.value for found in find_dates(entry.title, reference=item.seen_at)
-                    ]
+            self._ranking(item)
         return item
+
+    def _ranking(self, item: RankingObservation) -> None:
+        """Every page repeats the same sidebar: each distinct entry is cleaned once per crawl
+        (and per day of the capture, which yearless title dates are read against)."""
+        day = item.seen_at.astimezone(_JST).date()
+        for entries in item.lists.values():
+            for entry in entries:
+                key = (entry.title, entry.url, day)
+                done = self._ranking_entries.get(key)
+                if done is None:
+                    title = clean_text(entry.title)
+                    url = canonical_url(entry.url)
+                    dates = [found.value for found in find_dates(title, reference=item.seen_at)]
+                    done = self._ranking_entries[key] = (title, url, id_for_url(url), dates)
+                entry.title, entry.url, entry.id = done[:3]
+                entry.title_dates = list(done[3])
 
     def _article(self, item: ArticleItem) -> None:
         item.url = canonical_url(item.url)
