@@ -49,6 +49,22 @@ def test_article_yields_site_addressed_item_neighbours_and_ranking():
     assert all(e.url.startswith(REAL) for entries in obs.lists.values() for e in entries)
 
 
+def test_the_sidebar_is_requested_once_per_crawl_not_per_page():
+    """Every page repeats the ranking sidebar: its articles are requested from the first page
+    that shows it; later pages add only their own neighbours, and still observe the sidebar."""
+    s = spider()
+    ranked = MIRROR + "docs/commentary/003950.html"
+    first = list(s.parse_article(page("docs/mod/001933.html")))
+    assert ranked in [o.url for o in first if isinstance(o, Request)]
+    again = list(s.parse_article(page("docs/mod/002205.html")))
+    requested = [o.url for o in again if isinstance(o, Request)]
+    assert ranked not in requested
+    assert len(requested) <= 2  # 次の記事 / 前の記事 only
+    assert [o for o in again if isinstance(o, RankingObservation)]
+    listing = list(s.parse_listing(page("docs/mod/index.html"), page=1))
+    assert ranked not in [o.url for o in listing if isinstance(o, Request)]
+
+
 @pytest.mark.parametrize(("max_pages", "follows"), [(1, False), (3, True)], ids=["limit", "below-limit"])
 def test_index_pagination_stops_at_the_configured_page(max_pages, follows):
     s = spider(DEFNEWS_JDEFENSE_MAX_INDEX_PAGES=max_pages)

@@ -60,6 +60,7 @@ class JdefenseSpider(scrapy.Spider):
         self.numbers_seen: set[int] = set()
         self._walked = False
         self._ranking_requested = False
+        self._ranked_requested: set[str] = set()  # sidebar addresses already requested
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JdefenseSpider:
@@ -179,11 +180,15 @@ class JdefenseSpider(scrapy.Spider):
             seen_at=datetime.now(UTC),
         )
         # Ranked articles the crawl has not reached otherwise are fetched too, so the ranking
-        # feed carries their date, category and summary (the dupefilter drops repeats).
+        # feed carries their date, category and summary. Every page repeats the sidebar: each
+        # address is requested once per crawl here rather than 30 requests per page built and
+        # fingerprinted only for the dupefilter to drop them.
         for entries in ranking.values():
             for entry in entries:
-                if pages.article_number(entry["url"]) is not None:
-                    yield self.article_request(entry["url"])
+                url = entry["url"]
+                if url not in self._ranked_requested and pages.article_number(url) is not None:
+                    self._ranked_requested.add(url)
+                    yield self.article_request(url)
 
     def _item(self, data: dict[str, Any]) -> ArticleItem:
         return ArticleItem(
