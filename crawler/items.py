@@ -59,6 +59,9 @@ class ArticleItem:
     published_source: str | None = None
     updated_raw: str | None = None
     updated_source: str | None = None
+    # True when content_html is already the output of crawler.pages.html.clean_html (a page
+    # parser's): the normalize pipeline then does not sanitize it a second time.
+    content_clean: bool = False
     # Filled by the normalize pipeline: {"published": DateProvenance, ...}
     dates: dict[str, DateProvenance] = field(default_factory=dict)
     # Feed sources: the entry's original guid, and the URL slug section of scraped sites.
@@ -124,7 +127,7 @@ class RankingItem:
 
 
 # Fields that exist only while an item travels through the pipelines.
-_INTERNAL = {"published_raw", "published_source", "updated_raw", "updated_source"}
+_INTERNAL = {"published_raw", "published_source", "updated_raw", "updated_source", "content_clean"}
 
 
 def _jsonable(value: Any) -> Any:

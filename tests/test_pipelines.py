@@ -273,3 +273,23 @@ def test_normalize_reads_each_ranking_entry_once_per_crawl_and_day(crawler, monk
     next_year = pipe.process_item(_raw_sidebar(T0 + timedelta(days=20), titles))
     assert len(scanned) == 5
     assert [d.date().isoformat() for d in next_year.lists["24h"][0].title_dates] == ["2025-12-24"]
+
+
+@pytest.mark.parametrize("already_clean", [True, False], ids=["parser-cleaned", "raw"])
+def test_normalize_sanitizes_content_once(crawler, monkeypatch, already_clean):
+    """Content a page parser already sanitized is not parsed and sanitized again; anything else
+    (feeds) is."""
+    import crawler.pipelines.normalize as normalize
+
+    calls: list[str] = []
+    real_clean_html = normalize.clean_html
+
+    def counting_clean_html(fragment, base_url):
+        calls.append(fragment)
+        return real_clean_html(fragment, base_url)
+
+    monkeypatch.setattr(normalize, "clean_html", counting_clean_html)
+    pipe = build_from_crawler(NormalizePipeline, crawler)
+    item = pipe.process_item(raw_article(content_html="<p>本文</p>", content_clean=already_clean))
+    assert item.content_html == "<p>本文</p>"
+    assert len(calls) == (0 if already_clean else 1)

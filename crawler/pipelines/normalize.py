@@ -83,9 +83,11 @@ class NormalizePipeline:
         item.id = id_for_url(item.url)
         item.title = clean_text(item.title)
         item.summary = plain_text(item.summary)
-        # One HTML policy for every source: the sanitizer the page parsers use (idempotent on
-        # what they already cleaned); it also closes what a malformed feed left open.
-        item.content_html = clean_html(item.content_html, item.url)
+        # One HTML policy for every source: the sanitizer the page parsers use; it also closes
+        # what a malformed feed left open. What a page parser already cleaned is not parsed
+        # and sanitized again (the same function, idempotent: only the cost would differ).
+        if not item.content_clean:
+            item.content_html = clean_html(item.content_html, item.url)
         item.author = clean_text(item.author) or None
         item.categories = list(dict.fromkeys(c for c in map(clean_text, item.categories) if c))
         for image in item.images:

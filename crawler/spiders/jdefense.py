@@ -203,6 +203,7 @@ class JdefenseSpider(scrapy.Spider):
             author=data.get("author"),
             summary=data.get("summary") or "",
             content_html=self._site_html(data.get("content_html") or ""),
+            content_clean=True,  # parse_article's content_html is clean_html's output
             images=[
                 Image(url=self.to_site(img["url"]), caption=img.get("caption"))
                 for img in data.get("images") or []
