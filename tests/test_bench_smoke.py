@@ -3,8 +3,11 @@ performance is measured in bench/, never asserted in tests)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,7 @@ sys.path.insert(0, str(BENCH))
 
 import bench_crawl_peer  # noqa: E402  (bench/ is not a package)
 import mirror  # noqa: E402
+import run as bench_run  # noqa: E402
 
 from crawler.pages.jdefense import article_number, parse_article, parse_listing  # noqa: E402
 
@@ -51,3 +55,32 @@ def test_crawl_peer_benchmark_on_a_tiny_mirror() -> None:
         assert pages >= articles + 4, label
     assert any("target ≥ 70%" in note for note in table.notes)
     assert any("PostgreSQL" in note for note in table.notes)
+
+
+# Each benchmark registered in bench/run.py, shrunk to a tiny input: module constants to
+# override, and the call (crawl_peer: the test above).
+TINY: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]] = {
+    "dates": ({"MIX_ROUNDS": 1, "GROUP_ROUNDS": 1, "REPEATS": 1, "ADV_REPEATS": 1},
+              lambda m: m.run()),
+    "pages": ({"ROUNDS": 1}, lambda m: m.run()),
+    "store": ({"UPSERT_REPEATS": 1, "BUILD_REPEATS": 1, "SNAPSHOTS": 2}, lambda m: m.run(20)),
+    "crawl": ({"RUNS": 1, "STARTUP_REPEATS": 1}, lambda m: m.run()),
+}
+
+
+def test_every_registered_benchmark_has_a_tiny_run() -> None:
+    assert set(TINY) | {"crawl_peer"} == set(bench_run.BENCHMARKS)
+
+
+@pytest.mark.parametrize("key", sorted(TINY), ids=str)
+def test_benchmark_runs_on_a_tiny_input(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module(bench_run.BENCHMARKS[key][0])
+    overrides, call = TINY[key]
+    for name, value in overrides.items():
+        monkeypatch.setattr(module, name, value)
+    tables = call(module)
+    assert tables, key
+    for table in tables:
+        assert table.rows, f"{key}: {table.title} has no rows"
+        assert all(len(row) == len(table.headers) for row in table.rows), table.title
+        assert table.markdown().startswith(f"### {table.title}")
