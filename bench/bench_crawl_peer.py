@@ -38,6 +38,7 @@ from mirror import PYTHON, measure_server, served, write_mirror
 ARTICLES = 10_000
 CONCURRENCY = 16
 REPEAT = 1
+BARE, SQLITE, POSTGRES = "bare Scrapy → JSON Lines", "defnews → SQLite", "defnews → PostgreSQL"
 PG_DSN = os.environ.get("DEFNEWS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 # Politeness off, the same for both crawlers.
@@ -224,23 +225,24 @@ def run(
         with served(root) as url:
             server_rate = measure_server(url, articles, seconds=server_seconds)
             for n in range(repeat):
-                plan = [("bare", "bare Scrapy → JSON Lines", str(Path(tmp) / f"bare{n}.jsonl")),
-                        ("defnews", "defnews → SQLite", str(Path(tmp) / f"store{n}.sqlite3"))]
-                if n % 2:  # alternate who goes first: a machine getting busier favours nobody
+                plan = [BARE, SQLITE, POSTGRES] if postgres else [BARE, SQLITE]
+                if n % 2:  # alternate the order: a machine getting busier favours nobody
                     plan.reverse()
-                for kind, label, target in plan:
-                    runs.setdefault(label, []).append(crawl(kind, label, url, target, concurrency))
-                if postgres:
-                    with postgres_target() as dsn:
-                        if dsn is None:
-                            postgres = False
-                        else:
-                            label = "defnews → PostgreSQL"
-                            runs.setdefault(label, []).append(
-                                crawl("defnews", label, url, dsn, concurrency))
-    best = {label: _best(results) for label, results in runs.items()}
-    bare = best["bare Scrapy → JSON Lines"]
-    sqlite = best["defnews → SQLite"]
+                for label in plan:
+                    if label == POSTGRES:
+                        with postgres_target() as dsn:
+                            if dsn is None:
+                                postgres = False
+                            else:
+                                runs.setdefault(label, []).append(
+                                    crawl("defnews", label, url, dsn, concurrency))
+                        continue
+                    kind, target = (("bare", f"bare{n}.jsonl") if label == BARE
+                                    else ("defnews", f"store{n}.sqlite3"))
+                    runs.setdefault(label, []).append(
+                        crawl(kind, label, url, str(Path(tmp) / target), concurrency))
+    best = {label: _best(runs[label]) for label in (BARE, SQLITE, POSTGRES) if label in runs}
+    bare, sqlite = best[BARE], best[SQLITE]
     table = Table(
         f"Crawl of a {articles:,}-article mirror: defnews vs a bare Scrapy spider",
         ["crawler", "pages", "items", "wall time", "pages/s", "CPU ms/page", "peak RSS",
@@ -256,8 +258,8 @@ def run(
         f"{100 * bare.cpu_ms_per_page / sqlite.cpu_ms_per_page:.0f}% "
         f"({sqlite.cpu_ms_per_page / bare.cpu_ms_per_page:.2f}× the CPU per page)."
     )
-    if "defnews → PostgreSQL" in best:
-        pg = best["defnews → PostgreSQL"]
+    if POSTGRES in best:
+        pg = best[POSTGRES]
         table.notes.append(
             f"Into PostgreSQL / into SQLite: {100 * pg.rate / sqlite.rate:.0f}% of the pages/s "
             f"(target ≥ 95%); PostgreSQL at {PG_DSN.split('@')[-1]} on this machine, a fresh "
@@ -305,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="defnews-bench-profile-") as tmp:
             write_mirror(args.articles, Path(tmp) / "site")
             with served(Path(tmp) / "site") as url:
-                r = crawl("defnews", "defnews → SQLite", url, str(Path(tmp) / "p.sqlite3"),
+                r = crawl("defnews", SQLITE, url, str(Path(tmp) / "p.sqlite3"),
                           args.concurrency, profile=str(Path(args.profile).resolve()))
         print(f"{r.pages} pages, {r.rate:.1f} pages/s under the profiler; wrote {args.profile}")
         return 0
