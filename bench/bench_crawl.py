@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from _common import REPO, VENV_PYTHON, Table, median, print_tables
 
 RUNS = 3
+STARTUP_REPEATS = 3
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
 COMMAND = [PYTHON, "-m", "defnews", "-q", "demo"]
 
@@ -79,11 +80,11 @@ def run_demo(cwd: str) -> Run:
     return Run(seconds=seconds, status=proc.returncode, warnings=warnings, **summary)  # type: ignore[arg-type]
 
 
-def startup_seconds(repeats: int = 3) -> float:
+def startup_seconds(repeats: int | None = None) -> float:
     """Interpreter start plus the imports a crawl needs (Scrapy, Twisted, lxml, the project)."""
     code = "import scrapy.crawler, crawler.spiders.jdefense, crawler.spiders.feeds, feeds.build"
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats or STARTUP_REPEATS):
         start = time.perf_counter()
         subprocess.run([PYTHON, "-c", code], check=True, capture_output=True, cwd=REPO)
         times.append(time.perf_counter() - start)
@@ -125,14 +126,15 @@ def run() -> list[Table]:
         )
     reruns = [r.seconds for r in runs[1:]]
     first = runs[0]
+    rerun_text = f"re-runs median {median(reruns):.2f} s" if reruns else "no re-run"
     table.notes.append(
-        f"First run {first.seconds:.2f} s; re-runs median {median(reruns):.2f} s "
+        f"First run {first.seconds:.2f} s; {rerun_text} "
         f"({first.pages / first.seconds:.0f} pages/s on the first run, wall time over "
         "everything: process start, two local HTTP servers, the crawl, the build)."
     )
     table.notes.append(
         f"Process start + imports alone (`python -c 'import scrapy.crawler, crawler.spiders…'`, "
-        f"best of 3): {startup:.2f} s."
+        f"best of {STARTUP_REPEATS}): {startup:.2f} s."
     )
     table.notes.append(
         f"Command: `{' '.join(['.venv/bin/python', *COMMAND[1:]])}` with a temp dir as cwd "

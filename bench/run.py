@@ -79,6 +79,12 @@ BENCHMARKS = {
         "End to end (defnews demo)",
         "The whole job as a user runs it: serve the fixture site, crawl, store, build.",
     ),
+    "crawl_peer": (
+        "bench_crawl_peer",
+        "Crawl vs bare Scrapy (defnews crawl, 10,000-article mirror)",
+        "`defnews crawl` into SQLite and PostgreSQL against a bare Scrapy spider following the "
+        "same links, politeness off, on a generated mirror served from memory on 127.0.0.1.",
+    ),
 }
 
 

@@ -59,6 +59,9 @@ class ArticleItem:
     published_source: str | None = None
     updated_raw: str | None = None
     updated_source: str | None = None
+    # True when content_html is already the output of crawler.pages.html.clean_html (a page
+    # parser's): the normalize pipeline then does not sanitize it a second time.
+    content_clean: bool = False
     # Filled by the normalize pipeline: {"published": DateProvenance, ...}
     dates: dict[str, DateProvenance] = field(default_factory=dict)
     # Feed sources: the entry's original guid, and the URL slug section of scraped sites.
@@ -141,6 +144,7 @@ _INTERNAL = {
     "updated_raw",
     "updated_source",
     "published_fallback",
+    "content_clean",
 }
 
 

@@ -7,6 +7,7 @@ slash on paths, no tracking parameters.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -22,6 +23,12 @@ _TRACKING = re.compile(
 )
 
 
+# A crawl meets the same addresses again and again (the ranking sidebar of every page, an
+# item's URL then its id): remember the answers. Bounded, so a long run stays small.
+CACHE_SIZE = 16_384
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def canonical_url(url: str) -> str:
     """Normalize ``url`` so that the same document always gets the same string.
 

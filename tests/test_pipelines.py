@@ -351,3 +351,64 @@ def test_dedupe_counts_the_same_whichever_copy_arrives_first(crawler, order):
     print_feed_sources(crawler.stats.get_stats(), out)
     assert f"{earlier}: 1 entries read, 1 kept, 0 merged" in out.getvalue()
     assert f"{later}: 1 entries read, 0 kept, 1 merged" in out.getvalue()
+
+
+def _raw_sidebar(at: datetime, titles: list[str]) -> RankingObservation:
+    return RankingObservation(
+        source="jdefense", page_url="p", seen_at=at,
+        lists={"24h": [RankingEntry(rank=i + 1, title=f"  {t}\n", url=f"http://www.j-defense.ikaros.jp/docs/mod/{i + 1:06d}.html?utm_source=x")
+                       for i, t in enumerate(titles)]},
+    )
+
+
+def test_normalize_reads_each_ranking_entry_once_per_crawl_and_day(crawler, monkeypatch):
+    """The sidebar repeats on every page: its titles are scanned for dates once, not per page,
+    and every observation still gets the same cleaned entries (own lists, not shared)."""
+    import crawler.pipelines.normalize as normalize
+
+    scanned: list[str] = []
+    real_find_dates = normalize.find_dates
+
+    def counting_find_dates(text, **kwargs):
+        scanned.append(text)
+        return real_find_dates(text, **kwargs)
+
+    monkeypatch.setattr(normalize, "find_dates", counting_find_dates)
+    pipe = build_from_crawler(NormalizePipeline, crawler)
+    titles = ["政令を公布(12月24日)", "閣議決定(12月8日)"]
+    seen = [pipe.process_item(_raw_sidebar(T0 + timedelta(minutes=i), titles)) for i in range(40)]
+    assert sorted(scanned) == sorted(titles)
+    for obs in seen:
+        first = obs.lists["24h"][0]
+        assert first.title == "政令を公布(12月24日)"
+        assert first.url == "https://j-defense.ikaros.jp/docs/mod/000001.html"
+        assert first.id == id_for_url(first.url)
+        assert [d.date().isoformat() for d in first.title_dates] == ["2025-12-24"]
+    assert seen[0].lists["24h"][0].title_dates is not seen[1].lists["24h"][0].title_dates
+    # A changed entry is read; so is every entry again on another day (yearless title dates
+    # are read against the day of the capture).
+    pipe.process_item(_raw_sidebar(T0, ["新しい記事(1月5日)", titles[1]]))
+    assert scanned[-1] == "新しい記事(1月5日)" and len(scanned) == 3
+    next_year = pipe.process_item(_raw_sidebar(T0 + timedelta(days=20), titles))
+    assert len(scanned) == 5
+    assert [d.date().isoformat() for d in next_year.lists["24h"][0].title_dates] == ["2025-12-24"]
+
+
+@pytest.mark.parametrize("already_clean", [True, False], ids=["parser-cleaned", "raw"])
+def test_normalize_sanitizes_content_once(crawler, monkeypatch, already_clean):
+    """Content a page parser already sanitized is not parsed and sanitized again; anything else
+    (feeds) is."""
+    import crawler.pipelines.normalize as normalize
+
+    calls: list[str] = []
+    real_clean_html = normalize.clean_html
+
+    def counting_clean_html(fragment, base_url):
+        calls.append(fragment)
+        return real_clean_html(fragment, base_url)
+
+    monkeypatch.setattr(normalize, "clean_html", counting_clean_html)
+    pipe = build_from_crawler(NormalizePipeline, crawler)
+    item = pipe.process_item(raw_article(content_html="<p>本文</p>", content_clean=already_clean))
+    assert item.content_html == "<p>本文</p>"
+    assert len(calls) == (0 if already_clean else 1)

@@ -49,6 +49,22 @@ def test_article_yields_site_addressed_item_neighbours_and_ranking():
     assert all(e.url.startswith(REAL) for entries in obs.lists.values() for e in entries)
 
 
+def test_the_sidebar_is_requested_once_per_crawl_not_per_page():
+    """Every page repeats the ranking sidebar: its articles are requested from the first page
+    that shows it; later pages add only their own neighbours, and still observe the sidebar."""
+    s = spider()
+    ranked = MIRROR + "docs/commentary/003950.html"
+    first = list(s.parse_article(page("docs/mod/001933.html")))
+    assert ranked in [o.url for o in first if isinstance(o, Request)]
+    again = list(s.parse_article(page("docs/mod/002205.html")))
+    requested = [o.url for o in again if isinstance(o, Request)]
+    assert ranked not in requested
+    assert len(requested) <= 2  # 次の記事 / 前の記事 only
+    assert [o for o in again if isinstance(o, RankingObservation)]
+    listing = list(s.parse_listing(page("docs/mod/index.html"), page=1))
+    assert ranked not in [o.url for o in listing if isinstance(o, Request)]
+
+
 @pytest.mark.parametrize(("max_pages", "follows"), [(1, False), (3, True)], ids=["limit", "below-limit"])
 def test_index_pagination_stops_at_the_configured_page(max_pages, follows):
     s = spider(DEFNEWS_JDEFENSE_MAX_INDEX_PAGES=max_pages)
@@ -112,3 +128,20 @@ def test_the_ranking_is_parsed_once_while_its_signature_is_unchanged(monkeypatch
     assert len(calls) == 2
     (obs,) = [o for o in out if isinstance(o, RankingObservation)]
     assert obs.lists["24h"][2].title.startswith("人事発令 令和8年1月1日付け、昇任人事")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p.relative_to(SITE).as_posix() for p in sorted(SITE.glob("docs/*/[0-9]*.html"))],
+    ids=lambda p: p.removeprefix("docs/"),
+)
+def test_items_marked_clean_are_what_the_sanitizer_would_make_of_them(path):
+    """The spider's items skip the normalize pipeline's second sanitizing pass: that is only
+    right while their content is already a fixed point of clean_html."""
+    from crawler.pages.html import clean_html
+
+    s = spider()
+    items = [o for o in s.parse_article(page(path)) if isinstance(o, ArticleItem)]
+    for item in items:
+        assert item.content_clean
+        assert clean_html(item.content_html, item.url) == item.content_html

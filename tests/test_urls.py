@@ -122,3 +122,17 @@ def test_two_forms_of_the_same_story_have_one_id():
 )
 def test_different_documents_have_different_ids(other):
     assert id_for_url(other) != id_for_url(CLEAN)
+
+
+def test_canonical_url_remembers_answers():
+    """A crawl asks for the same addresses again and again (the sidebar of every page, an
+    item's URL then its id): the answer is computed once."""
+    url = "http://www.example.com/cache-check/1/?utm_source=rss&b=2&a=1"
+    before = canonical_url.cache_info()
+    first = canonical_url(url)
+    for _ in range(10):
+        assert canonical_url(url) == first
+        assert id_for_url(url) == article_id(first)
+    after = canonical_url.cache_info()
+    assert after.misses - before.misses == 1
+    assert after.hits - before.hits >= 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 # Layout white space only: the ideographic space (U+3000) is part of Japanese text and kept.
 _SPACE = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+_JST = timezone(timedelta(hours=9), "JST")  # the day yearless dates are read against
 
 
 def clean_text(value: str | None) -> str:
@@ -97,6 +98,8 @@ class NormalizePipeline:
         self.max_future = timedelta(hours=settings.getfloat("DEFNEWS_DATES_MAX_FUTURE_HOURS", 24))
         self.store_location: str = settings.get("DEFNEWS_STORE") or ""
         self._store: Any = None
+        # (raw title, raw url, capture day) -> (title, url, id, title dates)
+        self._ranking_entries: dict[tuple[str, str, date], tuple[str, str, str, list[datetime]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
@@ -114,14 +117,7 @@ class NormalizePipeline:
         elif isinstance(item, RankingObservation):
             for period, entries in item.lists.items():
                 item.lists[period] = self._http_entries(entries, item.page_url)
-            for entries in item.lists.values():
-                for entry in entries:
-                    entry.title = plain_text(entry.title)
-                    entry.url = canonical_url(entry.url)
-                    entry.id = id_for_url(entry.url)
-                    entry.title_dates = [
-                        found.value for found in find_dates(entry.title, reference=item.seen_at)
-                    ]
+            self._ranking(item)
         return item
 
     def close_spider(self) -> None:
@@ -215,6 +211,22 @@ class NormalizePipeline:
                 return None
         return self._store.get_article(article_id)
 
+    def _ranking(self, item: RankingObservation) -> None:
+        """Every page repeats the same sidebar: each distinct entry is cleaned once per crawl
+        (and per day of the capture, which yearless title dates are read against)."""
+        day = item.seen_at.astimezone(_JST).date()
+        for entries in item.lists.values():
+            for entry in entries:
+                key = (entry.title, entry.url, day)
+                done = self._ranking_entries.get(key)
+                if done is None:
+                    title = plain_text(entry.title)
+                    url = canonical_url(entry.url)
+                    dates = [found.value for found in find_dates(title, reference=item.seen_at)]
+                    done = self._ranking_entries[key] = (title, url, id_for_url(url), dates)
+                entry.title, entry.url, entry.id = done[:3]
+                entry.title_dates = list(done[3])
+
     def _article(self, item: ArticleItem) -> None:
         # The url stays the outlet's own link; its normalised form is only the identity key.
         item.url = item.url.strip()
@@ -222,9 +234,11 @@ class NormalizePipeline:
         item.id = article_id(item.key)
         item.title = plain_text(item.title)
         item.summary = plain_text(item.summary)
-        # One HTML policy for every source: the sanitizer the page parsers use (idempotent on
-        # what they already cleaned); it also closes what a malformed feed left open.
-        item.content_html = clean_html(item.content_html, item.url)
+        # One HTML policy for every source: the sanitizer the page parsers use; it also closes
+        # what a malformed feed left open. What a page parser already cleaned is not parsed
+        # and sanitized again (the same function, idempotent: only the cost would differ).
+        if not item.content_clean:
+            item.content_html = clean_html(item.content_html, item.url)
         item.author = plain_text(item.author) or None
         item.categories = list(dict.fromkeys(c for c in map(plain_text, item.categories) if c))
         for image in item.images:

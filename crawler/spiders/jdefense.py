@@ -100,6 +100,7 @@ class JdefenseSpider(scrapy.Spider):
         self._sidebars = 0
         # Set by crawler.frontier.SharedFrontierScheduler when processes share a frontier.
         self.frontier: Any = None
+        self._ranked_requested: set[str] = set()  # sidebar addresses already requested
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JdefenseSpider:
@@ -348,11 +349,15 @@ class JdefenseSpider(scrapy.Spider):
             seen_at=datetime.now(UTC),
         )
         # Ranked articles the crawl has not reached otherwise are fetched too, so the ranking
-        # feed carries their date, category and summary (the dupefilter drops repeats).
+        # feed carries their date, category and summary. Every page repeats the sidebar: each
+        # address is requested once per crawl here rather than 30 requests per page built and
+        # fingerprinted only for the dupefilter to drop them.
         for entries in ranking.values():
             for entry in entries:
-                if pages.article_number(entry["url"]) is not None:
-                    yield from self.article_requests(entry["url"])
+                url = entry["url"]
+                if url not in self._ranked_requested and pages.article_number(url) is not None:
+                    self._ranked_requested.add(url)
+                    yield from self.article_requests(url)
 
     def _on_site(self, entries: list[dict[str, Any]], page_url: str) -> list[dict[str, Any]]:
         """Ranking entries that link to another host are dropped (and counted)."""
@@ -377,6 +382,7 @@ class JdefenseSpider(scrapy.Spider):
             author=data.get("author"),
             summary=data.get("summary") or "",
             content_html=self._site_html(data.get("content_html") or ""),
+            content_clean=True,  # parse_article's content_html is clean_html's output
             images=[
                 Image(url=self.to_site(img["url"]), caption=img.get("caption"))
                 for img in data.get("images") or []
