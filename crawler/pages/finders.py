@@ -549,13 +549,14 @@ def strip_site_name(title: str | None, site_name: str) -> str:
 def region_signature(el: Any, url: str) -> str:
     """A short hash of an element's markup (e.g. a site-wide sidebar): equal markup, equal
     hash. Relative links resolve against the page, so then the page's folder counts too."""
-    raw = etree.tostring(el, encoding="unicode", with_tail=False)
+    # UTF-8 bytes straight from libxml2: no str to build and encode again before hashing.
+    raw = etree.tostring(el, encoding="utf-8", with_tail=False)
     if _RELATIVE_HREF_RE.search(raw):
-        raw = url.rsplit("/", 1)[0] + "\n" + raw
-    return hashlib.blake2b(raw.encode("utf-8"), digest_size=10).hexdigest()
+        raw = url.rsplit("/", 1)[0].encode("utf-8") + b"\n" + raw
+    return hashlib.blake2b(raw, digest_size=10).hexdigest()
 
 
-_RELATIVE_HREF_RE = re.compile(r"""href=["']?(?!/|#|["']|https?:|mailto:|javascript:)""")
+_RELATIVE_HREF_RE = re.compile(rb"""href=["']?(?!/|#|["']|https?:|mailto:|javascript:)""")
 _CAPTION_CLASS_RE = re.compile(r"caption|credit|cap\b|photo-?txt", re.IGNORECASE)
 _BANNER_ALT_RE = re.compile(r"bnr|banner|バナー|広告", re.IGNORECASE)
 
@@ -725,9 +726,8 @@ def _find_article(
     hints = profile.hints
     found = Found()
     prov = found.provenance
-    root = tree.find("body")
-    if root is None:
-        root = tree
+    # (a loop over the root's children: find() goes through ElementPath, in Python)
+    root = next((c for c in tree if c.tag == "body"), tree)
     index = index or HintIndex(tree, hint_names(hints))
     bl = blocks(root, set(skip or ()), index)
     by_el = {b.el: b for b in bl if b.el is not None}
@@ -964,19 +964,19 @@ def _find_article(
         container = None
         start = header_end + 1
         prov["body"] = "structure"
-    candidates = [b for b in bl[start:] if not b.chrome]
+    # Only the first content block matters here: chrome is judged lazily, block by block.
+    first = next((b for b in bl[start:] if not b.chrome), None)
     if (
-        candidates
+        first is not None
         and profile.byline_re is not None
-        and len(candidates[0].text) <= 40
-        and profile.byline_re.search(candidates[0].text)
+        and len(first.text) <= 40
+        and profile.byline_re.search(first.text)
     ):  # a byline under the date line belongs to the header
         if found.author is None:
-            found.author, prov["author"] = candidates[0].text, "structure"
-        start = candidates[0].index + 1
-        candidates = candidates[1:]
-    if container is None and candidates:
-        first = candidates[0]
+            found.author, prov["author"] = first.text, "structure"
+        start = first.index + 1
+        first = next((b for b in bl[start:] if not b.chrome), None)
+    if container is None and first is not None:
         anchor = (title_block or date_block)
         marks = set()
         if anchor is not None:

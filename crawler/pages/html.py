@@ -65,7 +65,9 @@ def normalize_space(text: str | None) -> str:
     return " ".join(text.split())
 
 
-_PLAIN_PARSER = etree.HTMLParser()
+# collect_ids=False: no hash table of the page's id attributes (nothing here looks elements up
+# through it: id selectors are attribute tests), a few percent of the parse.
+_PLAIN_PARSER = etree.HTMLParser(collect_ids=False)
 
 
 def parse_html(
@@ -85,7 +87,7 @@ def parse_html(
     # lxml refuses text with an XML encoding declaration; the text is decoded already.
     if text[:200].lstrip()[:5].lower() == "<?xml":  # (a regex sub would scan the whole page)
         text = _XML_DECL.sub("", text, count=1)
-    if not text.strip():
+    if not text or text.isspace():  # (not text.strip(): no copy of the whole page)
         raise PageParseError("empty document")
     try:
         if plain:
