@@ -244,17 +244,19 @@ def _has_image(el: Any) -> bool:
 
 class _Walker:
     def __init__(self, skip: set[Any], index: Any = None) -> None:
+        self.profile: SiteProfile | None = None
         self.skip = skip
         self.out: list[Block] = []
         self.index = index  # a HintIndex filled on the way
 
     def emit(self, block: Block) -> None:
         block.index = len(self.out)
+        block.profile = self.profile
         self.out.append(block)
 
     def leaf(self, el: Any) -> None:
         tag = el.tag
-        text = _text(el)
+        text = " ".join(_TEXT(el).split()) if _scripts_gone else _text(el)
         if tag in HEADING_TAGS:
             kind = "heading"
         elif tag == "figure":
@@ -300,49 +302,56 @@ class _Walker:
                 (attrs := child.keys())
                 and (
                     "hidden" in attrs
-                    or (("class" in attrs or "id" in attrs) and self._chrome(child, index))
+                    or (
+                        ("class" in attrs or "id" in attrs)
+                        and _chrome(child, child.get("class"), child.get("id"), index)
+                    )
                 )
             ) or (tag in SMALL_CHROME_TAGS and _small(child)):
                 pass  # (the class/id test, inlined for speed, indexes the names for hints)
             elif tag in INLINE_TAGS:
                 if tag == "br":
                     if last_br:
-                        flush()
+                        if run:
+                            flush()
                         last_br = False
                     else:
                         run.append(child)
                         last_br = True
                 elif _has_image(child) and not _text(child):
-                    flush()
+                    if run:
+                        flush()
                     self.emit(Block("image", child, child, ""))
                     last_br = False
                 else:
                     run.append(child)
                     last_br = False
             elif tag in LEAF_TAGS:
-                flush()
+                if run:
+                    flush()
                 last_br = False
                 self.leaf(child)
             else:
-                flush()
+                if run:
+                    flush()
                 last_br = False
                 self.walk(child)
             tail = child.tail
             if tail and tail.strip():
                 run.append(tail)
                 last_br = False
-        flush()
+        if run:
+            flush()
 
 
-    @staticmethod
-    def _chrome(el: Any, index: Any) -> bool:
-        """Index the element's class and id for the hints; say whether they name chrome (a
-        small element only: a layout wrapper "with-sidebar" holds the article)."""
-        cls = el.get("class")
-        ident = el.get("id")
-        if index is not None:
-            index.add(el, cls, ident)
-        return _chrome_names(cls, ident) and _small(el)
+
+
+def _chrome(el: Any, cls: str | None, ident: str | None, index: Any) -> bool:
+    """Index the element's class and id for the hints; say whether they name chrome (a
+    small element only: a layout wrapper "with-sidebar" holds the article)."""
+    if index is not None:
+        index.add(el, cls, ident)
+    return _chrome_names(cls, ident) and _small(el)
 
 
 def _H1_OR_ARTICLE(el: Any) -> bool:  # noqa: N802 - was an XPath ``boolean(.//h1 | ...)``
@@ -366,10 +375,17 @@ def _chrome_names(cls: str | None, ident: str | None) -> bool:
     return bool(CHROME_CLASS_RE.search(f"{cls or ''} {ident or ''}"))
 
 
-def blocks(root: Any, skip: set[Any] | None = None, index: Any = None) -> list[Block]:
+def blocks(
+    root: Any,
+    skip: set[Any] | None = None,
+    index: Any = None,
+    profile: SiteProfile | None = None,
+) -> list[Block]:
     """The blocks of ``root`` in reading order (see the module docstring); ``index`` (a
-    :class:`HintIndex`) is filled with the class and id names met on the way."""
+    :class:`HintIndex`) is filled with the class and id names met on the way; ``profile``
+    lets each block judge whether it is chrome."""
     walker = _Walker(skip or set(), index)
+    walker.profile = profile
     walker.walk(root)
     return walker.out
 
@@ -482,9 +498,9 @@ class HintIndex:
     def _candidates(self, tag: str | None, classes: tuple[str, ...], ident: str | None,
                     within: Any) -> list[Any]:
         if ident is not None or classes:
-            pool = self.by_id.get(ident, []) if ident is not None else self.by_class.get(
-                classes[0], []
-            )
+            pool = self.by_id.get(ident) if ident is not None else self.by_class.get(classes[0])
+            if not pool:  # the common case: a hint this page does not use
+                return []
             found = [
                 el
                 for el in pool
@@ -611,7 +627,11 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
 
 def _inside(b: Block, container: Any) -> bool:
     c = b.container
-    return c is container or any(a is container for a in c.iterancestors())
+    return (
+        c is container
+        or c.getparent() is container  # (most blocks: a child of the body's container)
+        or any(a is container for a in c.iterancestors())
+    )
 
 
 def _image_of(el: Any) -> Any:
@@ -729,10 +749,8 @@ def _find_article(
     # (a loop over the root's children: find() goes through ElementPath, in Python)
     root = next((c for c in tree if c.tag == "body"), tree)
     index = index or HintIndex(tree, hint_names(hints))
-    bl = blocks(root, set(skip or ()), index)
+    bl = blocks(root, set(skip or ()), index, profile)
     by_el = {b.el: b for b in bl if b.el is not None}
-    for b in bl:
-        b.profile = profile
     author_el = index.first(hints.author)
     if author_el is not None:
         found.author = _text(author_el) or None

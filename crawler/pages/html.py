@@ -305,6 +305,9 @@ _EMPTY_ELEMENT = re.compile(
 )
 
 
+_BLOCK_GAP = re.compile(r">\s*\n\s*<")
+
+
 @functools.cache
 def _cleaner() -> nh3.Cleaner:
     """The allow-list of :func:`clean_html` built once (nh3.clean rebuilds it on every call,
@@ -331,7 +334,7 @@ def sanitize_html(markup: str) -> str:
     previous = None
     while previous != cleaned:
         previous, cleaned = cleaned, _EMPTY_ELEMENT.sub("", cleaned)
-    return re.sub(r">\s*\n\s*<", ">\n<", cleaned.strip())
+    return _BLOCK_GAP.sub(">\n<", cleaned.strip())
 
 
 def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> str:
