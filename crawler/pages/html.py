@@ -357,15 +357,7 @@ def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> s
     if base_url:
         root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
     raw = lxml.html.tostring(root, encoding="unicode", with_tail=False)
-    cleaned = nh3.clean(
-        raw,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel=None,
-        strip_comments=True,
-    )
+    cleaned = _cleaner().clean(raw)  # the same allow-list, built once
     if not cleaned.strip():
         return ""
     holder = lxml.html.fragment_fromstring(cleaned, create_parent="div")
