@@ -760,9 +760,15 @@ def _find_article(
         if author_block is not None:
             author_block.chrome = True  # the byline is no content
     dre = profile.dateline_re
-    date_blocks = [
-        b for b in bl if len(b.text) <= _DATELINE_MAX and dre.search(b.text) and not b.chrome
-    ]
+    dated: list[list[Block]] = []
+
+    def date_blocks() -> list[Block]:
+        """The short date-pattern blocks (found on first use: a hinted date line needs none)."""
+        if not dated:
+            dated.append(
+                [b for b in bl if len(b.text) <= _DATELINE_MAX and dre.search(b.text) and not b.chrome]
+            )
+        return dated[0]
 
     def block_of(el: Any) -> Block | None:
         if el is None:
@@ -813,11 +819,11 @@ def _find_article(
         date_block, found.dateline_layer = hinted_date, "hints"
     elif title_block is not None:
         t = title_block.index
-        after = [b for b in date_blocks if 0 < b.index - t <= 12]
-        before = [b for b in date_blocks if 0 < t - b.index <= 3]
+        after = [b for b in date_blocks() if 0 < b.index - t <= 12]
+        before = [b for b in date_blocks() if 0 < t - b.index <= 3]
         date_block = after[0] if after else (before[-1] if before else None)
-    elif date_blocks and len(date_blocks) < 3:
-        date_block = date_blocks[0]
+    elif date_blocks() and len(date_blocks()) < 3:
+        date_block = date_blocks()[0]
     if date_block is not None:
         m = dre.search(date_block.text)
         assert m is not None
@@ -894,8 +900,8 @@ def _find_article(
     if linked_headings >= 3 and hinted_title is None:
         raise ValueError(f"a listing, not an article ({linked_headings} headings link articles)")
     if not declared and hinted_title is None:
-        if len(date_blocks) >= 3:
-            raise ValueError(f"a listing, not an article ({len(date_blocks)} date lines)")
+        if len(date_blocks()) >= 3:
+            raise ValueError(f"a listing, not an article ({len(date_blocks())} date lines)")
         if title_block is not None and title_block.el is not None and any(
             a.get("href") and _text(a) == title_block.text for a in title_block.el.iter("a")
         ):
