@@ -130,7 +130,9 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
 def _load_json(text: str) -> Any:
-    text = _JSON_WRAPPERS.sub("", text.strip())
+    text = text.strip()
+    if "<!" in text or "-->" in text or "]]>" in text:  # (else the pattern scans in vain)
+        text = _JSON_WRAPPERS.sub("", text)
     try:
         return json.loads(text, strict=False)
     except ValueError:
