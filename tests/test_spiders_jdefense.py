@@ -145,3 +145,33 @@ def test_items_marked_clean_are_what_the_sanitizer_would_make_of_them(path):
     for item in items:
         assert item.content_clean
         assert clean_html(item.content_html, item.url) == item.content_html
+
+
+def test_listing_pages_sign_the_ranking_and_keep_it_for_the_articles(monkeypatch):
+    """A listing page reads the sidebar only when its signature is new, and does not make the
+    next article page read it again (it used to parse it in full and forget the signature)."""
+    from crawler.pages import jdefense as pages
+
+    calls = []
+    real = pages.parse_ranking
+    monkeypatch.setattr(pages, "parse_ranking", lambda html, url: calls.append(url) or real(html, url))
+    s = spider()
+    observations = []
+    for response in (
+        page("index.html"),
+        page("docs/mod/001933.html"),
+        page("docs/mod/index.html"),
+        page("docs/mod/002205.html"),
+    ):
+        callback = s.parse_article if response.url.endswith(("0.html", "3.html", "5.html")) else (
+            lambda r: s.parse_listing(r, page=1)
+        )
+        observations += [o for o in callback(response) if isinstance(o, RankingObservation)]
+    assert calls == [MIRROR + "index.html"]
+    assert len(observations) == 4 and all(o.lists == observations[0].lists for o in observations)
+    # A listing page with another sidebar is read again.
+    other = (SITE / "docs/mod/index.html").read_bytes().replace(
+        b'<aside class="ranking"', b'<aside class="ranking" data-edition="2"', 1
+    )
+    list(s.parse_listing(page("docs/mod/index.html", body=other), page=1))
+    assert calls == [MIRROR + "index.html", MIRROR + "docs/mod/index.html"]

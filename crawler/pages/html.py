@@ -65,7 +65,9 @@ def normalize_space(text: str | None) -> str:
     return " ".join(text.split())
 
 
-_PLAIN_PARSER = etree.HTMLParser()
+# collect_ids=False: no hash table of the page's id attributes (nothing here looks elements up
+# through it: id selectors are attribute tests), a few percent of the parse.
+_PLAIN_PARSER = etree.HTMLParser(collect_ids=False)
 
 
 def parse_html(
@@ -85,7 +87,7 @@ def parse_html(
     # lxml refuses text with an XML encoding declaration; the text is decoded already.
     if text[:200].lstrip()[:5].lower() == "<?xml":  # (a regex sub would scan the whole page)
         text = _XML_DECL.sub("", text, count=1)
-    if not text.strip():
+    if not text or text.isspace():  # (not text.strip(): no copy of the whole page)
         raise PageParseError("empty document")
     try:
         if plain:
@@ -128,7 +130,9 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
 def _load_json(text: str) -> Any:
-    text = _JSON_WRAPPERS.sub("", text.strip())
+    text = text.strip()
+    if "<!" in text or "-->" in text or "]]>" in text:  # (else the pattern scans in vain)
+        text = _JSON_WRAPPERS.sub("", text)
     try:
         return json.loads(text, strict=False)
     except ValueError:
@@ -303,6 +307,9 @@ _EMPTY_ELEMENT = re.compile(
 )
 
 
+_BLOCK_GAP = re.compile(r">\s*\n\s*<")
+
+
 @functools.cache
 def _cleaner() -> nh3.Cleaner:
     """The allow-list of :func:`clean_html` built once (nh3.clean rebuilds it on every call,
@@ -329,7 +336,7 @@ def sanitize_html(markup: str) -> str:
     previous = None
     while previous != cleaned:
         previous, cleaned = cleaned, _EMPTY_ELEMENT.sub("", cleaned)
-    return re.sub(r">\s*\n\s*<", ">\n<", cleaned.strip())
+    return _BLOCK_GAP.sub(">\n<", cleaned.strip())
 
 
 def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> str:
@@ -352,15 +359,7 @@ def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> s
     if base_url:
         root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
     raw = lxml.html.tostring(root, encoding="unicode", with_tail=False)
-    cleaned = nh3.clean(
-        raw,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel=None,
-        strip_comments=True,
-    )
+    cleaned = _cleaner().clean(raw)  # the same allow-list, built once
     if not cleaned.strip():
         return ""
     holder = lxml.html.fragment_fromstring(cleaned, create_parent="div")

@@ -269,7 +269,10 @@ class JdefenseSpider(scrapy.Spider):
             logger.debug("%s: only known articles, pagination stops", self.to_site(response.url))
         elif next_page and page < self.max_index_pages:
             yield self._listing_request(self.to_fetch(next_page), page + 1)
-        yield from self._ranking(response)
+        # Signed like an article page's sidebar: read only when it changed, and the article
+        # pages after this listing keep reusing what was read.
+        signature = pages.ranking_signature(response.text, response.url)
+        yield from self._ranking(response, signature=signature, parsed=True)
 
     def parse_article(self, response: Response, probe: tuple[str, ...] = ()) -> Iterator[Any]:
         if response.status == 404:
