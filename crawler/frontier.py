@@ -25,6 +25,14 @@ extends it (scrapy-redis 0.9 works with Scrapy 2.19 as it is; what it lacks is b
   so the next crawl fetches the listing pages again. A crawl stopped part-way (SIGTERM, or
   every process killed) keeps its queue, with the in-flight requests put back, for the next
   crawl to resume; all keys expire after ``DEFNEWS_REDIS_TTL`` seconds without a process.
+- **Every process crawls as one would.** Incremental state (#10) is taken from the store as
+  it was when the crawl began (``<prefix>:<spider>:started``, set by the first process to
+  join, atomically with clearing the last crawl's keys): a process joining late does not count
+  the articles the others stored meanwhile as known, so skips, pagination stops and the
+  counter walk are the same in every process. Every article number a process sees goes to
+  ``…:numbers``, and each process's counter walk (once the whole frontier is empty) starts
+  from all of them. (Store timestamps come from each writer's clock: machines sharing a
+  crawl keep their clocks in sync, as NTP does.)
 - **Redis gone**: Redis calls time out after a few seconds, the crawl stops with the reason
   ``redis_unavailable`` and ``defnews`` exits with status 2, naming the URL.
 

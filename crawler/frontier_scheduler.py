@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -69,11 +70,12 @@ return {redis.call('LLEN', base .. ':requests'), inflight, moved, live}
 _JOIN = _RECOVER + """
 local queued = redis.call('LLEN', base .. ':requests')
 if live == 0 and queued == 0 then
-  redis.call('DEL', base .. ':dupefilter', base .. ':numbers', base .. ':claims')
+  redis.call('DEL', base .. ':dupefilter', base .. ':numbers', base .. ':claims', base .. ':started')
 end
+redis.call('SET', base .. ':started', ARGV[4], 'NX')
 redis.call('SADD', base .. ':workers', me)
 redis.call('SET', base .. ':worker:' .. me, '1', 'PX', ARGV[3])
-return {live, queued, moved}
+return {live, queued, moved, redis.call('GET', base .. ':started')}
 """
 
 _LEAVE = _RECOVER + """
@@ -85,7 +87,7 @@ redis.call('DEL', base .. ':worker:' .. me)
 local queued = redis.call('LLEN', base .. ':requests')
 if live == 0 and queued == 0 then
   redis.call('DEL', base .. ':dupefilter', base .. ':numbers', base .. ':claims',
-             base .. ':requests', base .. ':workers')
+             base .. ':requests', base .. ':workers', base .. ':started')
 end
 return {live, queued, moved}
 """
@@ -127,9 +129,14 @@ class SharedFrontierScheduler(Scheduler):
         super().open(spider)
         self.base = self.queue.key.rsplit(":", 1)[0]  # "<prefix>:<spider>"
         self.processing = f"{self.base}:processing:{self.worker}"
-        live, queued, moved = self.server.eval(
-            _JOIN, 0, self.base, self.worker, int(self.worker_timeout * 1000)
+        live, queued, moved, started = self.server.eval(
+            _JOIN, 0, self.base, self.worker, int(self.worker_timeout * 1000),
+            datetime.now(UTC).isoformat(),
         )
+        # When the crawl began: set by the process that started it (atomically with clearing
+        # the last crawl's keys), the same for every process that joins later.
+        self.started = datetime.fromisoformat(started.decode() if isinstance(started, bytes)
+                                              else started)
         if moved:
             self.stats.inc_value("defnews/frontier/requeued", moved)
         logger.info(
@@ -269,7 +276,7 @@ class SharedFrontierScheduler(Scheduler):
         pipe = self.server.pipeline(transaction=False)
         pipe.set(f"{self.base}:worker:{self.worker}", "1", px=int(self.worker_timeout * 1000))
         pipe.sadd(f"{self.base}:workers", self.worker)
-        for suffix in ("requests", "dupefilter", "numbers", "claims", "workers"):
+        for suffix in ("requests", "dupefilter", "numbers", "claims", "workers", "started"):
             pipe.expire(f"{self.base}:{suffix}", self.ttl)
         pipe.expire(self.processing, self.ttl)
         pipe.execute()

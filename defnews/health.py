@@ -105,8 +105,11 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
     record = run_record(c)
     reasons: list[str] = []
     before = max((int(r.data.get("articles_seen", 0) or 0) for r in previous), default=0)
+    # A process sharing a Redis frontier may find every article taken by the others: its own
+    # zero says nothing of the site (as in CrawlerResult.failed).
+    shared = "defnews/frontier/worker" in c.stats
     if c.finish_reason == "finished" and record["articles_seen"] == 0 \
-            and record["not_modified"] == 0 and before > 0:
+            and record["not_modified"] == 0 and before > 0 and not shared:
         # (Said instead of the crawl's "no item was scraped": the likelier cause.)
         reasons.append(f"no article found, where earlier runs found up to {before} "
                        "(has the site's layout changed?)")

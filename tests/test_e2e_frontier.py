@@ -34,17 +34,26 @@ ARTICLE = r"/docs/[a-z]+/\d{6}\.html"
 
 class CountingSite:
     """The fixture site on 127.0.0.1, counting every GET per path; ``delay`` seconds per
-    article page keeps requests in flight."""
+    article page keeps requests in flight. ``gated``: article pages are held until
+    :attr:`gate` is set (at most ``GATE_TIMEOUT`` s, under the crawl's download timeout), so
+    a test can act while requests are certainly in flight, whatever the machine's load."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    GATE_TIMEOUT = 20.0
+
+    def __init__(self, delay: float = 0.0, gated: bool = False) -> None:
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
+        self.gate = threading.Event()
+        if not gated:
+            self.gate.set()
         site = self
 
         class Handler(SimpleHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 with site.lock:
                     site.hits[self.path] += 1
+                if re.fullmatch(ARTICLE, self.path):
+                    site.gate.wait(site.GATE_TIMEOUT)
                 if delay and self.path.endswith(".html"):
                     time.sleep(delay)
                 super().do_GET()
@@ -63,6 +72,7 @@ class CountingSite:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.gate.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -104,6 +114,59 @@ def start_crawl(site: CountingSite, store: str, prefix: str, cwd: Path, *extra: 
          "--redis", REDIS_URL, "-s", f"DEFNEWS_REDIS_PREFIX={prefix}", *extra],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+class Output:
+    """A crawl process's stdout and stderr, read as they come by two threads: no pipe fills
+    up and stalls the process, and a test can wait for a log line with a timeout (instead of
+    blocking on the stream) and still see everything the process said."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.ended = 0
+        self.cond = threading.Condition()
+        self.threads = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+                        for stream, lines in ((proc.stdout, self.out), (proc.stderr, self.err))]
+        for thread in self.threads:
+            thread.start()
+
+    def _read(self, stream, lines: list[str]) -> None:
+        with stream:
+            for line in stream:
+                with self.cond:
+                    lines.append(line)
+                    self.cond.notify_all()
+        with self.cond:
+            self.ended += 1
+            self.cond.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 120) -> re.Match | None:
+        """The first stderr line matching ``pattern``; None once the process has closed its
+        output (exited) or after ``timeout`` seconds without one."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.cond:
+            while True:
+                for line in self.err[seen:]:
+                    if m := re.search(pattern, line):
+                        return m
+                seen = len(self.err)
+                left = deadline - time.monotonic()
+                if self.ended == len(self.threads) or left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def communicate(self, timeout: float) -> tuple[str, str]:
+        self.proc.wait(timeout)
+        for thread in self.threads:
+            thread.join(timeout)
+        with self.cond:
+            return "".join(self.out), "".join(self.err)
+
+
+JOINED = r"shared frontier \S+ at \S+: worker (\w+) joins"
 
 
 def article_feeds(public: Path) -> dict[str, bytes]:
@@ -195,19 +258,21 @@ def test_next_crawl_revisits_despite_a_stale_seen_set(single, frontier, tmp_path
 
 def test_sigkill_of_one_process_loses_and_duplicates_nothing(single, frontier, pg_dsn, tmp_path):
     prefix, client = frontier
-    # A slow site keeps requests in flight; dead workers are noticed after 2 s.
+    # A slow site keeps requests in flight; dead workers are noticed after 2 s. Article
+    # pages are held until the kill, so the crawl cannot end (nor the victim run dry) before
+    # it, however slowly the processes start on a loaded machine.
     extra = ("-s", "DEFNEWS_REDIS_WORKER_TIMEOUT=2", "-s", "DEFNEWS_REDIS_POLL=0.2")
-    with CountingSite(delay=0.15) as site:
+    with CountingSite(delay=0.15, gated=True) as site:
         procs = [start_crawl(site, pg_dsn, prefix, tmp_path, *extra) for _ in range(3)]
+        outputs = [Output(p) for p in procs]
         victim = procs[1]
+        # All three on the frontier, so the survivors are there to notice the death.
+        joined = [o.wait_for(JOINED) for o in outputs]
+        for o, m in zip(outputs, joined, strict=True):
+            assert m, f"a crawl never joined the frontier (exit {o.proc.poll()}): " \
+                      f"{''.join(o.err)[-3000:]}"
+        worker = joined[1].group(1) if joined[1] else ""
         # Kill it only once it has requests in flight: its processing list in Redis.
-        assert victim.stderr is not None
-        worker = None
-        for line in victim.stderr:
-            if m := re.search(r"shared frontier \S+ at \S+: worker (\w+) joins", line):
-                worker = m.group(1)
-                break
-        assert worker, "the victim never joined the frontier"
         processing = f"{prefix}:jdefense:processing:{worker}"
         deadline = time.monotonic() + 60
         while not client.llen(processing) and time.monotonic() < deadline:
@@ -215,9 +280,10 @@ def test_sigkill_of_one_process_loses_and_duplicates_nothing(single, frontier, p
         assert victim.poll() is None, "the crawl ended before the kill"
         assert client.llen(processing) > 0
         victim.send_signal(signal.SIGKILL)
-        victim.communicate(timeout=30)
+        outputs[1].communicate(timeout=30)
         in_flight = client.llen(processing)  # what it held when it died (recovered ~2 s later)
-        outs = [p.communicate(timeout=240) for p in (procs[0], procs[2])]
+        site.gate.set()
+        outs = [o.communicate(timeout=240) for o in (outputs[0], outputs[2])]
         hits = site.article_hits()
     for p, (_, err) in zip((procs[0], procs[2]), outs, strict=True):
         assert p.returncode == 0, err[-3000:]

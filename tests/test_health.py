@@ -132,9 +132,11 @@ def previous_run(store: SQLiteStore, seen: int) -> list:
          "articles read: 20%"),
         ({"item_scraped_count": 1, "defnews/health/articles": 1, "defnews/parse_errors": 0},
          40, True, None),
+        # One of several processes on a shared frontier: the others took every article.
+        ({"defnews/frontier/worker": "w1", "defnews/jdefense/listing_pages": 4}, 40, True, None),
     ],
     ids=["known-only", "not-modified", "nothing", "categories-coverage", "parse-failures",
-         "sample-too-small"],
+         "sample-too-small", "shared-frontier-process-without-articles"],
 )
 def test_judge(tmp_path, stats, seen_before, healthy, reason):
     with SQLiteStore(tmp_path / "s.sqlite3") as store:

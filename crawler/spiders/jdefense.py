@@ -120,20 +120,31 @@ class JdefenseSpider(scrapy.Spider):
         if not location:
             return
         self.store = open_store(str(location))
+        # Processes sharing a frontier start at different moments, while the others already
+        # store this crawl's articles: each takes the store as it was when the crawl began,
+        # so all of them skip, paginate and walk the counter alike (as one process would).
+        began = getattr(self.frontier, "started", None)
+
+        def before(at: datetime) -> bool:
+            return began is None or at < began
+
         for url, changed_at in self.store.source_article_urls(self.source_key).items():
             number = pages.article_number(url)
-            if number is not None:
+            if number is not None and before(changed_at):
                 self.known_urls[number] = url
                 self.known[number] = max(changed_at, self.known.get(number, changed_at))
         for url, (etag, modified, fetched_at) in self.store.page_fetches(self.site_url).items():
             number = pages.article_number(url)
+            if not before(fetched_at):
+                continue
             if number is None:
                 self.validators[url] = (etag, modified)
             else:
                 # Fetched before: stored, or read and dropped (no date...): not fetched again
                 # until due, either way.
                 self.known[number] = max(fetched_at, self.known.get(number, fetched_at))
-        self.probes = self.store.counter_probes(self.source_key)
+        self.probes = {n: p for n, p in self.store.counter_probes(self.source_key).items()
+                       if before(p[1])}
         logger.info("%s: %d articles already stored%s", self.source_key, len(self.known),
                     " (--refresh: all fetched again)" if self.refresh else "")
 
@@ -225,17 +236,21 @@ class JdefenseSpider(scrapy.Spider):
     def article_requests(self, url: str) -> Iterator[scrapy.Request]:
         """The request for a linked article, unless it is stored and not due."""
         number = pages.article_number(url)
-        if number is not None:
-            self.numbers_seen.add(number)
+        self._see(number)
         if self.wanted(number):
             yield self.article_request(url)
 
+    def _see(self, number: int | None) -> None:
+        """Note an article number linked or requested, for the counter walk; with a shared
+        frontier, for every process's walk (a number one process saw is not probed by another)."""
+        if number is None or number in self.numbers_seen:
+            return
+        self.numbers_seen.add(number)
+        if self.frontier is not None:
+            self.frontier.add_numbers(number)
+
     def article_request(self, url: str, *, probe: tuple[str, ...] = ()) -> scrapy.Request:
-        number = pages.article_number(url)
-        if number is not None:
-            if self.frontier is not None and number not in self.numbers_seen:
-                self.frontier.add_numbers(number)  # the counter walk sees every process's
-            self.numbers_seen.add(number)
+        self._see(pages.article_number(url))
         meta = {"handle_httpstatus_list": [404]} if probe else {}
         return scrapy.Request(
             self.to_fetch(url),
