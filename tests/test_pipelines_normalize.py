@@ -60,9 +60,12 @@ def feed_item(**overrides) -> ArticleItem:
         ("bell\x07 and nul\x00 removed", "bell and nul removed"),
         ("<style>p{}</style>Title<!-- note -->", "Title"),
         ("", ""),
+        (" <!DOCTYPE ", ""),
+        ("<!DOCTYPE html>Frigate", "Frigate"),
     ],
     ids=["script", "img-onerror", "escaped-script", "double-escaped", "inline", "blocks",
-         "entities", "japanese-brackets", "less-than", "controls", "style-comment", "empty"],
+         "entities", "japanese-brackets", "less-than", "controls", "style-comment", "empty",
+         "bare-doctype", "doctype-then-text"],
 )
 def test_plain_text_strips_markup(raw, expected):
     assert plain_text(raw) == expected

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.etree
 import lxml.html
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -42,7 +43,10 @@ _MARKUP_ROUNDS = 3
 
 
 def _text_of(value: str) -> str:
-    root = lxml.html.fragment_fromstring(value, create_parent="div")
+    try:
+        root = lxml.html.fragment_fromstring(value, create_parent="div")
+    except lxml.etree.ParserError:  # only a doctype ("<!DOCTYPE"): a browser shows nothing
+        return ""
     for el in root.iter(*_BREAKS):
         el.tail = " " + (el.tail or "")
     parts = root.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")

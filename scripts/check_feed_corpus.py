@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Check defnews against a folder of feed files, the way a feed reader would judge it.
+
+Usage::
+
+    .venv/bin/python scripts/check_feed_corpus.py FOLDER [FOLDER ...] [--limit N] [--keep DIR]
+        [--json REPORT.json] [--show-ok]
+
+Every file under the folders (recursively) is served on 127.0.0.1 by a static server and
+listed as one ``kind = "feed"`` source of a generated sources file; ``defnews run`` crawls all
+of them into a temporary store and builds the feeds into a temporary public folder. Then, per
+file, what feedparser reads from the same served bytes is compared with the store and the
+built feeds:
+
+* an entry a reader shows has an identity (an http(s) link, a permalink guid or an http(s)
+  id) and something to show (a title or a text, after feedparser's sanitising);
+* each such entry must be an item of the store (by its identity key) and be published in the
+  built feeds (``all.atom`` and the owning source's ``source/<key>.atom``);
+* every built Atom/RSS feed must parse with feedparser with bozo 0, and every Atom feed must be
+  valid against RFC 4287's RELAX NG schema (tests/fixtures/schemas/atom.rng);
+* no source may fail, and the log must hold no traceback.
+
+Files whose feedparser reading has no entry at all (feedparser's own test corpus has many:
+channel-level elements only) are counted apart, as "no entry", not as losses. The header
+comment of feedparser's test files (``Description:`` / ``Expect:``) is printed beside a loss.
+Exit status: 0 when nothing is lost, 1 when something is, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import feedparser
+from lxml import etree
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from crawler.pipelines.normalize import plain_text  # noqa: E402
+from crawler.store import open_store  # noqa: E402
+from crawler.urls import id_for_url  # noqa: E402
+from defnews.server import StaticServer  # noqa: E402
+
+SCHEMA = REPO / "tests" / "fixtures" / "schemas" / "atom.rng"
+_HTTP = re.compile(r"^https?://[^/\s]", re.IGNORECASE)
+_HEADER = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_SKIP_SUFFIXES = {".toml", ".md", ".py", ".pyc", ".txt"}
+
+
+@dataclass
+class Shown:
+    """One entry a reader shows: its identity candidates and title."""
+
+    links: list[str]
+    title: str
+
+
+@dataclass
+class FileResult:
+    path: str
+    key: str
+    url: str
+    header: str = ""
+    bozo: str = ""
+    entries: int = 0  # entries feedparser reads
+    shown: list[Shown] = field(default_factory=list)
+    not_shown: int = 0  # entries with no identity or nothing to show
+    lost_store: list[str] = field(default_factory=list)
+    lost_built: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def header_of(body: bytes) -> str:
+    """``Description:`` / ``Expect:`` of a feedparser test file, on one line."""
+    match = _HEADER.search(body[:4000].decode("utf-8", "replace"))
+    if not match:
+        return ""
+    lines = [ln.strip() for ln in match.group(1).splitlines() if ln.strip()]
+    return " | ".join(ln for ln in lines if ln.startswith(("Description:", "Expect:")))
+
+
+def key_for(rel: str, seen: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", rel.lower()).strip("-")[:60].strip("-") or "feed"
+    if not base[0].isalnum():
+        base = "f" + base
+    key, n = base, 1
+    while key in seen:
+        n += 1
+        key = f"{base}-{n}"
+    seen.add(key)
+    return key
+
+
+def _http(value: Any) -> str | None:
+    if isinstance(value, str) and _HTTP.match(value.strip()):
+        return value.strip()
+    return None
+
+
+def reader_entries(url: str) -> tuple[feedparser.FeedParserDict, list[Shown], int]:
+    """What a reader shows of the feed at ``url``: (parsed, shown entries, entries not shown)."""
+    parsed = feedparser.parse(url)
+    shown: list[Shown] = []
+    not_shown = 0
+    for e in parsed.entries:
+        links = [u for u in (_http(e.get("link")), _http(e.get("id"))) if u]
+        title = plain_text(e.get("title", "") or "")
+        texts = [e.get("summary", "") or ""] + [c.get("value", "") for c in e.get("content", [])]
+        text = " ".join(plain_text(t) for t in texts).strip()
+        if links and (title.strip() or text):
+            shown.append(Shown(links, title))
+        else:
+            not_shown += 1
+    return parsed, shown, not_shown
+
+
+def built_feeds(public: Path) -> tuple[dict[str, set[str]], list[str]]:
+    """Links per built feed file, and the problems of the built feeds."""
+    schema = etree.RelaxNG(etree.parse(str(SCHEMA)))
+    links: dict[str, set[str]] = {}
+    problems: list[str] = []
+    for path in sorted(public.rglob("*")):
+        if path.suffix not in (".atom", ".rss") or not path.is_file():
+            continue
+        rel = path.relative_to(public).as_posix()
+        body = path.read_bytes()
+        parsed = feedparser.parse(body)
+        if parsed.bozo:
+            problems.append(f"{rel}: feedparser bozo: {parsed.get('bozo_exception')}")
+        links[rel] = {e.get("link", "") for e in parsed.entries} | {
+            e.get("id", "") for e in parsed.entries
+        }
+        if path.suffix == ".atom":
+            try:
+                doc = etree.fromstring(body)
+            except etree.XMLSyntaxError as exc:
+                problems.append(f"{rel}: not XML: {exc}")
+                continue
+            if not schema.validate(doc):
+                problems.append(f"{rel}: RELAX NG: {schema.error_log.last_error}")
+    return links, problems
+
+
+def sources_toml(results: list[FileResult]) -> str:
+    out = ['[categories]\n"国際" = "world"\n']
+    for r in results:
+        out.append(
+            f'[[source]]\nkey = "{r.key}"\nname = "{r.key}"\nkind = "feed"\n'
+            f'urls = ["{r.url}"]\nlanguage = "en"\ncategories = ["国際"]\n'
+        )
+    return "\n".join(out)
+
+
+def summary_lines(stdout: str) -> dict[str, str]:
+    lines: dict[str, str] = {}
+    for line in stdout.splitlines():
+        match = re.match(r"^\s+([a-z0-9][a-z0-9_-]*): (\d+ entries read.*)$", line)
+        if match:
+            lines[match.group(1)] = match.group(2)
+    return lines
+
+
+def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="defnews-corpus-"))
+    site = work / "site"
+    seen: set[str] = set()
+    files: list[tuple[Path, str]] = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix not in _SKIP_SUFFIXES:
+                rel = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+                files.append((path, rel))
+    for path, rel in files:
+        target = site / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    results: list[FileResult] = []
+    with StaticServer(site) as server:
+        base = server.url
+        for path, rel in files:
+            r = FileResult(rel, key_for(rel, seen), base + rel, header_of(path.read_bytes()))
+            parsed, r.shown, r.not_shown = reader_entries(r.url)
+            r.entries = len(parsed.entries)
+            if parsed.bozo:
+                r.bozo = str(parsed.get("bozo_exception"))[:120]
+            results.append(r)
+        total = sum(r.entries for r in results)
+        (work / "sources.toml").write_text(sources_toml(results), encoding="utf-8")
+        cmd = [
+            sys.executable, "-m", "defnews", "run", "--sources", str(work / "sources.toml"),
+            "--store", str(work / "store.sqlite3"), "--public", str(work / "public"),
+            "--no-throttle", "--limit", str(limit or total + 100),
+            "--feed-url", "https://feeds.example.org/", "--log-file", str(work / "run.log"),
+        ]
+        proc = subprocess.run(
+            cmd, cwd=work, capture_output=True, text=True, timeout=timeout, env=dict(os.environ)
+        )
+    summaries = summary_lines(proc.stdout)
+    with open_store(work / "store.sqlite3") as store:
+        stored = {a.id: a for a in store.articles()}
+    built, feed_problems = built_feeds(work / "public")
+    every_built = set().union(*built.values()) if built else set()
+    for r in results:
+        r.summary = summaries.get(r.key, "")
+        for entry in r.shown:
+            article = next((stored[i] for i in map(id_for_url, entry.links) if i in stored), None)
+            if article is None:
+                r.lost_store.append(entry.links[0])
+                continue
+            own = built.get(f"source/{article.source}.atom", set())
+            if article.url not in own or article.url not in built.get("all.atom", set()):
+                where = "all.atom" if article.url in own else f"source/{article.source}.atom"
+                r.lost_built.append(f"{article.url} (not in {where})")
+    log = (work / "run.log").read_text(encoding="utf-8", errors="replace") if (
+        work / "run.log"
+    ).exists() else ""
+    tracebacks = (log + proc.stderr).count("Traceback")
+    failed = [ln.strip() for ln in proc.stdout.splitlines() if "FAILED" in ln]
+    distinct = {id_for_url(s.links[0]) for r in results for s in r.shown}
+    report = {
+        "files": len(results),
+        "files_no_entry": sum(1 for r in results if r.entries == 0),
+        "entries_read_by_feedparser": total,
+        "entries_not_shown": sum(r.not_shown for r in results),
+        "entries_shown": sum(len(r.shown) for r in results),
+        "distinct_shown_identities": len(distinct),
+        "arrived_in_store": sum(len(r.shown) - len(r.lost_store) for r in results),
+        "arrived_in_built_feeds": sum(
+            len(r.shown) - len(r.lost_store) - len(r.lost_built) for r in results
+        ),
+        "stored_items": len(stored),
+        "built_feeds": len(built),
+        "invalid_built_feeds": feed_problems,
+        "failed_sources": failed,
+        "tracebacks": tracebacks,
+        "exit_status": proc.returncode,
+        "losses": [
+            {
+                "file": r.path, "header": r.header, "summary": r.summary,
+                "lost_in_store": r.lost_store, "lost_in_built": r.lost_built,
+            }
+            for r in results
+            if r.lost_store or r.lost_built
+        ],
+        "work": str(work),
+    }
+    if proc.returncode != 0 or tracebacks:
+        report["stderr_tail"] = (proc.stderr or log)[-3000:]
+    if keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(work, keep / work.name)
+        shutil.rmtree(work, ignore_errors=True)
+        report["work"] = str(keep / work.name)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="+", type=Path, help="folders of feed files")
+    parser.add_argument("--limit", type=int, help="entries per feed (default: all entries + 100)")
+    parser.add_argument("--keep", type=Path, help="keep the store, public folder and log here")
+    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds for defnews run")
+    args = parser.parse_args(argv)
+    for folder in args.folders:
+        if not folder.is_dir():
+            parser.error(f"not a folder: {folder}")
+    report = check(args.folders, args.limit, args.keep, args.timeout)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    for loss in report["losses"]:
+        print(f"LOST {loss['file']}: store {loss['lost_in_store']} built {loss['lost_in_built']}")
+        print(f"     {loss['header']}")
+        print(f"     defnews: {loss['summary'] or '(no summary line)'}")
+    for problem in report["invalid_built_feeds"]:
+        print(f"INVALID {problem}")
+    for line in report["failed_sources"]:
+        print(f"FAILED {line}")
+    if "stderr_tail" in report:
+        print(report["stderr_tail"])
+    counts = Counter({k: v for k, v in report.items() if isinstance(v, int)})
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    print(f"invalid_built_feeds={len(report['invalid_built_feeds'])} losses={len(report['losses'])}")
+    bad = (
+        report["losses"] or report["invalid_built_feeds"] or report["failed_sources"]
+        or report["tracebacks"] or report["exit_status"]
+    )
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
