@@ -64,6 +64,7 @@ class Shown:
 
     links: list[str]
     title: str
+    shows: bool  # a title or a text; else a reader titles it by its link
 
 
 @dataclass
@@ -79,6 +80,8 @@ class FileResult:
     lost_store: list[str] = field(default_factory=list)
     lost_built: list[str] = field(default_factory=list)
     summary: str = ""
+    shown_in_store: int = 0  # entries with something to show that arrived
+    shown_in_built: int = 0
 
 
 def header_of(body: bytes) -> str:
@@ -109,7 +112,10 @@ def _http(value: Any) -> str | None:
 
 
 def reader_entries(url: str) -> tuple[feedparser.FeedParserDict, list[Shown], int]:
-    """What a reader shows of the feed at ``url``: (parsed, shown entries, entries not shown)."""
+    """What a reader shows of the feed at ``url``: (parsed, entries with an identity, others).
+
+    An entry with an identity but neither title nor text is kept too (readers title it by its
+    link); the report counts those apart (``shows`` False)."""
     parsed = feedparser.parse(url)
     shown: list[Shown] = []
     not_shown = 0
@@ -118,8 +124,8 @@ def reader_entries(url: str) -> tuple[feedparser.FeedParserDict, list[Shown], in
         title = plain_text(e.get("title", "") or "")
         texts = [e.get("summary", "") or ""] + [c.get("value", "") for c in e.get("content", [])]
         text = " ".join(plain_text(t) for t in texts).strip()
-        if links and (title.strip() or text):
-            shown.append(Shown(links, title))
+        if links:
+            shown.append(Shown(links, title, bool(title.strip() or text)))
         else:
             not_shown += 1
     return parsed, shown, not_shown
@@ -163,12 +169,24 @@ def sources_toml(results: list[FileResult]) -> str:
 
 
 def summary_lines(stdout: str) -> dict[str, str]:
+    """The crawl summary's line per source, its drop reasons appended."""
     lines: dict[str, str] = {}
+    current = ""
     for line in stdout.splitlines():
         match = re.match(r"^\s+([a-z0-9][a-z0-9_-]*): (\d+ entries read.*)$", line)
         if match:
-            lines[match.group(1)] = match.group(2)
+            current = match.group(1)
+            lines[current] = match.group(2)
+        elif current and re.match(r"^\s+dropped \d+: ", line):
+            lines[current] += "; " + line.strip()
+        else:
+            current = ""
     return lines
+
+
+def _dropped(summary: str) -> int:
+    match = re.search(r"(\d+) dropped", summary)
+    return int(match.group(1)) if match else 0
 
 
 def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: int) -> dict[str, Any]:
@@ -210,18 +228,25 @@ def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: in
     with open_store(work / "store.sqlite3") as store:
         stored = {a.id: a for a in store.articles()}
     built, feed_problems = built_feeds(work / "public")
-    every_built = set().union(*built.values()) if built else set()
     for r in results:
         r.summary = summaries.get(r.key, "")
+        # Entries merged into another source's copy hide in the store: a drop of an entry with
+        # an identity shows in the source's own count (dropped beyond the identity-less ones).
+        extra = _dropped(r.summary) - r.not_shown
+        if extra > 0:
+            r.lost_store.append(f"{extra} entry(ies) with an identity dropped by defnews")
         for entry in r.shown:
             article = next((stored[i] for i in map(id_for_url, entry.links) if i in stored), None)
             if article is None:
-                r.lost_store.append(entry.links[0])
+                r.lost_store.append(entry.links[0] + ("" if entry.shows else " (link only)"))
                 continue
+            r.shown_in_store += entry.shows
             own = built.get(f"source/{article.source}.atom", set())
             if article.url not in own or article.url not in built.get("all.atom", set()):
                 where = "all.atom" if article.url in own else f"source/{article.source}.atom"
                 r.lost_built.append(f"{article.url} (not in {where})")
+            else:
+                r.shown_in_built += entry.shows
     log = (work / "run.log").read_text(encoding="utf-8", errors="replace") if (
         work / "run.log"
     ).exists() else ""
@@ -232,8 +257,11 @@ def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: in
         "files": len(results),
         "files_no_entry": sum(1 for r in results if r.entries == 0),
         "entries_read_by_feedparser": total,
-        "entries_not_shown": sum(r.not_shown for r in results),
-        "entries_shown": sum(len(r.shown) for r in results),
+        "entries_without_identity": sum(r.not_shown for r in results),
+        "entries_with_identity": sum(len(r.shown) for r in results),
+        "entries_shown": sum(s.shows for r in results for s in r.shown),
+        "shown_arrived_in_store": sum(r.shown_in_store for r in results),
+        "shown_arrived_in_built_feeds": sum(r.shown_in_built for r in results),
         "distinct_shown_identities": len(distinct),
         "arrived_in_store": sum(len(r.shown) - len(r.lost_store) for r in results),
         "arrived_in_built_feeds": sum(

@@ -200,3 +200,32 @@ def test_fallback_is_the_stored_first_seen_so_reruns_change_nothing(pipe, crawle
     third = again.process_item(feed_item(url="https://fleetwatch.example/b", published_raw="0001-01-01"))
     assert third.published == seen
     again.close_spider()
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "content_html", "expected"),
+    [
+        ("<script>alert(1)</script>", "Frigate launched at Nagasaki", "",
+         "Frigate launched at Nagasaki"),
+        ("<img src=x onerror=alert(1)>", "", "<p>Destroyer refit <b>done</b></p>",
+         "Destroyer refit done"),
+        ("&lt;br /&gt;", "<code>&lt;br /></code>", "", "https://fleetwatch.example/2026/03/01/story"),
+        ("", "<script>alert(1)</script>", "", "https://fleetwatch.example/2026/03/01/story"),
+    ],
+    ids=["script-title-text", "img-title-content", "escaped-markup-only", "no-text-at-all"],
+)
+def test_feed_entry_whose_title_is_only_markup_is_titled_as_readers_do(
+    pipe, title, summary, content_html, expected
+):
+    item = pipe.process_item(feed_item(
+        title=title, summary=summary, content_html=content_html, published_fallback="first_seen",
+    ))
+    assert item.title == expected
+    assert "title" in item.inferred
+    assert "<" not in item.title and "alert" not in item.title
+
+
+def test_site_article_whose_title_is_only_markup_keeps_no_title(pipe):
+    # Scraped pages are not titled by their text: the validate pipeline drops them, named.
+    item = pipe.process_item(feed_item(title="<script>x</script>", summary="Some text"))
+    assert item.title == "" and "title" not in item.inferred

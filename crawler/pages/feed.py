@@ -669,7 +669,12 @@ def _text_to_html(text: str) -> str:
 
 def _title_from(summary_html: str) -> str:
     """A title for title-less entries (RSS allows them): the start of the outlet's summary."""
-    text = _plain(summary_html)
+    return first_words(_plain(summary_html))
+
+
+def first_words(text: str) -> str:
+    """The start of ``text`` as a title: whole words up to TITLE_FALLBACK_CHARS, then "…"."""
+    text = text.strip()
     if len(text) <= TITLE_FALLBACK_CHARS:
         return text
     cut = text[: TITLE_FALLBACK_CHARS + 1]

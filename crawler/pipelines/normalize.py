@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem
 from crawler.dates import DateParseError, find_dates, parse_date
 from crawler.drops import record, record_drop, stats_key
 from crawler.items import ArticleItem, DateProvenance, RankingObservation, article_id
+from crawler.pages.feed import first_words
 from crawler.pages.html import clean_html
 from crawler.urls import canonical_url, id_for_url
 
@@ -71,6 +72,15 @@ def plain_text(value: str | None) -> str:
             break
         value = text
     return clean_text(value)
+
+
+def _reader_title(item: ArticleItem) -> None:
+    """Title a feed entry whose title, given or taken from its text, is no text once its markup
+    is removed (``<script>…</script>``, an escaped ``&lt;br /&gt;``) the way readers title a
+    title-less entry: its first words, else its link; recorded as inferred."""
+    item.title = first_words(item.summary or plain_text(item.content_html)) or item.url
+    if "title" not in item.inferred:
+        item.inferred.append("title")
 
 
 def http_url(value: str | None) -> bool:
@@ -231,6 +241,8 @@ class NormalizePipeline:
         item.content_html = clean_html(item.content_html, item.url)
         item.author = plain_text(item.author) or None
         item.categories = list(dict.fromkeys(c for c in map(plain_text, item.categories) if c))
+        if not item.title and item.published_fallback == "first_seen":
+            _reader_title(item)
         for image in item.images:
             image.caption = plain_text(image.caption) or None
         for name in ("published", "updated"):
