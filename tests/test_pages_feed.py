@@ -559,6 +559,26 @@ def test_a_feed_served_as_text_html_is_still_a_feed():
     assert (len(feed.entries), feed.bozo_exception) == (3, None)
 
 
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://site.invalid/">',
+        b"<!DOCTYPE html>",
+    ],
+    ids=["xhtml-doctype", "html5-doctype"],
+)
+def test_a_feed_behind_an_html_doctype_is_still_a_feed(doctype):
+    # feedparser reads these (its tests/illformed/always_strip_doctype.xml): the root decides.
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?>' + doctype + b"\n<!-- c -->\n<rss><channel>"
+        b"<title>Found</title><item><title>Refit done</title>"
+        b"<link>https://found.example/a</link></item></channel></rss>"
+    )
+    feed = parse_feed(body, BASE + "x.xml", headers={"Content-Type": "application/xml"})
+    assert feed.title == "Found"
+    assert [e["url"] for e in feed.entries] == ["https://found.example/a"]
+
+
 def test_a_feed_with_no_items_is_an_empty_feed_not_an_error():
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     feed = parse_feed(body, BASE + "quiet.xml", headers={"Content-Type": "application/rss+xml"})

@@ -639,7 +639,10 @@ def _root_name(body: bytes) -> str | None:
 
 def _looks_like_html(body: bytes) -> bool:
     head = _head(body, 2048, _LEADING_JUNK).lower()
-    return head.startswith("<!doctype html") or head.startswith("<html")
+    if head.startswith("<!doctype html"):
+        # Some feeds carry an (X)HTML doctype before their <rss>: the root element decides.
+        return _root_name(body) not in _FEED_ROOTS
+    return head.startswith("<html")
 
 
 def _html_title(body: bytes) -> str:
