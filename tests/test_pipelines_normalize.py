@@ -156,6 +156,7 @@ def test_implausible_published_falls_back_to_first_seen(pipe, crawler, raw, why)
     assert (provenance.raw, provenance.source) == (raw, "first_seen")
     assert why in provenance.warnings[0] and "first_seen used" in provenance.warnings[0]
     assert stat(crawler, "defnews/flagged/implausible_date") == 1
+    assert "published" in item.inferred  # recorded as inferred, as an undated entry is
 
 
 def test_a_date_within_a_day_ahead_is_kept(pipe, crawler):

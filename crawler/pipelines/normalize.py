@@ -199,6 +199,8 @@ class NormalizePipeline:
                 raw=raw, source="first_seen", offset_known=True,
                 warnings=[f"{note}: first_seen used"],
             )
+            if "published" not in item.inferred:  # dated when first seen, as an undated one
+                item.inferred.append("published")
         else:
             item.updated = None
             item.dates[name] = DateProvenance(raw=raw, source="rejected", offset_known=True,
