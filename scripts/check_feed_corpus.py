@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+import lxml.html
 from lxml import etree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ from crawler.pipelines.normalize import plain_text  # noqa: E402
 from crawler.store import open_store  # noqa: E402
 from crawler.urls import id_for_url  # noqa: E402
 from defnews.server import StaticServer  # noqa: E402
+from feeds.uris import published_uri  # noqa: E402
 
 SCHEMA = REPO / "tests" / "fixtures" / "schemas" / "atom.rng"
 _HTTP = re.compile(r"^https?://[^/\s]", re.IGNORECASE)
@@ -162,6 +164,53 @@ def _json_reader_entries(url: str, body: bytes) -> tuple[Any, list[Shown], int]:
     return feedparser.FeedParserDict(entries=items, bozo=0), shown, not_shown
 
 
+# What the W3C Feed Validator flags in entries built from odd input: links that are not
+# absolute http(s) IRIs (spaces, quotes, brackets...), active or relative HTML content, C0
+# controls in text.
+_IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`\x00-\x1f\x7f]+$", re.IGNORECASE)
+_CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NS = {"a": "http://www.w3.org/2005/Atom", "content": "http://purl.org/rss/1.0/modules/content/"}
+
+
+def validator_rules(body: bytes, suffix: str) -> list[str]:
+    try:
+        root = etree.fromstring(body, etree.XMLParser(huge_tree=True))
+    except etree.XMLSyntaxError:
+        return []  # reported by the schema check
+    problems: list[str] = []
+    if suffix == ".atom":
+        links = [el.get("href", "") for el in root.findall("a:entry/a:link", _NS)]
+        html = [el.text or "" for el in root.findall("a:entry/a:content", _NS)]
+        html += [el.text or "" for el in root.findall("a:entry/a:summary[@type='html']", _NS)]
+        texts = [el.text or "" for el in root.iterfind(".//a:title", _NS)]
+    else:
+        links = [el.text or "" for el in root.findall("channel/item/link")]
+        links += [
+            el.text or "" for el in root.findall("channel/item/guid")
+            if el.get("isPermaLink", "true") == "true"
+        ]
+        html = [el.text or "" for el in root.findall("channel/item/content:encoded", _NS)]
+        texts = [el.text or "" for el in root.iterfind(".//title")]
+    problems += [f"link not an absolute http(s) IRI: {u!r}" for u in links if not _IRI.match(u)]
+    problems += [f"control character in text: {t[:60]!r}" for t in texts if _CTRL.search(t)]
+    for fragment in html:
+        if not fragment.strip():
+            continue
+        try:
+            doc = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        except etree.ParserError:
+            continue
+        if doc.xpath(".//script|.//style|.//iframe|.//object|.//embed"):
+            problems.append(f"active element in content: {fragment[:80]!r}")
+        for el in doc.iter():
+            for name, value in el.attrib.items():
+                if name.lower().startswith("on"):
+                    problems.append(f"event attribute {name} in content")
+                elif name in ("href", "src") and not re.match(r"^(https?:|mailto:)", value.strip()):
+                    problems.append(f"relative or unsafe {name} in content: {value[:80]!r}")
+    return problems
+
+
 def built_feeds(public: Path) -> tuple[dict[str, set[str]], list[str]]:
     """Links per built feed file, and the problems of the built feeds."""
     schema = etree.RelaxNG(etree.parse(str(SCHEMA)))
@@ -178,6 +227,7 @@ def built_feeds(public: Path) -> tuple[dict[str, set[str]], list[str]]:
         links[rel] = {e.get("link", "") for e in parsed.entries} | {
             e.get("id", "") for e in parsed.entries
         }
+        problems.extend(f"{rel}: {p}" for p in validator_rules(body, path.suffix))
         if path.suffix == ".atom":
             try:
                 doc = etree.fromstring(body)
@@ -273,8 +323,9 @@ def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: in
                 continue
             r.shown_in_store += entry.shows
             own = built.get(f"source/{article.source}.atom", set())
-            if article.url not in own or article.url not in built.get("all.atom", set()):
-                where = "all.atom" if article.url in own else f"source/{article.source}.atom"
+            link = published_uri(article.url)  # the outlet's link, valid-URI encoded if need be
+            if link not in own or link not in built.get("all.atom", set()):
+                where = "all.atom" if link in own else f"source/{article.source}.atom"
                 r.lost_built.append(f"{article.url} (not in {where})")
             else:
                 r.shown_in_built += entry.shows
