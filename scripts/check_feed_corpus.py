@@ -53,6 +53,7 @@ sys.path.insert(0, str(REPO))
 from crawler.pipelines.normalize import plain_text  # noqa: E402
 from crawler.store import open_store  # noqa: E402
 from crawler.urls import id_for_url  # noqa: E402
+from defnews import server as server_module  # noqa: E402
 from defnews.server import StaticServer  # noqa: E402
 from feeds.uris import published_uri  # noqa: E402
 
@@ -383,11 +384,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="entries per feed (default: all entries + 100)")
     parser.add_argument("--keep", type=Path, help="keep the store, public folder and log here")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser.add_argument(
+        "--content-type", help="serve every file with this Content-Type (default: by extension)"
+    )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds for defnews run")
     args = parser.parse_args(argv)
     for folder in args.folders:
         if not folder.is_dir():
             parser.error(f"not a folder: {folder}")
+    if args.content_type:
+        # As a server that labels every file alike (text/xml, application/octet-stream...).
+        forced = args.content_type
+        server_module._Handler.guess_type = lambda self, path: forced  # type: ignore[method-assign]
     report = check(args.folders, args.limit, args.keep, args.timeout)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
@@ -395,6 +396,59 @@ def test_undeclared_utf8_without_content_type_is_utf8():
     ).encode()
     feed = parse_feed(body, "https://a.example/feed", headers={})
     assert (feed.title, feed.entries[0]["title"]) == ("防衛", "護衛艦")
+
+
+@pytest.mark.parametrize(
+    ("codec", "declared", "content_type"),
+    [
+        ("utf-16-le", "utf-16le", "application/xml"),
+        ("utf-16-be", "utf-16be", None),
+        ("utf-16-le", "utf-16", "application/rss+xml"),
+        ("utf-32-le", "utf-32le", "application/xml"),
+        ("utf-32-be", "utf-32be", "text/xml"),
+    ],
+    ids=["utf16le", "utf16be-no-type", "utf16-declared-generic", "utf32le", "utf32be-text-xml"],
+)
+@pytest.mark.parametrize(("channel", "title"), [("Harbour", "Destroyer in port"), ("防衛", "護衛艦が寄港")],
+                         ids=["ascii", "japanese"])
+def test_wide_encodings_without_a_bom_are_read(codec, declared, content_type, channel, title):
+    # feedparser's tests/encoding/ (utf-16le.xml, csucs4.xml...): ASCII text in UTF-16/32 is
+    # valid UTF-8 too ("<" then NULs), so UTF-8 must not be forced on it.
+    body = (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel>'
+        f"<title>{channel}</title><item><title>{title}</title>"
+        "<link>https://a.example/1</link></item></channel></rss>"
+    ).encode(codec)
+    headers = {"Content-Type": content_type} if content_type else {}
+    feed = parse_feed(body, "https://a.example/feed", headers=headers)
+    assert (feed.title, [e["title"] for e in feed.entries]) == (channel, [title])
+    assert feed.bozo_exception is None
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec", "declared"),
+    [
+        (codecs.BOM_UTF8, "utf-8", "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+        (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+    ],
+    ids=["utf8", "utf16le", "utf16be", "utf32le", "utf32be"],
+)
+@pytest.mark.parametrize("content_type", ["text/xml", "application/xml", None],
+                         ids=["text-xml", "application-xml", "no-type"])
+def test_a_bom_decides_the_encoding(bom, codec, declared, content_type):
+    # feedparser's tests/encoding/*-bom.xml; text/xml without charset would mean US-ASCII.
+    body = bom + (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel>'
+        "<title>防衛</title><item><title>Destroyer in port</title>"
+        "<link>https://a.example/1</link></item></channel></rss>"
+    ).encode(codec)
+    headers = {"Content-Type": content_type} if content_type else {}
+    feed = parse_feed(body, "https://a.example/feed", headers=headers)
+    assert (feed.title, [e["title"] for e in feed.entries]) == ("防衛", ["Destroyer in port"])
+    assert feed.bozo_exception is None
 
 
 def _with_invalid_byte(body: bytes) -> bytes:

@@ -411,6 +411,14 @@ def _xml_images(e: Any, base: str) -> list[dict[str, Any]]:
         urls.extend(t.get("url") for t in _get(e, "media_thumbnail") or [])
     return [{"url": u, "caption": None} for u in _unique(_absolute(base, u) for u in urls)]
 
+_BOM_CHARSETS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
 
 def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
     """The encoding to decode an XML feed with, when feedparser alone would get it wrong.
@@ -423,8 +431,17 @@ def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
     XML declaration's encoding (RFC 7303 order) when it decodes the body. None leaves the
     decision to feedparser (BOMs, undeclared documents).
     """
-    if body[:3] == codecs.BOM_UTF8 or body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return None
+    for bom, bom_codec in _BOM_CHARSETS:
+        if body.startswith(bom):
+            # The BOM decides (XML 1.0 Appendix F), also over text/xml without charset, which
+            # feedparser would read as US-ASCII; named with its byte order (feedparser reads a
+            # bare "utf-16" as little-endian).
+            return bom_codec
+    wide = _wide_without_bom(body)
+    if wide:
+        # UTF-16/32 without a BOM: "<" then NULs decodes as UTF-8 too, and feedparser reads
+        # text/xml without charset as US-ASCII; the byte pattern names the encoding.
+        return _decoding(body, wide)
     http_charset = _codec(_charset_param(content_type))
     match = _XML_ENCODING.match(body[:512])
     declared = _codec(match.group(1).decode("ascii")) if match else None
@@ -438,6 +455,20 @@ def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
         return declared_ok
     if declared is None and not http_ok:
         return _decoding(body, "utf-8")  # XML's default encoding
+    return None
+
+
+def _wide_without_bom(body: bytes) -> str | None:
+    """UTF-16/32 without a BOM, from how "<" starts the document (XML 1.0 Appendix F)."""
+    head = body[:4]
+    if head == b"<\x00\x00\x00":
+        return "utf-32-le"
+    if head == b"\x00\x00\x00<":
+        return "utf-32-be"
+    if head[:2] == b"<\x00":
+        return "utf-16-le"
+    if head[:2] == b"\x00<":
+        return "utf-16-be"
     return None
 
 
