@@ -110,6 +110,14 @@ def key_for(rel: str, seen: set[str]) -> str:
     return key
 
 
+def _text(value: str) -> str:
+    """Text a reader shows of an HTML field (defnews' own reading, else tags stripped)."""
+    try:
+        return plain_text(value)
+    except Exception:  # a defnews bug must not stop the check: it shows in the comparison
+        return re.sub(r"<[^>]*>", "", value).strip()
+
+
 def _http(value: Any) -> str | None:
     if isinstance(value, str) and _HTTP.match(value.strip()):
         return value.strip()
@@ -130,9 +138,9 @@ def reader_entries(url: str) -> tuple[feedparser.FeedParserDict, list[Shown], in
     not_shown = 0
     for e in parsed.entries:
         links = [u for u in (_http(e.get("link")), _http(e.get("id"))) if u]
-        title = plain_text(e.get("title", "") or "")
+        title = _text(e.get("title", "") or "")
         texts = [e.get("summary", "") or ""] + [c.get("value", "") for c in e.get("content", [])]
-        text = " ".join(plain_text(t) for t in texts).strip()
+        text = " ".join(_text(t) for t in texts).strip()
         if links:
             shown.append(Shown(links, title, bool(title.strip() or text)))
         else:
@@ -153,9 +161,9 @@ def _json_reader_entries(url: str, body: bytes) -> tuple[Any, list[Shown], int]:
         own = item.get("url")
         own = urljoin(url, own) if isinstance(own, str) and own.strip() else None
         links = [u for u in (_http(own), _http(item.get("external_url")), _http(item.get("id"))) if u]
-        title = plain_text(item.get("title") if isinstance(item.get("title"), str) else "")
+        title = _text(item.get("title") if isinstance(item.get("title"), str) else "")
         text = " ".join(
-            plain_text(v) for k in ("content_html", "content_text", "summary")
+            _text(v) for k in ("content_html", "content_text", "summary")
             if isinstance(v := item.get(k), str)
         ).strip()
         if links:
