@@ -46,7 +46,7 @@ def render_json_feed(spec: FeedSpec) -> bytes:
             item["content_text"] = summary or item["title"]
         if summary:
             item["summary"] = summary
-        if is_http_url(entry.image):
+        if entry.image and is_http_url(entry.image):
             item["image"] = published_uri(entry.image)
         if entry.published is not None:
             item["date_published"] = entry.published.isoformat()

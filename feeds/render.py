@@ -286,7 +286,9 @@ def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
             fe.content(content, type="html")
         fe.defnews_source.ref = entry.source
         fe.defnews_source.updated = entry.updated
-        fe.defnews_source.image = published_uri(entry.image) if is_http_url(entry.image) else None
+        fe.defnews_source.image = (
+            published_uri(entry.image) if entry.image and is_http_url(entry.image) else None
+        )
 
     if kind == "atom":
         data: bytes = fg.atom_str(pretty=True, encoding="UTF-8")

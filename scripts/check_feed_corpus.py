@@ -161,7 +161,8 @@ def _json_reader_entries(url: str, body: bytes) -> tuple[Any, list[Shown], int]:
         own = item.get("url")
         own = urljoin(url, own) if isinstance(own, str) and own.strip() else None
         links = [u for u in (_http(own), _http(item.get("external_url")), _http(item.get("id"))) if u]
-        title = _text(item.get("title") if isinstance(item.get("title"), str) else "")
+        raw_title = item.get("title")
+        title = _text(raw_title if isinstance(raw_title, str) else "")
         text = " ".join(
             _text(v) for k in ("content_html", "content_text", "summary")
             if isinstance(v := item.get(k), str)
