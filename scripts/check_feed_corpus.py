@@ -229,6 +229,20 @@ def built_feeds(public: Path) -> tuple[dict[str, set[str]], list[str]]:
     links: dict[str, set[str]] = {}
     problems: list[str] = []
     for path in sorted(public.rglob("*")):
+        if path.suffix == ".json" and path.is_file():
+            rel = path.relative_to(public).as_posix()
+            try:
+                feed = json.loads(path.read_bytes())
+                if "items" not in feed:
+                    continue  # not a feed (health.json, the build state)
+                if not feed.get("version", "").startswith("https://jsonfeed.org/version/"):
+                    problems.append(f"{rel}: not a JSON Feed")
+                for item in feed.get("items", []):
+                    if not (item.get("id") and (item.get("content_html") or item.get("content_text"))):
+                        problems.append(f"{rel}: item without id or content: {item.get('url')}")
+            except (ValueError, AttributeError) as exc:
+                problems.append(f"{rel}: not JSON: {exc}")
+            continue
         if path.suffix not in (".atom", ".rss") or not path.is_file():
             continue
         rel = path.relative_to(public).as_posix()
