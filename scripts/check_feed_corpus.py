@@ -405,6 +405,38 @@ def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: in
     return report
 
 
+_FILE_HEADER = re.compile(r"^Header:\s*([\w-]+):\s*(.*?)\s*$", re.MULTILINE)
+
+
+def _serve_file_headers() -> None:
+    """Make the static server send the headers a feedparser test file names in its comment."""
+    handler = server_module._Handler
+
+    def headers_of(self: Any) -> list[tuple[str, str]]:
+        try:
+            head = Path(self.translate_path(self.path)).read_bytes()[:2000]
+        except OSError:
+            return []
+        found = _FILE_HEADER.findall(head.decode("latin-1"))
+        return [(k, v) for k, v in found if k.lower() not in ("status", "location")]
+
+    plain_guess = handler.guess_type
+    plain_end = handler.end_headers
+
+    def guess_type(self: Any, path: Any) -> str:
+        types = [v for k, v in headers_of(self) if k.lower() == "content-type"]
+        return types[0] if types else plain_guess(self, path)
+
+    def end_headers(self: Any) -> None:
+        for name, value in headers_of(self):
+            if name.lower() != "content-type":
+                self.send_header(name, value)
+        plain_end(self)
+
+    handler.guess_type = guess_type  # type: ignore[method-assign]
+    handler.end_headers = end_headers  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="folders of feed files")
@@ -414,11 +446,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--content-type", help="serve every file with this Content-Type (default: by extension)"
     )
+    parser.add_argument(
+        "--file-headers", action="store_true",
+        help="send each file's 'Header: Name: value' comment lines as HTTP headers, as "
+        "feedparser's own test server does (Status and Location lines are ignored)",
+    )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds for defnews run")
     args = parser.parse_args(argv)
     for folder in args.folders:
         if not folder.is_dir():
             parser.error(f"not a folder: {folder}")
+    if args.file_headers:
+        _serve_file_headers()
     if args.content_type:
         # As a server that labels every file alike (text/xml, application/octet-stream...).
         forced = args.content_type
