@@ -685,6 +685,29 @@ def test_entry_without_a_date_has_no_date_source():
     )
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-03", "2026-03-01T00:00:00Z"),
+        ("2026", "2026-01-01T00:00:00Z"),
+        (" 2026-11 ", "2026-11-01T00:00:00Z"),
+        ("2026-13", "2026-13"),  # no such month: left for the date reader to refuse
+        ("2026-03-02", "2026-03-02"),
+    ],
+    ids=["year-month", "year", "padded", "month-13", "full-date-unchanged"],
+)
+def test_w3cdtf_dates_of_reduced_precision_are_their_first_day(raw, expected):
+    # dc:date / Atom 0.3 allow YYYY and YYYY-MM; feedparser reads them as the first day.
+    body = (
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>'
+        f"<item><title>x</title><link>https://a.example/1</link><dc:date>{raw}</dc:date></item>"
+        "</channel></rss>"
+    ).encode()
+    feed = parse_feed(body, "https://a.example/feed", headers={})
+    item = entry_to_item(feed.entries[0], source())
+    assert item.published_raw == expected and item.published_source == "feed"
+
+
 def test_entry_without_link_cannot_become_an_item():
     with pytest.raises(EntryError, match="has no link"):
         entry_to_item({"guid": "x-1", "title": "No link", "url": None}, source())

@@ -157,8 +157,8 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
     # Links to its non-image enclosures (a podcast's audio), after its text, as readers list
     # them; never a title.
     content_html += entry.get("attachments_html") or ""
-    published_raw = entry.get("published_raw")
-    updated_raw = entry.get("updated_raw")
+    published_raw = _w3cdtf_day(entry.get("published_raw"))
+    updated_raw = _w3cdtf_day(entry.get("updated_raw"))
     return ArticleItem(
         url=url,
         title=title,
@@ -180,6 +180,18 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
         # Undated (or unreadably dated) entries are dated when first seen, as readers do.
         published_fallback="first_seen",
     )
+
+
+_W3CDTF_REDUCED = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?\s*$")
+
+
+def _w3cdtf_day(raw: Any) -> Any:
+    """A W3CDTF date of reduced precision (``2026``, ``2026-03``: valid in ``dc:date`` and
+    Atom 0.3) as its first day, UTC, as feedparser and readers read it; others unchanged."""
+    match = _W3CDTF_REDUCED.match(raw) if isinstance(raw, str) else None
+    if not match or not 1 <= int(match.group(2) or 1) <= 12:
+        return raw
+    return f"{match.group(1)}-{match.group(2) or '01'}-01T00:00:00Z"
 
 
 def _without_controls(entry: Mapping[str, Any]) -> dict[str, Any]:
