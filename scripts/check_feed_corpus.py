@@ -89,6 +89,8 @@ class FileResult:
     shown_in_store: int = 0  # entries with something to show that arrived
     shown_in_built: int = 0
     not_in_all: int = 0  # arrived, but beyond all.atom's --limit
+    other_spelling: int = 0  # arrived, published under another source's spelling of its URL
+    spellings: list[str] = field(default_factory=list)
 
 
 def header_of(body: bytes) -> str:
@@ -335,6 +337,7 @@ def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: in
     with open_store(work / "store.sqlite3") as store:
         stored = {a.id: a for a in store.articles()}
     built, feed_problems = built_feeds(work / "public")
+    every_link: set[str] = set().union(*built.values()) if built else set()
     for r in results:
         r.summary = summaries.get(r.key, "")
         # Entries merged into another source's copy hide in the store: a drop of an entry with
@@ -356,6 +359,11 @@ def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: in
                 r.shown_in_built += entry.shows
             # all.atom holds the newest --limit of everything: informational only.
             r.not_in_all += link not in built.get("all.atom", set())
+            # Merged with another spelling of its URL (http/https, www., tracking query):
+            # published under the first source's spelling. Informational.
+            if not any(published_uri(u) in every_link for u in entry.links):
+                r.other_spelling += 1
+                r.spellings.append(f"{entry.links[0]} -> {article.url} ({article.source})")
     log = (work / "run.log").read_text(encoding="utf-8", errors="replace") if (
         work / "run.log"
     ).exists() else ""
@@ -377,6 +385,8 @@ def check(folders: list[Path], limit: int | None, keep: Path | None, timeout: in
             len(r.shown) - len(r.lost_store) - len(r.lost_built) for r in results
         ),
         "beyond_all_atom_limit": sum(r.not_in_all for r in results),
+        "published_under_another_spelling": sum(r.other_spelling for r in results),
+        "other_spellings": {r.path: r.spellings for r in results if r.spellings},
         "stored_items": len(stored),
         "built_feeds": len(built),
         "invalid_built_feeds": feed_problems,
