@@ -6,8 +6,9 @@ File names are part of the public URL of a feed, so they are chosen once and kep
 - a category uses the slug configured for its label (``category_slugs``), else a fallback
   computed from the label alone (:func:`category_slug`): ASCII labels are slugified
   (``"Naval News"`` -> ``"naval-news"``), Japanese labels are romanised (Hepburn, pykakasi)
-  and slugified (``"解説"`` -> ``"kaisetsu"``, ``"日本の防衛"`` -> ``"nippon-no-bouei"``); only a
-  label with nothing to romanise (emoji, symbols) becomes ``"c-"`` + the first 10 hex digits
+  and slugified (``"解説"`` -> ``"kaisetsu"``, ``"日本の防衛"`` -> ``"nippon-no-bouei"``), other
+  scripts transliterated (anyascii: ``"Флот"`` -> ``"flot"``, ``"국방"`` -> ``"gugbang"``); only
+  a label with nothing to romanise (emoji, symbols) becomes ``"c-"`` + the first 10 hex digits
   of the SHA-1 of its UTF-8 bytes;
 - a source key is used as it is when it is already a safe file name, else ``"s-"`` + hash;
 - no slug is ever one of :data:`RESERVED_SLUGS` nor starts with ``"ranking-"``, so a slug can
@@ -92,7 +93,15 @@ def romanize(label: str) -> str:
             for part in _kakasi().convert(text)
         )
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return slugify_ascii(ascii_text)
+    slug = slugify_ascii(ascii_text)
+    if not slug and any(unicodedata.category(c).startswith("L") for c in text):
+        # Letters of other scripts: transliterated (anyascii: "Флот" -> "flot", "국방" ->
+        # "gugbang"). Only where the folding above leaves nothing, so that no slug chosen
+        # before changes; emoji and symbols (no letter) keep their hash.
+        from anyascii import anyascii
+
+        slug = slugify_ascii(anyascii(text))
+    return slug
 
 
 def category_slug(label: str, slugs: Mapping[str, str]) -> str:

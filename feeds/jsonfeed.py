@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from feeds.render import FeedSpec, is_http_url, plain_text, safe_html
+from feeds.uris import published_uri
 
 VERSION = "https://jsonfeed.org/version/1.1"
 CONTENT_TYPE = "application/feed+json"
@@ -33,8 +34,9 @@ def render_json_feed(spec: FeedSpec) -> bytes:
         feed["hubs"] = [{"type": "WebSub", "url": spec.hub_url}]
     items = []
     for entry in spec.entries:
-        item: dict[str, Any] = {"id": entry.id, "url": entry.link}
-        item["title"] = plain_text(entry.title) or entry.link
+        link = published_uri(entry.link)  # a valid URI, as in Atom and RSS
+        item: dict[str, Any] = {"id": published_uri(entry.id), "url": link}
+        item["title"] = plain_text(entry.title) or link
         content = safe_html(entry.content_html, entry.link)
         summary = plain_text(entry.summary)
         # An item must have content_html or content_text.
@@ -44,8 +46,8 @@ def render_json_feed(spec: FeedSpec) -> bytes:
             item["content_text"] = summary or item["title"]
         if summary:
             item["summary"] = summary
-        if is_http_url(entry.image):
-            item["image"] = entry.image
+        if entry.image and is_http_url(entry.image):
+            item["image"] = published_uri(entry.image)
         if entry.published is not None:
             item["date_published"] = entry.published.isoformat()
         item["date_modified"] = entry.updated.isoformat()

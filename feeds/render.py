@@ -43,6 +43,8 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension  # type: ignore[i
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 from lxml import etree
 
+from feeds.uris import published_uri
+
 Kind = Literal["atom", "rss"]
 KINDS: tuple[Kind, ...] = ("atom", "rss")
 
@@ -259,9 +261,11 @@ def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
 
     for entry in spec.entries:
         fe = fg.add_entry(order="append")
-        fe.guid(entry.id, permalink=entry.permalink)  # also the Atom id
-        fe.title(plain_text(entry.title) or entry.link)
-        fe.link(href=entry.link, rel="alternate", type="text/html")
+        # Valid URIs (an outlet's link with a space or a bracket is not): feeds.uris.
+        link = published_uri(entry.link)
+        fe.guid(published_uri(entry.id), permalink=entry.permalink)  # also the Atom id
+        fe.title(plain_text(entry.title) or link)
+        fe.link(href=link, rel="alternate", type="text/html")
         fe.updated(entry.updated)
         if entry.published is not None:
             fe.published(entry.published)  # also RSS pubDate
@@ -282,7 +286,9 @@ def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
             fe.content(content, type="html")
         fe.defnews_source.ref = entry.source
         fe.defnews_source.updated = entry.updated
-        fe.defnews_source.image = entry.image if is_http_url(entry.image) else None
+        fe.defnews_source.image = (
+            published_uri(entry.image) if entry.image and is_http_url(entry.image) else None
+        )
 
     if kind == "atom":
         data: bytes = fg.atom_str(pretty=True, encoding="UTF-8")

@@ -110,7 +110,7 @@ def test_every_stored_item_is_in_the_built_feeds_and_every_feed_parses(run):
         assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
         published.update(e.link for e in parsed.entries)
     assert {a.url for a in stored} <= published
-    assert len(stored) == HUGE_ENTRIES + 35
+    assert len(stored) == HUGE_ENTRIES + 37
 
 
 def test_published_link_is_byte_identical_and_two_spellings_are_one_item(run):
@@ -147,6 +147,7 @@ def test_summary_accounts_for_every_entry_read(run):
     assert "dropped 1: no link" in out
     assert "rss091: 2 entries read, 2 kept, 0 merged as duplicates, 0 dropped (2 published inferred)" in out
     assert "invalid-utf8: 2 entries read, 2 kept" in out and "1 invalid byte(s) replaced" in out
+    assert "markup-titles: 2 entries read, 2 kept, 0 merged as duplicates, 0 dropped (2 title inferred)" in out
     for line in re.findall(r"^\s+\S+: (\d+) entries read, (\d+) kept, (\d+) merged as duplicates, "
                            r"(\d+) dropped", out, re.MULTILINE):
         read, kept, merged, dropped = map(int, line)

@@ -109,6 +109,9 @@ def test_invalid_config_is_refused(kwargs: dict[str, object], message: str) -> N
         ("F-35 関連", "f-35-kanren"),  # mixed: ASCII runs kept, Japanese romanised
         ("ＳＤＧｓ", "sdgs"),  # full-width letters folded
         ("Défense", "defense"),  # accents folded
+        ("Флот", "flot"),  # other scripts transliterated (anyascii), never hashed
+        ("국방", "gugbang"),
+        ("Ελλάδα", "ellada"),
         ("🚀", "c-" + sha("🚀", 10)),  # nothing to romanise: the only hashed case
         ("!!!", "c-" + sha("!!!", 10)),  # nothing left to slugify
         ("", "c-" + sha("", 10)),
@@ -128,6 +131,9 @@ def test_invalid_config_is_refused(kwargs: dict[str, object], message: str) -> N
         "mixed",
         "full-width",
         "accents",
+        "cyrillic",
+        "hangul",
+        "greek",
         "emoji-only",
         "no-alnum",
         "empty",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
@@ -397,6 +398,59 @@ def test_undeclared_utf8_without_content_type_is_utf8():
     assert (feed.title, feed.entries[0]["title"]) == ("防衛", "護衛艦")
 
 
+@pytest.mark.parametrize(
+    ("codec", "declared", "content_type"),
+    [
+        ("utf-16-le", "utf-16le", "application/xml"),
+        ("utf-16-be", "utf-16be", None),
+        ("utf-16-le", "utf-16", "application/rss+xml"),
+        ("utf-32-le", "utf-32le", "application/xml"),
+        ("utf-32-be", "utf-32be", "text/xml"),
+    ],
+    ids=["utf16le", "utf16be-no-type", "utf16-declared-generic", "utf32le", "utf32be-text-xml"],
+)
+@pytest.mark.parametrize(("channel", "title"), [("Harbour", "Destroyer in port"), ("防衛", "護衛艦が寄港")],
+                         ids=["ascii", "japanese"])
+def test_wide_encodings_without_a_bom_are_read(codec, declared, content_type, channel, title):
+    # feedparser's tests/encoding/ (utf-16le.xml, csucs4.xml...): ASCII text in UTF-16/32 is
+    # valid UTF-8 too ("<" then NULs), so UTF-8 must not be forced on it.
+    body = (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel>'
+        f"<title>{channel}</title><item><title>{title}</title>"
+        "<link>https://a.example/1</link></item></channel></rss>"
+    ).encode(codec)
+    headers = {"Content-Type": content_type} if content_type else {}
+    feed = parse_feed(body, "https://a.example/feed", headers=headers)
+    assert (feed.title, [e["title"] for e in feed.entries]) == (channel, [title])
+    assert feed.bozo_exception is None
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec", "declared"),
+    [
+        (codecs.BOM_UTF8, "utf-8", "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+        (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+    ],
+    ids=["utf8", "utf16le", "utf16be", "utf32le", "utf32be"],
+)
+@pytest.mark.parametrize("content_type", ["text/xml", "application/xml", None],
+                         ids=["text-xml", "application-xml", "no-type"])
+def test_a_bom_decides_the_encoding(bom, codec, declared, content_type):
+    # feedparser's tests/encoding/*-bom.xml; text/xml without charset would mean US-ASCII.
+    body = bom + (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel>'
+        "<title>防衛</title><item><title>Destroyer in port</title>"
+        "<link>https://a.example/1</link></item></channel></rss>"
+    ).encode(codec)
+    headers = {"Content-Type": content_type} if content_type else {}
+    feed = parse_feed(body, "https://a.example/feed", headers=headers)
+    assert (feed.title, [e["title"] for e in feed.entries]) == ("防衛", ["Destroyer in port"])
+    assert feed.bozo_exception is None
+
+
 def _with_invalid_byte(body: bytes) -> bytes:
     """``body`` with one byte that neither Shift_JIS, EUC-JP nor UTF-8 allows (0x81 before
     a space), placed in the last item's description."""
@@ -559,6 +613,26 @@ def test_a_feed_served_as_text_html_is_still_a_feed():
     assert (len(feed.entries), feed.bozo_exception) == (3, None)
 
 
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://site.invalid/">',
+        b"<!DOCTYPE html>",
+    ],
+    ids=["xhtml-doctype", "html5-doctype"],
+)
+def test_a_feed_behind_an_html_doctype_is_still_a_feed(doctype):
+    # feedparser reads these (its tests/illformed/always_strip_doctype.xml): the root decides.
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?>' + doctype + b"\n<!-- c -->\n<rss><channel>"
+        b"<title>Found</title><item><title>Refit done</title>"
+        b"<link>https://found.example/a</link></item></channel></rss>"
+    )
+    feed = parse_feed(body, BASE + "x.xml", headers={"Content-Type": "application/xml"})
+    assert feed.title == "Found"
+    assert [e["url"] for e in feed.entries] == ["https://found.example/a"]
+
+
 def test_a_feed_with_no_items_is_an_empty_feed_not_an_error():
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     feed = parse_feed(body, BASE + "quiet.xml", headers={"Content-Type": "application/rss+xml"})
@@ -609,6 +683,29 @@ def test_entry_without_a_date_has_no_date_source():
         None,
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-03", "2026-03-01T00:00:00Z"),
+        ("2026", "2026-01-01T00:00:00Z"),
+        (" 2026-11 ", "2026-11-01T00:00:00Z"),
+        ("2026-13", "2026-13"),  # no such month: left for the date reader to refuse
+        ("2026-03-02", "2026-03-02"),
+    ],
+    ids=["year-month", "year", "padded", "month-13", "full-date-unchanged"],
+)
+def test_w3cdtf_dates_of_reduced_precision_are_their_first_day(raw, expected):
+    # dc:date / Atom 0.3 allow YYYY and YYYY-MM; feedparser reads them as the first day.
+    body = (
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>'
+        f"<item><title>x</title><link>https://a.example/1</link><dc:date>{raw}</dc:date></item>"
+        "</channel></rss>"
+    ).encode()
+    feed = parse_feed(body, "https://a.example/feed", headers={})
+    item = entry_to_item(feed.entries[0], source())
+    assert item.published_raw == expected and item.published_source == "feed"
 
 
 def test_entry_without_link_cannot_become_an_item():

@@ -53,6 +53,7 @@ EXPECTED: dict[str, tuple[str, int, list[str]]] = {
     "shared-guid.xml": ("rss20", 2, []),  # one guid for every item
     "dup-a.xml": ("rss20", 1, []),
     "dup-b.atom": ("atom10", 2, []),
+    "markup-titles.xml": ("rss20", 2, []),  # XHTML doctype; titles only markup
 }
 
 _HTTP = re.compile(r"^https?://[^/]")

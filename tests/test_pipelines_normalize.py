@@ -60,9 +60,12 @@ def feed_item(**overrides) -> ArticleItem:
         ("bell\x07 and nul\x00 removed", "bell and nul removed"),
         ("<style>p{}</style>Title<!-- note -->", "Title"),
         ("", ""),
+        (" <!DOCTYPE ", ""),
+        ("<!DOCTYPE html>Frigate", "Frigate"),
     ],
     ids=["script", "img-onerror", "escaped-script", "double-escaped", "inline", "blocks",
-         "entities", "japanese-brackets", "less-than", "controls", "style-comment", "empty"],
+         "entities", "japanese-brackets", "less-than", "controls", "style-comment", "empty",
+         "bare-doctype", "doctype-then-text"],
 )
 def test_plain_text_strips_markup(raw, expected):
     assert plain_text(raw) == expected
@@ -153,6 +156,7 @@ def test_implausible_published_falls_back_to_first_seen(pipe, crawler, raw, why)
     assert (provenance.raw, provenance.source) == (raw, "first_seen")
     assert why in provenance.warnings[0] and "first_seen used" in provenance.warnings[0]
     assert stat(crawler, "defnews/flagged/implausible_date") == 1
+    assert "published" in item.inferred  # recorded as inferred, as an undated entry is
 
 
 def test_a_date_within_a_day_ahead_is_kept(pipe, crawler):
@@ -197,3 +201,32 @@ def test_fallback_is_the_stored_first_seen_so_reruns_change_nothing(pipe, crawle
     third = again.process_item(feed_item(url="https://fleetwatch.example/b", published_raw="0001-01-01"))
     assert third.published == seen
     again.close_spider()
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "content_html", "expected"),
+    [
+        ("<script>alert(1)</script>", "Frigate launched at Nagasaki", "",
+         "Frigate launched at Nagasaki"),
+        ("<img src=x onerror=alert(1)>", "", "<p>Destroyer refit <b>done</b></p>",
+         "Destroyer refit done"),
+        ("&lt;br /&gt;", "<code>&lt;br /></code>", "", "https://fleetwatch.example/2026/03/01/story"),
+        ("", "<script>alert(1)</script>", "", "https://fleetwatch.example/2026/03/01/story"),
+    ],
+    ids=["script-title-text", "img-title-content", "escaped-markup-only", "no-text-at-all"],
+)
+def test_feed_entry_whose_title_is_only_markup_is_titled_as_readers_do(
+    pipe, title, summary, content_html, expected
+):
+    item = pipe.process_item(feed_item(
+        title=title, summary=summary, content_html=content_html, published_fallback="first_seen",
+    ))
+    assert item.title == expected
+    assert "title" in item.inferred
+    assert "<" not in item.title and "alert" not in item.title
+
+
+def test_site_article_whose_title_is_only_markup_keeps_no_title(pipe):
+    # Scraped pages are not titled by their text: the validate pipeline drops them, named.
+    item = pipe.process_item(feed_item(title="<script>x</script>", summary="Some text"))
+    assert item.title == "" and "title" not in item.inferred

@@ -157,8 +157,8 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
     # Links to its non-image enclosures (a podcast's audio), after its text, as readers list
     # them; never a title.
     content_html += entry.get("attachments_html") or ""
-    published_raw = entry.get("published_raw")
-    updated_raw = entry.get("updated_raw")
+    published_raw = _w3cdtf_day(entry.get("published_raw"))
+    updated_raw = _w3cdtf_day(entry.get("updated_raw"))
     return ArticleItem(
         url=url,
         title=title,
@@ -180,6 +180,18 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
         # Undated (or unreadably dated) entries are dated when first seen, as readers do.
         published_fallback="first_seen",
     )
+
+
+_W3CDTF_REDUCED = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?\s*$")
+
+
+def _w3cdtf_day(raw: Any) -> Any:
+    """A W3CDTF date of reduced precision (``2026``, ``2026-03``: valid in ``dc:date`` and
+    Atom 0.3) as its first day, UTC, as feedparser and readers read it; others unchanged."""
+    match = _W3CDTF_REDUCED.match(raw) if isinstance(raw, str) else None
+    if not match or not 1 <= int(match.group(2) or 1) <= 12:
+        return raw
+    return f"{match.group(1)}-{match.group(2) or '01'}-01T00:00:00Z"
 
 
 def _without_controls(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -411,6 +423,14 @@ def _xml_images(e: Any, base: str) -> list[dict[str, Any]]:
         urls.extend(t.get("url") for t in _get(e, "media_thumbnail") or [])
     return [{"url": u, "caption": None} for u in _unique(_absolute(base, u) for u in urls)]
 
+_BOM_CHARSETS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
 
 def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
     """The encoding to decode an XML feed with, when feedparser alone would get it wrong.
@@ -423,8 +443,17 @@ def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
     XML declaration's encoding (RFC 7303 order) when it decodes the body. None leaves the
     decision to feedparser (BOMs, undeclared documents).
     """
-    if body[:3] == codecs.BOM_UTF8 or body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return None
+    for bom, bom_codec in _BOM_CHARSETS:
+        if body.startswith(bom):
+            # The BOM decides (XML 1.0 Appendix F), also over text/xml without charset, which
+            # feedparser would read as US-ASCII; named with its byte order (feedparser reads a
+            # bare "utf-16" as little-endian).
+            return bom_codec
+    wide = _wide_without_bom(body)
+    if wide:
+        # UTF-16/32 without a BOM: "<" then NULs decodes as UTF-8 too, and feedparser reads
+        # text/xml without charset as US-ASCII; the byte pattern names the encoding.
+        return _decoding(body, wide)
     http_charset = _codec(_charset_param(content_type))
     match = _XML_ENCODING.match(body[:512])
     declared = _codec(match.group(1).decode("ascii")) if match else None
@@ -438,6 +467,20 @@ def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
         return declared_ok
     if declared is None and not http_ok:
         return _decoding(body, "utf-8")  # XML's default encoding
+    return None
+
+
+def _wide_without_bom(body: bytes) -> str | None:
+    """UTF-16/32 without a BOM, from how "<" starts the document (XML 1.0 Appendix F)."""
+    head = body[:4]
+    if head == b"<\x00\x00\x00":
+        return "utf-32-le"
+    if head == b"\x00\x00\x00<":
+        return "utf-32-be"
+    if head[:2] == b"<\x00":
+        return "utf-16-le"
+    if head[:2] == b"\x00<":
+        return "utf-16-be"
     return None
 
 
@@ -639,7 +682,10 @@ def _root_name(body: bytes) -> str | None:
 
 def _looks_like_html(body: bytes) -> bool:
     head = _head(body, 2048, _LEADING_JUNK).lower()
-    return head.startswith("<!doctype html") or head.startswith("<html")
+    if head.startswith("<!doctype html"):
+        # Some feeds carry an (X)HTML doctype before their <rss>: the root element decides.
+        return _root_name(body) not in _FEED_ROOTS
+    return head.startswith("<html")
 
 
 def _html_title(body: bytes) -> str:
@@ -669,7 +715,12 @@ def _text_to_html(text: str) -> str:
 
 def _title_from(summary_html: str) -> str:
     """A title for title-less entries (RSS allows them): the start of the outlet's summary."""
-    text = _plain(summary_html)
+    return first_words(_plain(summary_html))
+
+
+def first_words(text: str) -> str:
+    """The start of ``text`` as a title: whole words up to TITLE_FALLBACK_CHARS, then "…"."""
+    text = text.strip()
     if len(text) <= TITLE_FALLBACK_CHARS:
         return text
     cut = text[: TITLE_FALLBACK_CHARS + 1]

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.etree
 import lxml.html
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -16,6 +17,7 @@ from scrapy.exceptions import DropItem
 from crawler.dates import DateParseError, find_dates, parse_date
 from crawler.drops import record, record_drop, stats_key
 from crawler.items import ArticleItem, DateProvenance, RankingObservation, article_id
+from crawler.pages.feed import first_words
 from crawler.pages.html import clean_html
 from crawler.urls import canonical_url, id_for_url
 
@@ -43,7 +45,10 @@ _MARKUP_ROUNDS = 3
 
 
 def _text_of(value: str) -> str:
-    root = lxml.html.fragment_fromstring(value, create_parent="div")
+    try:
+        root = lxml.html.fragment_fromstring(value, create_parent="div")
+    except lxml.etree.ParserError:  # only a doctype ("<!DOCTYPE"): a browser shows nothing
+        return ""
     for el in root.iter(*_BREAKS):
         el.tail = " " + (el.tail or "")
     parts = root.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
@@ -68,6 +73,15 @@ def plain_text(value: str | None) -> str:
             break
         value = text
     return clean_text(value)
+
+
+def _reader_title(item: ArticleItem) -> None:
+    """Title a feed entry whose title, given or taken from its text, is no text once its markup
+    is removed (``<script>…</script>``, an escaped ``&lt;br /&gt;``) the way readers title a
+    title-less entry: its first words, else its link; recorded as inferred."""
+    item.title = first_words(item.summary or plain_text(item.content_html)) or item.url
+    if "title" not in item.inferred:
+        item.inferred.append("title")
 
 
 def http_url(value: str | None) -> bool:
@@ -181,6 +195,8 @@ class NormalizePipeline:
                 raw=raw, source="first_seen", offset_known=True,
                 warnings=[f"{note}: first_seen used"],
             )
+            if "published" not in item.inferred:  # dated when first seen, as an undated one
+                item.inferred.append("published")
         else:
             item.updated = None
             item.dates[name] = DateProvenance(raw=raw, source="rejected", offset_known=True,
@@ -241,6 +257,8 @@ class NormalizePipeline:
             item.content_html = clean_html(item.content_html, item.url)
         item.author = plain_text(item.author) or None
         item.categories = list(dict.fromkeys(c for c in map(plain_text, item.categories) if c))
+        if not item.title and item.published_fallback == "first_seen":
+            _reader_title(item)
         for image in item.images:
             image.caption = plain_text(image.caption) or None
         for name in ("published", "updated"):
