@@ -21,7 +21,6 @@ read per feed document.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,7 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.drops import record_drop
+from crawler.drops import stats_key
 from crawler.items import ArticleItem
 from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
 from crawler.sources import Source, SourcesConfig, load_sources
@@ -243,10 +242,13 @@ class FeedsSpider(scrapy.Spider):
             except EntryError as exc:
                 self._inc("entries_skipped")
                 self._drop(source_key, exc.reason.replace("_", " "))
+                self.logger.warning(
+                    "Feed source %s: %s: entry dropped: %s", source_key, response.url, exc
+                )
                 # Also in the crawl-wide drop counts, under the reason every source shares.
-                record_drop(self.crawler.stats, _DROP_REASONS.get(exc.reason, exc.reason),
-                            response.url, f"{source_key} entry dropped: {exc}",
-                            level=logging.WARNING)
+                reason = _DROP_REASONS.get(exc.reason, exc.reason)
+                self.crawler.stats.inc_value("defnews/dropped")
+                self.crawler.stats.inc_value(stats_key("dropped", reason))
                 continue
             except Exception:
                 # One entry the code cannot read (a bug to report) costs that entry, never
