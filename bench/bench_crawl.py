@@ -28,9 +28,9 @@ SOURCE_LINE = re.compile(
     r"\s+(?P<unchanged>\d+) unchanged\s+(?P<dups>\d+) duplicates\s+\[(?P<reason>[^\]]+)\]",
     re.MULTILINE,
 )
-# "Feeds in public/ (52 written, 0 unchanged)"
+# "Feeds in public/ (80 written, 0 unchanged, 26 feeds rendered)"
 FEEDS_LINE = re.compile(
-    r"^Feeds in .*\((?P<written>\d+) written, (?P<unchanged>\d+) unchanged\)", re.M
+    r"^Feeds in .*\((?P<written>\d+) written, (?P<unchanged>\d+) unchanged[,)]", re.M
 )
 SKIPPED_LINE = re.compile(r"^\s+skipped (?P<n>\d+):", re.MULTILINE)
 
