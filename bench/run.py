@@ -98,7 +98,9 @@ def _git_revision() -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # The page this script writes is not a change of the code measured.
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+             ":!docs/benchmarks.md"],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -109,13 +111,15 @@ def _git_revision() -> str:
     return f"{rev} (with uncommitted changes)" if dirty else rev
 
 
-def section(heading: str, what: str, seconds: float, tables: list[Table], started: datetime) -> str:
+def section(
+    heading: str, what: str, seconds: float, tables: list[Table], started: datetime, revision: str
+) -> str:
     """One benchmark's part of the page, from its ``## heading`` to the next."""
     lines = [
         f"## {heading}",
         "",
         f"{what} ({seconds:.0f} s; measured {started.strftime('%Y-%m-%d %H:%M UTC')} at "
-        f"revision {_git_revision()})",
+        f"revision {revision})",
         "",
     ]
     lines += [table.markdown() for table in tables]
@@ -134,7 +138,9 @@ def kept_sections(text: str) -> dict[str, str]:
     return {heading: "\n".join(lines).rstrip() + "\n" for heading, lines in sections.items()}
 
 
-def render(sections: list[str], started: datetime, total: float, partial: bool) -> str:
+def render(
+    sections: list[str], started: datetime, total: float, partial: bool, revision: str
+) -> str:
     info = machine()
     lines = [
         "# Benchmarks",
@@ -146,7 +152,7 @@ def render(sections: list[str], started: datetime, total: float, partial: bool) 
         "```",
         "",
         f"- Date: {started.strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Revision: {_git_revision()}",
+        f"- Revision: {revision}",
         f"- Machine: {info['nproc']} CPUs (`nproc`), {info['CPU']}, {info['OS']}",
         f"- Python {info['Python']}, Scrapy {info['Scrapy']}, lxml {info['lxml']} "
         f"(libxml2 {info['libxml2']})",
@@ -177,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
 
     started = datetime.now(UTC)
+    revision = _git_revision()  # the code measured: as it is when the run starts
     t0 = time.perf_counter()
     fresh: dict[str, str] = {}
     for key in keys:
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - start
         for table in tables:
             print(table.text(), flush=True)
-        fresh[heading] = section(heading, what, seconds, tables, started)
+        fresh[heading] = section(heading, what, seconds, tables, started, revision)
     total = time.perf_counter() - t0
 
     old = kept_sections(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
@@ -200,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     partial = len(fresh) < len(sections)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(f".{args.out.name}.tmp")
-    tmp.write_text(render(sections, started, total, partial), encoding="utf-8")
+    tmp.write_text(render(sections, started, total, partial, revision), encoding="utf-8")
     tmp.replace(args.out)
     print(f"Wrote {args.out} ({total:.0f} s in all)")
     return 0
