@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from defnews import __version__
-from defnews.preflight import duration, http_url, positive_int, tcp_port
+from defnews.preflight import duration, http_url, non_negative_int, positive_int, tcp_port
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -62,8 +62,8 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
 
 def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="also write the items as JSON Lines here")
-    p.add_argument("--max-index-pages", type=int, metavar="N", help="section index pages followed per section")
-    p.add_argument("--counter-walk", type=int, metavar="N", help="article numbers probed below the highest seen")
+    p.add_argument("--max-index-pages", type=non_negative_int, metavar="N", help="section index pages followed per section")
+    p.add_argument("--counter-walk", type=non_negative_int, metavar="N", help="article numbers probed below the highest seen")
     p.add_argument("--refresh", action="store_true",
                    help="fetch every article again, stored or not (default: only new ones)")
     p.add_argument("--revisit-age", type=duration, metavar="DURATION",
@@ -149,9 +149,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="address to listen on; 0.0.0.0 for every interface (default: %(default)s)")
     p.add_argument("--port", type=tcp_port, default=8000, metavar="N",
                    help="TCP port; 0 picks a free one and prints it (default: %(default)s)")
-    p.add_argument("--max-age", type=int, default=300, metavar="SECONDS",
+    p.add_argument("--max-age", type=non_negative_int, default=300, metavar="SECONDS",
                    help="Cache-Control max-age sent with every file (default: %(default)s)")
-    p.add_argument("--backlog", type=int, default=1024, metavar="N",
+    p.add_argument("--backlog", type=positive_int, default=1024, metavar="N",
                    help="connections the kernel queues while the server is busy "
                    "(default: %(default)s)")
     p.add_argument("--access-log", type=Path, metavar="FILE",
@@ -304,6 +304,10 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         from crawler.sources import load_sources
 
         load_sources(args.sources)  # a bad sources file: refused before the store is made
+        from defnews.runner import check_crawl_options
+
+        # So are a wrong --only, --base-url or --redis (no empty store left behind).
+        check_crawl_options(commands._crawl_options(args, _crawl_settings(args, level)))
     if args.command in ("crawl", "run", "demo"):
         check_store(args.store)
     if args.command == "crawl":

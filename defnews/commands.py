@@ -363,7 +363,12 @@ def db(args: argparse.Namespace) -> int:
     """``defnews db upgrade|status``: apply pending migrations / print the schema version."""
     from crawler import store_migrations
     from crawler.store import open_store
+    from defnews.preflight import store_exists
+    from defnews.runner import UsageError
 
+    if args.action == "status" and not store_exists(args.store):
+        # Asking the version must not create an empty store (`upgrade` creates one).
+        raise UsageError(f"store {args.store} does not exist")
     latest = store_migrations.latest_version()
     try:
         store = open_store(args.store, upgrade=None)
