@@ -314,6 +314,11 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         with _crawl_lock(args, "crawl"):
             return commands.crawl(args, _crawl_settings(args, level))
     if args.command == "build":
+        from defnews.runner import restore_signal_handlers
+
+        # SIGTERM (cron, systemd) stops a build like Ctrl-C: its temporary files are removed,
+        # every feed stays whole, exit 143; Python's default would kill it on the spot.
+        restore_signal_handlers()
         commands.check_build_source(args.store, args.public, args.allow_empty)
         check_store(args.store)
         # A build only reads the store (each read is one consistent transaction), so it takes
