@@ -327,7 +327,9 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
     if args.command == "run":
         with _crawl_lock(args, "run"):
             status = commands.crawl(args, _crawl_settings(args, level))
-            if status >= 128:  # interrupted: never build from a partial crawl
+            if status >= 128 or status == EXIT_USAGE:
+                # Interrupted: never build from a partial crawl. A crawl that could not start
+                # (a bad -s setting) or lost its Redis frontier: a mistake, nothing built.
                 return status
             return max(status, commands.build(args))
     if args.command == "demo":

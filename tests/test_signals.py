@@ -83,6 +83,11 @@ def test_crawler_that_cannot_start_is_a_configuration_error(tmp_path):
     assert "not started" in run.stdout and "abc" in run.stdout
     assert "the crawl could not start: ValueError" in run.stderr and "Traceback" not in run.stderr
     assert "Unhandled error in Deferred" not in run.stderr
+    # A mistake costs nothing: no feed built from the crawl that never ran, and the source is
+    # not recorded unhealthy (which health.json and health.atom would then publish).
+    assert not (tmp_path / "public").exists()
+    health = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    assert "UNHEALTHY" not in health.stdout and "abc" not in health.stdout, health.stdout
 
 
 # The build phase of `run`, made to receive a signal while it writes: the script sends the
