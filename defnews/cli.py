@@ -200,6 +200,21 @@ def _add_schedule(sub: Any) -> None:
                    help="stop after N runs (default: run until stopped)")
 
 
+class OneLineFormatter(logging.Formatter):
+    """A logged exception as one line (its type and message), not a traceback: a site that is
+    down must not fill a cron mail with hundreds of Scrapy tracebacks. `-v` logs them whole."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return super().format(record)
+        short = logging.makeLogRecord(record.__dict__)
+        short.exc_info = short.exc_text = None
+        short.stack_info = None
+        text = super().format(short)
+        return text if str(exc) and str(exc) in text else f"{text} ({type(exc).__name__}: {exc})"
+
+
 def _setup_logging(args: argparse.Namespace) -> str:
     level = "WARNING" if args.quiet else "DEBUG" if args.verbose else "INFO"
     if args.command == "demo" and not args.verbose:
@@ -210,7 +225,8 @@ def _setup_logging(args: argparse.Namespace) -> str:
     )
     # The level sits on the handler too: Scrapy resets the root logger's level when it starts.
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    fmt = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt) if level == "DEBUG" else OneLineFormatter(fmt))
     logging.root.addHandler(handler)
     logging.root.setLevel(level)
     return level
