@@ -372,12 +372,13 @@ def db(args: argparse.Namespace) -> int:
     from crawler import store_migrations
     from crawler.store import open_store
     from defnews.preflight import store_exists
-    from defnews.runner import UsageError
 
+    latest = store_migrations.latest_version()
     if args.action == "status" and not store_exists(args.store):
         # Asking the version must not create an empty store (`upgrade` creates one).
-        raise UsageError(f"store {args.store} does not exist")
-    latest = store_migrations.latest_version()
+        print(f"{args.store}: does not exist: schema at version 0 of {latest} "
+              "(out of date: run `defnews db upgrade`)")
+        return EXIT_FAILED
     try:
         store = open_store(args.store, upgrade=None)
     except Exception as exc:  # the driver's own connection errors (sqlite3, psycopg)
