@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from defnews import __version__
-from defnews.preflight import duration, http_url, positive_int, tcp_port
+from defnews.preflight import duration, http_url, non_negative_int, positive_int, tcp_port
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -62,8 +62,8 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
 
 def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="also write the items as JSON Lines here")
-    p.add_argument("--max-index-pages", type=int, metavar="N", help="section index pages followed per section")
-    p.add_argument("--counter-walk", type=int, metavar="N", help="article numbers probed below the highest seen")
+    p.add_argument("--max-index-pages", type=non_negative_int, metavar="N", help="section index pages followed per section")
+    p.add_argument("--counter-walk", type=non_negative_int, metavar="N", help="article numbers probed below the highest seen")
     p.add_argument("--refresh", action="store_true",
                    help="fetch every article again, stored or not (default: only new ones)")
     p.add_argument("--revisit-age", type=duration, metavar="DURATION",
@@ -149,9 +149,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="address to listen on; 0.0.0.0 for every interface (default: %(default)s)")
     p.add_argument("--port", type=tcp_port, default=8000, metavar="N",
                    help="TCP port; 0 picks a free one and prints it (default: %(default)s)")
-    p.add_argument("--max-age", type=int, default=300, metavar="SECONDS",
+    p.add_argument("--max-age", type=non_negative_int, default=300, metavar="SECONDS",
                    help="Cache-Control max-age sent with every file (default: %(default)s)")
-    p.add_argument("--backlog", type=int, default=1024, metavar="N",
+    p.add_argument("--backlog", type=positive_int, default=1024, metavar="N",
                    help="connections the kernel queues while the server is busy "
                    "(default: %(default)s)")
     p.add_argument("--access-log", type=Path, metavar="FILE",
@@ -200,6 +200,21 @@ def _add_schedule(sub: Any) -> None:
                    help="stop after N runs (default: run until stopped)")
 
 
+class OneLineFormatter(logging.Formatter):
+    """A logged exception as one line (its type and message), not a traceback: a site that is
+    down must not fill a cron mail with hundreds of Scrapy tracebacks. `-v` logs them whole."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return super().format(record)
+        short = logging.makeLogRecord(record.__dict__)
+        short.exc_info = short.exc_text = None
+        short.stack_info = None
+        text = super().format(short)
+        return text if str(exc) and str(exc) in text else f"{text} ({type(exc).__name__}: {exc})"
+
+
 def _setup_logging(args: argparse.Namespace) -> str:
     level = "WARNING" if args.quiet else "DEBUG" if args.verbose else "INFO"
     if args.command == "demo" and not args.verbose:
@@ -210,7 +225,8 @@ def _setup_logging(args: argparse.Namespace) -> str:
     )
     # The level sits on the handler too: Scrapy resets the root logger's level when it starts.
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    fmt = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt) if level == "DEBUG" else OneLineFormatter(fmt))
     logging.root.addHandler(handler)
     logging.root.setLevel(level)
     return level
@@ -304,12 +320,21 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         from crawler.sources import load_sources
 
         load_sources(args.sources)  # a bad sources file: refused before the store is made
+        from defnews.runner import check_crawl_options
+
+        # So are a wrong --only, --base-url or --redis (no empty store left behind).
+        check_crawl_options(commands._crawl_options(args, _crawl_settings(args, level)))
     if args.command in ("crawl", "run", "demo"):
         check_store(args.store)
     if args.command == "crawl":
         with _crawl_lock(args, "crawl"):
             return commands.crawl(args, _crawl_settings(args, level))
     if args.command == "build":
+        from defnews.runner import restore_signal_handlers
+
+        # SIGTERM (cron, systemd) stops a build like Ctrl-C: its temporary files are removed,
+        # every feed stays whole, exit 143; Python's default would kill it on the spot.
+        restore_signal_handlers()
         commands.check_build_source(args.store, args.public, args.allow_empty)
         check_store(args.store)
         # A build only reads the store (each read is one consistent transaction), so it takes
@@ -318,7 +343,9 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
     if args.command == "run":
         with _crawl_lock(args, "run"):
             status = commands.crawl(args, _crawl_settings(args, level))
-            if status >= 128:  # interrupted: never build from a partial crawl
+            if status >= 128 or status == EXIT_USAGE:
+                # Interrupted: never build from a partial crawl. A crawl that could not start
+                # (a bad -s setting) or lost its Redis frontier: a mistake, nothing built.
                 return status
             return max(status, commands.build(args))
     if args.command == "demo":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import tempfile
@@ -197,6 +198,13 @@ def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
 
     if report.interrupted is not None or not report.crawlers:
         return EXIT_OK
+    # A crawler that could not start (`-s DOWNLOAD_TIMEOUT=abc`) is the command line's mistake
+    # (exit 2), not the source's: recording it would mark the source unhealthy, and the next
+    # build would publish that in health.atom.
+    started_crawlers = [c for c in report.crawlers if not c.finish_reason.startswith("not started")]
+    if not started_crawlers:
+        return EXIT_OK
+    report = dataclasses.replace(report, crawlers=started_crawlers)
     verdicts = record_health(store, report, settings, started)
     print_health(verdicts)
     return EXIT_OK if all(v.healthy for v in verdicts) else EXIT_FAILED
@@ -363,8 +371,14 @@ def db(args: argparse.Namespace) -> int:
     """``defnews db upgrade|status``: apply pending migrations / print the schema version."""
     from crawler import store_migrations
     from crawler.store import open_store
+    from defnews.preflight import store_exists
 
     latest = store_migrations.latest_version()
+    if args.action == "status" and not store_exists(args.store):
+        # Asking the version must not create an empty store (`upgrade` creates one).
+        print(f"{args.store}: does not exist: schema at version 0 of {latest} "
+              "(out of date: run `defnews db upgrade`)")
+        return EXIT_FAILED
     try:
         store = open_store(args.store, upgrade=None)
     except Exception as exc:  # the driver's own connection errors (sqlite3, psycopg)

@@ -101,17 +101,13 @@ def build_settings(options: CrawlOptions) -> Any:
     return settings
 
 
-def run_crawl(options: CrawlOptions) -> CrawlReport:
-    """Crawl every enabled source of the sources file (or ``options.only``), concurrently."""
-    from scrapy import signals
-
-    from crawler.spiders.feeds import FeedsSpider
-
+def check_crawl_options(options: CrawlOptions) -> tuple[list[Any], Any]:
+    """The sources to crawl and the Scrapy settings, or :class:`UsageError`: a wrong --only,
+    --base-url or --redis is refused before anything (the store included) is created."""
     config = load_sources(options.sources)
     selected = _select(config, options.only)
     sites = [s for s in selected if s.kind == "site"]
-    feed_keys = [s.key for s in selected if s.kind == "feed"]
-    if not sites and not feed_keys:
+    if not selected:
         raise UsageError("no enabled source to crawl")
     if options.base_url and len(sites) > 1:
         raise UsageError("--base-url names one mirror: choose the site with --only")
@@ -123,6 +119,19 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
             check_redis(settings["DEFNEWS_REDIS_URL"])
         except RedisUnavailable as exc:
             raise UsageError(str(exc)) from exc
+    return selected, settings
+
+
+def run_crawl(options: CrawlOptions) -> CrawlReport:
+    """Crawl every enabled source of the sources file (or ``options.only``), concurrently."""
+    from scrapy import signals
+
+    from crawler.spiders.feeds import FeedsSpider
+
+    config = load_sources(options.sources)
+    selected, settings = check_crawl_options(options)
+    sites = [s for s in selected if s.kind == "site"]
+    feed_keys = [s.key for s in selected if s.kind == "feed"]
     process = _Process(settings)
     # Scrapy installs its shutdown handlers once the reactor runs; a signal before that (while
     # the crawlers start) must stop the crawl the same way, not raise inside their start.

@@ -122,3 +122,23 @@ def test_site_source_without_a_spider_is_a_usage_error(tmp_path, capsys):
     )
     assert main(["crawl", "--sources", str(sources), "--store", str(tmp_path / "s.db")]) == EXIT_USAGE
     assert "no spider named 'nosuchspider'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "tracebacks"), [((), False), (("-v",), True)],
+                         ids=["default-one-line", "verbose-whole"])
+def test_a_site_that_is_down_logs_one_line_per_error(tmp_path, flags, tracebacks):
+    """A cron `defnews run` against a site that is down used to log ~30 lines of Scrapy
+    traceback per failed request (1,300 lines for the packaged sources); each error is one
+    line naming the URL and the reason now, and -v keeps the tracebacks."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: the connection is refused
+    run = defnews(*flags, "crawl", "--only", "jdefense", "--base-url", f"http://127.0.0.1:{port}/",
+                  "--no-throttle", "--store", str(tmp_path / "s.sqlite3"),
+                  "-s", "RETRY_TIMES=0", "-s", "DEFNEWS_JDEFENSE_MAX_INDEX_PAGES=0", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr[-2000:]
+    errors = [line for line in run.stderr.splitlines() if " ERROR: " in line]
+    assert any(f"127.0.0.1:{port}/" in e and "refused" in e for e in errors), run.stderr[-2000:]
+    assert ("Traceback (most recent call last)" in run.stderr) is tracebacks

@@ -88,7 +88,32 @@ def mistakes(tmp_path: Path, public: Path) -> dict[str, tuple[list[str], tuple[s
         "every-not-a-duration": (["schedule", "--every", "often", *build], ("--every", "often")),
         "sources-file-missing": (["run", "--sources", str(tmp_path / "nope.toml"), "--store",
                                   str(tmp_path / "s.sqlite3"), *build], (str(tmp_path / "nope.toml"),)),
+        # Refused before the store is created: no empty defnews.sqlite3 left behind.
+        "only-unknown-source": (["crawl", "--only", "nosuchsource"], ("nosuchsource",)),
+        "only-unknown-source-run": (["run", "--only", "jdefense,nosuch", *build], ("nosuch",)),
+        "redis-unreachable": (["crawl", "--only", "jdefense", "--redis", f"redis://127.0.0.1:{port}/0"],
+                              ("edis",)),  # "Redis at ... not reachable", or "needs scrapy-redis"
+        "base-url-with-two-sites": (["crawl", "--base-url", "http://127.0.0.1:9/",
+                                     "--sources", str(two_sites(tmp_path))], ("--base-url",)),
+        "max-index-pages-negative": (["crawl", "--max-index-pages", "-1"], ("--max-index-pages", "-1")),
+        "counter-walk-negative": (["run", "--counter-walk", "-3", *build], ("--counter-walk", "-3")),
+        "serve-backlog-0": (["serve", "--public", str(public), "--backlog", "0"], ("--backlog", "0")),
+        "serve-max-age-negative": (["serve", "--public", str(public), "--max-age", "-1"],
+                                   ("--max-age", "-1")),
     }
+
+
+def two_sites(tmp_path: Path) -> Path:
+    path = tmp_path / "two-sites.toml"
+    path.write_text(
+        "\n".join(
+            f'[[source]]\nkey = "{key}"\nname = "{key}"\nkind = "site"\nspider = "jdefense"\n'
+            f'url = "https://{key}.example.org/"\nlanguage = "ja"\n'
+            for key in ("site-a", "site-b")
+        ),
+        encoding="utf-8",
+    )
+    return path
 
 
 CASES = [
@@ -96,7 +121,9 @@ CASES = [
     "postgres-unreachable", "postgres-unreachable-build", "limit-0", "limit-not-a-number",
     "feed-url-not-a-url", "base-url-not-a-url", "public-is-a-file", "public-under-a-file",
     "log-file-missing-folder", "log-file-after-command", "serve-port-out-of-range",
-    "every-not-a-duration", "sources-file-missing",
+    "every-not-a-duration", "sources-file-missing", "only-unknown-source", "only-unknown-source-run",
+    "redis-unreachable", "base-url-with-two-sites", "max-index-pages-negative",
+    "counter-walk-negative", "serve-backlog-0", "serve-max-age-negative",
 ]
 
 
@@ -208,3 +235,12 @@ def test_new_commands_have_help(command, capsys):
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: defnews {command}") and "--store" in out
+
+
+def test_db_status_of_a_missing_store_creates_none(tmp_path, capsys, monkeypatch):
+    """`defnews db status` in the wrong folder used to create an empty defnews.sqlite3."""
+    monkeypatch.chdir(tmp_path)
+    code = main(["db", "status"])
+    assert code == 1
+    assert "does not exist" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []

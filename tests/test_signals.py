@@ -83,6 +83,11 @@ def test_crawler_that_cannot_start_is_a_configuration_error(tmp_path):
     assert "not started" in run.stdout and "abc" in run.stdout
     assert "the crawl could not start: ValueError" in run.stderr and "Traceback" not in run.stderr
     assert "Unhandled error in Deferred" not in run.stderr
+    # A mistake costs nothing: no feed built from the crawl that never ran, and the source is
+    # not recorded unhealthy (which health.json and health.atom would then publish).
+    assert not (tmp_path / "public").exists()
+    health = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    assert "UNHEALTHY" not in health.stdout and "abc" not in health.stdout, health.stdout
 
 
 # The build phase of `run`, made to receive a signal while it writes: the script sends the
@@ -154,3 +159,20 @@ def test_throttled_crawl_stops_without_fetching_its_queue(tmp_path):
     assert "queued requests dropped" in err
     assert sum(server.counts.values()) <= at_signal + 2
     assert not (tmp_path / "public").exists()
+
+
+@pytest.mark.parametrize(("name", "status"), [("SIGINT", 130), ("SIGTERM", 143)],
+                         ids=["sigint", "sigterm"])
+def test_signal_during_a_build_command_stops_it_cleanly(tmp_path, name, status):
+    """`defnews build` alone (cron, systemd stopping it): SIGTERM used to kill the process
+    outright, with no message, leaving the build's temporary files in the public folder."""
+    public = tmp_path / "public"
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILD_SIGNAL, name, "build", "--allow-empty",
+         "--store", str(tmp_path / "s.sqlite3"), "--public", str(public)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == status, proc.stderr[-3000:]
+    assert f"interrupted ({name})" in proc.stderr
+    files = [p for p in public.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if is_temp_file(p)]
