@@ -106,7 +106,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_store(p)
     _add_crawl(p)
     p = sub.add_parser("build", help="build the feeds from the store",
-                       description="Write Atom and RSS feeds, OPML and index.html from the store.")
+                       description="Write Atom, RSS and JSON feeds, OPML, index.html and the health files from the store.")
     _add_store(p)
     _add_build(p)
     p = sub.add_parser("run", help="crawl, then build",
