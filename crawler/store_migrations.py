@@ -101,15 +101,19 @@ def _applied(cur: Any) -> dict[int, str]:
     return {int(v): str(c) for v, c in cur.fetchall()}
 
 
+def _has_migrations_table(cur: Any, dialect: str) -> bool:
+    if dialect == "postgres":
+        cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    else:
+        cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'")
+    return bool(cur.fetchone()[0])
+
+
 def _is_current(conn: Any, dialect: str, wanted: list[Migration]) -> bool:
     """A lock-free look: every migration applied with its current checksum."""
     cur = conn.cursor()
     try:
-        if dialect == "postgres":
-            cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        else:
-            cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'")
-        if not cur.fetchone()[0]:
+        if not _has_migrations_table(cur, dialect):
             return False
         applied = _applied(cur)
     finally:
@@ -178,11 +182,7 @@ def current_version(conn: Any, dialect: str) -> int:
     """The highest applied version (0 for a database without ``schema_migrations``)."""
     cur = conn.cursor()
     try:
-        if dialect == "postgres":
-            cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        else:
-            cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'")
-        if not cur.fetchone()[0]:
+        if not _has_migrations_table(cur, dialect):
             return 0
         cur.execute("SELECT MAX(version) FROM schema_migrations")
         row = cur.fetchone()
