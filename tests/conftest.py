@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
 from support import PG_DSN, postgres_schema_or_skip
 
 from crawler.store import SQLStore, open_store
@@ -40,3 +42,11 @@ def store(store_location: str) -> Iterator[SQLStore]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    """A crawler as Scrapy builds it, its stats open, its store a SQLite file in tmp_path."""
+    c = get_crawler(Spider, {"DEFNEWS_STORE": str(tmp_path / "s.sqlite3")})
+    c.stats.open_spider()
+    return c

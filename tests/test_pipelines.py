@@ -24,13 +24,6 @@ JST = timezone(timedelta(hours=9))
 T0 = datetime(2025, 12, 27, 3, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def crawler(tmp_path):
-    c = get_crawler(Spider, {"DEFNEWS_STORE": str(tmp_path / "s.sqlite3")})
-    c.stats.open_spider()
-    return c
-
-
 def raw_article(**overrides) -> ArticleItem:
     data = dict(
         url="http://www.j-defense.ikaros.jp/docs/mod/001933.html?utm_source=x",

@@ -20,13 +20,6 @@ T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def crawler(tmp_path):
-    c = get_crawler(Spider, {"DEFNEWS_STORE": str(tmp_path / "s.sqlite3")})
-    c.stats.open_spider()
-    return c
-
-
-@pytest.fixture
 def pipe(crawler):
     p = build_from_crawler(NormalizePipeline, crawler)
     p.open_spider()
