@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
-from support import PG_DSN, postgres_schema_or_skip
+from support import drop_postgres_schema, postgres_schema_dsn, postgres_schema_or_skip
 
 from crawler.store import SQLStore, open_store
 
@@ -17,14 +17,10 @@ def pg_dsn() -> Iterator[str]:
     """A DSN on a fresh PostgreSQL schema (dropped afterwards), or skip with the reason.
     Nothing is created in it: tests that race the schema creation need that."""
     schema = postgres_schema_or_skip()
-    sep = "&" if "?" in PG_DSN else "?"
     try:
-        yield f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
+        yield postgres_schema_dsn(schema)
     finally:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        drop_postgres_schema(schema)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -61,3 +61,23 @@ def postgres_schema_or_skip() -> str:
         pytest.skip(f"PostgreSQL not reachable at {PG_DSN} ({exc.__class__.__name__}); "
                     "set DEFNEWS_TEST_POSTGRES or start PostgreSQL")
     return schema
+
+
+def postgres_schema_dsn(schema: str) -> str:
+    """A DSN whose search path is ``schema``; its sessions carry the schema as their
+    application name, so :func:`drop_postgres_schema` can end those a test left behind."""
+    sep = "&" if "?" in PG_DSN else "?"
+    return f"{PG_DSN}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
+
+
+def drop_postgres_schema(schema: str) -> None:
+    """Drop a test schema. Sessions still open on it (a crawl process a failed test left
+    running, holding a transaction) are ended first: their table locks would otherwise make
+    DROP SCHEMA wait forever, and the whole run with it. ``lock_timeout`` bounds the rest."""
+    import psycopg
+
+    with psycopg.connect(PG_DSN, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE application_name = %s AND pid <> pg_backend_pid()", (schema,))
+        conn.execute("SET lock_timeout = '60s'")
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

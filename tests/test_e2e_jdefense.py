@@ -10,7 +10,14 @@ import feedparser
 import jsonschema
 import pytest
 from lxml import etree
-from support import ATOM, PG_DSN, Run, defnews, postgres_schema_or_skip
+from support import (
+    ATOM,
+    Run,
+    defnews,
+    drop_postgres_schema,
+    postgres_schema_dsn,
+    postgres_schema_or_skip,
+)
 
 from crawler.items import SCHEMA_PATH
 from crawler.sources import load_sources
@@ -172,16 +179,8 @@ def test_second_crawl_changes_nothing(crawled, tmp_path):
 def test_postgresql_store_gives_the_same_article_feeds(crawled, tmp_path, request):
     """The same crawl into PostgreSQL builds the same article feeds, byte for byte."""
     schema = postgres_schema_or_skip()
-    sep = "&" if "?" in PG_DSN else "?"
-    dsn = f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
-
-    def drop() -> None:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    request.addfinalizer(drop)
+    dsn = postgres_schema_dsn(schema)
+    request.addfinalizer(lambda: drop_postgres_schema(schema))
     work, _ = crawled
     with StaticServer(SITE) as server:
         run = defnews(
