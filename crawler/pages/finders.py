@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -40,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from crawler.pages.html import normalize_space, sanitize_html
+from crawler.pages.html import VISIBLE_TEXT, normalize_space, sanitize_html
 
 __all__ = [
     "LAYERS",
@@ -236,13 +236,8 @@ def _text(el: Any) -> str:
     if el is None:
         return ""
     if _scripts_gone:  # find_article strips them from its tree first: one XPath call
-        return normalize_space(cast(str, _TEXT(el)))
-    return normalize_space(
-        "".join(
-            t
-            for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
-        )
-    )
+        return normalize_space(_TEXT(el))
+    return normalize_space("".join(VISIBLE_TEXT(el)))
 
 
 def _has_image(el: Any) -> bool:
@@ -367,13 +362,13 @@ def _H1_OR_ARTICLE(el: Any) -> bool:  # noqa: N802 - was an XPath ``boolean(.//h
 
 def _small(el: Any) -> bool:
     """Little text and no page structure inside: what chrome looks like."""
-    return len(cast(str, _TEXT(el))) <= _CHROME_MAX_TEXT and not _H1_OR_ARTICLE(el)
+    return len(_TEXT(el)) <= _CHROME_MAX_TEXT and not _H1_OR_ARTICLE(el)
 
 
 def small_region(el: Any, limit: int = 4000) -> bool:
     """Whether ``el`` (a sidebar found by its heading) is a region, not the whole page: some
     text, no ``h1``, ``article`` or ``main`` inside."""
-    return len(cast(str, _TEXT(el))) <= limit and not _H1_OR_ARTICLE(el)
+    return len(_TEXT(el)) <= limit and not _H1_OR_ARTICLE(el)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -508,12 +503,15 @@ class HintIndex:
             pool = self.by_id.get(ident) if ident is not None else self.by_class.get(classes[0])
             if not pool:  # the common case: a hint this page does not use
                 return []
-            found = [
-                el
-                for el in pool
-                if (tag is None or el.tag == tag)
-                and all(c in (el.get("class") or "").split() for c in classes)
-            ]
+            if ident is None and len(classes) == 1:  # the pool holds that class: no test
+                found = pool[:] if tag is None else [el for el in pool if el.tag == tag]
+            else:
+                found = [
+                    el
+                    for el in pool
+                    if (tag is None or el.tag == tag)
+                    and all(c in (el.get("class") or "").split() for c in classes)
+                ]
             if within is not None:
                 found = [el for el in found if any(a is within for a in el.iterancestors())]
             return found
@@ -569,17 +567,64 @@ def strip_site_name(title: str | None, site_name: str) -> str:
     return "" if text == site_name else text.strip()
 
 
-def region_signature(el: Any, url: str) -> str:
+def region_signature(el: Any, url: str, source: bytes | None = None) -> str:
     """A short hash of an element's markup (e.g. a site-wide sidebar): equal markup, equal
-    hash. Relative links resolve against the page, so then the page's folder counts too."""
-    # UTF-8 bytes straight from libxml2: no str to build and encode again before hashing.
-    raw = etree.tostring(el, encoding="utf-8", with_tail=False)
-    if _RELATIVE_HREF_RE.search(raw):
-        raw = url.rsplit("/", 1)[0].encode("utf-8") + b"\n" + raw
-    return hashlib.blake2b(raw, digest_size=10).hexdigest()
+    hash. Relative links resolve against the page, so then the page's folder counts too.
+
+    ``source``: the UTF-8 text the tree was parsed from. Then the hash is of the source lines
+    that hold the element (from its start tag's line to the line where the next element
+    starts): equal lines, equal element; different lines only ever cost a second reading.
+    Without it, or where lines cannot be trusted (a minified page, old Mac line ends, lines
+    past libxml2's 65535), the element is serialized instead, which costs four times more.
+    """
+    raw = _source_lines(el, source) if source is not None else None
+    if raw is None:
+        # UTF-8 bytes straight from libxml2: no str to build and encode again before hashing.
+        raw = etree.tostring(el, encoding="utf-8", with_tail=False)
+    # A change detector within a crawl, not a security boundary: CRC-32 and the length cost a
+    # quarter of BLAKE2b on a 7 KB sidebar.
+    key = (zlib.crc32(raw), len(raw))
+    signature = f"{key[0]:08x}{key[1]:x}"
+    relative = _RELATIVE.get(key)
+    if relative is None:  # a page repeats the region of the last: asked once per version
+        if len(_RELATIVE) > 64:
+            _RELATIVE.clear()
+        relative = _RELATIVE[key] = any(
+            href.strip() and not href.strip().startswith(_NOT_RELATIVE)
+            for href in cast(list[str], _HREFS(el))
+        )
+    if relative:
+        signature += f"-{zlib.crc32(url.rsplit('/', 1)[0].encode('utf-8')):08x}"
+    return signature
 
 
-_RELATIVE_HREF_RE = re.compile(rb"""href=["']?(?!/|#|["']|https?:|mailto:|javascript:)""")
+_BIG_LINE = 65535  # libxml2 stops counting lines there (without XML_PARSE_BIG_LINES)
+
+
+def _source_lines(el: Any, source: bytes) -> bytes | None:
+    """The lines of ``source`` from ``el``'s start tag to the start of the next element."""
+    first = el.sourceline
+    node, following = el, None
+    while following is None and node is not None:
+        following = node.getnext()
+        node = node.getparent()
+    last = following.sourceline if following is not None else None
+    if not first or first >= _BIG_LINE or (last is not None and not first < last < _BIG_LINE):
+        return None  # (the next element on the same line: a minified page)
+    if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
+        return None  # libxml2 counts lines by LF only: a lone CR would shift them
+    # (split in C: a Python loop over the lines to find the offsets costs more than the
+    # serialization it saves)
+    lines = source.split(b"\n", last or -1)
+    return b"\n".join(lines[first - 1 : last])
+
+
+_RELATIVE: dict[tuple[int, int], bool] = {}
+_HREFS = etree.XPath("descendant-or-self::*/@href", smart_strings=False)
+# What an href may start with and still not depend on the page's address.
+_NOT_RELATIVE = ("/", "#", "http:", "https:", "mailto:", "javascript:", "HTTP:", "HTTPS:")
+
+
 _CAPTION_CLASS_RE = re.compile(r"caption|credit|cap\b|photo-?txt", re.IGNORECASE)
 _BANNER_ALT_RE = re.compile(r"bnr|banner|バナー|広告", re.IGNORECASE)
 

@@ -19,7 +19,7 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "find_time_elements",
     "normalize_space",
     "parse_html",
+    "parse_html_source",
     "sanitize_html",
 ]
 
@@ -68,6 +69,12 @@ def normalize_space(text: str | None) -> str:
 # collect_ids=False: no hash table of the page's id attributes (nothing here looks elements up
 # through it: id selectors are attribute tests), a few percent of the parse.
 _PLAIN_PARSER = etree.HTMLParser(collect_ids=False)
+# The same parse fed UTF-8: libxml2 reads a Python str of Japanese text as UTF-16 and
+# converts it, which costs more than Python's own encoder. Comments and processing
+# instructions are never read (dropped by the parser: fewer nodes to walk past).
+_PLAIN_UTF8_PARSER = etree.HTMLParser(
+    collect_ids=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
 
 
 def parse_html(
@@ -80,6 +87,36 @@ def parse_html(
     cheaper to walk — lxml.html looks the class of every element up in Python as it is touched.
     (Scrapy calls callbacks on one thread: one shared parser is safe.)
     """
+    if plain:
+        return parse_html_source(html, url)[0]
+    text = _document_text(html)
+    try:
+        return lxml.html.document_fromstring(text, base_url=url)
+    except (etree.ParserError, etree.XMLSyntaxError) as exc:
+        raise PageParseError(f"unparseable document: {exc}") from exc
+
+
+def parse_html_source(html: str | bytes, url: str | None = None) -> tuple[Any, bytes | None]:
+    """``parse_html(html, url, plain=True)``, and the UTF-8 text libxml2 read (its lines are
+    the elements' ``sourceline``); None when it read a str (a lone surrogate in it)."""
+    text = _document_text(html)
+    data: bytes | None
+    try:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: libxml2 reads the str itself
+            data = None
+            root = etree.fromstring(text, _PLAIN_PARSER, base_url=url or "")
+        else:
+            root = etree.fromstring(data, _PLAIN_UTF8_PARSER, base_url=url or "")
+    except (etree.ParserError, etree.XMLSyntaxError) as exc:
+        raise PageParseError(f"unparseable document: {exc}") from exc
+    if root is None:
+        raise PageParseError("unparseable document: no elements")
+    return root, data
+
+
+def _document_text(html: str | bytes) -> str:
     if isinstance(html, bytes):
         _encoding, text = html_to_unicode(None, html)
     else:
@@ -89,23 +126,21 @@ def parse_html(
         text = _XML_DECL.sub("", text, count=1)
     if not text or text.isspace():  # (not text.strip(): no copy of the whole page)
         raise PageParseError("empty document")
-    try:
-        if plain:
-            root = etree.fromstring(text, _PLAIN_PARSER, base_url=url or "")
-            if root is None:
-                raise PageParseError("unparseable document: no elements")
-            return root  # type: ignore[no-any-return]
-        return lxml.html.document_fromstring(text, base_url=url)
-    except (etree.ParserError, etree.XMLSyntaxError) as exc:
-        raise PageParseError(f"unparseable document: {exc}") from exc
+    return text
+
+
+# Compiled once: ``element.xpath(string)`` compiles its expression on every call (8 µs
+# against 1.6 µs on a short element).
+VISIBLE_TEXT: Callable[[Any], list[str]] = etree.XPath(  # type: ignore[assignment]
+    ".//text()[not(ancestor::script) and not(ancestor::style)]"
+)
 
 
 def element_text(element: Any) -> str:
     """The visible text of ``element``, normalized (script and style contents skipped)."""
     if element is None:
         return ""
-    parts = element.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
-    return normalize_space("".join(parts))
+    return normalize_space("".join(VISIBLE_TEXT(element)))
 
 
 # -- structured metadata --------------------------------------------------------------------
@@ -162,22 +197,26 @@ def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
 
 
 def extract_jsonld(
-    tree: lxml.html.HtmlElement, types: frozenset[str] | set[str] = ARTICLE_TYPES
+    tree: lxml.html.HtmlElement,
+    types: frozenset[str] | set[str] = ARTICLE_TYPES,
+    *,
+    scripts: Iterable[Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Every JSON-LD object of one of ``types`` (top level, in lists or in ``@graph``).
 
     In document order. Blocks that are not valid JSON are skipped (a trailing comma is
-    forgiven), so a broken block never hides the other layers.
+    forgiven), so a broken block never hides the other layers. ``scripts``: the page's
+    ``<script>`` elements when the caller has collected them already.
     """
     found: list[dict[str, Any]] = []
     # tree.iter (a C walk) rather than a //script XPath: a whole-document XPath costs a third
     # of the parse.
-    scripts = [
+    ld_scripts = [
         el
-        for el in tree.iter("script")
+        for el in (tree.iter("script") if scripts is None else scripts)
         if " ".join((el.get("type") or "").split()).lower() == "application/ld+json"
     ]
-    for script in scripts:
+    for script in ld_scripts:
         data = _load_json(script.text or "")
         for node in _walk_jsonld(data):
             if _types(node) & set(types):
@@ -185,15 +224,18 @@ def extract_jsonld(
     return found
 
 
-def extract_opengraph(tree: lxml.html.HtmlElement, *, multi: bool = False) -> dict[str, Any]:
+def extract_opengraph(
+    tree: lxml.html.HtmlElement, *, multi: bool = False, metas: Iterable[Any] | None = None
+) -> dict[str, Any]:
     """OpenGraph and ``article:`` meta properties: ``{"og:title": ..., ...}``.
 
     Keys are lower-cased. The first occurrence wins, or with ``multi=True`` every value is
     kept in a list (``article:section``, ``article:tag`` and ``og:image`` repeat). Some sites
-    write ``name=`` instead of ``property=``; both are read.
+    write ``name=`` instead of ``property=``; both are read. ``metas``: the page's ``<meta>``
+    elements when the caller has collected them already.
     """
     values: dict[str, list[str]] = {}
-    for meta in tree.iter("meta"):
+    for meta in tree.iter("meta") if metas is None else metas:
         if meta.get("content") is None:
             continue
         key = (meta.get("property") or meta.get("name") or "").strip().lower()
