@@ -205,13 +205,16 @@ class Block:
 
 def _child_nodes(el: Any) -> list[Any]:
     nodes: list[Any] = []
-    if el.text and el.text.strip():
-        nodes.append(el.text)
+    text = el.text  # (each .text or .tail read decodes a new string: read once)
+    if text and text.strip():
+        nodes.append(text)
     for child in el:
-        if isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in SKIP_TAGS:
             nodes.append(child)
-        if child.tail and child.tail.strip():
-            nodes.append(child.tail)
+        tail = child.tail
+        if tail and tail.strip():
+            nodes.append(tail)
     return nodes
 
 
@@ -292,8 +295,9 @@ class _Walker:
                     self.emit(Block("run", None, el, text, run))
             run = []
 
-        if el.text and el.text.strip():
-            run.append(el.text)
+        text = el.text
+        if text and text.strip():
+            run.append(text)
         skip = self.skip
         index = self.index
         for child in el:

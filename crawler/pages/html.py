@@ -349,6 +349,7 @@ _EMPTY_ELEMENT = re.compile(
 )
 
 
+_MAYBE_EMPTY = re.compile(r">(?:\s|<br>)*</")
 _BLOCK_GAP = re.compile(r">\s*\n\s*<")
 
 
@@ -376,7 +377,8 @@ def sanitize_html(markup: str) -> str:
         return ""
     cleaned = _cleaner().clean(markup)
     previous = None
-    while previous != cleaned:
+    # (the cheap pattern first: an empty element needs a closing tag right after a start tag)
+    while previous != cleaned and _MAYBE_EMPTY.search(cleaned):
         previous, cleaned = cleaned, _EMPTY_ELEMENT.sub("", cleaned)
     return _BLOCK_GAP.sub(">\n<", cleaned.strip())
 
