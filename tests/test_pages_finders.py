@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.pages.finders import HintIndex, blocks, region_signature, strip_site_name
-from crawler.pages.html import parse_html
+from crawler.pages.html import parse_html, parse_html_source
 
 
 def tree(body: str):  # noqa: ANN201 - an lxml element
@@ -69,3 +69,50 @@ def test_region_signature_follows_the_markup() -> None:
     b = tree('<div id="r"><a href="/y.html">x</a></div>').find(".//div")
     assert region_signature(a, "https://e.org/p.html") != region_signature(b, "https://e.org/p.html")
     assert region_signature(a, "https://e.org/p.html") == region_signature(a, "https://e.org/q/r.html")
+
+
+def _signed(page: str, url: str = "https://e.org/docs/a/1.html") -> str:
+    root, source = parse_html_source(page, url)
+    return region_signature(root.find(".//aside"), url, source)
+
+
+SIDEBAR = '<aside class="r">\n<ol>\n<li><a href="/x.html">X</a></li>\n<li><a href="/y.html">Y</a></li>\n</ol>\n</aside>\n'
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "<html><body>\n<main>{main}</main>\n{sidebar}<div>foot</div>\n</body></html>",  # lines
+        "<html><body><main>{main}</main>{sidebar}<div>foot</div></body></html>",  # minified
+        "<html><body>\r<main>{main}</main>\r{sidebar}\r<div>foot</div></body></html>",  # CR only
+        "<html><body>\r\n<main>{main}</main>\r\n{sidebar}</body></html>",  # last element, CRLF
+    ],
+    ids=["lines", "minified", "lone-cr", "crlf-last"],
+)
+def test_region_signature_from_source_lines_follows_the_region_only(layout: str) -> None:
+    """Hashed from the page's own lines where they can be trusted, serialized otherwise: in
+    every layout the same sidebar beside other content signs the same, and any change in
+    the sidebar (a title, a link, a list boundary) signs differently."""
+    minified = "\n" not in layout and "\r" not in layout
+    page = layout.format(main="<p>one article</p>", sidebar=SIDEBAR.replace("\n", "" if minified else "\n"))
+    base = _signed(page)
+    root, _ = parse_html_source(page, "https://e.org/docs/a/1.html")
+    serialized = region_signature(root.find(".//aside"), "https://e.org/docs/a/1.html")
+    assert (base != serialized) == (layout.startswith("<html><body>\n") or "\r\n" in layout)
+    other_article = layout.format(main="<p>another article, longer</p>", sidebar=SIDEBAR)
+    assert _signed(other_article.replace("\n", "" if minified else "\n")) == base
+    for changed in (
+        SIDEBAR.replace(">Y<", ">Z<"),
+        SIDEBAR.replace("/y.html", "/z.html"),
+        SIDEBAR.replace("</li>\n<li>", "</li>\n</ol>\n<ol>\n<li>"),  # Y moves to a second list
+    ):
+        page2 = layout.format(main="<p>one article</p>", sidebar=changed)
+        assert _signed(page2.replace("\n", "" if minified else "\n")) != base
+
+
+def test_region_signature_of_a_region_after_line_65535_is_serialized() -> None:
+    url = "https://e.org/docs/a/1.html"
+    page = "<html><body>" + "<p>x</p>\n" * 70000 + SIDEBAR + "<div>f</div></body></html>"
+    root, source = parse_html_source(page, url)
+    aside = root.find(".//aside")
+    assert region_signature(aside, url, source) == region_signature(aside, url)
