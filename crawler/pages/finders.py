@@ -576,8 +576,9 @@ def region_signature(el: Any, url: str, source: bytes | None = None) -> str:
     hash. Relative links resolve against the page, so then the page's folder counts too.
 
     ``source``: the UTF-8 text the tree was parsed from. Then the hash is of the source lines
-    that hold the element (from its start tag's line to the line where the next element
-    starts): equal lines, equal element; different lines only ever cost a second reading.
+    that hold the element (from the line libxml2 gives its start tag — where the tag ends — to
+    the line where the next element starts: everything inside it lies between): equal lines,
+    equal element; lines that differ around it only ever cost a second reading.
     Without it, or where lines cannot be trusted (a minified page, old Mac line ends, lines
     past libxml2's 65535), the element is serialized instead, which costs four times more.
     """
