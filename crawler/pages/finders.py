@@ -555,9 +555,11 @@ class HintIndex:
 
 @functools.lru_cache(maxsize=16)
 def _site_name_res(site_name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    sep = r"\s*[|｜\-–—:：]\s*"
-    return (re.compile(sep + re.escape(site_name) + r".*$"),
-            re.compile(r"^" + re.escape(site_name) + sep))
+    # The suffix pattern starts at the separator (a character class: the regex engine skips
+    # to it) rather than at the white space before it, which it would try at every position;
+    # that white space is stripped after the cut.
+    return (re.compile(r"[|｜\-–—:：]\s*" + re.escape(site_name) + r".*$"),
+            re.compile(r"^" + re.escape(site_name) + r"\s*[|｜\-–—:：]\s*"))
 
 
 def strip_site_name(title: str | None, site_name: str) -> str:
@@ -567,7 +569,10 @@ def strip_site_name(title: str | None, site_name: str) -> str:
         return text
     if site_name in text:
         suffix, prefix = _site_name_res(site_name)
-        text = prefix.sub("", suffix.sub("", text))
+        m = suffix.search(text)
+        if m:
+            text = text[: m.start()].rstrip()
+        text = prefix.sub("", text)
     return "" if text == site_name else text.strip()
 
 

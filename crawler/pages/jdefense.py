@@ -250,6 +250,7 @@ _HINT_NAMES = hint_names(PROFILE.hints) | hint_names(Hints(ranking=Selectors.ran
 # -- URLs ------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)  # (a page asks it of its own URL several times)
 def _match(url: str | None) -> re.Match[str] | None:
     if not url:
         return None
@@ -399,12 +400,14 @@ def _title_candidates(
     ``<title>``, each without the site name."""
     out = []
     headline = _jsonld_text(_jsonld_first(jsonld, "headline"))
-    if headline and not TRUNCATED_RE.search(headline):
+    # (a normalized headline holds no newline: endswith says what TRUNCATED_RE would)
+    truncated = headline is not None and headline.endswith(("…", "..."))
+    if headline and not truncated:
         out.append(headline)
     out.append(strip_site_name(og.get("og:title"), SITE_NAME))
     if titles:
         out.append(strip_site_name(titles[0].text, SITE_NAME))
-    if headline and TRUNCATED_RE.search(headline):
+    if headline and truncated:
         out.append(headline)  # cut short, but better than nothing
     return _dedupe(out)
 
