@@ -37,7 +37,7 @@ from sitemirror import PYTHON, measure_server, served, write_mirror
 
 ARTICLES = 10_000
 CONCURRENCY = 16
-REPEAT = 1
+REPEAT = 3  # best of 3, the order alternating: one run on this shared machine is too noisy
 BARE, SQLITE, POSTGRES = "bare Scrapy → JSON Lines", "defnews → SQLite", "defnews → PostgreSQL"
 PG_DSN = os.environ.get("DEFNEWS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 

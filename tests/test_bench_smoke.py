@@ -51,7 +51,7 @@ def test_mirror_refuses_an_empty_site(tmp_path: Path) -> None:
 
 def test_crawl_peer_benchmark_on_a_tiny_mirror() -> None:
     articles = 12
-    [table] = bench_crawl_peer.run(articles=articles, concurrency=4, server_seconds=0.2)
+    [table] = bench_crawl_peer.run(articles=articles, concurrency=4, repeat=1, server_seconds=0.2)
     rows = {row[0]: row for row in table.rows}
     assert {"bare Scrapy → JSON Lines", "defnews → SQLite"} <= set(rows)
     for label, row in rows.items():
