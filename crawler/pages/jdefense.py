@@ -423,10 +423,10 @@ def _next_prev(
     found: dict[str, str | None] = {"next": None, "prev": None}
     for scope in (main, tree) if main is not None else (tree,):
         # A sidebar outside <main> cannot hold its links: no ancestor test per link there.
-        outside = ranking if ranking is None or scope is tree or any(
+        sidebar = ranking if ranking is None or scope is tree or any(
             p is scope for p in ranking.iterancestors()
         ) else None
-        _pager_links(scope, outside, url, found)
+        _pager_links(scope, sidebar, url, found)
         if found["next"] or found["prev"]:
             break
     return found["next"], found["prev"]
