@@ -317,12 +317,10 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
 
         return schedule(args, sys.argv[1:] if args.argv is None else args.argv)
     if args.command in ("crawl", "run"):
-        from crawler.sources import load_sources
-
-        load_sources(args.sources)  # a bad sources file: refused before the store is made
         from defnews.runner import check_crawl_options
 
-        # So are a wrong --only, --base-url or --redis (no empty store left behind).
+        # A bad sources file, a wrong --only, --base-url or --redis: refused before the store
+        # is made (no empty store left behind).
         check_crawl_options(commands._crawl_options(args, _crawl_settings(args, level)))
     if args.command in ("crawl", "run", "demo"):
         check_store(args.store)

@@ -101,9 +101,10 @@ def build_settings(options: CrawlOptions) -> Any:
     return settings
 
 
-def check_crawl_options(options: CrawlOptions) -> tuple[list[Any], Any]:
-    """The sources to crawl and the Scrapy settings, or :class:`UsageError`: a wrong --only,
-    --base-url or --redis is refused before anything (the store included) is created."""
+def check_crawl_options(options: CrawlOptions) -> tuple[SourcesConfig, list[Any], Any]:
+    """The sources file, the sources to crawl and the Scrapy settings, or :class:`UsageError`:
+    a wrong --only, --base-url or --redis is refused before anything (the store included) is
+    created."""
     config = load_sources(options.sources)
     selected = _select(config, options.only)
     sites = [s for s in selected if s.kind == "site"]
@@ -119,7 +120,7 @@ def check_crawl_options(options: CrawlOptions) -> tuple[list[Any], Any]:
             check_redis(settings["DEFNEWS_REDIS_URL"])
         except RedisUnavailable as exc:
             raise UsageError(str(exc)) from exc
-    return selected, settings
+    return config, selected, settings
 
 
 def run_crawl(options: CrawlOptions) -> CrawlReport:
@@ -128,8 +129,7 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
 
     from crawler.spiders.feeds import FeedsSpider
 
-    config = load_sources(options.sources)
-    selected, settings = check_crawl_options(options)
+    config, selected, settings = check_crawl_options(options)
     sites = [s for s in selected if s.kind == "site"]
     feed_keys = [s.key for s in selected if s.kind == "feed"]
     process = _Process(settings)
