@@ -42,6 +42,11 @@ def record_drop(
     not pages or items skipped).
     """
     logger.log(level, "Dropped %s: %s%s", url, reason, f" ({detail})" if detail else "")
+    count_drop(stats, reason, count=count, total=total)
+
+
+def count_drop(stats: Stats | None, reason: str, *, count: int = 1, total: bool = True) -> None:
+    """The counting half of :func:`record_drop`, for a caller that logs the drop itself."""
     if stats is None:
         return
     if total:

@@ -31,7 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.drops import stats_key
+from crawler.drops import count_drop
 from crawler.items import ArticleItem
 from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
 from crawler.sources import Source, SourcesConfig, load_sources
@@ -246,9 +246,7 @@ class FeedsSpider(scrapy.Spider):
                     "Feed source %s: %s: entry dropped: %s", source_key, response.url, exc
                 )
                 # Also in the crawl-wide drop counts, under the reason every source shares.
-                reason = _DROP_REASONS.get(exc.reason, exc.reason)
-                self.crawler.stats.inc_value("defnews/dropped")
-                self.crawler.stats.inc_value(stats_key("dropped", reason))
+                count_drop(self.crawler.stats, _DROP_REASONS.get(exc.reason, exc.reason))
                 continue
             except Exception:
                 # One entry the code cannot read (a bug to report) costs that entry, never
