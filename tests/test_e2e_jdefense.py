@@ -10,14 +10,7 @@ import feedparser
 import jsonschema
 import pytest
 from lxml import etree
-from support import (
-    ATOM,
-    Run,
-    defnews,
-    drop_postgres_schema,
-    postgres_schema_dsn,
-    postgres_schema_or_skip,
-)
+from support import ATOM, Run, defnews
 
 from crawler.items import SCHEMA_PATH
 from crawler.sources import load_sources
@@ -176,11 +169,9 @@ def test_second_crawl_changes_nothing(crawled, tmp_path):
     assert "0 new" in again.stdout
 
 
-def test_postgresql_store_gives_the_same_article_feeds(crawled, tmp_path, request):
+def test_postgresql_store_gives_the_same_article_feeds(crawled, tmp_path, pg_dsn):
     """The same crawl into PostgreSQL builds the same article feeds, byte for byte."""
-    schema = postgres_schema_or_skip()
-    dsn = postgres_schema_dsn(schema)
-    request.addfinalizer(lambda: drop_postgres_schema(schema))
+    dsn = pg_dsn
     work, _ = crawled
     with StaticServer(SITE) as server:
         run = defnews(
