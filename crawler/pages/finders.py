@@ -40,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from crawler.pages.html import VISIBLE_TEXT, normalize_space, sanitize_html
+from crawler.pages.html import element_text, normalize_space, sanitize_html
 
 __all__ = [
     "LAYERS",
@@ -238,9 +238,9 @@ NEVER_TEXT = ("script", "style", "noscript", "template")
 def _text(el: Any) -> str:
     if el is None:
         return ""
-    if _scripts_gone:  # find_article strips them from its tree first: one XPath call
+    if _scripts_gone:  # find_article strips them from its tree first: a C text serialization
         return normalize_space(_TEXT(el))
-    return normalize_space("".join(VISIBLE_TEXT(el)))
+    return element_text(el)
 
 
 def _has_image(el: Any) -> bool:

@@ -701,8 +701,7 @@ def _ranking_container(
             (
                 a
                 for a in (tree.iter("aside") if asides is None else asides)
-                if "ranking" in (a.get("class") or "")
-                and "ranking" in _XML_SPACE.split(a.get("class") or "")
+                if "ranking" in (cls := a.get("class") or "") and "ranking" in _XML_SPACE.split(cls)
             ),
             None,
         )
