@@ -238,6 +238,9 @@ _NAME_STOP = frozenset(
     "fevereiro março abril maio junho julho setembro outubro dezembro prefecture islands island "
     "strait base sea coast city province isole isola ilha ilhas stretto estreito "
     "japanese chinese american russian korean taiwanese italian portuguese british "
+    "maritime ground joint staff national military navy army marine marines agency office "
+    "president secretary general chief command commander fleet group ministers foreign "
+    "reuters kyodo associated press agence nhk xinhua ansa lusa agência agenzia "
     "the".split())
 
 

@@ -37,7 +37,7 @@ from crawler.stories.lexicon import FOLLOW_UP
 
 FEATURES_VERSION = 1
 THRESHOLD = 3.0
-WEIGHTS = {"d": 3.0, "n": 3.0, "t": 2.5, "p": 1.5, "c": 0.5}
+WEIGHTS = {"d": 3.0, "n": 3.0, "t": 2.5, "p": 2.0, "c": 0.5}
 WORDS_WEIGHT = 4.0
 TITLE_KEY_WORDS = 6
 _FOLLOW_UP = frozenset(f"c:{k}" for k in FOLLOW_UP)
