@@ -856,6 +856,19 @@ class SQLStore:
         return found
 
 
+    # -- stories (issue #22; crawler.stories) ------------------------------------------------
+    def stories(self, *, limit: int | None = None) -> list[tuple[str, list[ArticleItem]]]:
+        """Stories with articles of two or more sources, newest first, members oldest first."""
+        from crawler.stories.store import story_members
+
+        return story_members(self, limit=limit)
+
+    def story_siblings(self, article_ids: Iterable[str]) -> dict[str, list[ArticleItem]]:
+        """Article id -> the other sources' articles of its story."""
+        from crawler.stories.store import story_siblings
+
+        return story_siblings(self, article_ids)
+
     # -- operating state (issue #10) --------------------------------------------------------
     def source_article_urls(self, source: str) -> dict[str, datetime]:
         """URL -> last content change of every article ``source`` owns."""

@@ -1,8 +1,10 @@
-# One-off: writes tests/fixtures/stories/*.xml (RSS 2.0, one feed per outlet) and labels.json.
+"""Write tests/fixtures/stories/*.xml (RSS 2.0, one feed per outlet), labels.json and
+sources.toml: the fixture feeds of tests/test_stories.py. Run from the repository root."""
 import json
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 from xml.sax.saxutils import escape
+
 OUT = "tests/fixtures/stories"
 OUTLETS = {
   "mod": ("防衛省・自衛隊", "ja", "https://www.mod.example.jp"),
@@ -66,7 +68,7 @@ toml = ["# Fixture feeds of tests/test_stories*.py: the same events told by seve
         "# languages, and look-alikes that are other events. {base_url} is replaced by the test server.",
         "# Written for these tests from public reports of the events (labels.json: link -> event).", "",
         "[categories]", '"国際" = "world"', ""]
-for outlet, (name, lang, base) in OUTLETS.items():
+for outlet, (name, lang, _base) in OUTLETS.items():
     toml += ["[[source]]", f'key = "{outlet}"', f'name = "{name}"', 'kind = "feed"',
              f'urls = ["{{base_url}}/stories/{outlet}.xml"]', f'language = "{lang}"', 'categories = ["国際"]', ""]
 open(f"{OUT}/sources.toml", "w").write("\n".join(toml))

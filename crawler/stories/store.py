@@ -220,3 +220,38 @@ def story_members(store: Any, *, since: datetime | None = None, min_sources: int
         items.sort(key=lambda a: (a.published.isoformat() if a.published else "", a.id))
         out.append((story, items))
     return out
+
+
+def story_siblings(store: Any, article_ids: Iterable[str]) -> dict[str, list[ArticleItem]]:
+    """For each article id, the other articles of its story from other sources (oldest
+    first); articles alone in their story are left out."""
+    ids = sorted(set(article_ids))
+    stories: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for a, s in store._query(
+                f"SELECT article_id, story FROM article_stories WHERE article_id IN ({marks})",
+                chunk):
+            stories[str(a)] = str(s)
+    members: dict[str, list[str]] = {}
+    names = sorted(set(stories.values()))
+    for start in range(0, len(names), 500):
+        chunk = names[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for a, s in store._query(
+                f"SELECT article_id, story FROM article_stories WHERE story IN ({marks})", chunk):
+            members.setdefault(str(s), []).append(str(a))
+    wanted = {m for story in members.values() if len(story) > 1 for m in story}
+    found = store._articles_by_id(wanted)
+    out: dict[str, list[ArticleItem]] = {}
+    for article_id, story in stories.items():
+        me = found.get(article_id)
+        if me is None:
+            continue
+        others = [found[m] for m in members.get(story, []) if m != article_id and m in found
+                  and found[m].source != me.source]
+        if others:
+            others.sort(key=lambda a: (a.published.isoformat() if a.published else "", a.id))
+            out[article_id] = others
+    return out
