@@ -183,7 +183,7 @@ _UNIT_WORDS = {
     "navios": "ships",
     "機": "aircraft", "架": "aircraft", "aircraft": "aircraft", "aerei": "aircraft",
     "aeronaves": "aircraft", "jets": "aircraft", "planes": "aircraft",
-    "発": "missiles", "发": "missiles", "missiles": "missiles", "missili": "missiles",
+    "発": "missiles", "发": "missiles", "枚": "missiles", "missiles": "missiles", "missili": "missiles",
     "mísseis": "missiles",
     "キロ": "km", "km": "km", "kilometers": "km", "kilometres": "km", "chilometri": "km",
     "quilômetros": "km", "quilómetros": "km",
@@ -207,6 +207,32 @@ _NUMBER = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _LATIN_AMOUNT = re.compile(
     rf"(¥|\$|€|us\$)?\s?({_NUMBER})\s*(?:({_SCALE_RE})\b)?\s*(?:(?:de\s+|di\s+|of\s+)?({_UNIT_RE})\b)?",
     re.IGNORECASE)
+# Counts written as words ("nine ballistic missiles", "cinque dei missili", "oito tripulantes"),
+# compared with the digits other outlets write (9発, 5 missiles).
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "twenty": 20,
+    "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8,
+    "nove": 9, "dieci": 10, "dodici": 12, "venti": 20,
+    "dois": 2, "duas": 2, "três": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7, "oito": 8,
+    "dez": 10, "doze": 12, "vinte": 20,
+}
+_COUNT_UNITS = {"people": "people", "persone": "people", "pessoas": "people",
+                "crew": "people", "tripulantes": "people", "militari": "people",
+                "militares": "people", "soldiers": "people", "troops": "people",
+                "personnel": "people", "aboard": "people", "a bordo": "people",
+                "ships": "ships", "vessels": "ships", "destroyers": "ships", "frigates": "ships",
+                "navi": "ships", "navios": "ships", "warships": "ships",
+                "aircraft": "aircraft", "jets": "aircraft", "planes": "aircraft",
+                "fighters": "aircraft", "helicopters": "aircraft", "aerei": "aircraft",
+                "caccia": "aircraft", "elicotteri": "aircraft", "aeronaves": "aircraft",
+                "caças": "aircraft", "helicópteros": "aircraft",
+                "missiles": "missiles", "missili": "missiles", "mísseis": "missiles",
+                "rockets": "missiles"}
+_COUNT_WORDS = re.compile(
+    r"\b(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
+    r"(?:(?:of\s+the|dei|delle|degli|de|of|the|[a-zà-ÿ-]{3,})\s+){0,2}?("
+    + "|".join(sorted((re.escape(u) for u in _COUNT_UNITS), key=len, reverse=True)) + r")\b")
 _CAPITALIZED = re.compile(r"\b([A-Z][a-zà-ÿ'’]+(?:[-\s][A-Z][a-zà-ÿ'’]+)*)")
 _QUOTED = re.compile(r"[「『]([^」』]{1,20})[」』]")
 _KANJI_RUN = re.compile(r"[\u4e00-\u9fff々]{2,}")
@@ -246,6 +272,27 @@ _NAME_STOP = frozenset(
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", html.unescape(_TAG.sub(" ", text)))
+
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _opencc():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("s2t"), opencc.OpenCC("t2jp")
+
+
+def as_japanese_kanji(text: str) -> str:
+    """Chinese text (Han characters, no kana) in Japanese kanji forms (OpenCC s2t + t2jp:
+    长崎县男女群岛 -> 長崎県男女群島), so that it meets Japanese text and pykakasi reads its
+    names; Japanese text (it has kana) is left as it is."""
+    if not _HAN.search(text) or _KANA.search(text):
+        return text
+    s2t, t2jp = _opencc()
+    return str(t2jp.convert(s2t.convert(text)))
 
 
 @lru_cache(maxsize=65536)
@@ -290,6 +337,9 @@ for _concept, _spellings in CONCEPTS.items():
 for _name, _spellings in NAMES.items():
     for _s in _spellings:
         _CONCEPT_SURFACE.setdefault(_s.lower(), f"p:{phonetic_key(_name.replace('_', ''))}")
+# Chinese spellings also in the Japanese kanji forms Chinese text is read in.
+for _s, _token in list(_CONCEPT_SURFACE.items()):
+    _CONCEPT_SURFACE.setdefault(as_japanese_kanji(_s).lower(), _token)
 _LATIN_CONCEPT = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(s) for s in sorted(
         (s for s in _CONCEPT_SURFACE if not _CJK.search(s)), key=len, reverse=True)) + r")(?!\w)",
@@ -342,19 +392,25 @@ def _facts(text: str, lowered: str) -> set[str]:
             hour += 12
         if hour < 24 and minute < 60 and (ap or ":" in m.group(0)) and not (ap and hour > 23):
             facts.add(f"t:{hour:02d}{minute:02d}")
+    for m in _COUNT_WORDS.finditer(lowered):
+        number = m.group(1)
+        value = float(number) if number.isdigit() else float(_NUMBER_WORDS[number])
+        token = _amount_token(value, _COUNT_UNITS[m.group(2)])
+        if token:
+            facts.add(token)
     for m in _LATIN_AMOUNT.finditer(lowered):
         currency, number, scale, unit = m.groups()
         if not (currency or scale or unit):
             continue
-        value = _latin_number(number)
-        if value is None:
+        amount = _latin_number(number)
+        if amount is None:
             continue
         if scale:
-            value *= _SCALE_WORDS[scale.lower()]
+            amount *= _SCALE_WORDS[scale.lower()]
         unit_key = _UNIT_WORDS.get((unit or currency or "").lower(), "")
         if not unit_key:
             continue
-        token = _amount_token(value, unit_key)
+        token = _amount_token(amount, unit_key)
         if token:
             facts.add(token)
     return facts
@@ -365,7 +421,7 @@ def _cjk_amounts(text: str) -> set[str]:
     out: set[str] = set()
     for m in re.finditer(r"(?:(\d+(?:\.\d+)?)兆)?(?:(\d+(?:\.\d+)?)億)?(?:(\d+(?:\.\d+)?)万)?"
                          r"(\d+(?:\.\d+)?)?\s*(円|ドル|美元|日元|ユーロ|欧元|人|名|隻|機|发|発|艘|架|"
-                         r"キロ|トン|吨)", text):
+                         r"キロ|トン|吨|枚)", text):
         cho, oku, man, rest, unit = m.groups()
         if not any((cho, oku, man, rest)):
             continue
@@ -398,12 +454,14 @@ def _names(text: str) -> set[str]:
         if len(key) >= 3:
             names.add(f"p:{key}")
     for run in _KATAKANA_RUN.findall(text):
+        if run.lower() in _CONCEPT_SURFACE:
+            continue  # a word of the lexicon (ミサイル), not a name
         key = phonetic_key("".join(_romanize(run)))
         if len(key) >= 4:
             names.add(f"p:{key}")
     for m in _CAPITALIZED.finditer(text):
         for word in re.split(r"[-\s]", m.group(1)):
-            if word.lower() in _NAME_STOP or len(word) < 4:
+            if word.lower() in _NAME_STOP or len(word) < 4 or word.lower() in _CONCEPT_SURFACE:
                 continue
             names.add(f"p:{phonetic_key(word)}")
     return names
@@ -432,8 +490,8 @@ def _words(text: str, lowered: str, cjk: bool) -> list[str]:
 
 def features(title: str, text: str, published: datetime | None, *, lead_chars: int = 600
              ) -> Features:
-    title_n = _norm(title)
-    body = _norm(text)[:lead_chars]
+    title_n = as_japanese_kanji(_norm(title))
+    body = as_japanese_kanji(_norm(text)[:lead_chars])
     both = f"{title_n}\n{body}"
     lowered = both.lower()
     facts = _facts(both, lowered) | _cjk_amounts(both) | _names(both) | _concepts(both, lowered)

@@ -37,12 +37,25 @@ from crawler.stories.lexicon import FOLLOW_UP
 
 FEATURES_VERSION = 1
 THRESHOLD = 3.0
-WEIGHTS = {"d": 3.0, "n": 3.0, "t": 2.5, "p": 2.0, "c": 0.5}
+# A new article that matches two stories this well joins them into one (the older one's id
+# stays): outlets that name different facts of one event had made two stories of it.
+MERGE_THRESHOLD = 4.0
+WEIGHTS = {"d": 3.0, "n": 3.0, "t": 2.5, "p": 2.0, "c": 0.75}
 WORDS_WEIGHT = 4.0
+# Both texts write the same event day: a fact like the others (a weekday or "yesterday",
+# read against the outlet's own date, counts half).
+SAME_DAY_WEIGHT = 1.0
 TITLE_KEY_WORDS = 6
 _FOLLOW_UP = frozenset(f"c:{k}" for k in FOLLOW_UP)
-_GENERIC = frozenset({"c:japan", "c:defense_ministry", "c:defense_minister", "c:navy",
-                      "c:air_force", "c:army", "c:k:accident"})
+_GENERIC = frozenset({"c:japan", "c:china", "c:usa", "c:defense_ministry",
+                      "c:defense_minister", "c:navy", "c:air_force", "c:army", "c:k:accident"})
+GENERIC_WEIGHT = 0.25  # a concept nearly every article of the field names
+
+
+def _weight(token: str) -> float:
+    if token[0] == "c":
+        return GENERIC_WEIGHT if token in _GENERIC else WEIGHTS["c"]
+    return WEIGHTS[token[0]]
 
 
 @dataclass
@@ -54,8 +67,8 @@ class Member:
     lang: str
     lo: int  # event day interval, as date ordinals
     hi: int
-    day: int  # the written event day (0: none)
-    soft: bool
+    day: int  # the event day read from the text (0: none)
+    soft: bool  # the day is a weekday or "yesterday" read against the outlet's date
     facts: tuple[str, ...]
     words: array[int]
 
@@ -66,6 +79,7 @@ class Decision:
     joined: str | None  # the member it was matched with (None: a new story)
     score: float
     candidates: int
+    merged: list[str] = field(default_factory=list)  # stories joined into ``story``
 
 
 def _crc(token: str) -> int:
@@ -75,7 +89,7 @@ def _crc(token: str) -> int:
 def member_of(article_id: str, story: str, f: Features) -> Member:
     d = f.date
     return Member(article_id, story, f.lang, d.lo.toordinal(), d.hi.toordinal(),
-                  d.day.toordinal() if d.day and not d.soft else 0, d.soft,
+                  d.day.toordinal() if d.day else 0, d.soft,
                   tuple(sorted(f.facts)), array("I", sorted({_crc(w) for w in f.words})))
 
 
@@ -117,6 +131,7 @@ class StoryIndex:
     by_id: dict[str, int] = field(default_factory=dict)
     postings: dict[int, list[int]] = field(default_factory=dict)
     story_size: dict[str, int] = field(default_factory=dict)
+    story_members: dict[str, list[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -132,6 +147,7 @@ class StoryIndex:
         self.members.append(member)
         self.by_id[member.article_id] = n
         self.story_size[member.story] = self.story_size.get(member.story, 0) + 1
+        self.story_members.setdefault(member.story, []).append(n)
         weeks = _weeks(member.lo, member.hi)
         for token in key_tokens:
             base = _crc(token)
@@ -159,28 +175,51 @@ class StoryIndex:
         if known is not None:
             return Decision(known, None, 0.0, 0)
         key_tokens = keys(f)
-        best: tuple[float, str, str] | None = None
+        by_story: dict[str, tuple[float, int, str]] = {}  # story -> (score, -seq, member)
         count = 0
         words = {_crc(w) for w in f.words}
         for m in self.candidates(f, key_tokens):
             count += 1
             s = score(f, words, m)
-            if s >= THRESHOLD and (best is None or s > best[0]
-                                   or (s == best[0] and m.story < best[1])):
-                best = (s, m.story, m.article_id)
-        story = best[1] if best else article_id
-        decision = Decision(story, best[2] if best else None, best[0] if best else 0.0, count)
-        self.add(member_of(article_id, story, f), key_tokens)
+            if s >= THRESHOLD:
+                best_here = by_story.get(m.story)
+                if best_here is None or s > best_here[0]:
+                    by_story[m.story] = (s, -self.story_members[m.story][0], m.article_id)
+        if not by_story:
+            decision = Decision(article_id, None, 0.0, count)
+        else:
+            ranked = sorted(by_story.items(), key=lambda kv: (kv[1][0], kv[1][1]), reverse=True)
+            story, (s, _, member) = ranked[0]
+            others = [k for k, v in ranked[1:] if v[0] >= MERGE_THRESHOLD]
+            if s < MERGE_THRESHOLD:
+                others = []
+            decision = Decision(story, member, s, count)
+            if others:
+                # The oldest story keeps its id; the others join it.
+                story = min([story, *others], key=lambda k: self.story_members[k][0])
+                decision.merged = [k for k in [ranked[0][0], *others] if k != story]
+                decision.story = story
+                for old in decision.merged:
+                    self._merge(old, story)
+        self.add(member_of(article_id, decision.story, f), key_tokens)
         return decision
+
+    def _merge(self, old: str, into: str) -> None:
+        moved = self.story_members.pop(old, [])
+        for n in moved:
+            self.members[n].story = into
+        self.story_members.setdefault(into, []).extend(moved)
+        self.story_members[into].sort()
+        self.story_size[into] = self.story_size.get(into, 0) + self.story_size.pop(old, 0)
 
 
 def compatible_dates(f: Features, m: Member) -> bool:
+    """Two written days must be the same day; otherwise the intervals of possible days
+    (a weekday: its day ±1; no day: the days before publication) must meet."""
     d = f.date
-    if d.day is not None and not d.soft and m.day:
+    if d.day is not None and not d.soft and m.day and not m.soft:
         return d.day.toordinal() == m.day
-    slack = 1 if (d.soft and d.day is not None) or (m.soft and m.day == 0 and m.hi - m.lo <= 2) \
-        else 0
-    return d.lo.toordinal() - slack <= m.hi and m.lo <= d.hi.toordinal() + slack
+    return d.lo.toordinal() <= m.hi and m.lo <= d.hi.toordinal()
 
 
 def score(f: Features, words: set[int], m: Member) -> float:
@@ -192,12 +231,15 @@ def score(f: Features, words: set[int], m: Member) -> float:
     if (mine & _FOLLOW_UP) != (theirs & _FOLLOW_UP):
         return 0.0
     shared = mine & theirs
-    for kind in ("d", "t"):
-        a = {t for t in mine if t[0] == kind}
-        b = {t for t in theirs if t[0] == kind}
-        if a and b and not (a & b):
-            return 0.0
-    total = sum(WEIGHTS[t[0]] for t in shared)
+    times = ({t for t in mine if t[0] == "t"}, {t for t in theirs if t[0] == "t"})
+    if times[0] and times[1] and not (times[0] & times[1]):
+        return 0.0  # both give the time of day, and no time agrees: two events
+    total = sum(_weight(t) for t in shared)
+    designators = ({t for t in mine if t[0] == "d"}, {t for t in theirs if t[0] == "d"})
+    if designators[0] and designators[1] and not (designators[0] & designators[1]):
+        total -= WEIGHTS["d"]  # other aircraft or ships; but each outlet names only some
+    if f.date.day is not None and m.day and f.date.day.toordinal() == m.day:
+        total += SAME_DAY_WEIGHT * (0.5 if f.date.soft or m.soft else 1.0)
     if f.lang == m.lang and words and len(m.words):
         common = len(words.intersection(m.words))
         total += WORDS_WEIGHT * common / min(len(words), len(m.words))

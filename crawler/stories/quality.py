@@ -24,10 +24,9 @@ class Article:
 def cluster(articles: Iterable[Article]) -> dict[str, str]:
     """article id -> story, deciding in order of publication (as a crawl would)."""
     index = StoryIndex()
-    out: dict[str, str] = {}
     for a in sorted(articles, key=lambda a: (a.published, a.id)):
-        out[a.id] = index.decide(a.id, features(a.title, a.text, a.published)).story
-    return out
+        index.decide(a.id, features(a.title, a.text, a.published))
+    return {m.article_id: m.story for m in index.members}
 
 
 @dataclass(frozen=True)
