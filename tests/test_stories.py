@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -195,3 +195,15 @@ def test_fixture_feeds_copy_is_self_contained(tmp_path):
     text = (tmp_path / "stories" / "sources.toml").read_text(encoding="utf-8")
     for path in FIXTURES.glob("*.xml"):
         assert f"/stories/{path.name}" in text
+
+
+def test_a_concept_few_articles_name_weighs_more():
+    from crawler.stories.index import GENERIC_WEIGHT, StoryIndex
+
+    pub = datetime.fromisoformat("2024-10-01T12:00+09:00")
+    index = StoryIndex()
+    for n in range(80):
+        text = "North Korea fired a missile." if n % 8 else "The national security strategy."
+        index.decide(f"{n:016x}", features(f"Report {n}", text, pub + timedelta(days=n)))
+    rare, common = index.concept_weight("c:security_strategy"), index.concept_weight("c:missile")
+    assert rare > common > GENERIC_WEIGHT == index.concept_weight("c:japan")

@@ -14,19 +14,23 @@ that names Japan; and its in-memory tables keep a set per article and band. Exac
 alternative (an inverted index) and cost one list entry per key.
 
 The decision (:meth:`StoryIndex.decide`) scores each candidate: the weight of the facts both
-articles state, plus, in the same script, the overlap of their words; two articles cannot be
-one story when their event days differ, when one states a follow-up fact the other does not
-(a wreck found, a death confirmed), or when both give designators or times of day and none
-agree. The new article joins the story of its best candidate when the score reaches
-``THRESHOLD``; otherwise it starts its own story, whose id is its own article id. A story is
-never split: an article keeps the story it was given.
+articles state (a concept weighs by how few articles of the index name it), the same written
+event day, and, in the same script, the overlap of their words; two articles cannot be one
+story when their event days differ, when one states a follow-up fact the other does not (a
+wreck found, a death confirmed), or when both give times of day and none agree (designators
+that disagree count against). A story's evidence is its best member's score plus half its
+second best's (outlets corroborate each other). The new article joins the story with the most
+evidence when it reaches ``THRESHOLD``, and joins two stories into the older one when both
+reach ``MERGE_THRESHOLD``; otherwise it starts its own story, whose id is its own article id.
+A story is never split: an article keeps the story it was given (a merge only renames).
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
@@ -40,6 +44,9 @@ THRESHOLD = 3.0
 # A new article that matches two stories this well joins them into one (the older one's id
 # stays): outlets that name different facts of one event had made two stories of it.
 MERGE_THRESHOLD = 4.0
+# A story's second best match adds this share of its score (matches from CORROBORATING up).
+CORROBORATION = 0.5
+CORROBORATING = 1.0
 WEIGHTS = {"d": 3.0, "n": 3.0, "t": 2.5, "p": 2.0, "c": 0.75}
 WORDS_WEIGHT = 4.0
 # Both texts write the same event day: a fact like the others (a weekday or "yesterday",
@@ -50,6 +57,7 @@ _FOLLOW_UP = frozenset(f"c:{k}" for k in FOLLOW_UP)
 _GENERIC = frozenset({"c:japan", "c:china", "c:usa", "c:defense_ministry",
                       "c:defense_minister", "c:navy", "c:air_force", "c:army", "c:k:accident"})
 GENERIC_WEIGHT = 0.25  # a concept nearly every article of the field names
+CONCEPT_IDF_WEIGHT = 1.5
 
 
 def _weight(token: str) -> float:
@@ -132,6 +140,7 @@ class StoryIndex:
     postings: dict[int, list[int]] = field(default_factory=dict)
     story_size: dict[str, int] = field(default_factory=dict)
     story_members: dict[str, list[int]] = field(default_factory=dict)
+    concept_df: dict[str, int] = field(default_factory=dict)  # articles naming each concept
 
     def __len__(self) -> int:
         return len(self.members)
@@ -148,6 +157,9 @@ class StoryIndex:
         self.by_id[member.article_id] = n
         self.story_size[member.story] = self.story_size.get(member.story, 0) + 1
         self.story_members.setdefault(member.story, []).append(n)
+        for t in member.facts:
+            if t[0] == "c":
+                self.concept_df[t] = self.concept_df.get(t, 0) + 1
         weeks = _weeks(member.lo, member.hi)
         for token in key_tokens:
             base = _crc(token)
@@ -175,16 +187,22 @@ class StoryIndex:
         if known is not None:
             return Decision(known, None, 0.0, 0)
         key_tokens = keys(f)
-        by_story: dict[str, tuple[float, int, str]] = {}  # story -> (score, -seq, member)
+        scores: dict[str, list[tuple[float, str]]] = {}  # story -> [(score, member)]
         count = 0
         words = {_crc(w) for w in f.words}
         for m in self.candidates(f, key_tokens):
             count += 1
-            s = score(f, words, m)
-            if s >= THRESHOLD:
-                best_here = by_story.get(m.story)
-                if best_here is None or s > best_here[0]:
-                    by_story[m.story] = (s, -self.story_members[m.story][0], m.article_id)
+            s = score(f, words, m, self.concept_weight)
+            if s >= CORROBORATING:
+                scores.setdefault(m.story, []).append((s, m.article_id))
+        by_story: dict[str, tuple[float, int, str]] = {}  # story -> (score, -first, member)
+        for story_id, found in scores.items():
+            found.sort(reverse=True)
+            # Another article of the story that agrees too adds to the evidence: reports
+            # of one event by several outlets corroborate each other.
+            total = found[0][0] + (CORROBORATION * found[1][0] if len(found) > 1 else 0.0)
+            if total >= THRESHOLD:
+                by_story[story_id] = (total, -self.story_members[story_id][0], found[0][1])
         if not by_story:
             decision = Decision(article_id, None, 0.0, count)
         else:
@@ -204,6 +222,17 @@ class StoryIndex:
         self.add(member_of(article_id, decision.story, f), key_tokens)
         return decision
 
+    def concept_weight(self, token: str) -> float:
+        """A concept weighs more the fewer articles name it (inverse document frequency):
+        "security strategy" says more than "missile"."""
+        if token in _GENERIC:
+            return GENERIC_WEIGHT
+        n = len(self.members)
+        if n < 50:
+            return WEIGHTS["c"]
+        df = self.concept_df.get(token, 0)
+        return GENERIC_WEIGHT + CONCEPT_IDF_WEIGHT * math.log((n + 1) / (df + 1)) / math.log(n + 1)
+
     def _merge(self, old: str, into: str) -> None:
         moved = self.story_members.pop(old, [])
         for n in moved:
@@ -222,7 +251,8 @@ def compatible_dates(f: Features, m: Member) -> bool:
     return d.lo.toordinal() <= m.hi and m.lo <= d.hi.toordinal()
 
 
-def score(f: Features, words: set[int], m: Member) -> float:
+def score(f: Features, words: set[int], m: Member,
+          concept_weight: Callable[[str], float] | None = None) -> float:
     """How strongly the stated facts say one event (0 when they say two)."""
     if not compatible_dates(f, m):
         return 0.0
@@ -234,7 +264,8 @@ def score(f: Features, words: set[int], m: Member) -> float:
     times = ({t for t in mine if t[0] == "t"}, {t for t in theirs if t[0] == "t"})
     if times[0] and times[1] and not (times[0] & times[1]):
         return 0.0  # both give the time of day, and no time agrees: two events
-    total = sum(_weight(t) for t in shared)
+    total = sum(concept_weight(t) if concept_weight and t[0] == "c" else _weight(t)
+                for t in shared)
     designators = ({t for t in mine if t[0] == "d"}, {t for t in theirs if t[0] == "d"})
     if designators[0] and designators[1] and not (designators[0] & designators[1]):
         total -= WEIGHTS["d"]  # other aircraft or ships; but each outlet names only some
