@@ -207,3 +207,30 @@ def test_a_concept_few_articles_name_weighs_more():
         index.decide(f"{n:016x}", features(f"Report {n}", text, pub + timedelta(days=n)))
     rare, common = index.concept_weight("c:security_strategy"), index.concept_weight("c:missile")
     assert rare > common > GENERIC_WEIGHT == index.concept_weight("c:japan")
+
+
+def test_an_article_matching_two_stories_joins_them_in_every_process(store_location):
+    """Two outlets named different aircraft of one collision (two stories); a third report
+    names both facts: the stories become one, in the store and in the other process."""
+    from datetime import date
+
+    from crawler.stories.features import EventDate, Features
+
+    day = date(2024, 5, 1)
+    ev = EventDate(day, False, day, day)
+
+    def f(*facts: str) -> Features:
+        return Features("latin", ev, frozenset(facts), frozenset())
+
+    x = f("d:AB12", "p:kanaka", "t:1200", "c:k:collision")
+    y = f("d:CD34", "p:kanaka", "n:5:people", "c:k:collision")
+    z = f("p:kanaka", "t:1200", "n:5:people", "c:k:collision")
+    with open_store(store_location) as one, open_store(store_location) as two:
+        a, b = StoryStore(one), StoryStore(two)
+        assert a.assign([("00000000000000a1", x), ("00000000000000b2", y)]) == [
+            "00000000000000a1", "00000000000000b2"]
+        assert b.assign([("00000000000000c3", z)]) == ["00000000000000a1"]
+        ids = ["00000000000000a1", "00000000000000b2", "00000000000000c3"]
+        assert set(a.stories_of(ids).values()) == {"00000000000000a1"}
+        a.load()  # the first process catches up: the merge reaches its index too
+        assert a.index.story_of("00000000000000b2") == "00000000000000a1"

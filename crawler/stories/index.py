@@ -218,7 +218,7 @@ class StoryIndex:
                 decision.merged = [k for k in [ranked[0][0], *others] if k != story]
                 decision.story = story
                 for old in decision.merged:
-                    self._merge(old, story)
+                    self.merge(old, story)
         self.add(member_of(article_id, decision.story, f), key_tokens)
         return decision
 
@@ -233,7 +233,8 @@ class StoryIndex:
         df = self.concept_df.get(token, 0)
         return GENERIC_WEIGHT + CONCEPT_IDF_WEIGHT * math.log((n + 1) / (df + 1)) / math.log(n + 1)
 
-    def _merge(self, old: str, into: str) -> None:
+    def merge(self, old: str, into: str) -> None:
+        """Story ``old`` joins ``into`` (its members take ``into``'s id)."""
         moved = self.story_members.pop(old, [])
         for n in moved:
             self.members[n].story = into

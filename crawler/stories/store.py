@@ -86,7 +86,12 @@ class StoryStore:
             self.last_seq = max(self.last_seq, int(seq))
             if article_id in self.index.by_id:
                 continue
-            f = features_from_json(json.loads(data))
+            decoded = json.loads(data)
+            # Stories another process joined into this one when it decided this article.
+            for old in decoded.get("merged") or ():
+                if old in self.index.story_members and old != story:
+                    self.index.merge(old, str(story))
+            f = features_from_json(decoded)
             self.index.add(member_of(str(article_id), str(story), f), keys(f))
 
     def load(self) -> None:
@@ -108,8 +113,19 @@ class StoryStore:
                     continue
                 decision = self.index.decide(article_id, f)
                 out.append(decision.story)
-                rows.append((article_id, decision.story,
-                             json.dumps(features_json(f), ensure_ascii=False)))
+                data = features_json(f)
+                if decision.merged:
+                    # Two stories the article matched become one: their rows take the older
+                    # story's id (a merge renames; nothing is split).
+                    data["merged"] = decision.merged
+                    marks = ", ".join("?" for _ in decision.merged)
+                    cur.execute(self.store._sql(
+                        f"UPDATE article_stories SET story = ? WHERE story IN ({marks})"),
+                        [decision.story, *decision.merged])
+                    out = [decision.story if s in decision.merged else s for s in out]
+                    rows = [(a, decision.story if s in decision.merged else s, d)
+                            for a, s, d in rows]
+                rows.append((article_id, decision.story, json.dumps(data, ensure_ascii=False)))
             if rows:
                 cur.executemany(self.store._sql(
                     "INSERT INTO article_stories (article_id, story, features) VALUES (?, ?, ?)"),
@@ -159,30 +175,35 @@ class StoryStore:
             for article_id, item in self.store._articles_by_id(need[start:start + 500]).items():
                 feats[article_id] = article_features(item)
         index = StoryIndex()
-        new: list[tuple[str, str, str]] = []
-        moved = 0
         for article_id in order:
-            f = feats[article_id]
-            story = index.decide(article_id, f).story
+            index.decide(article_id, feats[article_id])
+        # Final stories (after any merge a later article made), in place: seq keeps the
+        # order of first decision, so the next rebuild decides in the same order again.
+        changed: list[tuple[str, str, str]] = []
+        added: list[tuple[str, str, str]] = []
+        moved = 0
+        recomputed = set(need)
+        for article_id in order:
+            story = index.story_of(article_id) or article_id
             entry = old.get(article_id)
-            if entry is None or entry[1] != story or article_id in need:
-                if entry is not None and entry[1] != story:
-                    moved += 1
-                new.append((article_id, story, json.dumps(features_json(f), ensure_ascii=False)))
+            data = json.dumps(features_json(feats[article_id]), ensure_ascii=False)
+            if entry is None:
+                added.append((article_id, story, data))
+            elif entry[1] != story or article_id in recomputed:
+                moved += entry[1] != story
+                changed.append((story, data, article_id))
         with self.store.transaction() as cur:
             self._lock(cur)
             cur.execute(self.store._sql(
                 "DELETE FROM article_stories WHERE article_id NOT IN (SELECT id FROM articles)"))
-            for start in range(0, len(new), 1000):
-                chunk = new[start:start + 1000]
-                ids = [r[0] for r in chunk if r[0] in old]
-                if ids:
-                    marks = ", ".join("?" for _ in ids)
-                    cur.execute(self.store._sql(
-                        f"DELETE FROM article_stories WHERE article_id IN ({marks})"), ids)
+            if changed:
+                cur.executemany(self.store._sql(
+                    "UPDATE article_stories SET story = ?, features = ? WHERE article_id = ?"),
+                    changed)
+            if added:
                 cur.executemany(self.store._sql(
                     "INSERT INTO article_stories (article_id, story, features) VALUES (?, ?, ?)"),
-                    chunk)
+                    added)
         self.index, self.last_seq = StoryIndex(), 0
         sizes = index.story_size
         if moved:
