@@ -79,6 +79,13 @@ BENCHMARKS = {
         "End to end (defnews demo)",
         "The whole job as a user runs it: serve the fixture site, crawl, store, build.",
     ),
+    "stories": (
+        "bench_stories",
+        "Stories (crawler/stories/)",
+        "Clustering articles of all sources into stories: pairwise quality on a labelled set "
+        "of its own (five languages, look-alikes of every kind), the cost of one new article "
+        "at 1k, 10k and 100k stored, and the rebuild of 100k.",
+    ),
     "crawl_peer": (
         "bench_crawl_peer",
         "Crawl vs bare Scrapy (defnews crawl, 10,000-article mirror)",

@@ -79,6 +79,10 @@ class ArticleItem:
     published_fallback: str | None = None
     # Scraped pages: which layer of the parser found each field ({"title": "metadata", ...}).
     provenance: dict[str, str] = field(default_factory=dict)
+    # The story: an id shared with every other source's article about the same event (the
+    # id of the story's first article; an article alone is a story of one: its own id).
+    # Set by the stories pipeline (crawler.stories); "" until then.
+    story: str = ""
 
 
 @dataclass

@@ -71,6 +71,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.dedupe.DedupePipeline": 300,
     "crawler.pipelines.ranking.RankingPipeline": 400,
     "crawler.pipelines.store.StorePipeline": 500,
+    "crawler.pipelines.stories.StoriesPipeline": 550,
 }
 # JSON Lines with aware datetimes (ISO 8601 with offset), whatever the file extension.
 FEED_EXPORTERS = {

@@ -542,8 +542,7 @@ class SQLStore:
         return UpsertResult("new", article_id, now)
 
     def get_article(self, article_id: str) -> ArticleItem | None:
-        rows = self._query("SELECT data FROM articles WHERE id = ?", (article_id,))
-        return article_from_json(json.loads(rows[0][0])) if rows else None
+        return self._articles_by_id([article_id]).get(article_id)
 
     def articles(
         self,
@@ -846,11 +845,29 @@ class SQLStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ", ".join("?" for _ in chunk)
-            for (data,) in self._query(f"SELECT data FROM articles WHERE id IN ({marks})", chunk):
+            # The story (crawler.stories) lives in its own table; an article not yet
+            # decided is a story of one.
+            for data, story in self._query(
+                    "SELECT a.data, s.story FROM articles a LEFT JOIN article_stories s"
+                    f" ON s.article_id = a.id WHERE a.id IN ({marks})", chunk):
                 article = article_from_json(json.loads(data))
+                article.story = story or article.id
                 found[article.id] = article
         return found
 
+
+    # -- stories (issue #22; crawler.stories) ------------------------------------------------
+    def stories(self, *, limit: int | None = None) -> list[tuple[str, list[ArticleItem]]]:
+        """Stories with articles of two or more sources, newest first, members oldest first."""
+        from crawler.stories.store import story_members
+
+        return story_members(self, limit=limit)
+
+    def story_siblings(self, article_ids: Iterable[str]) -> dict[str, list[ArticleItem]]:
+        """Article id -> the other sources' articles of its story."""
+        from crawler.stories.store import story_siblings
+
+        return story_siblings(self, article_ids)
 
     # -- operating state (issue #10) --------------------------------------------------------
     def source_article_urls(self, source: str) -> dict[str, datetime]:

@@ -63,9 +63,21 @@ def _baseline() -> Migration:
     )
 
 
+def _stories() -> Migration:
+    from crawler.stories.store import STORIES_TABLE  # the story of each article (issue #22)
+
+    return Migration(
+        2,
+        "stories: article_stories (article -> story, the features decided on)",
+        sqlite=STORIES_TABLE.format(autoid="INTEGER PRIMARY KEY AUTOINCREMENT"),
+        postgres=STORIES_TABLE.format(autoid="BIGSERIAL PRIMARY KEY"),
+    )
+
+
 # Ordered by version. Append here; each entry's SQL is a list of statements split on ';'.
 MIGRATIONS: list[Callable[[], Migration] | Migration] = [
     _baseline,
+    _stories,
 ]
 
 

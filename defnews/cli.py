@@ -138,6 +138,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["upgrade", "status"],
                    help="upgrade: apply pending migrations; status: print the schema version")
     _add_store(p)
+    p = sub.add_parser("stories", help="the stories in the store; --rebuild decides them again",
+                       description="Print how many stories the store holds and the largest "
+                       "recent ones; --rebuild decides every article's story again from the "
+                       "store, in the order they were first decided, and says how many changed.")
+    p.add_argument("--rebuild", action="store_true",
+                   help="recompute every story from the stored articles")
+    p.add_argument("--features", action="store_true",
+                   help="with --rebuild: also read every article's features again")
+    p.add_argument("--top", type=int, default=10, metavar="N",
+                   help="how many multi-source stories to list (default %(default)s)")
+    _add_store(p)
     p = sub.add_parser("serve", help="serve the built feeds over HTTP",
                        description="Serve --public over HTTP with Twisted: ETag and "
                        "Last-Modified (304), gzip when asked, Cache-Control, no directory "
@@ -355,6 +366,12 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         return commands.db(args)
     if args.command == "serve":
         return commands.serve(args)
+    if args.command == "stories":
+        check_store(args.store)
+        if args.rebuild:
+            with store_lock(args.store, "stories"):
+                return commands.stories(args)
+        return commands.stories(args)
     if args.command == "sources":
         return commands.sources(args)
     raise AssertionError(f"unknown command {args.command}")  # pragma: no cover - argparse

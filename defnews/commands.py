@@ -395,3 +395,22 @@ def db(args: argparse.Namespace) -> int:
     state = "current" if version >= latest else "out of date: run `defnews db upgrade`"
     print(f"{args.store}: schema at version {version} of {latest} ({state})")
     return EXIT_OK if version >= latest else EXIT_FAILED
+
+
+def stories(args: argparse.Namespace) -> int:
+    """``defnews stories [--rebuild]``: the stories of the store (issue #22)."""
+    from crawler.store import open_store
+    from crawler.stories.store import StoryStore, story_members
+
+    with open_store(args.store) as store:
+        if args.rebuild:
+            report = StoryStore(store).rebuild(recompute=args.features)
+            print(f"stories rebuilt: {report.articles} articles, {report.stories} stories "
+                  f"({report.multi_source} with two or more sources); {report.moved} articles "
+                  f"changed story; features read again for {report.recomputed}; "
+                  f"{report.seconds:.1f} s")
+        top = story_members(store, limit=args.top)
+        for story, members in top:
+            sources = ", ".join(dict.fromkeys(m.source for m in members))
+            print(f"{story}  {len(members)} articles from {sources}: {members[0].title}")
+    return EXIT_OK

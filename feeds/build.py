@@ -9,6 +9,8 @@ Output layout (paths relative to ``out_dir``; ``<slug>`` from :mod:`feeds.config
     ranking/<source>-1w.atom, …           for each of data.ranking_sources()
     ranking/<source>-1m.atom, …
     ranking/<source>-new.atom, …        "new in the ranking": one entry per entrance
+    stories.atom, .rss, .json           one entry per story with two or more sources
+                                        (crawler.stories), linking every member
     opml.xml                            OPML 2.0 list of every RSS feed
     index.html                          the page people open (feeds.page)
 
@@ -68,6 +70,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from html import escape as _html_escape
 from pathlib import Path
 
 import lxml.html
@@ -78,7 +81,7 @@ from feeds.config import FeedConfig, assign_category_slugs, assign_source_slugs,
 from feeds.jsonfeed import render_json_feed
 from feeds.listing import FeedLink, render_opml
 from feeds.model import FeedData, RankedArticle, RankingEntrance, RankingView
-from feeds.page import Headline, PageData, RankingChart, SourceHealth, render_index
+from feeds.page import Headline, PageData, RankingChart, SourceHealth, StoryCard, render_index
 from feeds.render import (
     EMPTY_FEED_UPDATED,
     GENERATOR_VERSION,
@@ -112,6 +115,8 @@ _GROUP_ALL = "すべて"
 _GROUP_CATEGORY = "カテゴリ"
 _GROUP_SOURCE = "ソース"
 _GROUP_RANKING = "ランキング"
+_GROUP_STORIES = "ストーリー"
+TOP_STORIES = 10  # on the index page
 
 
 @dataclass
@@ -301,8 +306,72 @@ class _Builder:
             if len({a.url for a in dated}) >= limit or len(batch) < ask:
                 break
             ask *= 4
-        entries = [self._article_entry(a) for a in _by_date(dated)[:limit]]
+        chosen = _by_date(dated)[:limit]
+        siblings = self._siblings([a.id for a in chosen])
+        entries = [self._with_siblings(self._article_entry(a), siblings.get(a.id, []))
+                   for a in chosen]
         return [e for e in entries if e is not None]
+
+    # -- stories (issue #22) ---------------------------------------------------------------
+
+    def _siblings(self, ids: list[str]) -> dict[str, list[ArticleItem]]:
+        of = getattr(self.data, "story_siblings", None)
+        return of(ids) if callable(of) and ids else {}
+
+    def _member_line(self, article: ArticleItem) -> tuple[str, str]:
+        """(HTML, text) of one article of a story: outlet, language, date, linked title."""
+        name = self.config.source_name(article.source)
+        day = article.published.date().isoformat() if article.published else ""
+        meta = ", ".join(x for x in (article.language, day) if x)
+        html_line = (f'<a href="{_html_escape(article.url)}">{_html_escape(article.title)}</a>'
+                     f" — {_html_escape(name)} ({_html_escape(meta)})")
+        return html_line, f"{name} ({meta})"
+
+    def _with_siblings(self, entry: EntrySpec | None,
+                       others: list[ArticleItem]) -> EntrySpec | None:
+        """An article's entry that says which other outlets carried its story."""
+        if entry is None or not others:
+            return entry
+        lines = [self._member_line(a) for a in others]
+        html_part = ("<p>同じ出来事を伝えた他のソース / also reported by:</p><ul>"
+                     + "".join(f"<li>{h}</li>" for h, _ in lines) + "</ul>")
+        text = "同じ出来事: " + "; ".join(t for _, t in lines)
+        summary = f"{entry.summary} ({text})" if entry.summary else text
+        content = (entry.content_html + html_part) if entry.content_html else ""
+        return replace(entry, summary=summary, content_html=content)
+
+    def _story_entries(self) -> list[EntrySpec]:
+        """One entry per story with two or more sources: titled from its first article,
+        linking every member with outlet, language and date."""
+        of = getattr(self.data, "stories", None)
+        if not callable(of):
+            return []
+        entries = []
+        for _story, members in of(limit=self.config.limit):
+            dated = [m for m in members if _aware(m.published) is not None]
+            if len(dated) < 2:
+                continue
+            first = dated[0]
+            lines = [self._member_line(a) for a in dated]
+            sources = list(dict.fromkeys(self.config.source_name(a.source) for a in dated))
+            stamps = [d for a in dated for d in (_aware(a.published), _aware(a.updated)) if d]
+            updated = max(stamps)
+            entries.append(EntrySpec(
+                id=f"{first.key or first.url}#story",
+                title=first.title,
+                link=first.url,
+                updated=updated,
+                published=_aware(first.published),
+                permalink=False,
+                categories=tuple(dict.fromkeys(c for a in dated for c in a.categories)),
+                author=", ".join(sources),
+                summary=f"{len(dated)}件・{len(sources)}ソース: "
+                        + "; ".join(t for _, t in lines),
+                content_html="<ul>" + "".join(f"<li>{h}</li>" for h, _ in lines) + "</ul>",
+                source=self._source_ref(first.source),
+            ))
+        entries.sort(key=lambda e: (e.updated, e.id), reverse=True)
+        return entries
 
     def _ranked_entry(self, ranked: RankedArticle, view: RankingView) -> EntrySpec:
         prefix = f"{ranked.rank}位 "
@@ -403,6 +472,10 @@ class _Builder:
             planned.append(_Planned(f"source:{source}", stem, spec, _GROUP_SOURCE, name))
         for source in self.ranking_sources:
             planned += self._plan_rankings(source)
+        if callable(getattr(self.data, "stories", None)):
+            spec = self._spec("stories", "ストーリー",
+                              "複数のソースが伝えた出来事: 1件に全ソースの記事", self._story_entries())
+            planned.append(_Planned("stories", "stories", spec, _GROUP_STORIES, "ストーリー"))
         return planned
 
     def _plan_rankings(self, source: str) -> list[_Planned]:
@@ -593,6 +666,10 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
         source_health(config.source_name(source), count, last, newest)
         for source, (count, last) in seen.items()
     ]
+    stories = tuple(
+        StoryCard(e.title, e.link, e.updated, e.content_html)
+        for item in planned if item.key == "stories" for e in item.spec.entries[:TOP_STORIES]
+    )
     return PageData(
         title=config.title,
         language=config.language,
@@ -600,6 +677,7 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
         charts=tuple(charts),
         health=tuple(health),
         feeds=tuple(_links(item) for item in planned),
+        stories=stories,
     )
 
 

@@ -55,6 +55,16 @@ class SourceHealth:
 
 
 @dataclass(frozen=True)
+class StoryCard:
+    """A story with two or more sources (crawler.stories): its title and its members."""
+
+    title: str
+    url: str
+    date: datetime | None
+    members_html: str  # the <ul> of the story's articles (outlet, language, date), escaped
+
+
+@dataclass(frozen=True)
 class PageData:
     title: str
     language: str
@@ -62,6 +72,7 @@ class PageData:
     charts: tuple[RankingChart, ...]
     health: tuple[SourceHealth, ...]
     feeds: tuple[FeedLink, ...]
+    stories: tuple[StoryCard, ...] = ()
 
 
 STATE_LABELS = {
@@ -281,6 +292,18 @@ def render_index(page: PageData) -> bytes:
             body.append("</article>")
         body.append("</div>")
     body.append("</section>")
+
+    if page.stories:
+        body += ['<section id="stories"><h2>複数のソースが伝えた出来事</h2>',
+                 '<p class="muted"><a href="stories.atom">Atom</a> · <a href="stories.rss">RSS</a>'
+                 ' · <a href="stories.json">JSON Feed</a></p>', '<div class="grid">']
+        for story in page.stories:
+            body.append(
+                f'<article class="card story"><h3><a href="{_e(story.url)}">'
+                f"{_e(plain_text(story.title) or story.url)}</a></h3>"
+                f"<p class=\"muted\">{_date(story.date)}</p>{story.members_html}</article>"
+            )
+        body += ["</div>", "</section>"]
 
     if page.charts:
         body += ['<section id="ranking"><h2>ランキング</h2>', '<div class="grid">']

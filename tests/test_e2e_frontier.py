@@ -204,11 +204,22 @@ def single(tmp_path_factory):
     assert build.returncode == 0, build.stderr[-3000:]
     with open_store(work / "s.sqlite3") as s:
         ids = [row[0] for row in s.dump_articles()]
-    return hits, ids, article_feeds(work / "public")
+        stories = story_partition(s)
+    return hits, ids, article_feeds(work / "public"), stories
+
+
+def story_partition(store) -> set[frozenset[str]]:
+    """The stories (crawler.stories) as sets of article ids; every article has exactly one."""
+    rows = store._query("SELECT article_id, story FROM article_stories")
+    assert len(rows) == len({r[0] for r in rows}) == store.count_articles()
+    groups: dict[str, set[str]] = {}
+    for article_id, story in rows:
+        groups.setdefault(str(story), set()).add(str(article_id))
+    return {frozenset(g) for g in groups.values()}
 
 
 def check_same_as_single(single, dsn: str, work: Path) -> None:
-    _, ids, feeds = single
+    _, ids, feeds, _stories = single
     with open_store(dsn) as s:
         assert [row[0] for row in s.dump_articles()] == ids  # each once, none missing
     build = defnews("build", "--store", dsn, "--public", str(work / "public"),
@@ -238,6 +249,8 @@ def test_three_processes_share_one_frontier_and_one_store(single, frontier, pg_d
     check_same_as_single(single, pg_dsn, tmp_path)
     with open_store(pg_dsn) as s:
         assert s.count_snapshots() == 1  # one ranking snapshot per crawl, not one per process
+        # Each process decided stories against the store's: the same stories as one process.
+        assert story_partition(s) == single[3]
 
 
 def test_next_crawl_revisits_despite_a_stale_seen_set(single, frontier, tmp_path):
