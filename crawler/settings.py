@@ -64,6 +64,9 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
 
 # -- Items ------------------------------------------------------------------------------
+# Under every callback (order 10: after HttpErrorMiddleware has taken its own exceptions): an
+# exception costs the page it was reading, logged with its URL and counted as failed.
+SPIDER_MIDDLEWARES = {"crawler.failures.ContainErrorsMiddleware": 10}
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
     "crawler.pipelines.limits.CategoryLimitPipeline": 150,
@@ -121,6 +124,7 @@ ADDONS = {"crawler.frontier.RedisFrontier": 0}
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
     "crawler.health.HealthStats": 510,
+    "crawler.failures.FailureStats": 520,
 }
 # Health: a source whose share of articles read, or of articles with a field, falls under
 # its threshold this crawl is unhealthy (judged from DEFNEWS_HEALTH_MIN_ARTICLES articles on).

@@ -212,7 +212,11 @@ class OneLineFormatter(logging.Formatter):
         short.exc_info = short.exc_text = None
         short.stack_info = None
         text = super().format(short)
-        return text if str(exc) and str(exc) in text else f"{text} ({type(exc).__name__}: {exc})"
+        if str(exc).strip() and str(exc) in text:
+            return text
+        from crawler.failures import reason_of
+
+        return f"{text} ({reason_of(exc)})"  # never an empty reason: "(TimeoutError)"
 
 
 def _setup_logging(args: argparse.Namespace) -> str:

@@ -76,6 +76,10 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
         skipped = c.get("defnews/parse_errors")
         for reason, n in sorted(dropped.items()):
             print(f"  {'':<12} skipped {n}: {reason}", file=out)
+        for key, n in sorted(c.stats.items()):
+            if key.startswith("defnews/failed/"):  # lost to an error (crawler.failures)
+                reason = key.removeprefix("defnews/failed/").replace("_", " ")
+                print(f"  {'':<12} failed {n}: {reason} (see log)", file=out)
         for kind, verb in (("flagged", "flagged"), ("ignored", "ignored")):
             for key, n in sorted(c.stats.items()):
                 if key.startswith(f"defnews/{kind}/"):
@@ -125,9 +129,15 @@ def print_feed_sources(stats: dict[str, Any], out: TextIO) -> None:
         print(
             f"  {'':<12} {source}: {n.get('read', 0)} entries read, {n.get('kept', 0)} kept, "
             f"{n.get('merged', 0)} merged as duplicates, {n.get('dropped', 0)} dropped"
+            + (f", {n['failed']} failed" if n.get("failed") else "")
             + (f" ({', '.join(inferred)})" if inferred else ""),
             file=out,
         )
+        # The totals never lie: every entry read is kept, merged, dropped or failed.
+        lost = n.get("read", 0) - sum(n.get(k, 0) for k in ("kept", "merged", "dropped", "failed"))
+        if lost:
+            print(f"  {'':<12}   WARNING: {lost} entries unaccounted for (a bug: see log)",
+                  file=out)
         for k in sorted(n):
             if k.startswith("dropped/"):
                 print(f"  {'':<12}   dropped {n[k]}: {k.removeprefix('dropped/')}", file=out)

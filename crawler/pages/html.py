@@ -417,5 +417,11 @@ def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> s
     parts = [holder.text or ""]
     parts += [lxml.html.tostring(child, encoding="unicode") for child in holder]
     text = "".join(parts).strip()
+    # C0 controls (a raw one, or &#14; decoded by the parser) are never text, and no XML
+    # feed may carry them: removed, the rest of the body kept.
+    text = _CONTROL_CHARS.sub("", text)
     # Blank lines and indentation between blocks carry no meaning in HTML.
     return re.sub(r">\s*\n\s*<", ">\n<", text)
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -23,7 +23,6 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -37,6 +36,7 @@ from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, Ranking
 from crawler.pages import jdefense as pages
 from crawler.pages.html import PageParseError
 from crawler.store import SQLStore, open_store
+from crawler.urls import url_netloc
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,9 @@ def _origin(url: str) -> str:
 
 
 def _netloc(url: str) -> str:
-    """host, or host:port when the URL names a port (a mirror on 127.0.0.1:PORT)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return f"{host}:{parts.port}" if parts.port else host
+    """host, or host:port when the URL names a port (a mirror on 127.0.0.1:PORT); "" for a
+    URL that cannot be parsed (crawler.urls: never an exception out of a callback)."""
+    return url_netloc(url)
 
 
 class JdefenseSpider(scrapy.Spider):
