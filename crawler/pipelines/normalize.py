@@ -18,7 +18,7 @@ from crawler.dates import DateParseError, find_dates, parse_date
 from crawler.drops import record, record_drop, stats_key
 from crawler.items import ArticleItem, DateProvenance, RankingObservation, article_id
 from crawler.pages.feed import first_words
-from crawler.pages.html import clean_html
+from crawler.pages.html import clean_html, without_controls
 from crawler.urls import canonical_url, id_for_url
 
 logger = logging.getLogger(__name__)
@@ -44,21 +44,8 @@ _BREAKS = ("br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5
 _MARKUP_ROUNDS = 3
 
 
-# A character reference to a control character (&#14;, &#x1F;) or to no character at all
-# (&#xD800;, &#1114112;): lxml decodes it into a string it then refuses to hold ("All strings
-# must be XML compatible"); it never was text, so it goes before parsing.
-_BAD_CHARREF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));?")
-
-
-def _no_bad_charref(m: re.Match[str]) -> str:
-    value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
-    bad = (value < 0x20 and value not in (0x09, 0x0A, 0x0D)) or value == 0x7F
-    return "" if bad or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else m.group(0)
-
-
 def _text_of(value: str) -> str:
-    if "&#" in value:
-        value = _BAD_CHARREF.sub(_no_bad_charref, value)
+    value = without_controls(value)
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
     except lxml.etree.ParserError:  # only a doctype ("<!DOCTYPE"): a browser shows nothing
@@ -84,7 +71,7 @@ def plain_text(value: str | None) -> str:
             break
         # Each round may decode a control character that was escaped (&amp;#14; -> &#14;
         # -> U+000E): removed again, or the next round's parser (and lxml's XML) refuses it.
-        text = _CONTROLS.sub("", _text_of(value))
+        text = without_controls(_text_of(value))
         if text == value:
             break
         value = text
