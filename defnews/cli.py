@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from defnews import __version__
-from defnews.preflight import duration, http_url, non_negative_int, positive_int, tcp_port
+from defnews.preflight import duration, feed_url, http_url, non_negative_int, positive_int, tcp_port
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -75,7 +75,7 @@ def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
 def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--public", type=Path, default=Path("public"), metavar="DIR",
                    help="where the feeds are written (default: %(default)s)")
-    p.add_argument("--feed-url", type=http_url, default=None, metavar="URL",
+    p.add_argument("--feed-url", type=feed_url, default=None, metavar="URL",
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
     p.add_argument("--limit", type=positive_int, default=50, metavar="N",
                    help="entries per feed (default: %(default)s)")

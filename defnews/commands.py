@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.coverage import coverage_lines
+from crawler.failures import reason_of
 from crawler.sources import load_sources
 from defnews.runner import (
     DEFAULT_FEED_URL,
@@ -179,7 +180,20 @@ def crawl_status(report: CrawlReport) -> int:
         if c.stats.get("defnews/frontier/error"):  # the shared frontier's Redis went away
             print(f"defnews crawl: error: {c.stats['defnews/frontier/error']}", file=sys.stderr)
             return EXIT_USAGE
+    if store_write_error(report):
+        # Disk full, read-only, connection lost: the store is unusable (exit 2, as a store
+        # refused at the start), and nothing is built from this crawl.
+        print(f"defnews crawl: error: {store_write_error(report)}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def store_write_error(report: CrawlReport) -> str | None:
+    """The one-line reason a store write failed during the crawl, or None."""
+    for c in report.crawlers:
+        if c.stats.get("defnews/store/write_error"):
+            return str(c.stats["defnews/store/write_error"])
+    return None
 
 
 def print_interruption(report: CrawlReport, out: TextIO | None = None) -> None:
@@ -197,7 +211,10 @@ def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     report = run_crawl(_crawl_options(args, settings))
     print_crawl_report(report)
     print_interruption(report)
-    return max(crawl_status(report), judge_health(args.store, report, settings, started))
+    status = crawl_status(report)
+    if store_write_error(report):
+        return status  # no health record either: the store takes no write
+    return max(status, judge_health(args.store, report, settings, started))
 
 
 def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
@@ -267,8 +284,29 @@ def build(args: argparse.Namespace) -> int:
         hub_url=getattr(args, "websub_hub", None),
         limit=args.limit,
     )
-    print_build_report(run_build(options), args.public)
+    print_build_report(build_or_refuse(options), args.public)
     return EXIT_OK
+
+
+def build_or_refuse(options: BuildOptions) -> Any:
+    """:func:`run_build`, with a public folder that cannot be written (disk full, read-only
+    subfolder) or a store that cannot be read reported in one line (exit 2). Files are
+    written atomically: every feed stays whole, old or new."""
+    from defnews.preflight import store_error
+    from defnews.runner import UsageError
+
+    try:
+        return run_build(options)
+    except OSError as exc:
+        where = exc.filename or options.public
+        raise UsageError(f"--public {options.public}: cannot write {where}: "
+                         f"{exc.strerror or reason_of(exc)}") from None
+    except Exception as exc:
+        import sqlite3
+
+        if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
+            raise UsageError(store_error(options.store, exc)) from None
+        raise
 
 
 def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
@@ -306,10 +344,10 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         )
         print_crawl_report(report)
         print_interruption(report)
-        if report.interrupted is not None:
+        if report.interrupted is not None or store_write_error(report):
             return crawl_status(report)
         health = judge_health(args.store, report, settings, started)
-        built = run_build(
+        built = build_or_refuse(
             BuildOptions(
                 store=args.store,
                 public=args.public,

@@ -171,6 +171,12 @@ class JdefenseSpider(scrapy.Spider):
         if self.store is None:
             return
         stats = self.crawler.stats
+        if stats.get_value("defnews/store/write_error"):
+            # The store refused a write: nothing more is written to it (it may be full), and
+            # no page of this crawl counts as fetched (the next run fetches them again).
+            self.store.close()
+            self.store = None
+            return
         complete = reason == "finished" and not (
             stats.get_value("retry/max_reached") or stats.get_value("httperror/response_ignored_count")
             or stats.get_value("downloader/exception_count", 0) > stats.get_value("retry/count", 0)
