@@ -156,6 +156,14 @@ def make_parser() -> argparse.ArgumentParser:
                    "(default: %(default)s)")
     p.add_argument("--access-log", type=Path, metavar="FILE",
                    help="append the access log (combined format) here instead of the log")
+    p.add_argument("--header-timeout", type=duration, default=10.0, metavar="DURATION",
+                   help="close a connection that has not sent a whole request head in this "
+                   "time: slow clients, slowloris (default: 10s)")
+    p.add_argument("--idle-timeout", type=duration, default=15.0, metavar="DURATION",
+                   help="close a kept-alive connection idle this long (default: 15s)")
+    p.add_argument("--max-connections", type=positive_int, default=None, metavar="N",
+                   help="open connections at most; past it the oldest idle one is closed, "
+                   "or 503 when all are busy (default: half the open-file limit less 64)")
     _add_schedule(sub)
     p = sub.add_parser("health", help="each source's health and its last runs",
                        description="Print each source's state (healthy or not, since when, why) "

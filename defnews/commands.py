@@ -395,7 +395,9 @@ def serve(args: argparse.Namespace) -> int:
 
     try:
         serve_public(args.public, args.host, args.port, max_age=args.max_age,
-                     backlog=args.backlog, announce=announce)
+                     backlog=args.backlog, announce=announce,
+                     header_timeout=args.header_timeout, idle_timeout=args.idle_timeout,
+                     max_connections=args.max_connections)
     except CannotListenError as exc:
         reason = getattr(exc.socketError, "strerror", None) or exc.socketError
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
