@@ -38,6 +38,9 @@ TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_DIR = "httpcache"
+# Only whole responses are cached, and an entry whose body is not whole (a write cut short by
+# a full disk) is discarded, not served (crawler/transfers.py).
+HTTPCACHE_STORAGE = "crawler.transfers.WholeFilesystemCacheStorage"
 
 # -- Trust nothing from outside (crawler/middlewares.py) ------------------------------------
 # Scrapy's own middlewares, replaced by subclasses that log and count what they drop: off-site
@@ -55,6 +58,8 @@ DOWNLOADER_MIDDLEWARES |= {
     "crawler.middlewares.HttpCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.RedirectMiddleware": 600,
+    # A body cut short (data loss) counted as failed once the retries are spent.
+    "crawler.transfers.TruncatedTransferMiddleware": 45,
 }
 # Response size, counted after decompression too (Scrapy's HttpCompressionMiddleware stops
 # inflating at DOWNLOAD_MAXSIZE, 64 KiB at a time): a 2 MB gzip bomb costs 16 MiB, not 1 GiB.
