@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
-from crawler import coverage
+from crawler import counterwalk, coverage
 from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
@@ -77,6 +77,7 @@ class JdefenseSpider(scrapy.Spider):
         # Stay on the site: the offsite middleware drops any other host (links, redirects).
         self.allowed_domains = [_netloc(self.base_url)]
         self.numbers_seen: set[int] = set()
+        self.confirmed: set[int] = set()  # article pages of the site that answered 200
         self._walked = False
         self._ranking_requested = False
         # The sidebar is the same on most pages: parsed again only when its signature changes.
@@ -328,6 +329,8 @@ class JdefenseSpider(scrapy.Spider):
             if number is not None:
                 self._probed[number] = True
         self._article_fetches[self.to_site(response.url)] = _validators(response)
+        if response.status == 200 and (number := pages.article_number(response.url)) is not None:
+            self.confirmed.add(number)
         if b"</html>" not in response.body[-4096:].lower():
             # Cut off in transfer or by the CMS: keep what could be read (a later crawl that
             # gets the whole page updates the item), but say so.
@@ -447,12 +450,17 @@ class JdefenseSpider(scrapy.Spider):
     def _counter_walk(self) -> Iterator[scrapy.Request]:
         if self.frontier is not None:
             self.numbers_seen |= self.frontier.numbers()
-        if self.counter_walk <= 0 or not (self.numbers_seen or self.known):
+        if self.counter_walk <= 0:
             return
-        top = max(self.numbers_seen | set(self.known))
+        # Only numbers the site confirmed (its article pages that answered 200, this crawl or
+        # stored before) place the walk: a link to …/999001.html does not (crawler.counterwalk).
+        top = counterwalk.walk_top(self.confirmed | set(self.known), self.numbers_seen,
+                                   self.counter_walk)
+        if top is None:
+            return
         retry = timedelta(seconds=self.probe_retry_age)
         now = datetime.now(UTC)
-        for number in range(top - 1, max(top - self.counter_walk, 0) - 1, -1):
+        for number in counterwalk.walk_numbers(top, self.counter_walk):
             if number in self.numbers_seen or number in self.known:
                 continue
             probed = self.probes.get(number)
