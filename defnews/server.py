@@ -339,15 +339,18 @@ def make_site(
     """A ``twisted.web.server.Site`` for ``root`` whose access log goes to the
     ``defnews.access`` logger (combined log format, one line per request), with the timeouts
     and the connection cap above."""
-    from twisted.internet import protocol, reactor
+    from twisted.internet import protocol
+    from twisted.internet import reactor as _reactor
     from twisted.web import http, server
 
+    reactor: Any = _reactor  # twisted's reactor module is typed as its interfaces only
     cap = max_connections or default_max_connections()
 
     class _Channel(http.HTTPChannel):  # type: ignore[misc]
         """An HTTP connection that must send each request head within ``header_timeout``."""
 
         site: _Site
+        transport: Any
         _head_deadline: Any = None
         connected_at = 0.0
 
@@ -377,7 +380,7 @@ def make_site(
             if self.persistent and self.transport.connected and self._head_deadline is None:
                 self._expect_head()
 
-        def connectionLost(self, reason: Any) -> None:
+        def connectionLost(self, reason: Any = None) -> None:
             if self._head_deadline is not None and self._head_deadline.active():
                 self._head_deadline.cancel()
             self._head_deadline = None
@@ -389,12 +392,14 @@ def make_site(
             return bool(self._handlingRequest)
 
     class _Busy(protocol.Protocol):
+        transport: Any
+
         def connectionMade(self) -> None:
             self.transport.write(_BUSY)
             self.transport.loseConnection()
 
     class _Site(server.Site):  # type: ignore[misc]
-        protocol = _Channel
+        protocol = _Channel  # type: ignore[assignment]
 
         def __init__(self, resource: Any) -> None:
             super().__init__(resource, timeout=idle_timeout)
