@@ -36,6 +36,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler.drops import record_drop
+from crawler.transfers import refuse_truncated_gzip
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -160,12 +161,17 @@ class HttpCompressionMiddleware(ScrapyHttpCompressionMiddleware):
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
+        gzipped = b"gzip" in (response.headers.get(b"Content-Encoding") or b"").lower()
+        raw = response.body  # (Scrapy removes Content-Encoding from the shared headers)
         try:
-            return super().process_response(request, response)
+            decoded = super().process_response(request, response)
         except IgnoreRequest as exc:
             record_drop(self.stats, "too large", request.url,
                         f"over DOWNLOAD_MAXSIZE once decompressed: {exc}", level=logging.WARNING)
             raise
+        if gzipped and isinstance(decoded, Response) and decoded is not response:
+            refuse_truncated_gzip(self.stats, request, raw, decoded)  # crawler.transfers
+        return decoded
 
 
 class DownloadSizeMiddleware:

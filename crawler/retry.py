@@ -31,6 +31,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import reactor, task
 
+from crawler.failures import reason_of
+
 logger = logging.getLogger(__name__)
 
 
@@ -90,7 +92,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             "dont_retry", False
         ):
             return None
-        retry = self._retry(request, exception)
+        retry = self._retry(request, _named(exception))
         if retry is None:
             return None
         await self._wait(request, self._backoff(int(request.meta.get("retry_times", 0))),
@@ -129,3 +131,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
         slot = downloader.slots.get(key)
         if slot is not None:
             slot.lastseen = max(slot.lastseen, time.monotonic() + delay)
+
+
+def _named(exception: Exception) -> Exception:
+    """``exception``, or one of its class saying its type when it has no message: Scrapy
+    logs "Gave up retrying ... (failed 1 times): " with the message, which would be empty
+    (ResponseDataLossError, TimeoutError); the stats key, the class's name, is the same."""
+    if str(exception).strip():
+        return exception
+    try:
+        return type(exception)(reason_of(exception))
+    except Exception:  # noqa: BLE001 - a class that wants other arguments: as it was
+        return exception

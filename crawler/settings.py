@@ -38,6 +38,9 @@ TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_DIR = "httpcache"
+# Only whole responses are cached, and an entry whose body is not whole (a write cut short by
+# a full disk) is discarded, not served (crawler/transfers.py).
+HTTPCACHE_STORAGE = "crawler.transfers.WholeFilesystemCacheStorage"
 
 # -- Trust nothing from outside (crawler/middlewares.py) ------------------------------------
 # Scrapy's own middlewares, replaced by subclasses that log and count what they drop: off-site
@@ -55,6 +58,8 @@ DOWNLOADER_MIDDLEWARES |= {
     "crawler.middlewares.HttpCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.RedirectMiddleware": 600,
+    # A body cut short (data loss) counted as failed once the retries are spent.
+    "crawler.transfers.TruncatedTransferMiddleware": 45,
 }
 # Response size, counted after decompression too (Scrapy's HttpCompressionMiddleware stops
 # inflating at DOWNLOAD_MAXSIZE, 64 KiB at a time): a 2 MB gzip bomb costs 16 MiB, not 1 GiB.
@@ -64,6 +69,9 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
 
 # -- Items ------------------------------------------------------------------------------
+# Under every callback (order 10: after HttpErrorMiddleware has taken its own exceptions): an
+# exception costs the page it was reading, logged with its URL and counted as failed.
+SPIDER_MIDDLEWARES = {"crawler.failures.ContainErrorsMiddleware": 10}
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
     "crawler.pipelines.limits.CategoryLimitPipeline": 150,
@@ -122,6 +130,7 @@ ADDONS = {"crawler.frontier.RedisFrontier": 0}
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
     "crawler.health.HealthStats": 510,
+    "crawler.failures.FailureStats": 520,
 }
 # Health: a source whose share of articles read, or of articles with a field, falls under
 # its threshold this crawl is unhealthy (judged from DEFNEWS_HEALTH_MIN_ARTICLES articles on).

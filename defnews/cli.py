@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from defnews import __version__
-from defnews.preflight import duration, http_url, non_negative_int, positive_int, tcp_port
+from defnews.preflight import duration, feed_url, http_url, non_negative_int, positive_int, tcp_port
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -75,7 +75,7 @@ def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
 def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--public", type=Path, default=Path("public"), metavar="DIR",
                    help="where the feeds are written (default: %(default)s)")
-    p.add_argument("--feed-url", type=http_url, default=None, metavar="URL",
+    p.add_argument("--feed-url", type=feed_url, default=None, metavar="URL",
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
     p.add_argument("--limit", type=positive_int, default=50, metavar="N",
                    help="entries per feed (default: %(default)s)")
@@ -167,6 +167,14 @@ def make_parser() -> argparse.ArgumentParser:
                    "(default: %(default)s)")
     p.add_argument("--access-log", type=Path, metavar="FILE",
                    help="append the access log (combined format) here instead of the log")
+    p.add_argument("--header-timeout", type=duration, default=10.0, metavar="DURATION",
+                   help="close a connection that has not sent a whole request head in this "
+                   "time: slow clients, slowloris (default: 10s)")
+    p.add_argument("--idle-timeout", type=duration, default=15.0, metavar="DURATION",
+                   help="close a kept-alive connection idle this long (default: 15s)")
+    p.add_argument("--max-connections", type=positive_int, default=None, metavar="N",
+                   help="open connections at most; past it the oldest idle one is closed, "
+                   "or 503 when all are busy (default: half the open-file limit less 64)")
     _add_schedule(sub)
     p = sub.add_parser("health", help="each source's health and its last runs",
                        description="Print each source's state (healthy or not, since when, why) "
@@ -223,7 +231,11 @@ class OneLineFormatter(logging.Formatter):
         short.exc_info = short.exc_text = None
         short.stack_info = None
         text = super().format(short)
-        return text if str(exc) and str(exc) in text else f"{text} ({type(exc).__name__}: {exc})"
+        if str(exc).strip() and str(exc) in text:
+            return text
+        from crawler.failures import reason_of
+
+        return f"{text} ({reason_of(exc)})"  # never an empty reason: "(TimeoutError)"
 
 
 def _setup_logging(args: argparse.Namespace) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.coverage import coverage_lines
+from crawler.failures import reason_of
 from crawler.sources import load_sources
 from defnews.runner import (
     DEFAULT_FEED_URL,
@@ -76,6 +77,10 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
         skipped = c.get("defnews/parse_errors")
         for reason, n in sorted(dropped.items()):
             print(f"  {'':<12} skipped {n}: {reason}", file=out)
+        for key, n in sorted(c.stats.items()):
+            if key.startswith("defnews/failed/"):  # lost to an error (crawler.failures)
+                reason = key.removeprefix("defnews/failed/").replace("_", " ")
+                print(f"  {'':<12} failed {n}: {reason} (see log)", file=out)
         for kind, verb in (("flagged", "flagged"), ("ignored", "ignored")):
             for key, n in sorted(c.stats.items()):
                 if key.startswith(f"defnews/{kind}/"):
@@ -125,9 +130,15 @@ def print_feed_sources(stats: dict[str, Any], out: TextIO) -> None:
         print(
             f"  {'':<12} {source}: {n.get('read', 0)} entries read, {n.get('kept', 0)} kept, "
             f"{n.get('merged', 0)} merged as duplicates, {n.get('dropped', 0)} dropped"
+            + (f", {n['failed']} failed" if n.get("failed") else "")
             + (f" ({', '.join(inferred)})" if inferred else ""),
             file=out,
         )
+        # The totals never lie: every entry read is kept, merged, dropped or failed.
+        lost = n.get("read", 0) - sum(n.get(k, 0) for k in ("kept", "merged", "dropped", "failed"))
+        if lost:
+            print(f"  {'':<12}   WARNING: {lost} entries unaccounted for (a bug: see log)",
+                  file=out)
         for k in sorted(n):
             if k.startswith("dropped/"):
                 print(f"  {'':<12}   dropped {n[k]}: {k.removeprefix('dropped/')}", file=out)
@@ -169,7 +180,20 @@ def crawl_status(report: CrawlReport) -> int:
         if c.stats.get("defnews/frontier/error"):  # the shared frontier's Redis went away
             print(f"defnews crawl: error: {c.stats['defnews/frontier/error']}", file=sys.stderr)
             return EXIT_USAGE
+    if store_write_error(report):
+        # Disk full, read-only, connection lost: the store is unusable (exit 2, as a store
+        # refused at the start), and nothing is built from this crawl.
+        print(f"defnews crawl: error: {store_write_error(report)}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def store_write_error(report: CrawlReport) -> str | None:
+    """The one-line reason a store write failed during the crawl, or None."""
+    for c in report.crawlers:
+        if c.stats.get("defnews/store/write_error"):
+            return str(c.stats["defnews/store/write_error"])
+    return None
 
 
 def print_interruption(report: CrawlReport, out: TextIO | None = None) -> None:
@@ -187,7 +211,10 @@ def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     report = run_crawl(_crawl_options(args, settings))
     print_crawl_report(report)
     print_interruption(report)
-    return max(crawl_status(report), judge_health(args.store, report, settings, started))
+    status = crawl_status(report)
+    if store_write_error(report):
+        return status  # no health record either: the store takes no write
+    return max(status, judge_health(args.store, report, settings, started))
 
 
 def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
@@ -257,8 +284,29 @@ def build(args: argparse.Namespace) -> int:
         hub_url=getattr(args, "websub_hub", None),
         limit=args.limit,
     )
-    print_build_report(run_build(options), args.public)
+    print_build_report(build_or_refuse(options), args.public)
     return EXIT_OK
+
+
+def build_or_refuse(options: BuildOptions) -> Any:
+    """:func:`run_build`, with a public folder that cannot be written (disk full, read-only
+    subfolder) or a store that cannot be read reported in one line (exit 2). Files are
+    written atomically: every feed stays whole, old or new."""
+    from defnews.preflight import store_error
+    from defnews.runner import UsageError
+
+    try:
+        return run_build(options)
+    except OSError as exc:
+        where = exc.filename or options.public
+        raise UsageError(f"--public {options.public}: cannot write {where}: "
+                         f"{exc.strerror or reason_of(exc)}") from None
+    except Exception as exc:
+        import sqlite3
+
+        if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
+            raise UsageError(store_error(options.store, exc)) from None
+        raise
 
 
 def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
@@ -296,10 +344,10 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         )
         print_crawl_report(report)
         print_interruption(report)
-        if report.interrupted is not None:
+        if report.interrupted is not None or store_write_error(report):
             return crawl_status(report)
         health = judge_health(args.store, report, settings, started)
-        built = run_build(
+        built = build_or_refuse(
             BuildOptions(
                 store=args.store,
                 public=args.public,
@@ -347,7 +395,9 @@ def serve(args: argparse.Namespace) -> int:
 
     try:
         serve_public(args.public, args.host, args.port, max_age=args.max_age,
-                     backlog=args.backlog, announce=announce)
+                     backlog=args.backlog, announce=announce,
+                     header_timeout=args.header_timeout, idle_timeout=args.idle_timeout,
+                     max_connections=args.max_connections)
     except CannotListenError as exc:
         reason = getattr(exc.socketError, "strerror", None) or exc.socketError
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None

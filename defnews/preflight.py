@@ -53,6 +53,10 @@ def tcp_port(text: str) -> int:
 
 
 def http_url(text: str) -> str:
+    from crawler.urls import split_url
+
+    if split_url(text) is None:  # https://ww].example/: urllib cannot read it
+        raise argparse.ArgumentTypeError(f"not a URL urllib can read: {text!r}")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
@@ -60,6 +64,17 @@ def http_url(text: str) -> str:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad port in {text!r}") from None
+    return text
+
+
+def feed_url(text: str) -> str:
+    """``--feed-url``: where the public folder is served, so no query or fragment (a feed's
+    address is this URL plus its path)."""
+    text = http_url(text)
+    parts = urlsplit(text)
+    if parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(
+            f"must not have a query or fragment (the feeds' paths are added to it), got {text!r}")
     return text
 
 
@@ -152,5 +167,11 @@ def store_error(location: str, exc: BaseException) -> str:
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
         return f"store {path}: not a SQLite database"
     if isinstance(exc, (sqlite3.OperationalError, OSError)):
+        # SQLite says "unable to open database file" for a read-only folder: say which.
+        folder = path.parent if str(path.parent) else Path(".")
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            return f"store {path}: cannot open or write it (folder {folder} is read-only: {exc})"
+        if path.is_file() and not os.access(path, os.W_OK):
+            return f"store {path}: cannot open or write it (the file is read-only: {exc})"
         return f"store {path}: cannot open or write it ({exc})"
     return f"store {path}: {type(exc).__name__}: {exc}"

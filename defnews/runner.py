@@ -51,6 +51,8 @@ class CrawlerResult:
     @property
     def failed(self) -> str | None:
         """Why this crawl counts as failed, or None."""
+        if self.stats.get("defnews/store/write_error"):  # disk full, read-only, connection lost
+            return str(self.stats["defnews/store/write_error"])
         if self.finish_reason != "finished":
             return f"ended with {self.finish_reason!r}"
         if self.get("defnews/feeds/errors"):

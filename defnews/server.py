@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
+import resource
 import threading
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -112,6 +114,28 @@ FEED_CONTENT_TYPES = {
 }
 DEFAULT_MAX_AGE = 300  # seconds: readers poll every few minutes at most
 DEFAULT_BACKLOG = 1024  # pending connections the kernel queues (Twisted's default is 50)
+# Slow and idle clients (nginx's client_header_timeout and keepalive_timeout, shorter: a feed
+# request is one line and a few headers). Twisted's own idle timeout is 12 hours, and it is
+# reset by every byte, so a client feeding a header a byte at a time held its socket forever.
+DEFAULT_HEADER_TIMEOUT = 10.0  # seconds to send the whole request head
+DEFAULT_IDLE_TIMEOUT = 15.0  # seconds a kept-alive connection may wait for its next request
+# Open connections at most: by default the open-file limit less a reserve (an answer being
+# sent holds its file open too; the log, the listening socket). Past it, the oldest connection that is not being answered
+# (idle, or still sending its head) is closed for the new one, as nginx reuses keep-alive
+# connections; with every one busy, the new connection gets a 503. Without a cap, accept()
+# failed with EMFILE at the limit and no normal request was answered at all.
+FD_RESERVE = 64
+# A connection this young is not closed for a newer one (it has had no time to send its
+# request): the new one gets the 503 instead.
+EVICT_AGE = 1.0
+# Range requests (as nginx's max_ranges and its rule that ranges adding up to more than the
+# file are answered with the whole file): overlapping and adjacent ranges are merged first.
+MAX_RANGES = 16
+# Files up to this size are read whole and closed at once rather than streamed from an open
+# file (feeds are a few hundred KB): an answer holds no file descriptor while it is sent.
+IN_MEMORY_MAX = 8 * 1024 * 1024
+# Editor backups and leftovers that are never served, besides hidden files (dot files).
+_NOT_SERVED = re.compile(r"(~|\.(bak|old|orig|save|swp|swo|tmp|rej)|#)$|^#", re.IGNORECASE)
 # Compressing these again gains nothing.
 _COMPRESSED = (b"image/png", b"image/jpeg", b"image/gif", b"image/webp", b"application/gzip")
 
@@ -163,6 +187,8 @@ def _public_resource(root: Path, *, max_age: int) -> Any:
             # decoded segment could smuggle: NUL, separators.
             if name.startswith(".") or any(c in name for c in ("\x00", "/", "\\")):
                 return refused
+            if _NOT_SERVED.search(name):  # all.atom~, index.html.bak, #all.atom#
+                return refused
             child = super().getChild(path, request)
             if isinstance(child, static.File):
                 real = os.path.realpath(child.path)
@@ -194,9 +220,33 @@ def _public_resource(root: Path, *, max_age: int) -> Any:
                 request.requestHeaders.removeHeader(b"if-modified-since")
             elif request.setLastModified(self.getModificationTime()) is http.CACHED:
                 return _not_modified(request)
-            return super().render_GET(request)
+            _coalesce_ranges(request, stat.st_size)
+            try:
+                if (request.method == b"GET" and request.getHeader(b"range") is None
+                        and stat.st_size <= IN_MEMORY_MAX):
+                    return self._whole(request)
+                return super().render_GET(request)
+            except OSError as exc:  # out of file descriptors: busy, not broken
+                logger.warning("cannot open %s: %s; answered 503", self.path, exc.strerror or exc)
+                request.setResponseCode(http.SERVICE_UNAVAILABLE)
+                request.setHeader(b"retry-after", b"5")
+                request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+                return b"Busy: try again shortly"
 
         render_HEAD = render_GET
+
+        def _whole(self, request: Any) -> bytes:
+            """The file read at once and closed (Twisted's producer holds it open until the
+            client has read it all: one descriptor per slow reader)."""
+            if self.type is None:
+                self.type, self.encoding = static.getTypeAndEncoding(
+                    self.basename(), self.contentTypes, self.contentEncodings, self.defaultType)
+            with open(self.path, "rb") as f:
+                data = f.read()
+            request.setHeader(b"accept-ranges", b"bytes")
+            self._setContentHeaders(request, len(data))
+            request.setResponseCode(http.OK)
+            return data
 
     class _ServerName(resource.Resource):
         """The root: the folder itself, with the Server header set once."""
@@ -220,12 +270,156 @@ def _public_resource(root: Path, *, max_age: int) -> Any:
     return _ServerName(folder)
 
 
-def make_site(root: Path, *, max_age: int = DEFAULT_MAX_AGE) -> Any:
+def _byte_ranges(header: bytes, size: int) -> list[tuple[int, int]] | None:
+    """The ranges of a ``Range: bytes=...`` header as (first, last) offsets in a file of
+    ``size`` bytes, the unsatisfiable ones left out; None when the header is malformed."""
+    unit, _, spec = header.partition(b"=")
+    if unit.strip().lower() != b"bytes" or not spec:
+        return None
+    ranges = []
+    for part in spec.split(b","):
+        first, dash, last = part.strip().partition(b"-")
+        if not dash or not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()) \
+                or (last and not last.isdigit()):
+            return None
+        if not first:  # the last N bytes
+            start, end = max(size - int(last), 0), size - 1
+        else:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+            if last and int(last) < start:
+                return None
+        if start < size and end >= start:
+            ranges.append((start, end))
+    return ranges
+
+
+def _coalesce_ranges(request: Any, size: int) -> None:
+    """Rewrite the request's Range header as nginx would answer it: overlapping and adjacent
+    ranges merged; more than :data:`MAX_RANGES`, or ranges adding up to more than the file
+    (500 overlapping ``0-``: 38.6 MB for a 77 KB file), answered with the whole file (200)."""
+    header = request.getHeader(b"range")
+    if header is None:
+        return
+    ranges = _byte_ranges(header, size)
+    if ranges is None:
+        return  # malformed: Twisted ignores it and sends the whole file
+    if not ranges:
+        return  # none satisfiable: Twisted's 416
+    asked = sum(end - start + 1 for start, end in ranges)
+    merged: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    if len(merged) > MAX_RANGES or asked > size:
+        request.requestHeaders.removeHeader(b"range")
+        return
+    request.requestHeaders.setRawHeaders(
+        b"range", [b"bytes=" + b",".join(b"%d-%d" % (a, b) for a, b in merged)])
+
+
+def default_max_connections() -> int:
+    """The open-file limit of this process, less an eighth of it (at least
+    :data:`FD_RESERVE`) for the files being sent."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft = soft if soft != resource.RLIM_INFINITY else 65536
+    return max(16, soft - max(FD_RESERVE, soft // 8))
+
+
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n"
+         b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
+         b"Too many connections")
+
+
+def make_site(
+    root: Path, *, max_age: int = DEFAULT_MAX_AGE, header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT, max_connections: int | None = None,
+) -> Any:
     """A ``twisted.web.server.Site`` for ``root`` whose access log goes to the
-    ``defnews.access`` logger (combined log format, one line per request)."""
+    ``defnews.access`` logger (combined log format, one line per request), with the timeouts
+    and the connection cap above."""
+    from twisted.internet import protocol
+    from twisted.internet import reactor as _reactor
     from twisted.web import http, server
 
+    reactor: Any = _reactor  # twisted's reactor module is typed as its interfaces only
+    cap = max_connections or default_max_connections()
+
+    class _Channel(http.HTTPChannel):  # type: ignore[misc]
+        """An HTTP connection that must send each request head within ``header_timeout``."""
+
+        site: _Site
+        transport: Any
+        _head_deadline: Any = None
+        connected_at = 0.0
+
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.connected_at = reactor.seconds()
+            self.site.open[self] = None
+            self._expect_head()
+
+        def _expect_head(self) -> None:
+            self._head_deadline = reactor.callLater(header_timeout, self._too_slow)
+
+        def _too_slow(self) -> None:
+            self._head_deadline = None
+            logger.debug("closing %s: no whole request head in %.0f s",
+                         self.transport.getPeer(), header_timeout)
+            self.transport.abortConnection()
+
+        def allHeadersReceived(self) -> None:
+            if self._head_deadline is not None and self._head_deadline.active():
+                self._head_deadline.cancel()
+            self._head_deadline = None
+            super().allHeadersReceived()
+
+        def requestDone(self, request: Any) -> None:
+            super().requestDone(request)
+            if self.persistent and self.transport.connected and self._head_deadline is None:
+                self._expect_head()
+
+        def connectionLost(self, reason: Any = None) -> None:
+            if self._head_deadline is not None and self._head_deadline.active():
+                self._head_deadline.cancel()
+            self._head_deadline = None
+            self.site.open.pop(self, None)
+            super().connectionLost(reason)
+
+        @property
+        def answering(self) -> bool:
+            return bool(self._handlingRequest)
+
+    class _Busy(protocol.Protocol):
+        transport: Any
+
+        def connectionMade(self) -> None:
+            self.transport.write(_BUSY)
+            self.transport.loseConnection()
+
     class _Site(server.Site):  # type: ignore[misc]
+        protocol = _Channel  # type: ignore[assignment]
+
+        def __init__(self, resource: Any) -> None:
+            super().__init__(resource, timeout=idle_timeout)
+            self.open: dict[_Channel, None] = {}  # in the order they connected
+
+        def buildProtocol(self, addr: Any) -> Any:
+            if len(self.open) >= cap:
+                old = reactor.seconds() - EVICT_AGE
+                victim = next((c for c in self.open
+                               if not c.answering and c.connected_at <= old), None)
+                if victim is None:
+                    busy = _Busy()
+                    busy.factory = self
+                    return busy
+                self.open.pop(victim, None)
+                victim.transport.abortConnection()  # the oldest idle or slow connection
+            channel = super().buildProtocol(addr)
+            channel.site = self
+            return channel
+
         def log(self, request: Any) -> None:
             access_logger.info("%s", http.combinedLogFormatter(http.datetimeToLogString(), request))
 
@@ -242,6 +436,9 @@ def serve_public(
     max_age: int = DEFAULT_MAX_AGE,
     backlog: int = DEFAULT_BACKLOG,
     announce: Callable[[str], None] = print,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    max_connections: int | None = None,
 ) -> None:
     """Serve ``root`` until interrupted (``defnews serve``)."""
     if not root.is_dir():
@@ -249,8 +446,9 @@ def serve_public(
     from twisted.internet import reactor as _reactor
 
     reactor: Any = _reactor  # the module-level installed reactor; its interfaces are untyped
-    listening = reactor.listenTCP(port, make_site(root, max_age=max_age), backlog=backlog,
-                                  interface=host)
+    site = make_site(root, max_age=max_age, header_timeout=header_timeout,
+                     idle_timeout=idle_timeout, max_connections=max_connections)
+    listening = reactor.listenTCP(port, site, backlog=backlog, interface=host)
     address = listening.getHost()
     shown = f"[{address.host}]" if ":" in address.host else address.host
     announce(f"http://{shown}:{address.port}/")

@@ -59,6 +59,9 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # A Content-Length other than the body's (a transfer cut short: the connection is closed
+    # after the body).
+    declared_length: int | None = None
 
 
 Handler = Callable[[Hit], Reply] | Reply
@@ -101,6 +104,19 @@ def gzip_bomb(size: int, content_type: str = "text/html; charset=utf-8") -> Repl
     return Reply(200, _gzip_zeros(size), {"Content-Type": content_type, "Content-Encoding": "gzip"})
 
 
+def cut_short(reply: Reply, keep: float = 0.5) -> Reply:
+    """``reply`` with only part of its body sent, under the whole body's Content-Length."""
+    return Reply(reply.status, reply.body[: int(len(reply.body) * keep)], dict(reply.headers),
+                 declared_length=len(reply.body))
+
+
+def truncated_gzip(reply: Reply, keep: float = 0.5) -> Reply:
+    """``reply`` gzipped, the gzip stream cut (its Content-Length that of the cut stream)."""
+    body = gzip.compress(reply.body)
+    return Reply(reply.status, body[: int(len(body) * keep)],
+                 {**reply.headers, "Content-Encoding": "gzip"})
+
+
 def gzipped(reply: Reply) -> Reply:
     return Reply(reply.status, gzip.compress(reply.body),
                  {**reply.headers, "Content-Encoding": "gzip"})
@@ -120,9 +136,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers = {"Content-Type": "application/octet-stream", **reply.headers}
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
+        length = len(reply.body) if reply.declared_length is None else reply.declared_length
+        self.send_header("Content-Length", str(length))
         self.end_headers()
         self.wfile.write(reply.body)
+        if length != len(reply.body):
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         pass

@@ -214,7 +214,11 @@ def test_an_entry_that_breaks_the_code_costs_only_that_entry(spider, caplog, mon
     monkeypatch.setattr(feeds_module, "entry_to_item", flaky)
     items = list(spider.parse(response_for(spider, "fleetwatch", "naval.xml"), "fleetwatch"))
     assert len(items) == 2  # the two other entries of naval.xml
-    assert stats(spider)["defnews/feeds/source/fleetwatch/dropped/error (see log)"] == 1
+    got = stats(spider)
+    # Lost to an error, not a decision: failed (read = kept + merged + dropped + failed).
+    assert got["defnews/feeds/source/fleetwatch/failed"] == 1
+    assert got["defnews/failed/feed_entry_could_not_be_read"] == 1
+    assert not [k for k in got if k.startswith("defnews/feeds/source/fleetwatch/dropped")]
     assert "could not be read" in caplog.text and "RuntimeError: a bug" in caplog.text
 
 

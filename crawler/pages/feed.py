@@ -32,14 +32,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import nh3
 
 from crawler.items import ArticleItem, Image
 from crawler.sources import Source, map_categories
-from crawler.urls import canonical_url, id_for_url
+from crawler.urls import canonical_url, id_for_url, join_url, split_url, url_path
 
 # What a feed-reading client asks for (sent by the feeds spider).
 ACCEPT = (
@@ -104,6 +103,11 @@ class ParsedFeed:
     # Bytes not valid in the document's encoding, decoded as U+FFFD (never a whole-feed
     # re-decode as another code page): how many replacement characters that made.
     replaced_chars: int = 0
+    # Entries the reader could not turn into a dict (a bug to report): each one's reason. They
+    # count among total_entries and are the caller's to count as failed.
+    failed_entries: list[str] = field(default_factory=list)
+    # Values ignored, each with where and why (a JSON Feed "tags": true): the caller logs them.
+    warnings: list[str] = field(default_factory=list)
 
 
 def parse_feed(
@@ -219,12 +223,36 @@ def _describe_entry(entry: Mapping[str, Any]) -> str:
 # --- XML feeds (feedparser) ----------------------------------------------------------------
 
 
+# A numeric character reference to no character: a UTF-16 surrogate (&#xD800;) or past
+# U+10FFFF (&#1114112;). feedparser's loose parser calls chr() on it and raises out of
+# feedparser.parse (UnicodeEncodeError, ValueError), losing the whole feed; XML forbids both.
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+def _no_bad_charrefs(body: bytes) -> tuple[bytes, int]:
+    """``body`` with every reference to no character replaced by ``&#xFFFD;``, and how many."""
+    count = 0
+
+    def fix(m: re.Match[bytes]) -> bytes:
+        nonlocal count
+        value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+            count += 1
+            return b"&#xFFFD;"
+        return m.group(0)
+
+    if b"&#" not in body:
+        return body, 0
+    return _CHARREF.sub(fix, body), count
+
+
 def _parse_xml_feed(
     body: bytes, url: str, headers: dict[str, str], max_entries: int | None = None
 ) -> ParsedFeed:
+    body, bad_refs = _no_bad_charrefs(body)
     fp_headers = dict(headers)
     # Base for relative links: feedparser resolves them against Content-Location.
-    fp_headers["content-location"] = urljoin(url, headers.get("content-location", "")) or url
+    fp_headers["content-location"] = join_url(url, headers.get("content-location", "")) or url
     encoding = _choose_xml_encoding(body, headers.get("content-type", ""))
     replaced = 0
     if encoding is None:
@@ -238,7 +266,10 @@ def _parse_xml_feed(
         # Hand feedparser the encoding we trust, as an XML media type it will respect.
         fp_headers["content-type"] = f"application/xml; charset={encoding}"
     # BytesIO: feedparser treats a bare str/bytes that looks like a URL or path as one.
-    result = feedparser.parse(io.BytesIO(body), response_headers=fp_headers)
+    try:
+        result = feedparser.parse(io.BytesIO(body), response_headers=fp_headers)
+    except Exception as exc:  # noqa: BLE001 - feedparser's own bugs: the feed, not the crawl
+        raise FeedError(f"feedparser could not read the document: {_exception_text(exc)}") from exc
     version = result.get("version") or ""
     bozo = result.get("bozo_exception") if result.get("bozo") else None
     if isinstance(bozo, feedparser.NonXMLContentType):
@@ -257,16 +288,30 @@ def _parse_xml_feed(
         version = _FEED_ROOTS.get(root or "", "unknown")
     base = fp_headers["content-location"]
     kept = all_entries if max_entries is None else all_entries[: max(max_entries, 0)]
+    entries, failed = _each_entry(kept, lambda e: _xml_entry(e, base))
     return ParsedFeed(
-        title=_plain(feed.get("title", "")),
-        link=_absolute(base, feed.get("link")),
+        title=_plain(_string(feed.get("title", ""))),
+        link=_absolute(base, _string(feed.get("link"))),
         version=version,
-        entries=_distinct_guids([_xml_entry(e, base) for e in kept]),
+        entries=_distinct_guids(entries),
         bozo_exception=_exception_text(bozo) if bozo else None,
         encoding=result.get("encoding") or None,
         total_entries=len(all_entries),
-        replaced_chars=replaced,
+        replaced_chars=replaced + bad_refs,
+        failed_entries=failed,
     )
+
+
+def _each_entry(raw: Iterable[Any], read: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """``read`` each raw entry; one that raises costs that entry only (its reason kept)."""
+    entries: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for n, e in enumerate(raw, 1):
+        try:
+            entries.append(read(e))
+        except Exception as exc:  # noqa: BLE001 - contained at the entry: counted, named
+            failed.append(f"entry {n}: {_exception_text(exc)}")
+    return entries, failed
 
 
 def _xml_entry(e: Any, base: str) -> dict[str, Any]:
@@ -337,7 +382,7 @@ def _identity(
         if _SCHEME.match(value):
             absolute = value  # byte for byte what the outlet wrote: no urljoin clean-up
         elif n < relative_ok:
-            absolute = urljoin(base, value)
+            absolute = join_url(base, value) or value  # unparseable: refused just below
         else:
             continue  # an id that is no URL at all ("x-1"): no identity, nothing refused
         if _HTTP.match(absolute) and _usable(absolute):
@@ -349,8 +394,9 @@ def _identity(
 def _usable(url: str) -> bool:
     """An http(s) URL with a host that the identity key can be made of (no bad port, no
     broken IPv6 literal)."""
+    parts = split_url(url)
     try:
-        return bool(urlsplit(url).hostname) and bool(canonical_url(url))
+        return parts is not None and bool(parts.hostname) and bool(canonical_url(url))
     except ValueError:
         return False
 
@@ -374,7 +420,7 @@ def _attachments_html(
         kind = (kind or "").strip()
         if skip_images and kind.startswith("image/"):
             continue
-        name = urlsplit(url).path.rsplit("/", 1)[-1] or url
+        name = url_path(url).rsplit("/", 1)[-1] or url
         label = f"{html.escape(name)}" + (f" ({html.escape(kind)})" if kind else "")
         parts.append(f'<p><a href="{html.escape(url, quote=True)}">{label}</a></p>')
     return "".join(dict.fromkeys(parts))
@@ -573,13 +619,44 @@ def _charset_param(content_type: str) -> str | None:
 # --- JSON Feed -----------------------------------------------------------------------------
 
 
+class _Typed:
+    """JSON Feed values by the type the spec gives them: a value of another type (``"tags":
+    true``, ``"title": 3``) is ignored, with a warning naming the field, never an exception."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def get(self, obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str,
+            default: Any = None) -> Any:
+        value = obj.get(key)
+        if value is None:
+            return default
+        if isinstance(value, kind) and not isinstance(value, bool) or kind is bool:
+            return value
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        self.warnings.append(f"{where}: {key!r} is {type(value).__name__}, not {names}: ignored")
+        return default
+
+    def text(self, obj: Mapping[str, Any], key: str, where: str) -> str:
+        return self.get(obj, key, str, where, "")
+
+    def items(self, obj: Mapping[str, Any], key: str, kind: type, where: str) -> list[Any]:
+        """A list of ``kind`` (a wrong element is ignored with a warning, the rest kept)."""
+        values = self.get(obj, key, list, where, [])
+        kept = [v for v in values if isinstance(v, kind) and not isinstance(v, bool)]
+        if len(kept) != len(values):
+            self.warnings.append(f"{where}: {len(values) - len(kept)} value(s) of {key!r} "
+                                 f"not {kind.__name__}: ignored")
+        return kept
+
+
 def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None) -> ParsedFeed:
     # JSON is UTF-8 (RFC 8259): invalid bytes become U+FFFD, the rest of the feed is kept.
     text = body.decode("utf-8-sig", errors="replace")
     replaced = text.count("\ufffd") - body.decode("utf-8-sig", errors="ignore").count("\ufffd")
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise FeedError(f"unreadable JSON: {exc}") from exc
     version = data.get("version") if isinstance(data, dict) else None
     if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
@@ -587,44 +664,58 @@ def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None) -> P
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError("JSON Feed without an 'items' list")
-    base = _absolute(url, _string(data.get("feed_url")) or None) or url
+    typed = _Typed()
+    base = _absolute(url, typed.text(data, "feed_url", "feed") or None) or url
+    not_objects = sum(1 for i in items if not isinstance(i, dict))
+    if not_objects:
+        typed.warnings.append(f"feed: {not_objects} item(s) not an object: ignored")
     items = [i for i in items if isinstance(i, dict)]  # anything else is no entry at all
     limit = len(items) if max_entries is None else max(max_entries, 0)
-    feed_authors = data.get("authors") or ([data["author"]] if data.get("author") else [])
+    feed_authors = typed.items(data, "authors", dict, "feed") or [
+        a for a in [typed.get(data, "author", dict, "feed")] if a]
+    entries, failed = _each_entry(
+        enumerate(items[:limit], 1),
+        lambda pair: _json_entry(pair[1], base, feed_authors, typed, f"item {pair[0]}"))
     return ParsedFeed(
-        title=_plain(_string(data.get("title"))),
-        link=_absolute(base, _string(data.get("home_page_url")) or None),
+        title=_plain(typed.text(data, "title", "feed")),
+        link=_absolute(base, typed.text(data, "home_page_url", "feed") or None),
         version="json11" if version.rstrip("/").endswith("1.1") else "json1",
-        entries=_distinct_guids([_json_entry(i, base, feed_authors) for i in items[:limit]]),
+        entries=_distinct_guids(entries),
         encoding="utf-8",
         total_entries=len(items),
         replaced_chars=max(replaced, 0),
+        failed_entries=failed,
+        warnings=typed.warnings,
     )
 
 
-def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any]) -> dict[str, Any]:
-    attachments = [a for a in item.get("attachments") or [] if isinstance(a, dict)]
+def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any],
+                typed: _Typed | None = None, where: str = "item") -> dict[str, Any]:
+    t = typed or _Typed()
+    attachments = t.items(item, "attachments", dict, where)
     media = [
         (_string(a.get("url")), _string(a.get("mime_type")))
         for a in attachments
         if _string(a.get("url")) and not _string(a.get("mime_type")).startswith("image/")
     ]
     # url, external_url, an http(s) id, a non-image attachment (JSON Feed podcasts).
-    candidates = [item.get("url"), item.get("external_url"), item.get("id"), *(m[0] for m in media)]
+    guid = t.get(item, "id", (str, int, float), where)
+    candidates = [t.text(item, "url", where) or None, t.text(item, "external_url", where) or None,
+                  guid if isinstance(guid, str) else None, *(m[0] for m in media)]
     url, rejected = _identity(base, candidates, relative_ok=2)
-    content = _string(item.get("content_html"))
-    text = _string(item.get("content_text"))
-    summary = _string(item.get("summary"))
-    authors = item.get("authors") or ([item["author"]] if item.get("author") else feed_authors)
-    images = [_string(item.get("image")), _string(item.get("banner_image"))]
+    content = t.text(item, "content_html", where)
+    text = t.text(item, "content_text", where)
+    summary = t.text(item, "summary", where)
+    authors = t.items(item, "authors", dict, where) or [
+        a for a in [t.get(item, "author", dict, where)] if a] or feed_authors
+    images = [t.text(item, "image", where), t.text(item, "banner_image", where)]
     images += [
         _string(a.get("url"))
         for a in attachments
         if _string(a.get("mime_type")).startswith("image/")
     ]
-    published = _string(item.get("date_published")) or None
-    updated = _string(item.get("date_modified")) or None
-    guid = item.get("id")
+    published = t.text(item, "date_published", where) or None
+    updated = t.text(item, "date_modified", where) or None
     content_html = None
     if content.strip():
         content_html = _clean_html(content, url or base)
@@ -635,15 +726,15 @@ def _json_entry(item: dict[str, Any], base: str, feed_authors: list[Any]) -> dic
         "url": url,
         "rejected_links": rejected,
         "no_link_reason": _no_link_reason(rejected),
-        "title": _plain(_string(item.get("title"))),
+        "title": _plain(t.text(item, "title", where)),
         # JSON Feed summaries are plain text; entries elsewhere carry HTML.
         "summary": html.escape(summary) if summary else "",
         "content_html": content_html,
         "attachments_html": _attachments_html(media, base, skip_images=True),
         "published_raw": published or updated,
         "updated_raw": updated,
-        "author": _authors([a for a in authors if isinstance(a, dict)]),
-        "categories": _unique(str(t) for t in item.get("tags") or [] if isinstance(t, str)),
+        "author": _authors(authors),
+        "categories": _unique(t.items(item, "tags", str, where)),
         "images": [
             {"url": u, "caption": None} for u in _unique(_absolute(base, i) for i in images if i)
         ],
@@ -655,7 +746,7 @@ def _clean_html(fragment: str, base: str) -> str:
 
     def absolute_links(tag: str, attribute: str, value: str) -> str | None:
         if attribute in ("href", "src"):
-            return urljoin(base, value)
+            return join_url(base, value)  # None: an unparseable link is removed
         return value
 
     return nh3.clean(fragment, attribute_filter=absolute_links)
@@ -739,10 +830,7 @@ def _authors(authors: Iterable[Mapping[str, Any]], fallback: str | None = None) 
 def _absolute(base: str, link: str | None) -> str | None:
     if not link or not link.strip():
         return None
-    try:
-        return urljoin(base, link.strip())
-    except ValueError:  # a broken IPv6 literal and the like: no URL at all
-        return None
+    return join_url(base, link.strip())  # None: a broken IPv6 literal and the like
 
 
 def _string(value: Any) -> str:

@@ -35,12 +35,13 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from crawler.pages.html import element_text, normalize_space, sanitize_html
+from crawler.urls import join_url, url_path
 
 __all__ = [
     "LAYERS",
@@ -681,7 +682,7 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
     if all(word in profile.label_vocabulary for word in text.split()):
         return True  # one label, or several in one element ("ニュース解説 特集")
     if href:
-        if profile.label_link_re.match(urlsplit(href).path or "/"):
+        if profile.label_link_re.match(url_path(href) or "/"):
             return True
         return position and not SHARE_URL_RE.search(href)
     return position
@@ -710,7 +711,7 @@ def _join(base: str, origin: str, value: str) -> str:
         return value
     if value.startswith("/") and not value.startswith("//") and "/." not in value:
         return origin + value
-    return urljoin(base, value)
+    return join_url(base, value) or value  # unparseable: left as written (the sanitizer judges)
 
 
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src")
@@ -954,7 +955,7 @@ def _find_article(
         for b in bl
         if b.kind == "heading"
         and any(
-            profile.article_url_re.match(urlsplit(a.get("href") or "").path)
+            profile.article_url_re.match(url_path(a.get("href") or ""))
             and _text(a) == b.text
             for a in b.el.iter("a")
         )

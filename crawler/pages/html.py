@@ -395,6 +395,7 @@ def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> s
     The input element is not modified. Same input, same output.
     """
     if isinstance(fragment, str):
+        fragment = without_controls(fragment)
         if not fragment.strip():
             return ""
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
@@ -417,5 +418,29 @@ def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> s
     parts = [holder.text or ""]
     parts += [lxml.html.tostring(child, encoding="unicode") for child in holder]
     text = "".join(parts).strip()
+    # C0 controls (a raw one, or &#14; decoded by the parser) are never text, and no XML
+    # feed may carry them: removed, the rest of the body kept.
+    text = without_controls(text)
     # Blank lines and indentation between blocks carry no meaning in HTML.
     return re.sub(r">\s*\n\s*<", ">\n<", text)
+
+
+# C0 controls (but tab, LF, CR) and DEL; a character reference to one (&#14;, &#x1F;) or to no
+# character at all (&#xD800;, &#1114112;). lxml decodes such a reference into a string it then
+# refuses to hold ("All strings must be XML compatible"), and no XML feed may carry them: they
+# never were text, and go before parsing.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_BAD_CHARREF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));?")
+
+
+def _no_bad_charref(m: re.Match[str]) -> str:
+    value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    bad = (value < 0x20 and value not in (0x09, 0x0A, 0x0D)) or value == 0x7F
+    return "" if bad or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else m.group(0)
+
+
+def without_controls(text: str) -> str:
+    """``text`` without control characters, raw or as character references."""
+    if "&#" in text:
+        text = _BAD_CHARREF.sub(_no_bad_charref, text)
+    return _CONTROL_CHARS.sub("", text)

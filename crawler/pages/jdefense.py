@@ -49,7 +49,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
 import lxml.html
 from lxml import etree
@@ -79,6 +79,7 @@ from crawler.pages.html import (
     parse_html,
     parse_html_source,
 )
+from crawler.urls import join_url, split_url, url_path
 
 __all__ = [
     "ARTICLE_URL_RE",
@@ -252,9 +253,8 @@ _HINT_NAMES = hint_names(PROFILE.hints) | hint_names(Hints(ranking=Selectors.ran
 
 @functools.lru_cache(maxsize=1024)  # (a page asks it of its own URL several times)
 def _match(url: str | None) -> re.Match[str] | None:
-    if not url:
-        return None
-    return ARTICLE_URL_RE.match(urlsplit(url).path)
+    parts = split_url(url) if url else None
+    return ARTICLE_URL_RE.match(parts.path) if parts is not None else None
 
 
 def article_number(url: str) -> int | None:
@@ -280,8 +280,8 @@ def article_url(base_url: str, section: str, number: int) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    parts = split_url(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts is not None else ""
 
 
 def _absolute(base: str, href: str | None) -> str | None:
@@ -291,12 +291,13 @@ def _absolute(base: str, href: str | None) -> str | None:
     # Short-cuts for the common forms (urljoin costs more than reading the link did).
     if "/." not in href and "#" not in href and "\\" not in href:
         if href.startswith(("https://", "http://")):
-            return href
+            return href if split_url(href) is not None else None  # ww].ikaros.jp: skipped
         if href.startswith("/") and not href.startswith("//"):
             return _origin_of(base) + href
     if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:")):
         return None
-    return urldefrag(urljoin(base, href))[0]
+    joined = join_url(base, href)  # None when it cannot be parsed: that one link is skipped
+    return urldefrag(joined)[0] if joined else None
 
 
 # -- small tree helpers ----------------------------------------------------------------------
@@ -661,11 +662,11 @@ def _next_page(tree: lxml.html.HtmlElement, url: str) -> str | None:
             if href and href != urldefrag(url)[0]:
                 return href
     # Numbered index pages without a "next" label: index.html → index_2.html → index_3.html.
-    current = INDEX_PAGE_RE.search(urlsplit(url).path)
+    current = INDEX_PAGE_RE.search(url_path(url))
     wanted = int(current.group(1)) + 1 if current else 2
     for a in tree.iter("a"):
         href = _absolute(url, a.get("href"))
-        m = INDEX_PAGE_RE.search(urlsplit(href).path) if href else None
+        m = INDEX_PAGE_RE.search(url_path(href)) if href else None
         if href and m and int(m.group(1)) == wanted:
             return href
     return None

@@ -18,7 +18,7 @@ from crawler.dates import DateParseError, find_dates, parse_date
 from crawler.drops import record, record_drop, stats_key
 from crawler.items import ArticleItem, DateProvenance, RankingObservation, article_id
 from crawler.pages.feed import first_words
-from crawler.pages.html import clean_html
+from crawler.pages.html import clean_html, without_controls
 from crawler.urls import canonical_url, id_for_url
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ _MARKUP_ROUNDS = 3
 
 
 def _text_of(value: str) -> str:
+    value = without_controls(value)
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
     except lxml.etree.ParserError:  # only a doctype ("<!DOCTYPE"): a browser shows nothing
@@ -68,7 +69,9 @@ def plain_text(value: str | None) -> str:
     for _ in range(_MARKUP_ROUNDS):
         if "<" not in value and "&" not in value:
             break
-        text = _text_of(value)
+        # Each round may decode a control character that was escaped (&amp;#14; -> &#14;
+        # -> U+000E): removed again, or the next round's parser (and lxml's XML) refuses it.
+        text = without_controls(_text_of(value))
         if text == value:
             break
         value = text

@@ -14,23 +14,30 @@ does; a pending batch never waits longer than ``DEFNEWS_STORE_BATCH_SECONDS``.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.base import DelayedCall
 from twisted.internet.defer import Deferred, DeferredLock
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
+from crawler.failures import reason_of
 from crawler.items import ArticleItem, DateProvenance, RankingItem
 from crawler.pipelines.dedupe import source_priority
 from crawler.store import SQLStore, UpsertResult, open_store
 
 logger = logging.getLogger(__name__)
+
+
+class StoreWriteError(RuntimeError):
+    """The store refused a write (disk full, read-only, connection lost): the item is lost
+    to this crawl, which stops."""
 
 
 class StorePipeline:
@@ -39,7 +46,11 @@ class StorePipeline:
     ``DEFNEWS_STORE_BATCH_SIZE`` / ``DEFNEWS_STORE_BATCH_SECONDS`` (when a batch is written)."""
 
     def __init__(self, crawler: Crawler, location: str) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
+        # Why a write failed (disk full, read-only, connection lost): the crawl stops, every
+        # item after it fails at once, and nothing is built from the crawl.
+        self.write_error: str | None = None
         self.location = location
         self.priority = source_priority(crawler.settings)
         self.batch_size = max(1, crawler.settings.getint("DEFNEWS_STORE_BATCH_SIZE", 100))
@@ -65,14 +76,21 @@ class StorePipeline:
     async def close_spider(self) -> None:
         if self.store is None:
             return
+        if self.write_error is not None:
+            self._fail_pending()
         while self._pending or self._writer.locked:
             self._flush()
             await maybe_deferred_to_future(self._writer.acquire())
             self._writer.release()
-        self.store.close()
+        try:
+            self.store.close()
+        except Exception as exc:  # noqa: BLE001 - a lost connection: already reported
+            logger.debug("store: closing after a failed write: %s", exc)
 
     async def process_item(self, item: Any) -> Any:
         assert self.store is not None
+        if self.write_error is not None:
+            raise StoreWriteError(self.write_error)  # counted as failed, never as kept
         if isinstance(item, ArticleItem):
             waiter: Deferred[UpsertResult] = Deferred()
             self._pending.append((item, waiter))
@@ -86,9 +104,13 @@ class StorePipeline:
             item.first_seen = result.first_seen
         elif isinstance(item, RankingItem):
             self._flush()  # the articles seen before the ranking go in first
-            entrances = await maybe_deferred_to_future(
-                self._writer.run(self._in_thread, self.store.add_ranking_snapshot, item)
-            )
+            try:
+                entrances = await maybe_deferred_to_future(
+                    self._writer.run(self._in_thread, self.store.add_ranking_snapshot, item)
+                )
+            except Exception as exc:
+                self._stop(reason_of(exc))
+                raise StoreWriteError(self.write_error or reason_of(exc)) from exc
             self.stats.inc_value("defnews/store/ranking_snapshots")
             self.stats.set_value("defnews/ranking/entrances", len(entrances))
             logger.info("ranking of %s stored: %d new entrances", item.source, len(entrances))
@@ -129,17 +151,40 @@ class StorePipeline:
                 waiter.callback(result)
 
         def failed(failure: Failure) -> None:
+            reason = reason_of(failure)
             logger.error("store: a batch of %d articles could not be written (%s): %s",
-                         len(batch), self.location.split("@")[-1], failure.getErrorMessage())
+                         len(batch), self.location.split("@")[-1], reason)
+            self._stop(reason)
+            error = Failure(StoreWriteError(self.write_error or reason))
             for _, waiter in batch:
-                waiter.errback(failure)
+                waiter.errback(error)
+            self._fail_pending()
 
         d.addCallbacks(written, failed)
         d.addBoth(self._after_write)
 
+    def _stop(self, reason: str) -> None:
+        """A write failed: stop the crawl with one line saying why (the command exits 2 and
+        builds nothing from it, see defnews.commands.crawl_status)."""
+        if self.write_error is not None:
+            return
+        shown = re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", self.location)  # no password
+        self.write_error = f"store {shown} could not be written: {reason}"
+        self.stats.set_value("defnews/store/write_error", self.write_error)
+        logger.error("%s; stopping the crawl", self.write_error)
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None and getattr(engine, "spider", None) is not None:
+            deferred_from_coro(engine.close_spider_async(reason="store_write_failed"))
+
+    def _fail_pending(self) -> None:
+        """Items waiting for a batch after a failed write: each fails at once."""
+        pending, self._pending = self._pending, []
+        for _, waiter in pending:
+            waiter.errback(Failure(StoreWriteError(self.write_error or "store write failed")))
+
     def _after_write(self, _: object) -> None:
         # Items gathered during the write have waited already: write them now.
-        if self._pending:
+        if self._pending and self.write_error is None:
             self._flush()
 
     # -- revisits (writer thread) ------------------------------------------------------------

@@ -32,6 +32,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.drops import count_drop
+from crawler.failures import count_failure, reason_of, record_failure
 from crawler.items import ArticleItem
 from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
 from crawler.sources import Source, SourcesConfig, load_sources
@@ -82,7 +83,13 @@ class FeedsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_error, signal=signals.item_error)
         return spider
+
+    def _item_error(self, item: Any, response: Any = None, spider: Any = None) -> None:
+        # Lost to an exception in a pipeline (a store write that failed): read, never kept.
+        if isinstance(item, ArticleItem):
+            self._inc(f"source/{item.source}/failed")
 
     def _item_scraped(self, item: Any) -> None:
         if isinstance(item, ArticleItem):
@@ -223,6 +230,13 @@ class FeedsSpider(scrapy.Spider):
                 feed.replaced_chars,
             )
         self._inc(f"source/{source_key}/read", feed.total_entries)
+        for warning in feed.warnings:  # a field of the wrong type, ignored (the entry kept)
+            self.logger.warning("Feed source %s: %s: %s", source_key, response.url, warning)
+            self._inc(f"source/{source_key}/ignored_fields")
+        for reason in feed.failed_entries:  # an entry the reader could not read: that one only
+            self._inc(f"source/{source_key}/failed")
+            record_failure(self.crawler.stats, "feed entry could not be read", response.url,
+                           reason)
         over = feed.total_entries - len(feed.entries)
         if over > 0:
             self._inc("entries_skipped", over)
@@ -250,9 +264,10 @@ class FeedsSpider(scrapy.Spider):
                 continue
             except Exception:
                 # One entry the code cannot read (a bug to report) costs that entry, never
-                # the rest of the feed: logged with its traceback, counted in the summary.
+                # the rest of the feed: logged with its traceback, counted as failed.
                 self._inc("entries_skipped")
-                self._drop(source_key, "error (see log)")
+                self._inc(f"source/{source_key}/failed")
+                count_failure(self.crawler.stats, "feed entry could not be read")
                 self.logger.exception(
                     "Feed source %s: %s: entry %r could not be read",
                     source_key,
@@ -276,14 +291,10 @@ class FeedsSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         source_key = request.cb_kwargs.get("source_key", "?")
         response = getattr(failure.value, "response", None)
-        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
-        self.logger.error(
-            "Feed source %s: fetching %s failed: %s (%s)",
-            source_key,
-            request.url,
-            reason,
-            failure.type.__name__ if failure.type else "error",
-        )
+        # reason_of: the exception's type when it has no message (never an empty reason).
+        reason = (f"HTTP {response.status} ({failure.type.__name__ if failure.type else 'error'})"
+                  if response is not None else reason_of(failure))
+        self.logger.error("Feed source %s: fetching %s failed: %s", source_key, request.url, reason)
         self._error(source_key)
 
     def _error(self, source_key: str) -> None:

@@ -23,7 +23,6 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -31,12 +30,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
-from crawler import coverage
+from crawler import counterwalk, coverage
 from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
 from crawler.pages.html import PageParseError
 from crawler.store import SQLStore, open_store
+from crawler.urls import url_netloc
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,9 @@ def _origin(url: str) -> str:
 
 
 def _netloc(url: str) -> str:
-    """host, or host:port when the URL names a port (a mirror on 127.0.0.1:PORT)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return f"{host}:{parts.port}" if parts.port else host
+    """host, or host:port when the URL names a port (a mirror on 127.0.0.1:PORT); "" for a
+    URL that cannot be parsed (crawler.urls: never an exception out of a callback)."""
+    return url_netloc(url)
 
 
 class JdefenseSpider(scrapy.Spider):
@@ -78,6 +77,7 @@ class JdefenseSpider(scrapy.Spider):
         # Stay on the site: the offsite middleware drops any other host (links, redirects).
         self.allowed_domains = [_netloc(self.base_url)]
         self.numbers_seen: set[int] = set()
+        self.confirmed: set[int] = set()  # article pages of the site that answered 200
         self._walked = False
         self._ranking_requested = False
         # The sidebar is the same on most pages: parsed again only when its signature changes.
@@ -172,6 +172,12 @@ class JdefenseSpider(scrapy.Spider):
         if self.store is None:
             return
         stats = self.crawler.stats
+        if stats.get_value("defnews/store/write_error"):
+            # The store refused a write: nothing more is written to it (it may be full), and
+            # no page of this crawl counts as fetched (the next run fetches them again).
+            self.store.close()
+            self.store = None
+            return
         complete = reason == "finished" and not (
             stats.get_value("retry/max_reached") or stats.get_value("httperror/response_ignored_count")
             or stats.get_value("downloader/exception_count", 0) > stats.get_value("retry/count", 0)
@@ -323,6 +329,8 @@ class JdefenseSpider(scrapy.Spider):
             if number is not None:
                 self._probed[number] = True
         self._article_fetches[self.to_site(response.url)] = _validators(response)
+        if response.status == 200 and (number := pages.article_number(response.url)) is not None:
+            self.confirmed.add(number)
         if b"</html>" not in response.body[-4096:].lower():
             # Cut off in transfer or by the CMS: keep what could be read (a later crawl that
             # gets the whole page updates the item), but say so.
@@ -442,12 +450,17 @@ class JdefenseSpider(scrapy.Spider):
     def _counter_walk(self) -> Iterator[scrapy.Request]:
         if self.frontier is not None:
             self.numbers_seen |= self.frontier.numbers()
-        if self.counter_walk <= 0 or not (self.numbers_seen or self.known):
+        if self.counter_walk <= 0:
             return
-        top = max(self.numbers_seen | set(self.known))
+        # Only numbers the site confirmed (its article pages that answered 200, this crawl or
+        # stored before) place the walk: a link to …/999001.html does not (crawler.counterwalk).
+        top = counterwalk.walk_top(self.confirmed | set(self.known), self.numbers_seen,
+                                   self.counter_walk)
+        if top is None:
+            return
         retry = timedelta(seconds=self.probe_retry_age)
         now = datetime.now(UTC)
-        for number in range(top - 1, max(top - self.counter_walk, 0) - 1, -1):
+        for number in counterwalk.walk_numbers(top, self.counter_walk):
             if number in self.numbers_seen or number in self.known:
                 continue
             probed = self.probes.get(number)
