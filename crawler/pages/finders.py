@@ -1033,7 +1033,7 @@ def check_article(r: Reading) -> None:
 def find_labels(r: Reading) -> None:
     """Phase *labels*: the hint, else the short texts between the title and the date line
     (and label words or section links right after it, or right above the title)."""
-    profile, bl, title_block, date_block = r.profile, r.bl, r.title_block, r.date_block
+    profile, title_block, date_block = r.profile, r.title_block, r.date_block
     heads = [b.index for b in (title_block, date_block) if b is not None]
     r.header_end = max(heads) if heads else -1
     hinted_labels = r.index.all(profile.hints.labels)
