@@ -1,0 +1,565 @@
+"""The article reader of every site: ``read_article(html, url, profile=None)``.
+
+One pipeline of named phases, each a small function of one :class:`Page` (no module state)::
+
+    parse ► metadata ► find (finders: clean, segment, title, date line, labels, body, images,
+    summary) ► title ► date ► author ► body check ► fields
+
+A :class:`~crawler.pages.finders.SiteProfile` (J-Defense's, or a site's from ``sources.toml``)
+brings vocabulary, patterns and hints; without one the reader uses :data:`GENERIC` and the
+metadata the page gives (its site name, its language). Each field says which layer gave it
+(``provenance``):
+
+==========  ===================================================================================
+field       layers, best evidence first
+==========  ===================================================================================
+title       the page's heading that says a metadata title (hint, ``h1``) → metadata (JSON-LD
+            headline, ``og:title``, ``<title>``, each without the site name) → structure
+published   JSON-LD ``datePublished`` → ``article:published_time`` → microdata
+            ``itemprop=datePublished`` → Dublin Core / ``<meta name=date>`` and kin →
+            ``<time>`` of the header → the date line (hint, text) → htmldate (last: it reads
+            the whole page again); a day without its time gives way to a date line that has it
+body        the finders' body (hint, structure) → trafilatura where the finders' body is
+            unsure (a body much shorter than the page's main text: see :func:`check_body`)
+==========  ===================================================================================
+
+The libraries run only where the fast path is unsure: trafilatura reads a page in 10-30 ms
+where the finders take 1-3 ms, so running it everywhere would cost the crawl its speed.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from crawler.dates import DateParseError, PageDate, read_page_date
+from crawler.pages.finders import Found, Hints, SiteProfile, find_article, strip_site_name
+from crawler.pages.html import (
+    ARTICLE_TYPES,
+    PageParseError,
+    extract_jsonld,
+    find_time_elements,
+    normalize_space,
+    parse_html_source,
+    sanitize_html,
+)
+
+__all__ = ["GENERIC", "PageParseError", "read_article"]
+
+logger = logging.getLogger(__name__)
+
+_MONTHS = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januar|februar|märz|mai|juni|juli|"
+    r"oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|"
+    r"novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+    r"noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|"
+    r"dicembre)[a-zé]*\.?"
+)
+# A date line of any site: ISO-like, day-first dotted, month names, Japanese, NHK's yearless.
+GENERIC_DATELINE_RE = re.compile(
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}年\s*\d{1,2}月\s*\d{1,2}日"
+    r"|\d{1,2}月\s*\d{1,2}日\s*\d{1,2}時\s*\d{1,2}分"
+    rf"|\b\d{{1,2}}\.?\s+{_MONTHS}\s+\d{{4}}|\b{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}}",
+    re.IGNORECASE,
+)
+
+#: The profile of a site nobody described: words and patterns common to news sites.
+GENERIC = SiteProfile(
+    name="generic",
+    site_name="",
+    dateline_re=GENERIC_DATELINE_RE,
+    # A listing's headings link articles: paths with a number or a long slug.
+    article_url_re=re.compile(r"^/.*(?:\d{4,}|[\w-]{24,})"),
+    label_link_re=re.compile(
+        r"^/(?:[\w-]+/)?(?:category|categories|tag|tags|topics?|section|sections|themen|"
+        r"thema|rubrik|ressort|genre|list|keyword)/",
+        re.IGNORECASE,
+    ),
+    chrome_phrases=frozenset(
+        {"Advertisement", "Anzeige", "Werbung", "Publicité", "Publicidad", "Pubblicità", "広告",
+         "PR", "スポンサーリンク", "Share", "Tweet", "Facebook", "X", "LINE", "Print", "Email",
+         "E-Mail", "Teilen", "Partager", "Compartir", "シェア", "ツイート", "印刷",
+         "Skip to content", "Zum Inhalt springen", "Menu", "Menü", "メニュー", "Search", "検索"}
+    ),  # fmt: skip
+    chrome_re=re.compile(
+        r"^(?:©|&copy;|Copyright|.*?All Rights Reserved|(?:Tags?|タグ|Schlagworte)\s*[:：]"
+        r"|この記事は(?:有料)?会員限定|.*ログインして続きを読む|.*続きを読むには"
+        r"|(?:Subscribe|Sign up|Log in) to (?:continue|read))",
+        re.IGNORECASE | re.S,
+    ),
+    end_re=re.compile(
+        r"^(?:[■●◆【\[]?(?:関連記事|関連ニュース|あわせて読みたい|おすすめ記事)[】\]]?"
+        r"|Related(?: articles| stories| coverage| content)?|Read more|More on this|"
+        r"Mehr zum Thema|Lesen Sie auch|Weitere Artikel|À lire aussi|Lire aussi|Leia também|"
+        r"Más información|Leggi anche|Relaterade artiklar|Les også)\s*[:：]?$",
+        re.IGNORECASE | re.S,
+    ),
+    caption_re=re.compile(r"^(?:写真|画像|Foto|Photo|Bild|Image)\s*[:：]|^\(?(?:Photo|Foto):"),
+    byline_re=re.compile(
+        r"^(?:By|Von|Par|Por|Di|Door|Av|Af|Od|Från)\s+[A-ZÀ-Ý][^\n]{1,60}$"
+        r"|^(?:文|著|筆者|執筆|取材)\s*[:：/／]\s*\S.*$"
+    ),
+    not_article_re=re.compile(
+        r"ページが見つかりません|お探しのページ|404 Not Found|Page not found|Seite nicht gefunden",
+        re.IGNORECASE,
+    ),
+    hints=Hints(),
+)
+
+# <meta name=...> that give a page's publication date (Dublin Core, citation, CMS and
+# analytics conventions), best first.
+_DATE_META = (
+    "article:published_time", "og:published_time", "datepublished", "dc.date.issued",
+    "dcterms.issued", "dc.date", "dcterms.date", "dc.date.created", "dcterms.created",
+    "citation_publication_date", "citation_date", "parsely-pub-date", "sailthru.date",
+    "publishdate", "publish-date", "publish_date", "pubdate", "date", "article.published",
+    "article_date_original", "original-publish-date", "cxenseparse:recs:publishtime",
+)  # fmt: skip
+_DATE_META_RANK = {name: i for i, name in enumerate(_DATE_META)}
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified",
+                  "lastmod", "last-modified")  # fmt: skip
+_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
+                "sailthru.author", "byl")  # fmt: skip
+_SITE_NAME_SPLIT = re.compile(r"\s+[|｜\-–—:：·•»]\s+|[|｜]")
+_DATE_ONLY_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+_TAGS_READ = ("meta", "title", "link", "script", "h1")
+PROVENANCE_FIELDS = ("title", "published", "labels", "body", "summary", "images", "author")
+
+
+@dataclass
+class Meta:
+    """What the page says about itself in markup meant for machines."""
+
+    jsonld: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, list[str]] = field(default_factory=dict)  # name/property (lower) → values
+    itemprops: dict[str, list[str]] = field(default_factory=dict)  # microdata
+    titles: list[str] = field(default_factory=list)  # <title>
+    h1: list[str] = field(default_factory=list)
+    canonical: str | None = None
+    lang: str = ""
+
+    def first(self, *names: str) -> str | None:
+        for name in names:
+            for value in self.meta.get(name, ()):
+                if value.strip():
+                    return value.strip()
+        return None
+
+
+@dataclass
+class Page:
+    """One reading: the input, the parse, and what each phase found."""
+
+    html: str | bytes
+    url: str
+    profile: SiteProfile
+    generic: bool
+    tree: Any = None
+    meta: Meta = field(default_factory=Meta)
+    found: Found = field(default_factory=Found)
+    site_name: str = ""
+    title: str = ""
+    published: PageDate | None = None
+    published_raw: str | None = None
+    published_source: str | None = None
+    updated_raw: str | None = None
+    author: str | None = None
+    content_html: str = ""
+    text_length: int = 0
+    prov: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def japanese(self) -> bool:
+        lang = self.meta.lang.lower()
+        return lang.startswith("ja") or (not lang and self.profile.name == "jdefense")
+
+
+# -- phases -----------------------------------------------------------------------------------
+
+
+def parse(page: Page) -> None:
+    """Phase *parse*: the tree, and the elements read by tag (one C walk)."""
+    page.tree, _ = parse_html_source(page.html, page.url)
+
+
+def read_metadata(page: Page) -> None:
+    """Phase *metadata*: JSON-LD, OpenGraph and ``<meta>`` (Dublin Core...), microdata.
+
+    Hand-written rather than extruct: extruct parses the page again with its own parser (one
+    more parse of the whole page, 5-15 ms) for what one walk over the tags already read gives.
+    """
+    tree, meta = page.tree, page.meta
+    tagged: dict[str, list[Any]] = {tag: [] for tag in _TAGS_READ}
+    for el in tree.iter(*_TAGS_READ):
+        tagged[el.tag].append(el)
+    meta.jsonld = extract_jsonld(tree, scripts=tagged["script"])
+    for m in tagged["meta"]:
+        key = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
+        content = m.get("content")
+        if key and content is not None:
+            meta.meta.setdefault(key, []).append(html_lib.unescape(content))
+        if m.get("http-equiv", "").lower() == "content-language" and content:
+            meta.lang = meta.lang or content.strip()
+    for el in tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateModified' or "
+                         "@itemprop='headline' or @itemprop='author']"):
+        value = el.get("content") or el.get("datetime") or normalize_space("".join(el.itertext()))
+        if value:
+            meta.itemprops.setdefault(el.get("itemprop"), []).append(value)
+    meta.titles = [normalize_space("".join(t.itertext())) for t in tagged["title"][:1]]
+    meta.h1 = [normalize_space("".join(h.itertext())) for h in tagged["h1"]]
+    for link in tagged["link"]:
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            meta.canonical = urljoin(page.url, link.get("href").strip())
+            break
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    meta.lang = normalize_space(lang) or meta.lang or (meta.first("og:locale") or "")
+    page.site_name = _site_name(page)
+
+
+def _site_name(page: Page) -> str:
+    if not page.generic:
+        return page.profile.site_name
+    name = page.meta.first("og:site_name", "application-name", "twitter:site")
+    if not name:
+        for obj in page.meta.jsonld:
+            publisher = obj.get("publisher")
+            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+                name = publisher["name"]
+                break
+    return normalize_space(name).lstrip("@")
+
+
+def title_candidates(page: Page) -> list[str]:
+    """Metadata titles, best first, without the site name and with entities decoded."""
+    out: list[str] = []
+    headline = _jsonld_text(_jsonld_first(page.meta.jsonld, "headline"))
+    truncated = headline is not None and headline.endswith(("…", "..."))
+    og = page.meta.first("og:title", "twitter:title")
+    raw = [headline if not truncated else None, og, *page.meta.titles]
+    raw += page.meta.itemprops.get("headline", [])[:1]
+    for value in raw:
+        if not value:
+            continue
+        text = normalize_space(html_lib.unescape(value))
+        out.append(_strip_site(text, page.site_name))
+    if headline and truncated:
+        out.append(headline)
+    return list(dict.fromkeys(t for t in out if t))
+
+
+def _strip_site(title: str, site_name: str) -> str:
+    """``"Title - Site"`` → ``"Title"`` (also when the site name is written another way: the
+    shorter end part after the last separator, if the page names a site)."""
+    if site_name:
+        stripped = strip_site_name(title, site_name)
+        if stripped and stripped != title:
+            return stripped
+    parts = _SITE_NAME_SPLIT.split(title)
+    if len(parts) > 1 and len(parts[-1]) < len(title) / 2:
+        return normalize_space(" - ".join(parts[:-1])) if len(parts) > 2 else parts[0].strip()
+    return title
+
+
+def find(page: Page) -> None:
+    """Phase *find*: the finders' pipeline (crawler/pages/finders.py) with the profile."""
+    profile = page.profile
+    if page.generic and page.site_name:
+        profile = _with_site_name(profile, page.site_name)
+    declared = _declared(page)
+    try:
+        page.found = find_article(
+            page.tree,
+            page.url,
+            profile,
+            title_candidates=title_candidates(page),
+            declared=declared,
+            skip=_skip(page),
+        )
+    except ValueError as exc:
+        raise PageParseError(f"{page.url}: not an article page: {exc}") from exc
+    page.prov.update(page.found.provenance)
+
+
+def _with_site_name(profile: SiteProfile, site_name: str) -> SiteProfile:
+    import dataclasses
+
+    return dataclasses.replace(
+        profile, site_name=site_name, chrome_phrases=profile.chrome_phrases | {site_name}
+    )
+
+
+def _declared(page: Page) -> bool:
+    """Whether the page's metadata vouches for an article (then no listing checks)."""
+    m = page.meta
+    if m.jsonld or (m.first("og:type") or "").lower() == "article":
+        return True
+    if page.profile.article_url_re.match(urlsplit(page.url).path) and not page.generic:
+        return True
+    return any(m.first(n) for n in _DATE_META[:6]) or bool(m.itemprops.get("datePublished"))
+
+
+def _skip(page: Page) -> set[Any] | None:
+    """The profile's ranking sidebar is never content."""
+    hints = page.profile.hints.ranking
+    if not hints:
+        return None
+    from crawler.pages.finders import css, small_region
+
+    for selector in hints:
+        hit = css(selector)(page.tree)
+        if hit and small_region(hit[0]):
+            return {hit[0]}
+    return None
+
+
+def choose_title(page: Page) -> None:
+    """Phase *title*: the finders' title; a generic page's ``h1`` wins over an SEO headline
+    that says more than the page shows (the page's heading is what a reader sees)."""
+    title = page.found.title
+    if page.generic and page.prov.get("title") == "metadata":
+        h1s = [h for h in page.meta.h1 if 4 < len(h) <= 300]
+        if len(h1s) == 1 and h1s[0] != title and _loose(h1s[0]) in _loose(title) + "":
+            title = h1s[0]
+            page.prov["title"] = "structure"
+    page.title = _strip_site(normalize_space(html_lib.unescape(title)), page.site_name) if (
+        page.generic
+    ) else title
+
+
+def _loose(text: str) -> str:
+    return "".join(text.lower().split())
+
+
+def choose_date(page: Page) -> None:
+    """Phase *date*: the first layer whose value reads as a date (see the module table)."""
+    m, found = page.meta, page.found
+    times = [t for el in found.header_times for t in find_time_elements(el)]
+    published_time = next((t for t in times if t.role != "modified" and t.value), None)
+    meta_dates = sorted(
+        ((name, v) for name in m.meta if name in _DATE_META_RANK for v in m.meta[name][:1]),
+        key=lambda nv: _DATE_META_RANK[nv[0]],
+    )
+    candidates: list[tuple[str | None, str, str]] = [
+        (_jsonld_text(_jsonld_first(m.jsonld, "datePublished")), "jsonld", "metadata"),
+        *((v, "opengraph" if n.startswith("article:") else "meta", "metadata")
+          for n, v in meta_dates[:1] if n == "article:published_time"),
+        (next(iter(m.itemprops.get("datePublished", [])), None), "microdata", "metadata"),
+        *((v, "meta", "metadata") for n, v in meta_dates if n != "article:published_time"),
+        (published_time.value if published_time else None, "time", "metadata"),
+        (found.dateline, "dateline", found.dateline_layer or "text"),
+    ]
+    japanese = page.japanese
+    for raw, source, layer in candidates:
+        if not raw:
+            continue
+        raw = normalize_space(raw)
+        if found.dateline and source != "dateline" and _DATE_ONLY_RE.match(raw):
+            continue  # a day without its time: the date line says the minute
+        try:
+            value = read_page_date(raw, lang=m.lang, japanese=japanese)
+        except DateParseError:
+            continue  # unreadable: the next layer
+        page.published, page.published_raw, page.published_source = value, raw, source
+        page.prov["published"] = layer
+        break
+    if page.published is None and page.generic:
+        _htmldate(page)
+    modified = next((t for t in times if t.role == "modified" and t.value), None)
+    for raw in (
+        _jsonld_text(_jsonld_first(m.jsonld, "dateModified")),
+        m.first(*_MODIFIED_META),
+        next(iter(m.itemprops.get("dateModified", [])), None),
+        modified.value if modified else None,
+    ):
+        if raw:
+            page.updated_raw = normalize_space(raw)
+            break
+
+
+def _htmldate(page: Page) -> None:
+    """The last date layer: htmldate reads the page again (10-30 ms) for the dates no markup
+    names (a date in the URL, in free text, in comments)."""
+    try:
+        from htmldate import find_date  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - an optional layer
+        return
+    html = page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
+    try:
+        raw = find_date(html, url=page.url, original_date=True, extensive_search=True)
+    except Exception as exc:  # noqa: BLE001 - a library layer never fails the reading
+        logger.debug("htmldate failed on %s: %s", page.url, exc)
+        return
+    if raw:
+        try:
+            page.published = read_page_date(raw, japanese=page.japanese)
+        except DateParseError:
+            return
+        page.published_raw, page.published_source = raw, "htmldate"
+        page.prov["published"] = "htmldate"
+
+
+def choose_author(page: Page) -> None:
+    """Phase *author*: JSON-LD people → microdata → ``<meta name=author>`` → the byline."""
+    names: list[str] = []
+    value = _jsonld_first(page.meta.jsonld, "author")
+    for person in value if isinstance(value, list) else [value]:
+        if isinstance(person, str):
+            names.append(normalize_space(person))
+        elif isinstance(person, dict) and isinstance(person.get("name"), str):
+            kind = person.get("@type", "Person")
+            if "Person" in (kind if isinstance(kind, list) else [kind]):
+                names.append(normalize_space(person["name"]))
+    names = [n for n in dict.fromkeys(names) if n]
+    if names:
+        page.author, page.prov["author"] = "、".join(names) if page.japanese else ", ".join(
+            names
+        ), "metadata"
+        return
+    if page.generic:
+        meta_author = page.meta.first(*_AUTHOR_META)
+        if meta_author and not meta_author.startswith("http"):
+            page.author, page.prov["author"] = normalize_space(meta_author), "metadata"
+            return
+    page.author = page.found.author
+
+
+def check_body(page: Page) -> None:
+    """Phase *body check*: keep the finders' body, unless it is unsure — much shorter than
+    the text trafilatura finds — then trafilatura's body (a generic page only: a profile's
+    hints are exact)."""
+    page.content_html = page.found.content_html
+    text_length = sum(len(b.text) for b in page.found.body)
+    page.text_length = text_length
+    if not page.generic or page.prov.get("body") == "hints":
+        return
+    if text_length >= 1500 and len(page.found.body) >= 4:
+        return  # a long body of several blocks: the finders are sure
+    alternative = _trafilatura(page)
+    if alternative is None:
+        return
+    alt_html, alt_length = alternative
+    if alt_length > max(1.5 * text_length, text_length + 200):
+        page.content_html, page.text_length = alt_html, alt_length
+        page.prov["body"] = "trafilatura"
+
+
+def _trafilatura(page: Page) -> tuple[str, int] | None:
+    try:
+        import trafilatura  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - an optional layer
+        return None
+    try:
+        out = trafilatura.extract(
+            page.html, url=page.url, output_format="html", include_comments=False,
+            include_tables=True, include_images=False, favor_precision=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - a library layer never fails the reading
+        logger.debug("trafilatura failed on %s: %s", page.url, exc)
+        return None
+    if not out:
+        return None
+    tree = etree.fromstring(out, etree.HTMLParser())
+    body = tree.find(".//body") if tree is not None else None
+    if body is None:
+        return None
+    text = normalize_space(" ".join(body.itertext()))
+    inner = "".join(etree.tostring(c, method="html", encoding="unicode") for c in body)
+    return sanitize_html(inner), len(text)
+
+
+def fields(page: Page) -> dict[str, Any]:
+    """Phase *fields*: the item's fields as plain data."""
+    found, prov = page.found, page.prov
+    summary = found.summary
+    if not summary:
+        summary = normalize_space(page.meta.first("og:description", "description") or "")
+        if summary:
+            prov["summary"] = "metadata"
+    labels = found.labels
+    if not labels:
+        section = _jsonld_first(page.meta.jsonld, "articleSection")
+        values = section if isinstance(section, list) else [section]
+        labels = list(dict.fromkeys(normalize_space(v) for v in values if isinstance(v, str)))
+        labels = labels or list(dict.fromkeys(page.meta.meta.get("article:section", [])))
+        if labels:
+            prov["labels"] = "metadata"
+    images = []
+    seen: set[str] = set()
+    for img in found.images:
+        src = urljoin(page.url, img["src"]) if img["src"] else None
+        if src and src not in seen and not src.startswith("data:"):
+            seen.add(src)
+            images.append({"url": src, "caption": img["caption"]})
+    if images:
+        prov["images"] = prov.get("body", "structure")
+    published = page.published
+    return {
+        "url": page.meta.canonical or page.url,
+        "title": page.title,
+        "published": published.iso() if published else None,
+        "published_precision": published.precision if published else None,
+        "published_raw": page.published_raw,
+        "published_source": page.published_source,
+        "updated_raw": page.updated_raw,
+        "author": page.author,
+        "categories": labels,
+        "summary": summary,
+        "content_html": page.content_html,
+        "images": images,
+        "language": page.meta.lang or ("ja" if page.japanese else None),
+        "site_name": page.site_name or None,
+        "provenance": {k: prov[k] for k in PROVENANCE_FIELDS if k in prov},
+    }
+
+
+PHASES = (parse, read_metadata, find, choose_title, choose_date, choose_author, check_body)
+
+
+def read_article(
+    html: str | bytes, url: str, profile: SiteProfile | None = None
+) -> dict[str, Any]:
+    """One article page of any site → its fields (see the module docstring).
+
+    ``profile``: the site's vocabulary, patterns and hints (None: :data:`GENERIC`). Raises
+    :class:`PageParseError` with the reason for a page that is not an article; no other
+    exception escapes for any markup.
+    """
+    page = Page(html=html, url=url, profile=profile or GENERIC, generic=profile is None)
+    try:
+        for phase in PHASES:
+            phase(page)
+    except PageParseError:
+        raise
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, etree.LxmlError) as exc:
+        # A bug met on some markup: reported as an unreadable page, with its reason.
+        logger.warning("reader failed on %s: %r", url, exc)
+        raise PageParseError(f"{url}: unreadable page ({type(exc).__name__}: {exc})") from exc
+    return fields(page)
+
+
+def _jsonld_first(objects: list[dict[str, Any]], key: str) -> Any:
+    article = [o for o in objects if _types(o) & ARTICLE_TYPES] or objects
+    for obj in article:
+        value = obj.get(key)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+
+
+def _jsonld_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("@value") or value.get("name")
+    return normalize_space(value) if isinstance(value, str) and value.strip() else None
