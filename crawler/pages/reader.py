@@ -33,6 +33,7 @@ import html as html_lib
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -247,23 +248,36 @@ def title_candidates(page: Page) -> list[str]:
         if not value:
             continue
         text = normalize_space(html_lib.unescape(value))
-        out.append(_strip_site(text, page.site_name))
+        out.append(_strip_site(text, page.site_name, urlsplit(page.url).hostname or ""))
     if headline and truncated:
         out.append(headline)
     return list(dict.fromkeys(t for t in out if t))
 
 
-def _strip_site(title: str, site_name: str) -> str:
-    """``"Title - Site"`` → ``"Title"`` (also when the site name is written another way: the
-    shorter end part after the last separator, if the page names a site)."""
+def _strip_site(title: str, site_name: str, host: str = "") -> str:
+    """``"Title - Site"`` → ``"Title"``: the site name as the page gives it, or an end (or
+    start) part that names the site another way (``政治ㅣ한국일보`` for hankookilbo.com: a part
+    whose letters the host name holds, or that holds the host's name)."""
     if site_name:
         stripped = strip_site_name(title, site_name)
         if stripped and stripped != title:
             return stripped
-    parts = _SITE_NAME_SPLIT.split(title)
-    if len(parts) > 1 and len(parts[-1]) < len(title) / 2:
-        return normalize_space(" - ".join(parts[:-1])) if len(parts) > 2 else parts[0].strip()
+    parts = [p for p in _SITE_NAME_SPLIT.split(title) if p.strip()]
+    if len(parts) > 1:
+        names = {_loose(site_name)} | ({_host_word(host)} if host else set())
+        names.discard("")
+        for i in (-1, 0):
+            key = _loose(parts[i])
+            if key and any(n in key or key in n for n in names if len(n) >= 3):
+                rest = parts[:-1] if i == -1 else parts[1:]
+                return normalize_space(" - ".join(rest))
     return title
+
+
+def _host_word(host: str) -> str:
+    """``www.spiegel.de`` → ``spiegel``."""
+    labels = [p for p in host.lower().split(".") if p not in ("www", "m", "amp", "edition")]
+    return labels[-2] if len(labels) >= 2 else (labels[0] if labels else "")
 
 
 def find(page: Page) -> None:
@@ -297,6 +311,8 @@ def _with_site_name(profile: SiteProfile, site_name: str) -> SiteProfile:
 def _declared(page: Page) -> bool:
     """Whether the page's metadata vouches for an article (then no listing checks)."""
     m = page.meta
+    if page.generic:
+        return True  # judged after the body is read (check_generic)
     if m.jsonld or (m.first("og:type") or "").lower() == "article":
         return True
     if page.profile.article_url_re.match(urlsplit(page.url).path) and not page.generic:
@@ -327,9 +343,10 @@ def choose_title(page: Page) -> None:
         if len(h1s) == 1 and h1s[0] != title and _loose(h1s[0]) in _loose(title) + "":
             title = h1s[0]
             page.prov["title"] = "structure"
-    page.title = _strip_site(normalize_space(html_lib.unescape(title)), page.site_name) if (
-        page.generic
-    ) else title
+    page.title = title
+    if page.generic:
+        host = urlsplit(page.url).hostname or ""
+        page.title = _strip_site(normalize_space(html_lib.unescape(title)), page.site_name, host)
 
 
 def _loose(text: str) -> str:
@@ -503,6 +520,7 @@ def fields(page: Page) -> dict[str, Any]:
         "url": page.meta.canonical or page.url,
         "title": page.title,
         "published": published.iso() if published else None,
+        "published_day": page_day(page),
         "published_precision": published.precision if published else None,
         "published_raw": page.published_raw,
         "published_source": page.published_source,
@@ -518,7 +536,48 @@ def fields(page: Page) -> dict[str, Any]:
     }
 
 
-PHASES = (parse, read_metadata, find, choose_title, choose_date, choose_author, check_body)
+def check_generic(page: Page) -> None:
+    """Phase *check* (generic pages): a page with neither article text nor any date, or whose
+    headings link other articles while its own text is short, is not an article."""
+    if not page.generic:
+        return
+    length = page.text_length
+    if length < 150 and page.published is None:
+        raise PageParseError(f"{page.url}: not an article page: no article text and no date")
+    linked = sum(
+        1 for b in page.found.body if b.kind == "heading" and b.el is not None
+        and next(b.el.iter("a"), None) is not None
+    )
+    if linked >= 5 and length < 300 * linked:
+        raise PageParseError(
+            f"{page.url}: not an article page: a listing ({linked} headings link elsewhere)"
+        )
+
+
+def page_day(page: Page) -> str | None:
+    """The day the page shows: the published value's own day; a UTC value one day after a
+    date written in the URL (``/2020/02/24/`` and ``2020-02-25T02:25Z``: an evening in the
+    Americas) is the URL's day."""
+    if page.published is None:
+        return None
+    day = page.published.value.date()
+    m = _URL_DAY_RE.search(page.url)
+    if m and page.published.precision != "day" and page.published.value.utcoffset() == timedelta(0):
+        try:
+            url_day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return day.isoformat()
+        if url_day == day - timedelta(days=1):
+            return url_day.isoformat()
+    return day.isoformat()
+
+
+_URL_DAY_RE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|$|[-_])")
+
+PHASES = (
+    parse, read_metadata, find, choose_title, choose_date, choose_author, check_body,
+    check_generic,
+)
 
 
 def read_article(
