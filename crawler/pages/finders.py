@@ -95,6 +95,9 @@ class SiteProfile:
     hints: Hints = field(default_factory=Hints)
     # (section slug, raw published date or None) → label when a page shows none.
     infer_labels: Callable[[str | None, str | None], list[str]] | None = None
+    # Without a body hint, the body is the element holding most paragraph text (a site nobody
+    # described: its header and body may sit in unrelated wrappers), not the title's wrapper.
+    body_by_density: bool = False
 
 
 # -- the block walk ----------------------------------------------------------------------------
@@ -792,6 +795,7 @@ class Reading:
     date_block: Block | None = None
     header_end: int = -1
     consumed: set[int] = field(default_factory=set)
+    candidates: dict[str, list[Block]] = field(default_factory=dict)  # other body readings
     _dated: list[Block] | None = None
 
     @property
@@ -1125,8 +1129,47 @@ def find_body(r: Reading) -> None:
         first = next((b for b in bl[start:] if not b.chrome), None)
     if container is None and first is not None:
         container = body_container(r, first)
+        if profile.body_by_density:  # two candidates: the caller may choose between them
+            dense = densest_container(bl[start:])
+            r.candidates["title wrapper"] = body_blocks(r, start, container)
+            if dense is not None and dense is not container:
+                r.candidates["densest"] = body_blocks(r, start, dense)
+                container = dense
     found.body = body_blocks(r, start, container)
     r.found.container = container
+
+
+_PARA_MIN = 40  # a paragraph of text, not a label, a caption or a button
+
+
+def _link_density(b: Block) -> float:
+    if not b.text:
+        return 0.0
+    linked = sum(len(_text(a, b.stripped)) for a in b.links())
+    return linked / len(b.text)
+
+
+def densest_container(bl: list[Block]) -> Any:
+    """The element holding most paragraph text: each paragraph (a block of 40 characters or
+    more, mostly not links) counts for its parent, half for the grandparent (a body split in
+    sibling wrappers is held by the grandparent), a quarter above — the scoring Readability
+    uses, on the blocks already walked (no second pass over the tree)."""
+    scores: dict[Any, float] = {}
+    for b in bl:
+        if b.kind not in ("para", "run") or len(b.text) < _PARA_MIN or b.chrome:
+            continue
+        if _link_density(b) > 0.5:
+            continue
+        weight = len(b.text) + 100  # (a paragraph counts, not only its length)
+        node = b.el.getparent() if b.el is not None else b.container
+        for share in (1.0, 0.5, 0.25):
+            if node is None:
+                break
+            scores[node] = scores.get(node, 0.0) + weight * share
+            node = node.getparent()
+    if not scores:
+        return None
+    return max(scores, key=scores.__getitem__)
 
 
 def body_container(r: Reading, first: Block) -> Any:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -40,7 +41,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from crawler.dates import DateParseError, PageDate, read_page_date
-from crawler.pages.finders import Found, Hints, SiteProfile, find_article, strip_site_name
+from crawler.pages import finders
+from crawler.pages.finders import Found, Hints, SiteProfile, strip_site_name
 from crawler.pages.html import (
     ARTICLE_TYPES,
     PageParseError,
@@ -111,6 +113,7 @@ GENERIC = SiteProfile(
         re.IGNORECASE,
     ),
     hints=Hints(),
+    body_by_density=True,
 )
 
 # <meta name=...> that give a page's publication date (Dublin Core, citation, CMS and
@@ -287,16 +290,17 @@ def find(page: Page) -> None:
         profile = _with_site_name(profile, page.site_name)
     declared = _declared(page)
     try:
-        page.found = find_article(
-            page.tree,
-            page.url,
-            profile,
-            title_candidates=title_candidates(page),
-            declared=declared,
-            skip=_skip(page),
+        r = finders.segment(
+            finders.clean(page.tree), page.url, profile, title_candidates(page), declared,
+            _skip(page),
         )
+        for step in finders.PHASES:
+            if step is finders.find_images:
+                choose_body(page, r)  # before the chosen blocks are moved into the content
+            step(r)
     except ValueError as exc:
         raise PageParseError(f"{page.url}: not an article page: {exc}") from exc
+    page.found = r.found
     page.prov.update(page.found.provenance)
 
 
@@ -446,27 +450,61 @@ def choose_author(page: Page) -> None:
     page.author = page.found.author
 
 
-def check_body(page: Page) -> None:
-    """Phase *body check*: keep the finders' body, unless it is unsure — much shorter than
-    the text trafilatura finds — then trafilatura's body (a generic page only: a profile's
-    hints are exact)."""
-    page.content_html = page.found.content_html
-    text_length = sum(len(b.text) for b in page.found.body)
-    page.text_length = text_length
-    if not page.generic or page.prov.get("body") == "hints":
+def choose_body(page: Page, r: finders.Reading) -> None:
+    """Phase *body choice* (generic pages): the finders give two readings of the body (the
+    blocks of the title's wrapper, and of the element holding most paragraph text). Where they
+    agree and the body is long, that is the body; else the fast path is unsure and
+    trafilatura arbitrates: the reading nearest its text wins, or its own body when it finds
+    much more text than both."""
+    found = r.found
+    length = _length(found.body)
+    if not page.generic or found.provenance.get("body") == "hints":
         return
-    if text_length >= 1500 and len(page.found.body) >= 4:
-        return  # a long body of several blocks: the finders are sure
+    lengths = [_length(c) for c in r.candidates.values()]
+    agree = len(lengths) < 2 or 0.8 <= (lengths[0] + 1) / (lengths[1] + 1) <= 1.25
+    if agree and length >= 1500 and len(found.body) >= 4:
+        return  # one long body of several blocks: the finders are sure
     alternative = _trafilatura(page)
     if alternative is None:
         return
-    alt_html, alt_length = alternative
-    if alt_length > max(1.5 * text_length, text_length + 200):
-        page.content_html, page.text_length = alt_html, alt_length
-        page.prov["body"] = "trafilatura"
+    alt_html, alt_text = alternative
+    alt_tokens = _tokens(alt_text)
+    readings = list(r.candidates.values()) or [found.body]
+    best = max(readings, key=lambda c: _overlap(_tokens(" ".join(b.text for b in c)), alt_tokens))
+    found.body = best
+    best_length = _length(best)
+    if len(alt_text) > max(1.5 * best_length, best_length + 200):
+        page.content_html = alt_html
+        page.text_length = len(alt_text)
+        found.provenance["body"] = "trafilatura"
 
 
-def _trafilatura(page: Page) -> tuple[str, int] | None:
+def _length(blocks: list[finders.Block]) -> int:
+    return sum(len(b.text) for b in blocks)
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _tokens(text: str) -> Counter[str]:
+    return Counter(_WORD_RE.findall(text.lower()))
+
+
+def _overlap(a: Counter[str], b: Counter[str]) -> float:
+    """Token F1 of two texts (bags of words)."""
+    common = sum((a & b).values())
+    total = sum(a.values()) + sum(b.values())
+    return 2 * common / total if total else 0.0
+
+
+def check_body(page: Page) -> None:
+    """Phase *body*: the content the finders serialized, unless trafilatura's body won."""
+    if page.prov.get("body") != "trafilatura":
+        page.content_html = page.found.content_html
+        page.text_length = _length(page.found.body)
+
+
+def _trafilatura(page: Page) -> tuple[str, str] | None:
     try:
         import trafilatura  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - an optional layer
@@ -487,7 +525,7 @@ def _trafilatura(page: Page) -> tuple[str, int] | None:
         return None
     text = normalize_space(" ".join(body.itertext()))
     inner = "".join(etree.tostring(c, method="html", encoding="unicode") for c in body)
-    return sanitize_html(inner), len(text)
+    return sanitize_html(inner), text
 
 
 def fields(page: Page) -> dict[str, Any]:
