@@ -53,7 +53,7 @@ from crawler.pages.html import (
     sanitize_html,
 )
 
-__all__ = ["GENERIC", "PageParseError", "read_article"]
+__all__ = ["GENERIC", "Page", "PageParseError", "read", "read_article"]
 
 logger = logging.getLogger(__name__)
 
@@ -173,10 +173,15 @@ class Page:
     published_raw: str | None = None
     published_source: str | None = None
     updated_raw: str | None = None
+    updated_source: str | None = None
     author: str | None = None
     content_html: str = ""
     text_length: int = 0
     prov: dict[str, str] = field(default_factory=dict)
+    # Set by a site module that parsed the page already (crawler/pages/jdefense.py): the
+    # elements never read (its ranking sidebar), and whether the page is known as an article.
+    skip: set[Any] | None = None
+    declared: bool | None = None
 
     @property
     def japanese(self) -> bool:
@@ -188,8 +193,9 @@ class Page:
 
 
 def parse(page: Page) -> None:
-    """Phase *parse*: the tree, and the elements read by tag (one C walk)."""
-    page.tree, _ = parse_html_source(page.html, page.url)
+    """Phase *parse*: the tree (unless the caller parsed it)."""
+    if page.tree is None:
+        page.tree, _ = parse_html_source(page.html, page.url)
 
 
 def read_metadata(page: Page) -> None:
@@ -207,7 +213,10 @@ def read_metadata(page: Page) -> None:
         key = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
         content = m.get("content")
         if key and content is not None:
-            meta.meta.setdefault(key, []).append(html_lib.unescape(content))
+            # (a generic page's entities written twice, "&amp;quot;", are decoded once more)
+            meta.meta.setdefault(key, []).append(
+                html_lib.unescape(content) if page.generic else content
+            )
         if m.get("http-equiv", "").lower() == "content-language" and content:
             meta.lang = meta.lang or content.strip()
     for el in tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateModified' or "
@@ -246,6 +255,9 @@ def title_candidates(page: Page) -> list[str]:
     truncated = headline is not None and headline.endswith(("…", "..."))
     og = page.meta.first("og:title", "twitter:title")
     raw = [headline if not truncated else None, og, *page.meta.titles]
+    if not page.generic:  # a profile's site name is exact
+        out = [strip_site_name(v, page.site_name) if v is not headline else v for v in raw if v]
+        return list(dict.fromkeys(t for t in [*out, *([headline] if truncated else [])] if t))
     raw += page.meta.itemprops.get("headline", [])[:1]
     for value in raw:
         if not value:
@@ -288,11 +300,11 @@ def find(page: Page) -> None:
     profile = page.profile
     if page.generic and page.site_name:
         profile = _with_site_name(profile, page.site_name)
-    declared = _declared(page)
+    declared = _declared(page) if page.declared is None else page.declared
+    skip = _skip(page) if page.skip is None else page.skip
     try:
         r = finders.segment(
-            finders.clean(page.tree), page.url, profile, title_candidates(page), declared,
-            _skip(page),
+            finders.clean(page.tree), page.url, profile, title_candidates(page), declared, skip
         )
         for step in finders.PHASES:
             if step is finders.find_images:
@@ -392,14 +404,15 @@ def choose_date(page: Page) -> None:
     if page.published is None and page.generic:
         _htmldate(page)
     modified = next((t for t in times if t.role == "modified" and t.value), None)
-    for raw in (
-        _jsonld_text(_jsonld_first(m.jsonld, "dateModified")),
-        m.first(*_MODIFIED_META),
-        next(iter(m.itemprops.get("dateModified", [])), None),
-        modified.value if modified else None,
+    for raw, source in (
+        (_jsonld_text(_jsonld_first(m.jsonld, "dateModified")), "jsonld"),
+        (m.first(*_MODIFIED_META[:2]), "opengraph"),
+        (m.first(*_MODIFIED_META[2:]), "meta"),
+        (next(iter(m.itemprops.get("dateModified", [])), None), "microdata"),
+        (modified.value if modified else None, "time"),
     ):
         if raw:
-            page.updated_raw = normalize_space(raw)
+            page.updated_raw, page.updated_source = normalize_space(raw), source
             break
 
 
@@ -541,9 +554,16 @@ def fields(page: Page) -> dict[str, Any]:
         section = _jsonld_first(page.meta.jsonld, "articleSection")
         values = section if isinstance(section, list) else [section]
         labels = list(dict.fromkeys(normalize_space(v) for v in values if isinstance(v, str)))
-        labels = labels or list(dict.fromkeys(page.meta.meta.get("article:section", [])))
+        labels = labels or list(
+            dict.fromkeys(normalize_space(v) for v in page.meta.meta.get("article:section", []))
+        )
+        labels = [v for v in labels if v]
         if labels:
             prov["labels"] = "metadata"
+    if not labels and page.profile.infer_labels is not None:
+        labels = page.profile.infer_labels(url_section(page), page.published_raw)
+        if labels:
+            prov["labels"] = "inferred"
     images = []
     seen: set[str] = set()
     for img in found.images:
@@ -563,6 +583,7 @@ def fields(page: Page) -> dict[str, Any]:
         "published_raw": page.published_raw,
         "published_source": page.published_source,
         "updated_raw": page.updated_raw,
+        "updated_source": page.updated_source,
         "author": page.author,
         "categories": labels,
         "summary": summary,
@@ -612,6 +633,15 @@ def page_day(page: Page) -> str | None:
 
 _URL_DAY_RE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|$|[-_])")
 
+def url_section(page: Page) -> str | None:
+    """The section slug the profile's article URL pattern names (``(?P<section>...)``)."""
+    for url in (page.meta.canonical, page.url):
+        m = page.profile.article_url_re.match(urlsplit(url or "").path)
+        if m and "section" in m.groupdict():
+            return m.group("section")
+    return None
+
+
 PHASES = (
     parse, read_metadata, find, choose_title, choose_date, choose_author, check_body,
     check_generic,
@@ -628,6 +658,11 @@ def read_article(
     exception escapes for any markup.
     """
     page = Page(html=html, url=url, profile=profile or GENERIC, generic=profile is None)
+    return fields(read(page))
+
+
+def read(page: Page) -> Page:
+    """Run the phases on ``page`` (a site module may have set its tree, skip and declared)."""
     try:
         for phase in PHASES:
             phase(page)
@@ -635,9 +670,9 @@ def read_article(
         raise
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, etree.LxmlError) as exc:
         # A bug met on some markup: reported as an unreadable page, with its reason.
-        logger.warning("reader failed on %s: %r", url, exc)
-        raise PageParseError(f"{url}: unreadable page ({type(exc).__name__}: {exc})") from exc
-    return fields(page)
+        logger.warning("reader failed on %s: %r", page.url, exc)
+        raise PageParseError(f"{page.url}: unreadable page ({type(exc).__name__}: {exc})") from exc
+    return page
 
 
 def _jsonld_first(objects: list[dict[str, Any]], key: str) -> Any:
