@@ -98,6 +98,9 @@ class SiteProfile:
     # Without a body hint, the body is the element holding most paragraph text (a site nobody
     # described: its header and body may sit in unrelated wrappers), not the title's wrapper.
     body_by_density: bool = False
+    # Any short text between the title and the date line is a label (a site whose header we
+    # know); else only label words and section links are (a byline sits there on most sites).
+    labels_by_position: bool = True
 
 
 # -- the block walk ----------------------------------------------------------------------------
@@ -700,8 +703,8 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
     if href:
         if profile.label_link_re.match(urlsplit(href).path or "/"):
             return True
-        return position and not SHARE_URL_RE.search(href)
-    return position
+        return position and profile.labels_by_position and not SHARE_URL_RE.search(href)
+    return position and profile.labels_by_position
 
 
 def _inside(b: Block, container: Any) -> bool:

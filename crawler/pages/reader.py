@@ -114,6 +114,7 @@ GENERIC = SiteProfile(
     ),
     hints=Hints(),
     body_by_density=True,
+    labels_by_position=False,
 )
 
 # <meta name=...> that give a page's publication date (Dublin Core, citation, CMS and
