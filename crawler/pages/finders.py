@@ -135,7 +135,7 @@ SHARE_URL_RE = re.compile(
     re.IGNORECASE,
 )
 _BULLET_RE = re.compile(r"^[•・●■◆▶▷►›»\-–—*]\s*")
-_SEPARATORS_RE = re.compile(r"\s*(?:[,、，/|｜]|\s・\s|\s{2,})\s*")
+_SEPARATORS_RE = re.compile(r"\s*(?:[,、，/|｜]|\s・\s|\s{2,}|(?=【)|(?<=】))\s*")
 _TRUNCATED_RE = re.compile(r"(…|\.\.\.)$")
 
 _DATELINE_MAX = 60  # a date line is short: "2024-10-22 18:15", "公開日:2024-10-22 18:15 更新…"
@@ -206,7 +206,10 @@ class Block:
                 out += inner_run.pieces()
                 continue
             text = _text(node, self.stripped)
-            if text:
+            if text and a is None and not inner and "【" in text:
+                # "2005年4月1日 【防衛】" in one <font>: the bracketed label is a piece of its own
+                out += [(p, None) for p in _SEPARATORS_RE.split(text) if p]
+            elif text:
                 out.append((text, a.get("href") if a is not None else None))
         cleaned = []
         for text, href in out:
@@ -265,6 +268,7 @@ class _Walker:
     def __init__(self, skip: set[Any], index: Any = None, stripped: bool = False) -> None:
         self.profile: SiteProfile | None = None
         self.stripped = stripped
+        self.lines = False  # inside a layout table: a <br> ends a block
         self.skip = skip
         self.out: list[Block] = []
         self.index = index  # a HintIndex filled on the way
@@ -277,6 +281,13 @@ class _Walker:
 
     def leaf(self, el: Any) -> None:
         tag = el.tag
+        if tag == "table" and layout_table(el):
+            # A table that lays out the page: its cells are read as a page, each line (up to a
+            # <br>) a block of its own, as old markup writes a heading or a date line.
+            lines, self.lines = self.lines, True
+            self.walk(el)
+            self.lines = lines
+            return
         text = " ".join(_TEXT(el).split()) if self.stripped else _text(el)
         if tag in HEADING_TAGS:
             kind = "heading"
@@ -333,7 +344,7 @@ class _Walker:
                 pass  # (the class/id test, inlined for speed, indexes the names for hints)
             elif tag in INLINE_TAGS:
                 if tag == "br":
-                    if last_br:
+                    if last_br or self.lines:
                         if run:
                             flush()
                         last_br = False
@@ -366,6 +377,36 @@ class _Walker:
             flush()
 
 
+
+
+_LAYOUT_INSIDE = frozenset(
+    "table h1 h2 h3 h4 h5 h6 p div ul ol dl form blockquote article section main header "
+    "footer nav iframe".split()
+)
+_LAYOUT_CELL_TEXT = 300  # a data cell holds a value or a sentence, not a page's paragraphs
+
+
+def layout_table(el: Any) -> bool:
+    """Whether a ``<table>`` lays out the page (old markup: the whole page in a table, the
+    body in a cell, ``<font>`` for headings) rather than holding data. Layout: a table, a
+    heading, a paragraph or a list inside it, a ``<br><br>`` paragraph break, or a cell
+    longer than a data value. A data table stays one block."""
+    for node in el.iterdescendants():
+        tag = node.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in _LAYOUT_INSIDE:
+            return True
+        if tag == "br" and _break_pair(node):
+            return True
+        if tag in ("td", "th") and len(_TEXT(node)) > _LAYOUT_CELL_TEXT:
+            return True
+    return False
+
+
+def _break_pair(br: Any) -> bool:
+    nxt = br.getnext()
+    return nxt is not None and nxt.tag == "br" and not (br.tail or "").strip()
 
 
 def _chrome(el: Any, cls: str | None, ident: str | None, index: Any) -> bool:
@@ -694,6 +735,8 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
     position, between the title and the date line) any short text."""
     if not text or len(text) > _LABEL_MAX or "。" in text:
         return False
+    if _BRACKET_LABEL_RE.match(text):
+        return True  # 【防衛】: the bracket marks a label on old Japanese pages
     if text == profile.site_name or text in profile.chrome_phrases:
         return False
     if profile.dateline_re.search(text):
@@ -705,6 +748,9 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
             return True
         return position and profile.labels_by_position and not SHARE_URL_RE.search(href)
     return position and profile.labels_by_position
+
+
+_BRACKET_LABEL_RE = re.compile(r"^【[^】\d]{1,12}】$")
 
 
 def _inside(b: Block, container: Any) -> bool:
@@ -1058,6 +1104,8 @@ def find_labels(r: Reading) -> None:
             r.prov["labels"] = "structure"
     split: list[str] = []
     for label in labels:  # "ニュース解説 特集": two words of the vocabulary in one element
+        if _BRACKET_LABEL_RE.match(label):
+            label = label[1:-1]
         words = label.split()
         if len(words) > 1 and all(w in profile.label_vocabulary for w in words):
             split += words

@@ -267,6 +267,10 @@ def title_candidates(page: Page) -> list[str]:
         out.append(_strip_site(text, page.site_name, urlsplit(page.url).hostname or ""))
     if headline and truncated:
         out.append(headline)
+    # Then each without its last part ("Title - Name of a site we cannot tell"): the page's
+    # heading decides whether that part was the site's name.
+    out += [normalize_space(" - ".join(parts[:-1])) for t in list(out)
+            if len(parts := _SITE_NAME_SPLIT.split(t)) > 1]
     return list(dict.fromkeys(t for t in out if t))
 
 
