@@ -1204,7 +1204,10 @@ def read_page_date(
     if not raw:
         raise DateParseError("no date in an empty text")
     if m0 := _ISO_DAY.match(raw):  # a date-only ISO value: a day, in no zone
-        day = _make_date(*(int(g) for g in m0.groups()))
+        try:
+            day = _make_date(*(int(g) for g in m0.groups()))
+        except _Refused as exc:
+            raise DateParseError(f"{exc} in {_quote(raw)}") from None
         zone = ZoneInfo(_TOKYO) if japanese else UTC
         return PageDate(datetime.combine(day, time(), zone), "day", japanese, raw)
     tz = _TOKYO if japanese else "UTC"
@@ -1237,6 +1240,6 @@ def read_page_date(
     for _, make in sorted(candidates, key=lambda c: c[0]):
         try:
             return make()
-        except (DateParseError, ValueError) as exc:
+        except (DateParseError, ValueError, _Refused) as exc:
             errors.append(str(exc))
     raise DateParseError(f"no date in {_quote(raw)}" + (f" ({errors[0]})" if errors else ""))

@@ -312,7 +312,9 @@ class _Walker:
 
         def flush() -> None:
             nonlocal run
-            while run and not isinstance(run[-1], str) and run[-1].tag == "br":
+            while run and (
+                run[-1].tag == "br" if not isinstance(run[-1], str) else run[-1] == " "
+            ):
                 run.pop()
             if run:
                 text = normalize_space(
@@ -373,6 +375,8 @@ class _Walker:
             if tail and tail.strip():
                 run.append(tail)
                 last_br = False
+            elif tail and run and tag in INLINE_TAGS and tag != "br":
+                run.append(" ")  # "<span>By Jane Doe</span> <span>Nov 18</span>": two words
         if run:
             flush()
 

@@ -34,7 +34,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -65,10 +65,14 @@ _MONTHS = (
     r"dicembre)[a-zé]*\.?"
 )
 # A date line of any site: ISO-like, day-first dotted, month names, Japanese, NHK's yearless.
+_CLOCK = r"(?:,?\s*(?:um|à|at|a las|alle|-|\|)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*(?:Uhr|[A-Z]{2,5}\b))?)?"
+# A date line of any site: ISO-like, day-first dotted, month names, Japanese, NHK's yearless;
+# each with its time (and zone) when the line gives one.
 GENERIC_DATELINE_RE = re.compile(
-    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}年\s*\d{1,2}月\s*\d{1,2}日"
-    r"|\d{1,2}月\s*\d{1,2}日\s*\d{1,2}時\s*\d{1,2}分"
-    rf"|\b\d{{1,2}}\.?\s+{_MONTHS}\s+\d{{4}}|\b{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}}",
+    rf"(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}}"
+    rf"|\b\d{{1,2}}\.?\s+{_MONTHS}\s+\d{{4}}|\b{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}}){_CLOCK}"
+    r"|(?:\d{4}年\s*)?\d{1,2}月\s*\d{1,2}日(?:\s*[(（][^)）]{1,4}[)）])?"
+    r"(?:\s*(?:午前|午後)?\s*\d{1,2}(?:時(?:\s*\d{1,2}分)?|:\d{2}))?",
     re.IGNORECASE,
 )
 
@@ -393,6 +397,7 @@ def choose_date(page: Page) -> None:
         (found.dateline, "dateline", found.dateline_layer or "text"),
     ]
     japanese = page.japanese
+    reference = _url_reference(page.url)  # for a date line without its year (NHK's)
     for raw, source, layer in candidates:
         if not raw:
             continue
@@ -400,7 +405,7 @@ def choose_date(page: Page) -> None:
         if found.dateline and source != "dateline" and _DATE_ONLY_RE.match(raw):
             continue  # a day without its time: the date line says the minute
         try:
-            value = read_page_date(raw, lang=m.lang, japanese=japanese)
+            value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
         except DateParseError:
             continue  # unreadable: the next layer
         page.published, page.published_raw, page.published_source = value, raw, source
@@ -419,6 +424,17 @@ def choose_date(page: Page) -> None:
         if raw:
             page.updated_raw, page.updated_source = normalize_space(raw), source
             break
+
+
+def _url_reference(url: str) -> datetime | None:
+    """The day a URL is dated (``/20240624/``), at noon UTC: the year of a yearless date."""
+    m = _URL_DAY_RE.search(url)
+    if not m:
+        return None
+    try:
+        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), 12, tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _htmldate(page: Page) -> None:
