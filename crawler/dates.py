@@ -1216,12 +1216,13 @@ def read_page_date(
             return _from_found(parse_date(raw, reference=reference, tz=tz), japanese, raw)
     except DateParseError:
         pass
-    candidates: list[tuple[int, Callable[[], PageDate]]] = []
+    # The expressions found, by where they start: (start, (year, month, day) and its match,
+    # or a date parse_date read).
+    candidates: list[tuple[int, tuple[int, int, int, re.Match[str]] | FoundDate]] = []
     if (m := _NAMED.search(raw)) is not None:
         month = _MONTH_WORDS[(m.group("m1") or m.group("m2")).lower()]
         d = int(m.group("d1") or m.group("d2"))
-        candidates.append((m.start(), lambda m=m, month=month, d=d: _page_value(
-            int(m.group("y")), month, d, m, japanese, raw)))
+        candidates.append((m.start(), (int(m.group("y")), month, d, m)))
     if (m := _NUMERIC_DMY.search(raw)) is not None:
         a, b = int(m.group("a")), int(m.group("b"))
         month_first = (lang or "").lower().startswith(_MONTH_FIRST_LANGS) and m.group("sep") == "/"
@@ -1229,17 +1230,19 @@ def read_page_date(
             d, mo = a, b
         else:
             d, mo = b, a
-        candidates.append((m.start(), lambda m=m, mo=mo, d=d: _page_value(
-            int(m.group("y")), mo, d, m, japanese, raw)))
+        candidates.append((m.start(), (int(m.group("y")), mo, d, m)))
     try:
         found = parse_date(raw, reference=reference, tz=tz)
-        candidates.append((found.start, lambda f=found: _from_found(f, japanese, raw)))
+        candidates.append((found.start, found))
     except DateParseError:
         pass
     errors = []
-    for _, make in sorted(candidates, key=lambda c: c[0]):
+    for _, candidate in sorted(candidates, key=lambda c: c[0]):
         try:
-            return make()
+            if isinstance(candidate, FoundDate):
+                return _from_found(candidate, japanese, raw)
+            y, mo, d, match = candidate
+            return _page_value(y, mo, d, match, japanese, raw)
         except (DateParseError, ValueError, _Refused) as exc:
             errors.append(str(exc))
     raise DateParseError(f"no date in {_quote(raw)}" + (f" ({errors[0]})" if errors else ""))

@@ -35,7 +35,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -353,7 +353,7 @@ def _skip(page: Page) -> set[Any] | None:
     from crawler.pages.finders import css, small_region
 
     for selector in hints:
-        hit = css(selector)(page.tree)
+        hit = cast(list[Any], css(selector)(page.tree))
         if hit and small_region(hit[0]):
             return {hit[0]}
     return None
@@ -557,7 +557,7 @@ def _trafilatura(page: Page) -> tuple[str, str] | None:
     body = tree.find(".//body") if tree is not None else None
     if body is None:
         return None
-    text = normalize_space(" ".join(body.itertext()))
+    text = normalize_space(" ".join(cast(list[str], list(body.itertext()))))
     inner = "".join(etree.tostring(c, method="html", encoding="unicode") for c in body)
     return sanitize_html(inner), text
 
