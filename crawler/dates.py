@@ -1132,6 +1132,7 @@ _NAMED = re.compile(
     re.IGNORECASE,
 )
 _ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+_PLAIN_DATETIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2}) (\d{1,2}):(\d{2})(?::(\d{2}))?$")
 # Month-first where both readings of 04/05/2024 are valid: the US and a few others.
 _MONTH_FIRST_LANGS = ("en-us", "en_us", "fil", "en-ph")
 
@@ -1210,6 +1211,30 @@ def read_page_date(
             raise DateParseError(f"{exc} in {_quote(raw)}") from None
         zone = ZoneInfo(_TOKYO) if japanese else UTC
         return PageDate(datetime.combine(day, time(), zone), "day", japanese, raw)
+    if raw[:4].isdigit() and raw[4:5] == "-":  # ISO 8601 (most metadata): read by Python
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+        except ValueError:
+            pass
+        else:
+            if value.year >= EARLIEST.year and (value.tzinfo is not None or len(raw) > 10):
+                known = value.tzinfo is not None
+                if not known:
+                    value = value.replace(tzinfo=ZoneInfo(_TOKYO) if japanese else UTC)
+                    known = japanese
+                elif not isinstance(value.tzinfo, ZoneInfo):
+                    offset = value.utcoffset()
+                    assert offset is not None
+                    value = value.replace(tzinfo=UTC if not offset else _fixed_zone(offset))
+                precision = "second" if value.second or value.microsecond else "minute"
+                return PageDate(value, precision, known, raw)
+    if (m1 := _PLAIN_DATETIME.match(raw)) is not None:  # "2024-9-17 10:01" (date lines)
+        y, mo, d, hh, mi, ss = (int(g) if g else 0 for g in m1.groups())
+        try:
+            value = datetime(y, mo, d, hh, mi, ss, tzinfo=ZoneInfo(_TOKYO) if japanese else UTC)
+        except ValueError:
+            raise DateParseError(f"no such date or time in {_quote(raw)}") from None
+        return PageDate(value, "second" if m1.group(6) else "minute", japanese, raw)
     tz = _TOKYO if japanese else "UTC"
     try:
         if not _NUMERIC_DMY.search(raw) and not _NAMED.search(raw):

@@ -399,7 +399,7 @@ def _pager_links(
 _PAGER_DECORATION_RE = re.compile(r"[\s<>«»‹›＜＞←→◀▶|｜]+|へ$")
 
 
-_TAGS_READ = ("meta", "title", "link", "script", "aside", "main")
+_TAGS_READ = ("meta", "title", "link", "script", "aside", "main", "h1")
 
 
 def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
@@ -423,15 +423,13 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     og = extract_opengraph(tree, metas=tagged["meta"])
     # An article URL, JSON-LD or og:type say "article": then a page without a date line is
     # still read (listing checks are for pages nothing vouches for).
-    declared = (
-        bool(extract_jsonld(tree, scripts=tagged["script"]))
-        or og.get("og:type") == "article"
-        or _match(url) is not None
-    )
+    jsonld = extract_jsonld(tree, scripts=tagged["script"])
+    declared = bool(jsonld) or og.get("og:type") == "article" or _match(url) is not None
     main = tagged["main"][0] if tagged["main"] else None
     next_url, prev_url = _next_prev(tree, ranking, url, main)  # before the reader changes it
     page = reader.Page(
         html=html, url=url, profile=PROFILE, generic=False, tree=tree, declared=declared,
+        tagged=tagged, jsonld=jsonld,
         # The sidebar is never read as content — unless what was found is the whole page.
         # (An <aside> is never walked anyway: no need to measure it.)
         skip={ranking}
