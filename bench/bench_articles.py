@@ -169,12 +169,15 @@ CORPORA: dict[str, tuple[str, Callable[[Path], Iterator[Case]]]] = {
 
 
 def html_text(markup: str) -> str:
-    """The text of an HTML fragment, one line per block."""
+    """The article text of an HTML fragment, one line per block: figures (an image and its
+    caption, which defnews keeps in ``content_html``) are not body text in these corpora."""
     import lxml.html
 
     if not markup.strip():
         return ""
     tree = lxml.html.fragment_fromstring(markup, create_parent="div")
+    for figure in list(tree.iter("figure")):
+        figure.drop_tree()
     for el in tree.iter("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr", "figcaption"):
         el.tail = "\n" + (el.tail or "")
     return tree.text_content()

@@ -1204,6 +1204,11 @@ def _link_density(b: Block) -> float:
     return linked / len(b.text)
 
 
+def _link_list(b: Block) -> bool:
+    """Mostly links and not long: a list of other articles, a tag cloud, a share bar."""
+    return len(b.text) < 300 and bool(b.links()) and _link_density(b) > 0.6
+
+
 def densest_container(bl: list[Block]) -> Any:
     """The element holding most paragraph text: each paragraph (a block of 40 characters or
     more, mostly not links) counts for its parent, half for the grandparent (a body split in
@@ -1257,6 +1262,8 @@ def body_blocks(r: Reading, start: int, container: Any) -> list[Block]:
             continue  # a date line (an update line, a repeat at the foot) is never content
         if len(b.text) <= 40 and b.kind in ("list", "run") and _label_list(b, profile):
             continue  # the label list repeated at the foot
+        if profile.body_by_density and b.kind != "heading" and _link_list(b):
+            continue  # teasers of other articles, a list of links
         body.append(b)
     return body
 
