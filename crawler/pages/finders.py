@@ -101,6 +101,7 @@ class SiteProfile:
     # Any short text between the title and the date line is a label (a site whose header we
     # know); else only label words and section links are (a byline sits there on most sites).
     labels_by_position: bool = True
+    chrome_class_re: re.Pattern[str] | None = None  # more class/id names of chrome
 
 
 # -- the block walk ----------------------------------------------------------------------------
@@ -329,6 +330,7 @@ class _Walker:
             run.append(text)
         skip = self.skip
         index = self.index
+        extra = self.profile.chrome_class_re if self.profile is not None else None
         for child in el:
             tag = child.tag
             if not isinstance(tag, str) or tag in SKIP_TAGS or (skip and child in skip):
@@ -339,7 +341,7 @@ class _Walker:
                     "hidden" in attrs
                     or (
                         ("class" in attrs or "id" in attrs)
-                        and _chrome(child, child.get("class"), child.get("id"), index)
+                        and _chrome(child, child.get("class"), child.get("id"), index, extra)
                     )
                 )
             ) or (tag in SMALL_CHROME_TAGS and _small(child)):
@@ -413,12 +415,18 @@ def _break_pair(br: Any) -> bool:
     return nxt is not None and nxt.tag == "br" and not (br.tail or "").strip()
 
 
-def _chrome(el: Any, cls: str | None, ident: str | None, index: Any) -> bool:
+def _chrome(
+    el: Any, cls: str | None, ident: str | None, index: Any, extra: re.Pattern[str] | None = None
+) -> bool:
     """Index the element's class and id for the hints; say whether they name chrome (a
-    small element only: a layout wrapper "with-sidebar" holds the article)."""
+    small element only: a layout wrapper "with-sidebar" holds the article); ``extra``: the
+    profile's own chrome class names."""
     if index is not None:
         index.add(el, cls, ident)
-    return _chrome_names(cls, ident) and _small(el)
+    names = _chrome_names(cls, ident) or (
+        extra is not None and bool(extra.search(f"{cls or ''} {ident or ''}"))
+    )
+    return names and _small(el)
 
 
 def _H1_OR_ARTICLE(el: Any) -> bool:  # noqa: N802 - was an XPath ``boolean(.//h1 | ...)``

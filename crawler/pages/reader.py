@@ -119,6 +119,14 @@ GENERIC = SiteProfile(
     hints=Hints(),
     body_by_density=True,
     labels_by_position=False,
+    # Boxes inside articles on most news sites: newsletters, consent walls for embeds,
+    # recommendations, comments, author boxes, "read more" and paywall prompts.
+    chrome_class_re=re.compile(
+        r"(?:^|[\s_-])(?:newsletter|consent|cookie|paywall|promo|teaser|recommend\w*|outbrain|"
+        r"taboola|more-stories|read-?more|readmore|author-?bio|comments?|disqus|subscribe|"
+        r"signup|embed-wrapper|print-only|visually-hidden|sr-only|screen-reader\w*)(?:$|[\s_-])",
+        re.IGNORECASE,
+    ),
 )
 
 # <meta name=...> that give a page's publication date (Dublin Core, citation, CMS and
