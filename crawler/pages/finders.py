@@ -343,6 +343,8 @@ class _Walker:
                         ("class" in attrs or "id" in attrs)
                         and _chrome(child, child.get("class"), child.get("id"), index, extra)
                     )
+                    or (extra is not None and "style" in attrs and _HIDDEN_STYLE.search(
+                        child.get("style") or ""))
                 )
             ) or (tag in SMALL_CHROME_TAGS and _small(child)):
                 pass  # (the class/id test, inlined for speed, indexes the names for hints)
@@ -413,6 +415,9 @@ def layout_table(el: Any) -> bool:
 def _break_pair(br: Any) -> bool:
     nxt = br.getnext()
     return nxt is not None and nxt.tag == "br" and not (br.tail or "").strip()
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 def _chrome(

@@ -124,7 +124,8 @@ GENERIC = SiteProfile(
     chrome_class_re=re.compile(
         r"(?:^|[\s_-])(?:newsletter|consent|cookie|paywall|promo|teaser|recommend\w*|outbrain|"
         r"taboola|more-stories|read-?more|readmore|author-?bio|comments?|disqus|subscribe|"
-        r"signup|embed-wrapper|print-only|visually-hidden|sr-only|screen-reader\w*)(?:$|[\s_-])",
+        r"signup|embed-wrapper|print-only|visually-hidden|sr-only|screen-reader\w*|hidden|d-none|"
+        r"is-hidden|hide)(?:$|[\s_-])",
         re.IGNORECASE,
     ),
 )
