@@ -344,7 +344,7 @@ class _Walker:
                         and _chrome(child, child.get("class"), child.get("id"), index, extra)
                     )
                     or (extra is not None and "style" in attrs and _HIDDEN_STYLE.search(
-                        child.get("style") or ""))
+                        child.get("style") or "") is not None and _small(child))
                 )
             ) or (tag in SMALL_CHROME_TAGS and _small(child)):
                 pass  # (the class/id test, inlined for speed, indexes the names for hints)

@@ -527,12 +527,24 @@ def choose_body(page: Page, r: finders.Reading) -> None:
     alt_tokens = _tokens(alt_text)
     readings = list(r.candidates.values()) or [found.body]
     best = max(readings, key=lambda c: _overlap(_tokens(" ".join(b.text for b in c)), alt_tokens))
-    found.body = best
     best_length = _length(best)
     if len(alt_text) > max(1.5 * best_length, best_length + 200):
+        found.body = best
         page.content_html = alt_html
         page.text_length = len(alt_text)
         found.provenance["body"] = "trafilatura"
+        return
+    # The blocks of the reading that trafilatura's text also has (it dropped the others as
+    # boilerplate); figures stay (trafilatura leaves images out, defnews keeps them).
+    words = set(alt_tokens)
+    kept = [b for b in best if b.kind in ("image", "figure") or _shared(b.text, words) >= 0.5]
+    found.body = kept if _length(kept) >= 0.5 * best_length else best
+
+
+def _shared(text: str, words: set[str]) -> float:
+    """The share of ``text``'s words found in ``words``."""
+    tokens = _WORD_RE.findall(text.lower())
+    return sum(t in words for t in tokens) / len(tokens) if tokens else 1.0
 
 
 def _length(blocks: list[finders.Block]) -> int:
