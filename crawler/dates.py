@@ -117,7 +117,9 @@ __all__ = [
     "DateParseError",
     "FoundDate",
     "find_dates",
+    "PageDate",
     "parse_date",
+    "read_page_date",
     "parse_datetime",
 ]
 
@@ -1037,3 +1039,235 @@ def find_dates(
         _log_warnings(item, text)
         found.append(item)
     return found
+
+
+# --- Page dates of any site: day-first numerals, month names, zone abbreviations ------------
+#
+# read_page_date(text, lang=..., japanese=...) reads the date a page's metadata or date line
+# gives, on any site: what parse_date reads (ISO 8601, RFC 822, Japanese), plus day-first and
+# dotted numerals (09.08.2013, 9/8/2013: the page's language decides when both readings are
+# valid), month names of the major news languages, and the time-zone abbreviations news pages
+# print (CEST, BST...). A date-only value keeps its precision ("day": no time is invented) and
+# a value keeps the page's own UTC offset. Without a zone the value is the page's wall time,
+# attached to Asia/Tokyo on a Japanese site, else to UTC with offset_known False.
+# Hand-written: dateutil reads English month names only and takes one dayfirst flag for all
+# inputs; htmldate gives a day without time or zone (it is used as a last layer by the reader).
+
+
+@dataclass(frozen=True)
+class PageDate:
+    """A page's date: aware ``value``, its ``precision`` ("day", "minute", "second") and
+    whether the UTC offset was given (else the wall time carries a placeholder zone)."""
+
+    value: datetime
+    precision: str
+    offset_known: bool
+    raw: str
+
+    def iso(self) -> str:
+        """``2013-08-09`` for a day, else ISO 8601 with the page's own offset."""
+        if self.precision == "day":
+            return self.value.date().isoformat()
+        return self.value.isoformat(timespec="seconds" if self.precision == "second" else "minutes")
+
+
+# Zone abbreviations news pages print (fixed offsets, hours): the summer and winter names of
+# Europe, the Americas, Asia and Oceania. IST is read as India (the news use; Irish and
+# Israeli pages print the offset or IDT/GMT).
+_PAGE_ZONES = _ZONE_HOURS | {
+    "JST": 9, "CET": 1, "CEST": 2, "MEZ": 1, "MESZ": 2, "BST": 1, "WET": 0, "WEST": 1,
+    "EET": 2, "EEST": 3, "MSK": 3, "IST": 5.5, "IDT": 3, "HKT": 8, "SGT": 8, "PHT": 8,
+    "AWST": 8, "ACST": 9.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "ICT": 7,
+    "WIB": 7, "AST": -4, "ADT": -3, "AKST": -9, "AKDT": -8, "HST": -10, "BRT": -3, "ART": -3,
+    "CAT": 2, "EAT": 3, "WAT": 1, "SAST": 2, "PKT": 5, "TRT": 3,
+}  # fmt: skip
+
+# Month names (and their usual short forms) of the major news languages → month number.
+_MONTH_WORDS: dict[str, int] = {}
+for _month, _names in enumerate(
+    (
+        "january jan januar jänner jänn janvier janv enero ene gennaio genn janeiro januari "
+        "januar stycznia styczeń sty января январь ocak ιανουαρίου ledna leden",
+        "february feb februar février févr fevrier febrero febbraio fevereiro fev februari "
+        "lutego luty lut февраля февраль şubat φεβρουαρίου února únor",
+        "march mar märz maerz mars marzo março marco maart maret marca marzec марта март mart "
+        "μαρτίου března březen",
+        "april apr avril avr abril abr aprile aprilie kwietnia kwiecień kwi апреля апрель "
+        "nisan απριλίου dubna duben",
+        "may mai mayo maggio maio mei maja maj мая май mayıs μαΐου května květen",
+        "june jun juni juin junio giugno junho czerwca czerwiec cze июня июнь haziran "
+        "ιουνίου června červen",
+        "july jul juli juillet juil julio luglio julho lipca lipiec lip июля июль temmuz "
+        "ιουλίου července červenec",
+        "august aug août aout agosto agustus augustus sierpnia sierpień sie августа август "
+        "ağustos αυγούστου srpna srpen",
+        "september sep sept septembre septiembre setiembre settembre setembro set "
+        "września wrzesień wrz сентября сентябрь eylül σεπτεμβρίου září",
+        "october oct oktober octobre octubre ottobre outubro out okt października "
+        "październik paź октября октябрь ekim οκτωβρίου října říjen",
+        "november nov novembre noviembre novembro nopember listopada listopad lis ноября "
+        "ноябрь kasım νοεμβρίου listopadu",
+        "december dec dezember décembre decembre diciembre dic dicembre dezembro dez "
+        "desember grudnia grudzień gru декабря декабрь aralık δεκεμβρίου prosince prosinec",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTH_WORDS.setdefault(_name, _month)
+_MONTH_ALT = "|".join(sorted(map(re.escape, _MONTH_WORDS), key=len, reverse=True))
+_CLOCK = (
+    r"(?:\s*(?:,|um|à|a las|alle|às|at|om|kl\.?|klo|o|в|-|–|\|)?\s*"
+    r"(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?(?:\s*(?P<ap>[ap]\.?\s?m\.?)(?!\w))?"
+    r"(?:\s*(?:Uhr|h|horas?|ore))?"
+    r"(?:\s*\(?(?P<zone>[A-Z]{2,5}|(?:GMT|UTC)?\s?[+-]\d{1,2}(?::?\d{2})?)\)?(?![\w]))?)?"
+)
+_NUMERIC_DMY = re.compile(
+    r"(?<![\d.:/-])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?(?P<y>\d{4})(?![\d])"
+    + _CLOCK
+)
+_NAMED = re.compile(
+    r"(?<!\w)(?:(?P<d1>\d{1,2})(?:\.|º|er|st|nd|rd|th)?\s*(?:de\s+|of\s+)?(?P<m1>" + _MONTH_ALT
+    + r")\.?,?\s*(?:de\s+|del\s+)?|(?P<m2>" + _MONTH_ALT + r")\.?\s+(?P<d2>\d{1,2})"
+    r"(?:st|nd|rd|th)?,?\s*)(?P<y>\d{4})(?!\d)(?:\s*г\.?|\s*года)?" + _CLOCK,
+    re.IGNORECASE,
+)
+_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+_PLAIN_DATETIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2}) (\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# Month-first where both readings of 04/05/2024 are valid: the US and a few others.
+_MONTH_FIRST_LANGS = ("en-us", "en_us", "fil", "en-ph")
+
+
+def _page_zone(token: str | None, japanese: bool) -> tuple[tzinfo, bool]:
+    if token:
+        t = token.replace(" ", "").upper()
+        m = re.fullmatch(r"(?:GMT|UTC)?([+-])(\d{1,2}):?(\d{2})?", t)
+        if m:
+            minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+            return _fixed_zone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes)), True
+        if t in _PAGE_ZONES:
+            if t == "JST":
+                return ZoneInfo(_TOKYO), True
+            hours = _PAGE_ZONES[t]
+            return (UTC if hours == 0 else timezone(timedelta(hours=hours), t)), True
+    return (ZoneInfo(_TOKYO) if japanese else UTC), False
+
+
+def _page_value(
+    y: int, mo: int, d: int, m: re.Match[str], japanese: bool, raw: str
+) -> PageDate:
+    day = _make_date(y, mo, d)
+    if m.group("H") is None:
+        zone, known = _page_zone(None, japanese)
+        return PageDate(datetime.combine(day, time(), zone), "day", known, raw)
+    hour, minute = int(m.group("H")), int(m.group("M"))
+    ap = (m.group("ap") or "").lower().replace(".", "").replace(" ", "")
+    if ap == "pm" and hour < 12:
+        hour += 12
+    elif ap == "am" and hour == 12:
+        hour = 0
+    second = int(m.group("S")) if m.group("S") else 0
+    if hour > 23 or minute > 59 or second > 59:
+        raise DateParseError(f"not a time of day in {_quote(raw)}")
+    zone, known = _page_zone(m.group("zone"), japanese)
+    value = datetime.combine(day, time(hour, minute, second), zone)
+    return PageDate(value, "second" if m.group("S") else "minute", known, raw)
+
+
+def _from_found(found: FoundDate, japanese: bool, raw: str) -> PageDate:
+    value = found.value
+    known = found.offset_known
+    if not japanese and found.time_given and isinstance(value.tzinfo, ZoneInfo) and not re.search(
+        r"JST|日本時間|[+-]\d{2}:?\d{2}|Z\b", raw
+    ):
+        value, known = value.replace(tzinfo=UTC), False  # a wall time, not Tokyo's
+    if not found.time_given:
+        zone = ZoneInfo(_TOKYO) if japanese else UTC
+        return PageDate(datetime.combine(value.date(), time(), zone), "day", japanese, raw)
+    precision = "second" if value.second else "minute"
+    return PageDate(value, precision, known, raw)
+
+
+def read_page_date(
+    text: str,
+    *,
+    lang: str | None = None,
+    japanese: bool = False,
+    reference: datetime | None = None,
+) -> PageDate:
+    """The date a page's field or date line gives (see the section comment above).
+
+    ``lang``: the page's language (``de``, ``en-US``...), the tie-breaker between day-first
+    and month-first numerals; ``japanese``: the site is Japanese (a value without a zone is
+    then Tokyo time); ``reference``: an aware datetime for dates written without a year
+    (NHK's ``[06月24日 11時30分]``). Raises :class:`DateParseError`.
+    """
+    raw = " ".join(text.split())
+    if not raw:
+        raise DateParseError("no date in an empty text")
+    if m0 := _ISO_DAY.match(raw):  # a date-only ISO value: a day, in no zone
+        try:
+            day = _make_date(*(int(g) for g in m0.groups()))
+        except _Refused as exc:
+            raise DateParseError(f"{exc} in {_quote(raw)}") from None
+        zone = ZoneInfo(_TOKYO) if japanese else UTC
+        return PageDate(datetime.combine(day, time(), zone), "day", japanese, raw)
+    if raw[:4].isdigit() and raw[4:5] == "-":  # ISO 8601 (most metadata): read by Python
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+        except ValueError:
+            pass
+        else:
+            if value.year >= EARLIEST.year and (value.tzinfo is not None or len(raw) > 10):
+                known = value.tzinfo is not None
+                if not known:
+                    value = value.replace(tzinfo=ZoneInfo(_TOKYO) if japanese else UTC)
+                    known = japanese
+                elif not isinstance(value.tzinfo, ZoneInfo):
+                    offset = value.utcoffset()
+                    assert offset is not None
+                    value = value.replace(tzinfo=UTC if not offset else _fixed_zone(offset))
+                precision = "second" if value.second or value.microsecond else "minute"
+                return PageDate(value, precision, known, raw)
+    if (m1 := _PLAIN_DATETIME.match(raw)) is not None:  # "2024-9-17 10:01" (date lines)
+        y, mo, d, hh, mi, ss = (int(g) if g else 0 for g in m1.groups())
+        try:
+            value = datetime(y, mo, d, hh, mi, ss, tzinfo=ZoneInfo(_TOKYO) if japanese else UTC)
+        except ValueError:
+            raise DateParseError(f"no such date or time in {_quote(raw)}") from None
+        return PageDate(value, "second" if m1.group(6) else "minute", japanese, raw)
+    tz = _TOKYO if japanese else "UTC"
+    try:
+        if not _NUMERIC_DMY.search(raw) and not _NAMED.search(raw):
+            return _from_found(parse_date(raw, reference=reference, tz=tz), japanese, raw)
+    except DateParseError:
+        pass
+    # The expressions found, by where they start: (start, (year, month, day) and its match,
+    # or a date parse_date read).
+    candidates: list[tuple[int, tuple[int, int, int, re.Match[str]] | FoundDate]] = []
+    if (m := _NAMED.search(raw)) is not None:
+        month = _MONTH_WORDS[(m.group("m1") or m.group("m2")).lower()]
+        d = int(m.group("d1") or m.group("d2"))
+        candidates.append((m.start(), (int(m.group("y")), month, d, m)))
+    if (m := _NUMERIC_DMY.search(raw)) is not None:
+        a, b = int(m.group("a")), int(m.group("b"))
+        month_first = (lang or "").lower().startswith(_MONTH_FIRST_LANGS) and m.group("sep") == "/"
+        if a > 12 or (b <= 12 and not month_first):
+            d, mo = a, b
+        else:
+            d, mo = b, a
+        candidates.append((m.start(), (int(m.group("y")), mo, d, m)))
+    try:
+        found = parse_date(raw, reference=reference, tz=tz)
+        candidates.append((found.start, found))
+    except DateParseError:
+        pass
+    errors = []
+    for _, candidate in sorted(candidates, key=lambda c: c[0]):
+        try:
+            if isinstance(candidate, FoundDate):
+                return _from_found(candidate, japanese, raw)
+            y, mo, d, match = candidate
+            return _page_value(y, mo, d, match, japanese, raw)
+        except (DateParseError, ValueError, _Refused) as exc:
+            errors.append(str(exc))
+    raise DateParseError(f"no date in {_quote(raw)}" + (f" ({errors[0]})" if errors else ""))

@@ -16,6 +16,7 @@ has two parts::
     unmapped = "drop"            # the outlet's own labels not in category_map: "keep" or "drop"
     status = "unverified"        # curated list: "confirmed" (the outlet documents the URL)
     enabled = true               # optional, default true
+    fulltext = false             # feeds: read each new entry's page for its body (optional)
     [source.category_map]        # the outlet's own labels -> defnews labels (optional)
     "Naval" = "海上"
 
@@ -58,6 +59,7 @@ _FIELDS = (
     "unmapped",
     "status",
     "enabled",
+    "fulltext",
 )
 
 
@@ -87,6 +89,9 @@ class Source:
     status: str | None = None  # "confirmed" | "unverified" (curated list) | None
     enabled: bool = True
     keep_unmapped: bool = True  # keep the source's own labels that category_map lacks
+    # Feeds that give only a summary: each new entry's page is fetched once and read by the
+    # generic article reader for its body (the feed's title, date and link stay).
+    fulltext: bool = False
 
     @property
     def url(self) -> str:
@@ -407,6 +412,12 @@ class _Checker:
         if not isinstance(enabled, bool):
             raise self.fail(line("enabled"), f"{label}: 'enabled' must be true or false")
 
+        fulltext = raw.get("fulltext", False)
+        if not isinstance(fulltext, bool):
+            raise self.fail(line("fulltext"), f"{label}: 'fulltext' must be true or false")
+        if fulltext and kind != "feed":
+            raise self.fail(line("fulltext"), f"{label}: 'fulltext' is for feed sources only")
+
         return Source(
             key=key,
             name=name,
@@ -419,6 +430,7 @@ class _Checker:
             status=status,
             enabled=enabled,
             keep_unmapped=unmapped == "keep",
+            fulltext=fulltext,
         )
 
     def _urls(self, raw: dict[str, Any], label: str, line: Any) -> tuple[str, ...]:

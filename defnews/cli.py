@@ -184,6 +184,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)")
     p.add_argument("--runs", type=positive_int, default=5, metavar="N",
                    help="runs shown per source (default: %(default)s)")
+    p = sub.add_parser("read", help="read one page as defnews does: its fields and their layers",
+                       description="Read an article page (a file, or a URL fetched once) with the "
+                       "generic reader or a site's profile and print its fields and the layer "
+                       "each came from as JSON. Exit status 1 when the page is not an article.")
+    p.add_argument("target", metavar="FILE|URL", help="a saved page, or a URL to fetch")
+    p.add_argument("--url", metavar="URL", help="the page's address (for a file: links, dates)")
+    p.add_argument("--profile", metavar="KEY", help="a site profile (jdefense); default: generic")
     for name, sub_parser in sub.choices.items():
         _add_global(sub_parser, name)
     return parser
@@ -335,6 +342,10 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
 
     if args.command in ("build", "run", "demo", "schedule"):
         check_public(args.public)
+    if args.command == "read":
+        from defnews.read import read
+
+        return read(args.target, args.url, args.profile)
     if args.command == "schedule":
         from defnews.schedule import schedule
 

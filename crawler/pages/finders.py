@@ -51,6 +51,8 @@ __all__ = [
     "Hints",
     "SiteProfile",
     "blocks",
+    "PHASES",
+    "Reading",
     "find_article",
     "hint_names",
     "region_signature",
@@ -94,6 +96,13 @@ class SiteProfile:
     hints: Hints = field(default_factory=Hints)
     # (section slug, raw published date or None) → label when a page shows none.
     infer_labels: Callable[[str | None, str | None], list[str]] | None = None
+    # Without a body hint, the body is the element holding most paragraph text (a site nobody
+    # described: its header and body may sit in unrelated wrappers), not the title's wrapper.
+    body_by_density: bool = False
+    # Any short text between the title and the date line is a label (a site whose header we
+    # know); else only label words and section links are (a byline sits there on most sites).
+    labels_by_position: bool = True
+    chrome_class_re: re.Pattern[str] | None = None  # more class/id names of chrome
 
 
 # -- the block walk ----------------------------------------------------------------------------
@@ -128,7 +137,7 @@ SHARE_URL_RE = re.compile(
     re.IGNORECASE,
 )
 _BULLET_RE = re.compile(r"^[•・●■◆▶▷►›»\-–—*]\s*")
-_SEPARATORS_RE = re.compile(r"\s*(?:[,、，/|｜]|\s・\s|\s{2,})\s*")
+_SEPARATORS_RE = re.compile(r"\s*(?:[,、，/|｜]|\s・\s|\s{2,}|(?=【)|(?<=】))\s*")
 _TRUNCATED_RE = re.compile(r"(…|\.\.\.)$")
 
 _DATELINE_MAX = 60  # a date line is short: "2024-10-22 18:15", "公開日:2024-10-22 18:15 更新…"
@@ -139,7 +148,9 @@ _CAPTION_MAX = 160
 class Block:
     """One block of the page in reading order: an element, or a run of inline nodes."""
 
-    __slots__ = ("_chrome", "container", "el", "index", "kind", "nodes", "profile", "text")
+    __slots__ = (
+        "_chrome", "container", "el", "index", "kind", "nodes", "profile", "stripped", "text"
+    )
 
     def __init__(
         self, kind: str, el: Any, container: Any, text: str, nodes: list[Any] | None = None
@@ -152,6 +163,7 @@ class Block:
         self.index = -1
         self._chrome: bool | None = None
         self.profile: SiteProfile | None = None  # set by find_article: chrome is judged lazily
+        self.stripped = False  # the tree has no script or style (see _text)
 
     @property
     def chrome(self) -> bool:
@@ -181,7 +193,7 @@ class Block:
         if self.el is not None and self.el.tag in ("ul", "ol", "dl"):
             for li in self.el.iter("li", "dd", "dt"):
                 a = next(li.iter("a"), None)
-                out.append((_text(li), a.get("href") if a is not None else None))
+                out.append((_text(li, self.stripped), a.get("href") if a is not None else None))
             return [(t, h) for t, h in out if t]
         nodes: list[Any] = list(self.nodes) if self.nodes is not None else _child_nodes(self.el)
         for node in nodes:
@@ -191,10 +203,15 @@ class Block:
             a = node if node.tag == "a" else next(node.iter("a"), None)
             inner = [c for c in node if isinstance(c.tag, str) and c.tag not in ("br", "img")]
             if node.tag != "a" and inner and all(c.tag in INLINE_TAGS for c in inner):
-                out += Block("run", None, node, "", _child_nodes(node)).pieces()
+                inner_run = Block("run", None, node, "", _child_nodes(node))
+                inner_run.stripped = self.stripped
+                out += inner_run.pieces()
                 continue
-            text = _text(node)
-            if text:
+            text = _text(node, self.stripped)
+            if text and a is None and not inner and "【" in text:
+                # "2005年4月1日 【防衛】" in one <font>: the bracketed label is a piece of its own
+                out += [(p, None) for p in _SEPARATORS_RE.split(text) if p]
+            elif text:
                 out.append((text, a.get("href") if a is not None else None))
         cleaned = []
         for text, href in out:
@@ -230,16 +247,17 @@ _SERIALIZED_TEXT = functools.partial(
 def _TEXT(el: Any) -> str:  # noqa: N802 - was an XPath ``string()``
     # An element without children (comments count as children) holds only its .text.
     return (el.text or "") if not len(el) else _SERIALIZED_TEXT(el)  # type: ignore[no-any-return]
-_scripts_gone = False  # True while find_article reads a tree without script/style
 
 
 NEVER_TEXT = ("script", "style", "noscript", "template")
 
 
-def _text(el: Any) -> str:
+def _text(el: Any, stripped: bool = False) -> str:
+    """The visible text of ``el``; ``stripped``: the tree has no script or style left
+    (:func:`clean`), so one C text serialization gives it."""
     if el is None:
         return ""
-    if _scripts_gone:  # find_article strips them from its tree first: a C text serialization
+    if stripped:
         return normalize_space(_TEXT(el))
     return element_text(el)
 
@@ -249,8 +267,10 @@ def _has_image(el: Any) -> bool:
 
 
 class _Walker:
-    def __init__(self, skip: set[Any], index: Any = None) -> None:
+    def __init__(self, skip: set[Any], index: Any = None, stripped: bool = False) -> None:
         self.profile: SiteProfile | None = None
+        self.stripped = stripped
+        self.lines = False  # inside a layout table: a <br> ends a block
         self.skip = skip
         self.out: list[Block] = []
         self.index = index  # a HintIndex filled on the way
@@ -258,11 +278,19 @@ class _Walker:
     def emit(self, block: Block) -> None:
         block.index = len(self.out)
         block.profile = self.profile
+        block.stripped = self.stripped
         self.out.append(block)
 
     def leaf(self, el: Any) -> None:
         tag = el.tag
-        text = " ".join(_TEXT(el).split()) if _scripts_gone else _text(el)
+        if tag == "table" and layout_table(el):
+            # A table that lays out the page: its cells are read as a page, each line (up to a
+            # <br>) a block of its own, as old markup writes a heading or a date line.
+            lines, self.lines = self.lines, True
+            self.walk(el)
+            self.lines = lines
+            return
+        text = " ".join(_TEXT(el).split()) if self.stripped else _text(el)
         if tag in HEADING_TAGS:
             kind = "heading"
         elif tag == "figure":
@@ -286,11 +314,13 @@ class _Walker:
 
         def flush() -> None:
             nonlocal run
-            while run and not isinstance(run[-1], str) and run[-1].tag == "br":
+            while run and (
+                run[-1].tag == "br" if not isinstance(run[-1], str) else run[-1] == " "
+            ):
                 run.pop()
             if run:
                 text = normalize_space(
-                    "".join(n if isinstance(n, str) else _text(n) for n in run)
+                    "".join(n if isinstance(n, str) else _text(n, self.stripped) for n in run)
                 )
                 if text:
                     self.emit(Block("run", None, el, text, run))
@@ -301,6 +331,7 @@ class _Walker:
             run.append(text)
         skip = self.skip
         index = self.index
+        extra = self.profile.chrome_class_re if self.profile is not None else None
         for child in el:
             tag = child.tag
             if not isinstance(tag, str) or tag in SKIP_TAGS or (skip and child in skip):
@@ -311,21 +342,23 @@ class _Walker:
                     "hidden" in attrs
                     or (
                         ("class" in attrs or "id" in attrs)
-                        and _chrome(child, child.get("class"), child.get("id"), index)
+                        and _chrome(child, child.get("class"), child.get("id"), index, extra)
                     )
+                    or (extra is not None and "style" in attrs and _HIDDEN_STYLE.search(
+                        child.get("style") or "") is not None and _small(child))
                 )
             ) or (tag in SMALL_CHROME_TAGS and _small(child)):
                 pass  # (the class/id test, inlined for speed, indexes the names for hints)
             elif tag in INLINE_TAGS:
                 if tag == "br":
-                    if last_br:
+                    if last_br or self.lines:
                         if run:
                             flush()
                         last_br = False
                     else:
                         run.append(child)
                         last_br = True
-                elif _has_image(child) and not _text(child):
+                elif _has_image(child) and not _text(child, self.stripped):
                     if run:
                         flush()
                     self.emit(Block("image", child, child, ""))
@@ -347,18 +380,59 @@ class _Walker:
             if tail and tail.strip():
                 run.append(tail)
                 last_br = False
+            elif tail and run and tag in INLINE_TAGS and tag != "br":
+                run.append(" ")  # "<span>By Jane Doe</span> <span>Nov 18</span>": two words
         if run:
             flush()
 
 
 
 
-def _chrome(el: Any, cls: str | None, ident: str | None, index: Any) -> bool:
+_LAYOUT_INSIDE = frozenset(
+    "table h1 h2 h3 h4 h5 h6 p div ul ol dl form blockquote article section main header "
+    "footer nav iframe".split()
+)
+_LAYOUT_CELL_TEXT = 300  # a data cell holds a value or a sentence, not a page's paragraphs
+
+
+def layout_table(el: Any) -> bool:
+    """Whether a ``<table>`` lays out the page (old markup: the whole page in a table, the
+    body in a cell, ``<font>`` for headings) rather than holding data. Layout: a table, a
+    heading, a paragraph or a list inside it, a ``<br><br>`` paragraph break, or a cell
+    longer than a data value. A data table stays one block."""
+    for node in el.iterdescendants():
+        tag = node.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in _LAYOUT_INSIDE:
+            return True
+        if tag == "br" and _break_pair(node):
+            return True
+        if tag in ("td", "th") and len(_TEXT(node)) > _LAYOUT_CELL_TEXT:
+            return True
+    return False
+
+
+def _break_pair(br: Any) -> bool:
+    nxt = br.getnext()
+    return nxt is not None and nxt.tag == "br" and not (br.tail or "").strip()
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _chrome(
+    el: Any, cls: str | None, ident: str | None, index: Any, extra: re.Pattern[str] | None = None
+) -> bool:
     """Index the element's class and id for the hints; say whether they name chrome (a
-    small element only: a layout wrapper "with-sidebar" holds the article)."""
+    small element only: a layout wrapper "with-sidebar" holds the article); ``extra``: the
+    profile's own chrome class names."""
     if index is not None:
         index.add(el, cls, ident)
-    return _chrome_names(cls, ident) and _small(el)
+    names = _chrome_names(cls, ident) or (
+        extra is not None and bool(extra.search(f"{cls or ''} {ident or ''}"))
+    )
+    return names and _small(el)
 
 
 def _H1_OR_ARTICLE(el: Any) -> bool:  # noqa: N802 - was an XPath ``boolean(.//h1 | ...)``
@@ -387,11 +461,14 @@ def blocks(
     skip: set[Any] | None = None,
     index: Any = None,
     profile: SiteProfile | None = None,
+    *,
+    stripped: bool = False,
 ) -> list[Block]:
     """The blocks of ``root`` in reading order (see the module docstring); ``index`` (a
     :class:`HintIndex`) is filled with the class and id names met on the way; ``profile``
-    lets each block judge whether it is chrome."""
-    walker = _Walker(skip or set(), index)
+    lets each block judge whether it is chrome; ``stripped``: ``root``'s tree has no script or
+    style elements left (its texts are then read the fast way)."""
+    walker = _Walker(skip or set(), index, stripped)
     walker.profile = profile
     walker.walk(root)
     return walker.out
@@ -419,6 +496,7 @@ class Found:
     header_times: list[Any] = field(default_factory=list)  # <time> elements of the header
     provenance: dict[str, str] = field(default_factory=dict)
     body: list[Block] = field(default_factory=list)
+    container: Any = None  # the element the body was read from
 
 
 
@@ -675,6 +753,8 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
     position, between the title and the date line) any short text."""
     if not text or len(text) > _LABEL_MAX or "。" in text:
         return False
+    if _BRACKET_LABEL_RE.match(text):
+        return True  # 【防衛】: the bracket marks a label on old Japanese pages
     if text == profile.site_name or text in profile.chrome_phrases:
         return False
     if profile.dateline_re.search(text):
@@ -684,8 +764,11 @@ def _is_label_piece(text: str, href: str | None, profile: SiteProfile, *, positi
     if href:
         if profile.label_link_re.match(url_path(href) or "/"):
             return True
-        return position and not SHARE_URL_RE.search(href)
-    return position
+        return position and profile.labels_by_position and not SHARE_URL_RE.search(href)
+    return position and profile.labels_by_position
+
+
+_BRACKET_LABEL_RE = re.compile(r"^【[^】\d]{1,12}】$")
 
 
 def _inside(b: Block, container: Any) -> bool:
@@ -761,6 +844,54 @@ def _move_run(holder: Any, nodes: list[Any]) -> None:
 
 
 
+@dataclass
+class Reading:
+    """The state of one :func:`find_article` call, handed from phase to phase (nothing is
+    kept between calls: every phase reads and writes this object only)."""
+
+    url: str
+    profile: SiteProfile
+    index: HintIndex
+    bl: list[Block]
+    title_candidates: list[str]
+    declared: bool
+    found: Found = field(default_factory=Found)
+    by_el: dict[Any, Block] = field(default_factory=dict)
+    title_block: Block | None = None
+    hinted_title: Block | None = None
+    date_block: Block | None = None
+    header_end: int = -1
+    consumed: set[int] = field(default_factory=set)
+    candidates: dict[str, list[Block]] = field(default_factory=dict)  # other body readings
+    _dated: list[Block] | None = None
+
+    @property
+    def prov(self) -> dict[str, str]:
+        return self.found.provenance
+
+    def date_blocks(self) -> list[Block]:
+        """The short date-pattern blocks (found on first use: a hinted date line needs none)."""
+        if self._dated is None:
+            dre = self.profile.dateline_re
+            self._dated = [
+                b for b in self.bl
+                if len(b.text) <= _DATELINE_MAX and dre.search(b.text) and not b.chrome
+            ]
+        return self._dated
+
+    def block_of(self, el: Any) -> Block | None:
+        if el is None:
+            return None
+        hit = self.by_el.get(el)
+        if hit is not None:
+            return hit
+        for anc in el.iterancestors():  # the hint is inside a block (a <time> in a <p>)
+            hit = self.by_el.get(anc)
+            if hit is not None:
+                return hit
+        return next((b for b in self.bl if b.nodes and any(n is el for n in b.nodes)), None)
+
+
 def find_article(
     tree: Any,
     url: str,
@@ -781,134 +912,126 @@ def find_article(
     The tree must be the caller's own parse: it is changed (script and style elements are
     removed, body links made absolute and body blocks moved into the content). Read anything
     else you need from it first.
+
+    The reading is a pipeline of named phases (:data:`PHASES`), each a small function of the
+    :class:`Reading`: clean, segment, author, title, date line, article check, labels, body,
+    images, summary, header times.
     """
-    global _scripts_gone
-    # Script, style and template text is never read: gone from the tree (in C), every text
-    # below is then one XPath string() call. (The caller reads JSON-LD before.)
+    r = segment(clean(tree), url, profile, title_candidates, declared, skip, index)
+    for phase in PHASES:
+        phase(r)
+    return r.found
+
+
+def clean(tree: Any) -> Any:
+    """Phase *clean*: script, style and template text is never read: gone from the tree (in
+    C), so every text below is one C serialization (the caller reads JSON-LD before)."""
     etree.strip_elements(tree, *NEVER_TEXT, with_tail=False)
-    _scripts_gone = True
-    try:
-        return _find_article(
-            tree, url, profile, title_candidates=title_candidates, declared=declared,
-            skip=skip, index=index,
-        )
-    finally:
-        _scripts_gone = False
+    return tree
 
 
-def _find_article(
+def segment(
     tree: Any,
     url: str,
     profile: SiteProfile,
-    *,
     title_candidates: list[str],
     declared: bool,
-    skip: set[Any] | None,
-    index: HintIndex | None,
-) -> Found:
-    hints = profile.hints
-    found = Found()
-    prov = found.provenance
+    skip: set[Any] | None = None,
+    index: HintIndex | None = None,
+) -> Reading:
+    """Phase *segment*: the page as blocks in reading order (the tree is :func:`clean`)."""
     # (a loop over the root's children: find() goes through ElementPath, in Python)
     root = next((c for c in tree if c.tag == "body"), tree)
-    index = index or HintIndex(tree, hint_names(hints))
-    bl = blocks(root, set(skip or ()), index, profile)
-    by_el = {b.el: b for b in bl if b.el is not None}
-    author_el = index.first(hints.author)
-    if author_el is not None:
-        found.author = _text(author_el) or None
-        if found.author:
-            prov["author"] = "hints"
-        author_block = by_el.get(author_el)
-        if author_block is not None:
-            author_block.chrome = True  # the byline is no content
-    dre = profile.dateline_re
-    dated: list[list[Block]] = []
+    index = index or HintIndex(tree, hint_names(profile.hints))
+    bl = blocks(root, set(skip or ()), index, profile, stripped=True)
+    return Reading(
+        url=url, profile=profile, index=index, bl=bl, title_candidates=title_candidates,
+        declared=declared, by_el={b.el: b for b in bl if b.el is not None},
+    )
 
-    def date_blocks() -> list[Block]:
-        """The short date-pattern blocks (found on first use: a hinted date line needs none)."""
-        if not dated:
-            dated.append(
-                [b for b in bl if len(b.text) <= _DATELINE_MAX and dre.search(b.text) and not b.chrome]
-            )
-        return dated[0]
 
-    def block_of(el: Any) -> Block | None:
-        if el is None:
-            return None
-        hit = by_el.get(el)
-        if hit is not None:
-            return hit
-        for anc in el.iterancestors():  # the hint is inside a block (a <time> in a <p>)
-            hit = by_el.get(anc)
-            if hit is not None:
-                return hit
-        return next((b for b in bl if b.nodes and any(n is el for n in b.nodes)), None)
+def find_author_hint(r: Reading) -> None:
+    """Phase *author*: the byline hint (its block is then no content)."""
+    author_el = r.index.first(r.profile.hints.author)
+    if author_el is None:
+        return
+    r.found.author = _text(author_el, True) or None
+    if r.found.author:
+        r.prov["author"] = "hints"
+    author_block = r.by_el.get(author_el)
+    if author_block is not None:
+        author_block.chrome = True  # the byline is no content
 
-    # -- title --------------------------------------------------------------------------------
-    title_block: Block | None = None
-    hinted_title = block_of(index.first(hints.title))
-    if hinted_title is not None and hinted_title.text:
-        title_block, found.title, prov["title"] = hinted_title, hinted_title.text, "hints"
-    else:
-        for cand in title_candidates:
-            same = [b for b in bl if b.text == cand and not b.chrome]
-            if same:
-                title_block = next((b for b in same if b.kind == "heading"), same[0])
-                found.title, prov["title"] = cand, "metadata"
-                break
-        if not found.title and title_candidates:
-            # No block says it exactly: the heading that says it with other spaces or widths
-            # (NFKC), or that the metadata cut short (a JSON-LD headline trimmed to 110
-            # characters) — then the page's own words win.
-            loose = {_loose(c): c for c in title_candidates}
-            for b in bl:
-                if b.chrome or b.kind not in ("heading", "run", "para") or len(b.text) > 200:
-                    continue
-                key = _loose(b.text)
-                if key in loose or any(
-                    len(c) >= 20 and key.startswith(c) for c in loose
-                ):
-                    title_block = b
-                    found.title, prov["title"] = b.text, "metadata"
-                    break
-        if not found.title and title_candidates:
-            found.title, prov["title"] = title_candidates[0], "metadata"
 
-    # -- date line: the short date-pattern block nearest the title --------------------------------
-    date_block: Block | None = None
-    hinted_date = block_of(index.first(hints.dateline))
+def find_title(r: Reading) -> None:
+    """Phase *title*: the hint, else the block that says a metadata title."""
+    found, bl = r.found, r.bl
+    hinted = r.hinted_title = r.block_of(r.index.first(r.profile.hints.title))
+    if hinted is not None and hinted.text:
+        r.title_block, found.title, r.prov["title"] = hinted, hinted.text, "hints"
+        return
+    for cand in r.title_candidates:
+        same = [b for b in bl if b.text == cand and not b.chrome]
+        if same:
+            r.title_block = next((b for b in same if b.kind == "heading"), same[0])
+            found.title, r.prov["title"] = cand, "metadata"
+            return
+    if not r.title_candidates:
+        return
+    # No block says it exactly: the heading that says it with other spaces or widths (NFKC),
+    # or that the metadata cut short (a JSON-LD headline trimmed to 110 characters) — then
+    # the page's own words win.
+    loose = {_loose(c): c for c in r.title_candidates}
+    for b in bl:
+        if b.chrome or b.kind not in ("heading", "run", "para") or len(b.text) > 200:
+            continue
+        key = _loose(b.text)
+        if key in loose or any(len(c) >= 20 and key.startswith(c) for c in loose):
+            r.title_block = b
+            found.title, r.prov["title"] = b.text, "metadata"
+            return
+    found.title, r.prov["title"] = r.title_candidates[0], "metadata"
+
+
+def find_dateline(r: Reading) -> None:
+    """Phase *date*: the short date-pattern block nearest the title (else the hint)."""
+    hinted_date = r.block_of(r.index.first(r.profile.hints.dateline))
+    dre = r.profile.dateline_re
     if hinted_date is not None and dre.search(hinted_date.text):
-        date_block, found.dateline_layer = hinted_date, "hints"
-    elif title_block is not None:
-        t = title_block.index
-        after = [b for b in date_blocks() if 0 < b.index - t <= 12]
-        before = [b for b in date_blocks() if 0 < t - b.index <= 3]
-        date_block = after[0] if after else (before[-1] if before else None)
-    elif date_blocks() and len(date_blocks()) < 3:
-        date_block = date_blocks()[0]
-    if date_block is not None:
-        m = dre.search(date_block.text)
+        r.date_block, r.found.dateline_layer = hinted_date, "hints"
+    elif r.title_block is not None:
+        t = r.title_block.index
+        after = [b for b in r.date_blocks() if 0 < b.index - t <= 12]
+        before = [b for b in r.date_blocks() if 0 < t - b.index <= 3]
+        r.date_block = after[0] if after else (before[-1] if before else None)
+    elif r.date_blocks() and len(r.date_blocks()) < 3:
+        r.date_block = r.date_blocks()[0]
+    if r.date_block is not None:
+        m = dre.search(r.date_block.text)
         assert m is not None
-        found.dateline = m.group(0)
-        found.dateline_layer = found.dateline_layer or "text"
+        r.found.dateline = m.group(0)
+        r.found.dateline_layer = r.found.dateline_layer or "text"
 
-    # Without a title block, the title is the block just before the date line (labels
-    # skipped); on a page without a date, the block just before the label list.
-    anchor = date_block
-    if title_block is None and anchor is None:
+
+def _label_list(b: Block, profile: SiteProfile) -> bool:
+    """A short block whose every piece is a label word or link (not in the label position)."""
+    return bool(pieces := b.pieces()) and all(
+        _is_label_piece(t, h, profile, position=False) for t, h in pieces
+    )
+
+
+def find_title_by_structure(r: Reading) -> None:
+    """Phase *title* (structure): without a title block, the block just before the date
+    line (labels skipped); on a page without a date, the block just before the label list;
+    last, the first heading."""
+    profile, bl = r.profile, r.bl
+    anchor = r.date_block
+    if r.title_block is None and anchor is None:
         anchor = next(
-            (
-                b
-                for b in bl
-                if not b.chrome
-                and len(b.text) <= 60
-                and (pieces := b.pieces())
-                and all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
-            ),
+            (b for b in bl if not b.chrome and len(b.text) <= 60 and _label_list(b, profile)),
             None,
         )
-    if title_block is None and anchor is not None:
+    if r.title_block is None and anchor is not None:
         # The nearest heading among the few blocks before the anchor; else the nearest block
         # that does not look like a label list (label words, or several short pieces).
         near: list[Block] = []
@@ -918,8 +1041,8 @@ def _find_article(
             near.append(b)
             if len(near) == 4:
                 break
-        title_block = next((b for b in near if b.kind == "heading" and len(b.text) > 4), None)
-        for b in near if title_block is None else ():
+        r.title_block = next((b for b in near if b.kind == "heading" and len(b.text) > 4), None)
+        for b in near if r.title_block is None else ():
             pieces = b.pieces() if len(b.text) <= 40 else []
             if len(b.text) <= 4 or (
                 pieces
@@ -929,128 +1052,138 @@ def _find_article(
                 )
             ):
                 continue
-            title_block = b
+            r.title_block = b
             break
-        if title_block is not None and not found.title:
-            found.title, prov["title"] = title_block.text, "structure"
-
-    if title_block is None and not found.title:  # last resort: the first heading
+        if r.title_block is not None and not r.found.title:
+            r.found.title, r.prov["title"] = r.title_block.text, "structure"
+    if r.title_block is None and not r.found.title:  # last resort: the first heading
         for tag in ("h1", "h2", "h3"):
-            title_block = next(
+            r.title_block = next(
                 (b for b in bl if b.el is not None and b.el.tag == tag and not b.chrome), None
             )
-            if title_block is not None:
-                found.title, prov["title"] = title_block.text, "structure"
+            if r.title_block is not None:
+                r.found.title, r.prov["title"] = r.title_block.text, "structure"
                 break
-    if not found.title:
+
+
+def check_article(r: Reading) -> None:
+    """Phase *check*: raise ``ValueError`` for a page that is not an article (no title; an
+    error, search, section or listing page)."""
+    profile, title = r.profile, r.found.title
+    if not title:
         raise ValueError("no title in any layer")
-    if profile.not_article_re is not None and profile.not_article_re.search(found.title):
-        raise ValueError(f"an error or search page, not an article: {found.title!r}")
-    if hinted_title is None and (
-        found.title in profile.label_vocabulary or found.title == profile.site_name
-    ):
-        raise ValueError(f"a section or home page, not an article: {found.title!r}")
-    linked_headings = 0 if declared else sum(  # (an article URL is no listing)
+    if profile.not_article_re is not None and profile.not_article_re.search(title):
+        raise ValueError(f"an error or search page, not an article: {title!r}")
+    if r.hinted_title is None and (title in profile.label_vocabulary or title == profile.site_name):
+        raise ValueError(f"a section or home page, not an article: {title!r}")
+    if r.declared or r.hinted_title is not None:
+        return  # (an article URL is no listing)
+    linked_headings = sum(
         1
-        for b in bl
+        for b in r.bl
         if b.kind == "heading"
         and any(
             profile.article_url_re.match(url_path(a.get("href") or ""))
-            and _text(a) == b.text
+            and _text(a, True) == b.text
             for a in b.el.iter("a")
         )
     )
-    if linked_headings >= 3 and hinted_title is None:
+    if linked_headings >= 3:
         raise ValueError(f"a listing, not an article ({linked_headings} headings link articles)")
-    if not declared and hinted_title is None:
-        if len(date_blocks()) >= 3:
-            raise ValueError(f"a listing, not an article ({len(date_blocks())} date lines)")
-        if title_block is not None and title_block.el is not None and any(
-            a.get("href") and _text(a) == title_block.text for a in title_block.el.iter("a")
-        ):
-            raise ValueError("a listing, not an article (the title is a link)")
-        if date_block is None:
-            raise ValueError("no date line and nothing else says this is an article")
+    if len(r.date_blocks()) >= 3:
+        raise ValueError(f"a listing, not an article ({len(r.date_blocks())} date lines)")
+    tb = r.title_block
+    if tb is not None and tb.el is not None and any(
+        a.get("href") and _text(a, True) == tb.text for a in tb.el.iter("a")
+    ):
+        raise ValueError("a listing, not an article (the title is a link)")
+    if r.date_block is None:
+        raise ValueError("no date line and nothing else says this is an article")
 
 
-    # -- labels -------------------------------------------------------------------------------------
-    header_end = max(b.index for b in (title_block, date_block) if b is not None) if (
-        title_block or date_block
-    ) else -1
-    hinted_labels = index.all(hints.labels)
+def find_labels(r: Reading) -> None:
+    """Phase *labels*: the hint, else the short texts between the title and the date line
+    (and label words or section links right after it, or right above the title)."""
+    profile, title_block, date_block = r.profile, r.title_block, r.date_block
+    heads = [b.index for b in (title_block, date_block) if b is not None]
+    r.header_end = max(heads) if heads else -1
+    hinted_labels = r.index.all(profile.hints.labels)
     labels: list[str] = []
     if hinted_labels:
-        labels = [_BULLET_RE.sub("", _text(el)) for el in hinted_labels]
-        prov["labels"] = "hints"
+        labels = [_BULLET_RE.sub("", _text(el, True)) for el in hinted_labels]
+        r.prov["labels"] = "hints"
         for el in hinted_labels:
-            hb = block_of(el)
-            if hb is not None and hb.index <= header_end + 2:
-                header_end = max(header_end, hb.index)
+            hb = r.block_of(el)
+            if hb is not None and hb.index <= r.header_end + 2:
+                r.header_end = max(r.header_end, hb.index)
     elif title_block is not None:
-        lo = title_block.index
-        if date_block is not None:
-            lo, hi = min(lo, date_block.index), max(lo, date_block.index)
-            for b in bl[lo + 1 : hi]:
-                if b.chrome or len(b.text) > 120:
-                    continue
-                labels += [
-                    t for t, h in b.pieces() if _is_label_piece(t, h, profile, position=True)
-                ]
-        else:  # no date line: the short blocks right under the title
-            for b in bl[lo + 1 : lo + 4]:
-                pieces = b.pieces() if not b.chrome and len(b.text) <= 60 else []
-                if not pieces or not all(
-                    _is_label_piece(t, h, profile, position=True) for t, h in pieces
-                ):
-                    break
-                labels += [t for t, _ in pieces]
-                header_end = max(header_end, b.index)
-        if date_block is not None:
-            labels += [
-                t
-                for t, h in date_block.pieces()
-                if _is_label_piece(t, h, profile, position=False)
-            ]
-            for b in bl[date_block.index + 1 : date_block.index + 3]:
-                pieces = b.pieces() if not b.chrome and len(b.text) <= 120 else []
-                if pieces and all(
-                    _is_label_piece(t, h, profile, position=False) for t, h in pieces
-                ):
-                    labels += [t for t, _ in pieces]
-                    header_end = max(header_end, b.index)
-                else:
-                    break
-        if not labels:  # some themes put the labels above the title
-            for b in reversed(bl[max(0, title_block.index - 2) : title_block.index]):
-                pieces = b.pieces() if not b.chrome and len(b.text) <= 60 else []
-                if pieces and all(
-                    _is_label_piece(t, h, profile, position=False) for t, h in pieces
-                ):
-                    labels = [t for t, _ in pieces]
-                    break
+        labels = _structure_labels(r, title_block, date_block)
         if labels:
-            prov["labels"] = "structure"
+            r.prov["labels"] = "structure"
     split: list[str] = []
     for label in labels:  # "ニュース解説 特集": two words of the vocabulary in one element
+        if _BRACKET_LABEL_RE.match(label):
+            label = label[1:-1]
         words = label.split()
         if len(words) > 1 and all(w in profile.label_vocabulary for w in words):
             split += words
         else:
             split.append(label)
-    found.labels = list(dict.fromkeys(label for label in split if label))
+    r.found.labels = list(dict.fromkeys(label for label in split if label))
 
-    # -- body ---------------------------------------------------------------------------------------
-    hinted_body = index.first(hints.body)
+
+def _structure_labels(r: Reading, title_block: Block, date_block: Block | None) -> list[str]:
+    profile, bl = r.profile, r.bl
+    labels: list[str] = []
+    lo = title_block.index
+    if date_block is not None:
+        lo, hi = min(lo, date_block.index), max(lo, date_block.index)
+        for b in bl[lo + 1 : hi]:
+            if b.chrome or len(b.text) > 120:
+                continue
+            labels += [t for t, h in b.pieces() if _is_label_piece(t, h, profile, position=True)]
+    else:  # no date line: the short blocks right under the title
+        for b in bl[lo + 1 : lo + 4]:
+            pieces = b.pieces() if not b.chrome and len(b.text) <= 60 else []
+            if not pieces or not all(
+                _is_label_piece(t, h, profile, position=True) for t, h in pieces
+            ):
+                break
+            labels += [t for t, _ in pieces]
+            r.header_end = max(r.header_end, b.index)
+    if date_block is not None:
+        labels += [
+            t for t, h in date_block.pieces() if _is_label_piece(t, h, profile, position=False)
+        ]
+        for b in bl[date_block.index + 1 : date_block.index + 3]:
+            if not b.chrome and len(b.text) <= 120 and _label_list(b, profile):
+                labels += [t for t, _ in b.pieces()]
+                r.header_end = max(r.header_end, b.index)
+            else:
+                break
+    if not labels:  # some themes put the labels above the title
+        for b in reversed(bl[max(0, title_block.index - 2) : title_block.index]):
+            if not b.chrome and len(b.text) <= 60 and _label_list(b, profile):
+                labels = [t for t, _ in b.pieces()]
+                break
+    return labels
+
+
+def find_body(r: Reading) -> None:
+    """Phase *body*: the blocks after the header, inside the body's container, until an end
+    marker, minus chrome, date lines and the label list repeated at the foot."""
+    profile, bl, found = r.profile, r.bl, r.found
+    hinted_body = r.index.first(profile.hints.body)
+    start = r.header_end + 1
+    container = None
     if hinted_body is not None and (
-        title_block is None or not any(a is hinted_body for a in title_block.container.iterancestors())
+        r.title_block is None
+        or not any(a is hinted_body for a in r.title_block.container.iterancestors())
     ):
         container = hinted_body
-        prov["body"] = "hints"
-        start = header_end + 1
+        r.prov["body"] = "hints"
     else:
-        container = None
-        start = header_end + 1
-        prov["body"] = "structure"
+        r.prov["body"] = "structure"
     # Only the first content block matters here: chrome is judged lazily, block by block.
     first = next((b for b in bl[start:] if not b.chrome), None)
     if (
@@ -1060,22 +1193,77 @@ def _find_article(
         and profile.byline_re.search(first.text)
     ):  # a byline under the date line belongs to the header
         if found.author is None:
-            found.author, prov["author"] = first.text, "structure"
+            found.author, r.prov["author"] = first.text, "structure"
         start = first.index + 1
         first = next((b for b in bl[start:] if not b.chrome), None)
     if container is None and first is not None:
-        anchor = (title_block or date_block)
-        marks = set()
-        if anchor is not None:
-            marks = {anchor.container, *anchor.container.iterancestors()}
-        # The body runs inside the element holding both the header and the first body block
-        # (a lead and a body in sibling wrappers stay together) until an end marker.
-        c = first.container
-        while c not in marks and c.getparent() is not None:
-            c = c.getparent()
-        container = c
+        container = body_container(r, first)
+        if profile.body_by_density:  # two candidates: the caller may choose between them
+            dense = densest_container(bl[start:])
+            r.candidates["title wrapper"] = body_blocks(r, start, container)
+            if dense is not None and dense is not container:
+                r.candidates["densest"] = body_blocks(r, start, dense)
+                container = dense
+    found.body = body_blocks(r, start, container)
+    r.found.container = container
+
+
+_PARA_MIN = 40  # a paragraph of text, not a label, a caption or a button
+
+
+def _link_density(b: Block) -> float:
+    if not b.text:
+        return 0.0
+    linked = sum(len(_text(a, b.stripped)) for a in b.links())
+    return linked / len(b.text)
+
+
+def _link_list(b: Block) -> bool:
+    """Mostly links and not long: a list of other articles, a tag cloud, a share bar."""
+    return len(b.text) < 300 and bool(b.links()) and _link_density(b) > 0.6
+
+
+def densest_container(bl: list[Block]) -> Any:
+    """The element holding most paragraph text: each paragraph (a block of 40 characters or
+    more, mostly not links) counts for its parent, half for the grandparent (a body split in
+    sibling wrappers is held by the grandparent), a quarter above — the scoring Readability
+    uses, on the blocks already walked (no second pass over the tree)."""
+    scores: dict[Any, float] = {}
+    for b in bl:
+        if b.kind not in ("para", "run") or len(b.text) < _PARA_MIN or b.chrome:
+            continue
+        if _link_density(b) > 0.5:
+            continue
+        weight = len(b.text) + 100  # (a paragraph counts, not only its length)
+        node = b.el.getparent() if b.el is not None else b.container
+        for share in (1.0, 0.5, 0.25):
+            if node is None:
+                break
+            scores[node] = scores.get(node, 0.0) + weight * share
+            node = node.getparent()
+    if not scores:
+        return None
+    return max(scores, key=scores.__getitem__)
+
+
+def body_container(r: Reading, first: Block) -> Any:
+    """The element holding both the header and the first body block (a lead and a body in
+    sibling wrappers stay together)."""
+    anchor = r.title_block or r.date_block
+    marks = set()
+    if anchor is not None:
+        marks = {anchor.container, *anchor.container.iterancestors()}
+    c = first.container
+    while c not in marks and c.getparent() is not None:
+        c = c.getparent()
+    return c
+
+
+def body_blocks(r: Reading, start: int, container: Any) -> list[Block]:
+    """The content blocks from ``start`` inside ``container`` until an end marker."""
+    profile, dre = r.profile, r.profile.dateline_re
     body: list[Block] = []
-    for b in bl[start:]:
+    for b in r.bl[start:]:
         if container is not None and not _inside(b, container):
             if body:
                 break
@@ -1086,17 +1274,18 @@ def _find_article(
             continue
         if len(b.text) <= _DATELINE_MAX and b.kind != "heading" and dre.search(b.text):
             continue  # a date line (an update line, a repeat at the foot) is never content
-        if (
-            len(b.text) <= 40
-            and b.kind in ("list", "run")
-            and (pieces := b.pieces())
-            and all(_is_label_piece(t, h, profile, position=False) for t, h in pieces)
-        ):
+        if len(b.text) <= 40 and b.kind in ("list", "run") and _label_list(b, profile):
             continue  # the label list repeated at the foot
+        if profile.body_by_density and b.kind != "heading" and _link_list(b):
+            continue  # teasers of other articles, a list of links
         body.append(b)
-    found.body = body
+    return body
 
-    # -- images and captions -------------------------------------------------------------------------
+
+def find_images(r: Reading) -> None:
+    """Phase *images*: body links made absolute, figures and captions paired, the body
+    gathered under one element and serialized once as ``content_html``."""
+    found, url, body = r.found, r.url, r.found.body
     parts_of_url = urlsplit(url)
     origin = f"{parts_of_url.scheme}://{parts_of_url.netloc}"
     for b in body:  # links made absolute where they stand (the tree is this parse's own)
@@ -1105,87 +1294,124 @@ def _find_article(
     # The body is gathered under one new element and serialized once (one tostring per block
     # cost more than the cleaning): blocks are moved there, the tree is this parse's own.
     holder = etree.Element("div")
-    consumed: set[int] = set()
-    cap_re = profile.caption_re
     for i, b in enumerate(body):
-        if i in consumed:
+        if i in r.consumed:
             continue
         if b.kind == "figure":
-            img = _image_of(b.el)
-            cap_el = next(b.el.iter("figcaption"), None)
-            caption = _text(cap_el) if cap_el is not None else ""
-            alt = normalize_space(img.get("alt")) if img is not None else ""
-            if img is not None and caption and alt == caption:
-                img.set("alt", "")  # the credit is shown once, by the caption
-            _move(holder, b.el)
-            if img is not None:
-                found.images.append({"src": img.get("src"), "caption": caption or alt or None})
-            continue
-        if b.kind == "image":
-            img = _image_of(b.el)
-            alt = normalize_space(img.get("alt")) if img is not None else ""
-            caption = ""
-            nxt = body[i + 1] if i + 1 < len(body) else None
-            if nxt is not None and nxt.kind in ("run", "para") and len(nxt.text) <= _CAPTION_MAX:
-                cls = (nxt.container.get("class") or "") + " " + (nxt.container.get("id") or "")
-                if (
-                    nxt.text == alt
-                    or (cap_re is not None and cap_re.search(nxt.text))
-                    or (nxt.el is not None and nxt.el.tag in ("figcaption", "small", "cite"))
-                    or (nxt.container is not container and _CAPTION_CLASS_RE.search(cls))
-                ):
-                    caption = nxt.text
-                    consumed.add(i + 1)
-            shown = b.el
-            if shown.tag not in ("img", "a", "picture"):
-                shown = next((a for a in shown.iter("a") if _has_image(a)), img)
-            if img is not None and caption and alt == caption:
-                img.set("alt", "")
-            figure = etree.SubElement(holder, "figure")
-            figure.tail = "\n"
-            if shown is not None:
-                shown.tail = None
-                figure.append(shown)
-            if caption:
-                etree.SubElement(figure, "figcaption").text = caption
-            if img is not None:
-                found.images.append({"src": img.get("src"), "caption": caption or alt or None})
-            continue
-        if b.kind in ("para", "run"):  # a photo inside a paragraph, its credit beside it
-            for el in b.elements():
-                for img in el.iter("img"):
-                    alt = normalize_space(img.get("alt"))
-                    caption = ""
-                    if len(b.text) <= _CAPTION_MAX and (
-                        b.text == alt or (cap_re is not None and cap_re.search(b.text))
-                    ):
-                        caption = b.text
-                        consumed.add(i)  # a caption, not a paragraph of text
-                    found.images.append({"src": img.get("src"), "caption": caption or alt or None})
-        if b.el is None:
-            _move_run(holder, b.nodes or [])
+            _figure(holder, b, found)
+        elif b.kind == "image":
+            _image_block(r, holder, i)
         else:
-            _move(holder, b.el)
+            if b.kind in ("para", "run"):  # a photo inside a paragraph, its credit beside it
+                _inline_images(r, i)
+            if b.el is None:
+                _move_run(holder, b.nodes or [])
+            else:
+                _move(holder, b.el)
     if len(holder):
         markup = etree.tostring(holder, method="html", encoding="unicode")
         found.content_html = sanitize_html(markup[5:-6])  # without the <div></div>
 
-    # -- summary: the lead ----------------------------------------------------------------------------
-    lead = block_of(index.first(hints.lead))
-    if lead is not None and lead in body:
-        found.summary, prov["summary"] = lead.text, "hints"
-    else:
-        first_para = next(
-            (b for j, b in enumerate(body) if b.kind in ("para", "run") and j not in consumed),
-            None,
-        )
-        if first_para is not None:
-            found.summary, prov["summary"] = first_para.text, "structure"
 
-    # -- <time> elements of the header (never the body's or the sidebar's) --------------------------
-    if title_block is not None or date_block is not None:
-        lo = min(b.index for b in (title_block, date_block) if b is not None)
-        for b in bl[lo : header_end + 1]:
-            for el in b.elements():
-                found.header_times += list(el.iter("time"))
-    return found
+def _figure(holder: Any, b: Block, found: Found) -> None:
+    img = _image_of(b.el)
+    cap_el = next(b.el.iter("figcaption"), None)
+    caption = _text(cap_el, True) if cap_el is not None else ""
+    alt = normalize_space(img.get("alt")) if img is not None else ""
+    if img is not None and caption and alt == caption:
+        img.set("alt", "")  # the credit is shown once, by the caption
+    _move(holder, b.el)
+    if img is not None:
+        found.images.append({"src": img.get("src"), "caption": caption or alt or None})
+
+
+def _image_block(r: Reading, holder: Any, i: int) -> None:
+    body, cap_re = r.found.body, r.profile.caption_re
+    b = body[i]
+    img = _image_of(b.el)
+    alt = normalize_space(img.get("alt")) if img is not None else ""
+    caption = ""
+    nxt = body[i + 1] if i + 1 < len(body) else None
+    if nxt is not None and nxt.kind in ("run", "para") and len(nxt.text) <= _CAPTION_MAX:
+        cls = (nxt.container.get("class") or "") + " " + (nxt.container.get("id") or "")
+        if (
+            nxt.text == alt
+            or (cap_re is not None and cap_re.search(nxt.text))
+            or (nxt.el is not None and nxt.el.tag in ("figcaption", "small", "cite"))
+            or (nxt.container is not r.found.container and _CAPTION_CLASS_RE.search(cls))
+        ):
+            caption = nxt.text
+            r.consumed.add(i + 1)
+    shown = b.el
+    if shown.tag not in ("img", "a", "picture"):
+        shown = next((a for a in shown.iter("a") if _has_image(a)), img)
+    if img is not None and caption and alt == caption:
+        img.set("alt", "")
+    figure = etree.SubElement(holder, "figure")
+    figure.tail = "\n"
+    if shown is not None:
+        shown.tail = None
+        figure.append(shown)
+    if caption:
+        etree.SubElement(figure, "figcaption").text = caption
+    if img is not None:
+        r.found.images.append({"src": img.get("src"), "caption": caption or alt or None})
+
+
+def _inline_images(r: Reading, i: int) -> None:
+    b, cap_re = r.found.body[i], r.profile.caption_re
+    for el in b.elements():
+        for img in el.iter("img"):
+            alt = normalize_space(img.get("alt"))
+            caption = ""
+            if len(b.text) <= _CAPTION_MAX and (
+                b.text == alt or (cap_re is not None and cap_re.search(b.text))
+            ):
+                caption = b.text
+                r.consumed.add(i)  # a caption, not a paragraph of text
+            r.found.images.append({"src": img.get("src"), "caption": caption or alt or None})
+
+
+def find_summary(r: Reading) -> None:
+    """Phase *summary*: the lead hint, else the first paragraph of the body."""
+    lead = r.block_of(r.index.first(r.profile.hints.lead))
+    if lead is not None and lead in r.found.body:
+        r.found.summary, r.prov["summary"] = lead.text, "hints"
+        return
+    first_para = next(
+        (
+            b
+            for j, b in enumerate(r.found.body)
+            if b.kind in ("para", "run") and j not in r.consumed
+        ),
+        None,
+    )
+    if first_para is not None:
+        r.found.summary, r.prov["summary"] = first_para.text, "structure"
+
+
+def find_header_times(r: Reading) -> None:
+    """Phase *header times*: ``<time>`` elements of the header (never the body's or the
+    sidebar's)."""
+    heads = [b for b in (r.title_block, r.date_block) if b is not None]
+    if not heads:
+        return
+    lo = min(b.index for b in heads)
+    for b in r.bl[lo : r.header_end + 1]:
+        for el in b.elements():
+            r.found.header_times += list(el.iter("time"))
+
+
+# The phases after clean and segment, in order (each reads and writes the Reading only).
+PHASES: tuple[Callable[[Reading], None], ...] = (
+    find_author_hint,
+    find_title,
+    find_dateline,
+    find_title_by_structure,
+    check_article,
+    find_labels,
+    find_body,
+    find_images,
+    find_summary,
+    find_header_times,
+)

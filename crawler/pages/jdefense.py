@@ -56,25 +56,20 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from crawler.items import PERIODS
+from crawler.pages import reader
 from crawler.pages.finders import (
     SKIP_TAGS,
-    Found,
     HintIndex,
     Hints,
     SiteProfile,
-    find_article,
-    hint_names,
     region_signature,
     small_region,
-    strip_site_name,
 )
 from crawler.pages.html import (
     PageParseError,
-    TimeElement,
     element_text,
     extract_jsonld,
     extract_opengraph,
-    find_time_elements,
     normalize_space,
     parse_html,
     parse_html_source,
@@ -244,8 +239,6 @@ PROFILE = SiteProfile(
     ),
     infer_labels=infer_labels,
 )
-# Class and id names of the hints and of the ranking selectors: the only ones indexed.
-_HINT_NAMES = hint_names(PROFILE.hints) | hint_names(Hints(ranking=Selectors.ranking))
 
 
 # -- URLs ------------------------------------------------------------------------------------
@@ -339,42 +332,6 @@ def _dedupe(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def _strip_site_name(title: str) -> str:
-    return normalize_space(TITLE_SUFFIX_RE.sub("", title))
-
-
-def _jsonld_first(objects: list[dict[str, Any]], key: str) -> Any:
-    for obj in objects:
-        value = obj.get(key)
-        if value not in (None, "", []):
-            return value
-    return None
-
-
-def _jsonld_text(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("@value") or value.get("name")
-    return normalize_space(value) if isinstance(value, str) and value.strip() else None
-
-
-def _jsonld_author(objects: list[dict[str, Any]]) -> str | None:
-    value = _jsonld_first(objects, "author")
-    people = value if isinstance(value, list) else [value]
-    names = []
-    for person in people:
-        if isinstance(person, str):
-            names.append(normalize_space(person))
-        elif isinstance(person, dict):
-            kind = person.get("@type", "Person")
-            kinds = kind if isinstance(kind, list) else [kind]
-            if "Person" in kinds and isinstance(person.get("name"), str):
-                names.append(normalize_space(person["name"]))
-    names = _dedupe(names)
-    return "、".join(names) if names else None
-
-
 # -- article ---------------------------------------------------------------------------------
 
 
@@ -392,25 +349,6 @@ def _pick_url(links: Iterable[Any], url: str, og: dict[str, str]) -> str:
         if absolute and _match(absolute):
             return absolute
     return urldefrag(url)[0]
-
-
-def _title_candidates(
-    titles: list[Any], jsonld: list[dict[str, Any]], og: dict[str, str]
-) -> list[str]:
-    """Metadata titles, best first: JSON-LD headline (unless cut short with …), og:title,
-    ``<title>``, each without the site name."""
-    out = []
-    headline = _jsonld_text(_jsonld_first(jsonld, "headline"))
-    # (a normalized headline holds no newline: endswith says what TRUNCATED_RE would)
-    truncated = headline is not None and headline.endswith(("…", "..."))
-    if headline and not truncated:
-        out.append(headline)
-    out.append(strip_site_name(og.get("og:title"), SITE_NAME))
-    if titles:
-        out.append(strip_site_name(titles[0].text, SITE_NAME))
-    if headline and truncated:
-        out.append(headline)  # cut short, but better than nothing
-    return _dedupe(out)
 
 
 def _next_prev(
@@ -459,47 +397,17 @@ def _pager_links(
             found[key] = _absolute(url, href)
 
 
-_DATE_ONLY_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _PAGER_DECORATION_RE = re.compile(r"[\s<>«»‹›＜＞←→◀▶|｜]+|へ$")
-_PAGER_TEXTS = frozenset({NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT})
 
 
-def _published(
-    jsonld: list[dict[str, Any]], og: dict[str, str], times: list[TimeElement], found: Found
-) -> tuple[tuple[str | None, str | None, str | None], tuple[str | None, str | None]]:
-    """(published raw, source, layer), (updated raw, source): first layer that answers."""
-    published_time = next((t for t in times if t.role != "modified" and t.value), None)
-    modified_time = next((t for t in times if t.role == "modified" and t.value), None)
-    published: tuple[str | None, str | None, str | None] = (None, None, None)
-    for raw, source, layer in (
-        (_jsonld_text(_jsonld_first(jsonld, "datePublished")), "jsonld", "metadata"),
-        (og.get("article:published_time"), "opengraph", "metadata"),
-        (published_time.value if published_time else None, "time", "metadata"),
-        (found.dateline, "dateline", found.dateline_layer),
-    ):
-        if raw and found.dateline and _DATE_ONLY_RE.match(raw.strip()):
-            continue  # a day without its time: the date line says the minute
-        if raw:
-            published = (normalize_space(raw), source, layer)
-            break
-    updated: tuple[str | None, str | None] = (None, None)
-    for raw, source in (
-        (_jsonld_text(_jsonld_first(jsonld, "dateModified")), "jsonld"),
-        (og.get("article:modified_time") or og.get("og:updated_time"), "opengraph"),
-        (modified_time.value if modified_time else None, "time"),
-    ):
-        if raw:
-            updated = (normalize_space(raw), source)
-            break
-    return published, updated
-
-
-_TAGS_READ = ("meta", "title", "link", "script", "aside", "main")
+_TAGS_READ = ("meta", "title", "link", "script", "aside", "main", "h1")
 
 
 def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     """One article page → plain data (see the module docstring for the layers).
 
+    The generic reader (:func:`crawler.pages.reader.read_article`) with :data:`PROFILE`, plus
+    what only this site has: article URLs, the 次の記事/前の記事 links and the ranking sidebar.
     Raises :class:`PageParseError` when the page is not an article at all (no title in any
     layer; an error, search or listing page). A page with a title but no date gets
     ``published_raw = None``. The ranking sidebar is not read here (see :func:`parse_ranking`);
@@ -507,108 +415,56 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     """
     tree, source = parse_html_source(html, url)
     # The elements read by tag, gathered in one C walk of the page (each tree.iter(tag) is a
-    # walk of its own: seven of them cost as much as the block walk).
+    # walk of its own).
     tagged: dict[str, list[Any]] = {tag: [] for tag in _TAGS_READ}
     for el in tree.iter(*_TAGS_READ):
         tagged[el.tag].append(el)
-    jsonld = extract_jsonld(tree, scripts=tagged["script"])
-    og_multi = extract_opengraph(tree, multi=True, metas=tagged["meta"])
-    og = {key: values[0] for key, values in og_multi.items()}
-    index = HintIndex(tree, _HINT_NAMES)  # filled by the block walk of find_article
     ranking = _ranking_container(tree, asides=tagged["aside"])
     signature = region_signature(ranking, url, source) if ranking is not None else None
+    og = extract_opengraph(tree, metas=tagged["meta"])
     # An article URL, JSON-LD or og:type say "article": then a page without a date line is
     # still read (listing checks are for pages nothing vouches for).
+    jsonld = extract_jsonld(tree, scripts=tagged["script"])
     declared = bool(jsonld) or og.get("og:type") == "article" or _match(url) is not None
     main = tagged["main"][0] if tagged["main"] else None
-    next_url, prev_url = _next_prev(tree, ranking, url, main)  # before find_article changes it
-    try:
-        found = find_article(
-            tree,
-            url,
-            PROFILE,
-            title_candidates=_title_candidates(tagged["title"], jsonld, og),
-            declared=declared,
-            # The sidebar is never read as content — unless what was found is the whole page.
-            # (An <aside> is never walked anyway: no need to measure it.)
-            skip={ranking}
-            if ranking is not None and ranking.tag not in SKIP_TAGS and small_region(ranking)
-            else None,
-            index=index,
-        )
-    except ValueError as exc:
-        raise PageParseError(f"{url}: not an article page: {exc}") from exc
-    prov = found.provenance
-    canonical = _pick_url(tagged["link"], url, og)
-    times = [t for el in found.header_times for t in find_time_elements(el)]
-    (published_raw, published_source, layer), (updated_raw, updated_source) = _published(
-        jsonld, og, times, found
+    next_url, prev_url = _next_prev(tree, ranking, url, main)  # before the reader changes it
+    page = reader.Page(
+        html=html, url=url, profile=PROFILE, generic=False, tree=tree, declared=declared,
+        tagged=tagged, jsonld=jsonld,
+        # The sidebar is never read as content — unless what was found is the whole page.
+        # (An <aside> is never walked anyway: no need to measure it.)
+        skip={ranking}
+        if ranking is not None and ranking.tag not in SKIP_TAGS and small_region(ranking)
+        else set(),
     )
-    if layer:
-        prov["published"] = layer
-
-    section = article_section(canonical) or article_section(url)
-    categories = found.labels
-    if not categories:
-        section_value = _jsonld_first(jsonld, "articleSection")
-        values = section_value if isinstance(section_value, list) else [section_value]
-        categories = _dedupe([normalize_space(v) for v in values if isinstance(v, str)])
-        if not categories:
-            categories = _dedupe([normalize_space(v) for v in og_multi.get("article:section", [])])
-        if categories:
-            prov["labels"] = "metadata"
-    if not categories and PROFILE.infer_labels is not None:
-        categories = PROFILE.infer_labels(section, published_raw)
-        if categories:
-            prov["labels"] = "inferred"
-
-    author = _jsonld_author(jsonld)
-    if author:
-        prov["author"] = "metadata"
-    else:
-        author = found.author
-
-    summary = found.summary
-    if not summary:
-        description = [
-            m.get("content") or "" for m in tagged["meta"]
-            if m.get("name") == "description" and m.get("content") is not None
-        ]
-        summary = normalize_space(
-            og.get("og:description") or (description[0] if description else "")
-        )
-        if summary:
-            prov["summary"] = "metadata"
-
+    item = reader.fields(reader.read(page))
+    canonical = _pick_url(tagged["link"], url, og)
     images: list[dict[str, str | None]] = []
     seen: set[str] = set()
-    for img in found.images:
+    for img in page.found.images:
         src = _absolute(url, img["src"])
         if src and src not in seen:
             seen.add(src)
             images.append({"url": src, "caption": img["caption"]})
-    if images:
-        prov["images"] = prov.get("body", "structure")
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-
     return {
         "url": canonical,
-        "title": found.title,
-        "categories": categories,
-        "published_raw": published_raw,
-        "published_source": published_source,
-        "updated_raw": updated_raw,
-        "updated_source": updated_source,
-        "author": author,
-        "summary": summary,
-        "content_html": found.content_html,
+        "title": item["title"],
+        "categories": item["categories"],
+        "published_raw": item["published_raw"],
+        "published_source": item["published_source"],
+        "updated_raw": item["updated_raw"],
+        "updated_source": page.updated_source,
+        "author": item["author"],
+        "summary": item["summary"],
+        "content_html": item["content_html"],
         "images": images,
         "language": normalize_space(lang) or "ja",
-        "section": section,
+        "section": article_section(canonical) or article_section(url),
         "next_url": next_url,
         "prev_url": prev_url,
         "ranking_signature": signature,
-        "provenance": {k: prov[k] for k in PROVENANCE_FIELDS if k in prov},
+        "provenance": {k: v for k, v in item["provenance"].items() if k in PROVENANCE_FIELDS},
     }
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.drops import count_drop
@@ -67,6 +67,9 @@ class FeedsSpider(scrapy.Spider):
         # fetched from ORIGIN (relative links, ids), so ids never depend on the mirror's port.
         self.origin, _, self.mirror = (mirror or "").partition("=")
         self.run_stats: dict[str, Any] = {}
+        # fulltext sources: the entry URLs the store holds already (their pages are not
+        # fetched again), filled from the store when the crawl has one.
+        self.known_urls: set[str] = set()
 
     def to_fetch(self, url: str) -> str:
         if self.mirror and url.startswith(self.origin):
@@ -164,6 +167,9 @@ class FeedsSpider(scrapy.Spider):
         urls = {url for source in self.feed_sources for url in source.urls}
         with open_store(str(location)) as store:
             fetches = store.page_fetches("")
+            for source in self.feed_sources:
+                if source.fulltext:
+                    self.known_urls.update(store.source_article_urls(source.key))
         return {url: (etag, modified) for url, (etag, modified, _at) in fetches.items()
                 if url in urls}
 
@@ -285,7 +291,64 @@ class FeedsSpider(scrapy.Spider):
                     item.url,
                     " or ".join(item.inferred),
                 )
-            yield item
+            if source.fulltext and item.url not in self.known_urls:
+                yield self._page_request(item)
+            else:
+                yield item
+
+    # -- fulltext: the entry's page read for its body ------------------------------------------
+
+    def _page_request(self, item: ArticleItem) -> scrapy.Request:
+        """The entry's page, through the same downloader (robots.txt, throttling, the HTTP
+        cache; Scrapy's duplicate filter fetches a page once per crawl)."""
+        self._inc("fulltext/requests")
+        return scrapy.Request(
+            self.to_fetch(item.url),
+            callback=self.parse_page,
+            errback=self.page_failed,
+            cb_kwargs={"item": item},
+        )
+
+    def parse_page(self, response: Response, item: ArticleItem) -> Any:
+        """The body from the page; the feed's title, date and link stay authoritative."""
+        from crawler.pages.html import PageParseError
+        from crawler.pages.reader import read_article
+
+        if not isinstance(response, TextResponse):
+            yield self._keep_summary(item, f"not a text page ({_header(response, 'Content-Type')})")
+            return
+        try:
+            page = read_article(response.text, self.to_source(response.url))
+        except PageParseError as exc:
+            yield self._keep_summary(item, str(exc))
+            return
+        if not page["content_html"]:
+            yield self._keep_summary(item, "the page has no article text")
+            return
+        item.content_html = page["content_html"]
+        item.content_clean = False  # sanitized again by the normalize pipeline, as any feed's
+        item.author = item.author or page["author"]
+        item.provenance = {**item.provenance, "body": f"page/{page['provenance'].get('body')}"}
+        self._inc("fulltext/read")
+        self._inc(f"source/{item.source}/fulltext/read")
+        yield item
+
+    def page_failed(self, failure: Failure) -> Any:
+        request = failure.request  # type: ignore[attr-defined]
+        item = request.cb_kwargs["item"]
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        yield self._keep_summary(item, f"fetching {request.url} failed: {reason}")
+
+    def _keep_summary(self, item: ArticleItem, reason: str) -> ArticleItem:
+        """A page that cannot be read: the entry keeps the feed's summary, the reason logged."""
+        self.logger.warning(
+            "Feed source %s: %s: page not read, the feed's summary kept: %s",
+            item.source, item.url, reason,
+        )
+        self._inc("fulltext/failed")
+        self._inc(f"source/{item.source}/fulltext/failed")
+        return item
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

@@ -1,0 +1,752 @@
+"""The article reader of every site: ``read_article(html, url, profile=None)``.
+
+One pipeline of named phases, each a small function of one :class:`Page` (no module state)::
+
+    parse ► metadata ► find (finders: clean, segment, title, date line, labels, body, images,
+    summary) ► title ► date ► author ► body check ► fields
+
+A :class:`~crawler.pages.finders.SiteProfile` (J-Defense's, or a site's from ``sources.toml``)
+brings vocabulary, patterns and hints; without one the reader uses :data:`GENERIC` and the
+metadata the page gives (its site name, its language). Each field says which layer gave it
+(``provenance``):
+
+==========  ===================================================================================
+field       layers, best evidence first
+==========  ===================================================================================
+title       the page's heading that says a metadata title (hint, ``h1``) → metadata (JSON-LD
+            headline, ``og:title``, ``<title>``, each without the site name) → structure
+published   JSON-LD ``datePublished`` → ``article:published_time`` → microdata
+            ``itemprop=datePublished`` → Dublin Core / ``<meta name=date>`` and kin →
+            ``<time>`` of the header → the date line (hint, text) → htmldate (last: it reads
+            the whole page again); a day without its time gives way to a date line that has it
+body        the finders' body (hint, structure) → trafilatura where the finders' body is
+            unsure (a body much shorter than the page's main text: see :func:`check_body`)
+==========  ===================================================================================
+
+The libraries run only where the fast path is unsure: trafilatura reads a page in 10-30 ms
+where the finders take 1-3 ms, so running it everywhere would cost the crawl its speed.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from crawler.dates import DateParseError, PageDate, read_page_date
+from crawler.pages import finders
+from crawler.pages.finders import Found, Hints, SiteProfile, strip_site_name
+from crawler.pages.html import (
+    ARTICLE_TYPES,
+    PageParseError,
+    extract_jsonld,
+    find_time_elements,
+    normalize_space,
+    parse_html_source,
+    sanitize_html,
+)
+
+__all__ = ["GENERIC", "Page", "PageParseError", "read", "read_article"]
+
+logger = logging.getLogger(__name__)
+
+_MONTHS = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januar|februar|märz|mai|juni|juli|"
+    r"oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|"
+    r"novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+    r"noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|"
+    r"dicembre)[a-zé]*\.?"
+)
+# A date line of any site: ISO-like, day-first dotted, month names, Japanese, NHK's yearless.
+_CLOCK = r"(?:,?\s*(?:um|à|at|a las|alle|-|\|)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*(?:Uhr|[A-Z]{2,5}\b))?)?"
+# A date line of any site: ISO-like, day-first dotted, month names, Japanese, NHK's yearless;
+# each with its time (and zone) when the line gives one.
+GENERIC_DATELINE_RE = re.compile(
+    rf"(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}}"
+    rf"|\b\d{{1,2}}\.?\s+{_MONTHS}\s+\d{{4}}|\b{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}}){_CLOCK}"
+    r"|(?:\d{4}年\s*)?\d{1,2}月\s*\d{1,2}日(?:\s*[(（][^)）]{1,4}[)）])?"
+    r"(?:\s*(?:午前|午後)?\s*\d{1,2}(?:時(?:\s*\d{1,2}分)?|:\d{2}))?",
+    re.IGNORECASE,
+)
+
+#: The profile of a site nobody described: words and patterns common to news sites.
+GENERIC = SiteProfile(
+    name="generic",
+    site_name="",
+    dateline_re=GENERIC_DATELINE_RE,
+    # A listing's headings link articles: paths with a number or a long slug.
+    article_url_re=re.compile(r"^/.*(?:\d{4,}|[\w-]{24,})"),
+    label_link_re=re.compile(
+        r"^/(?:[\w-]+/)?(?:category|categories|tag|tags|topics?|section|sections|themen|"
+        r"thema|rubrik|ressort|genre|list|keyword)/",
+        re.IGNORECASE,
+    ),
+    chrome_phrases=frozenset(
+        {"Advertisement", "Anzeige", "Werbung", "Publicité", "Publicidad", "Pubblicità", "広告",
+         "PR", "スポンサーリンク", "Share", "Tweet", "Facebook", "X", "LINE", "Print", "Email",
+         "E-Mail", "Teilen", "Partager", "Compartir", "シェア", "ツイート", "印刷",
+         "Skip to content", "Zum Inhalt springen", "Menu", "Menü", "メニュー", "Search", "検索"}
+    ),  # fmt: skip
+    chrome_re=re.compile(
+        r"^(?:©|&copy;|Copyright|.*?All Rights Reserved|(?:Tags?|タグ|Schlagworte)\s*[:：]"
+        r"|この記事は(?:有料)?会員限定|.*ログインして続きを読む|.*続きを読むには"
+        r"|(?:Subscribe|Sign up|Log in) to (?:continue|read))",
+        re.IGNORECASE | re.S,
+    ),
+    end_re=re.compile(
+        r"^(?:[■●◆【\[]?(?:関連記事|関連ニュース|あわせて読みたい|おすすめ記事)[】\]]?"
+        r"|Related(?: articles| stories| coverage| content)?|Read more|More on this|"
+        r"Mehr zum Thema|Lesen Sie auch|Weitere Artikel|À lire aussi|Lire aussi|Leia também|"
+        r"Más información|Leggi anche|Relaterade artiklar|Les også)\s*[:：]?$",
+        re.IGNORECASE | re.S,
+    ),
+    caption_re=re.compile(r"^(?:写真|画像|Foto|Photo|Bild|Image)\s*[:：]|^\(?(?:Photo|Foto):"),
+    byline_re=re.compile(
+        r"^(?:By|Von|Par|Por|Di|Door|Av|Af|Od|Från)\s+[A-ZÀ-Ý][^\n]{1,60}$"
+        r"|^(?:文|著|筆者|執筆|取材)\s*[:：/／]\s*\S.*$"
+    ),
+    not_article_re=re.compile(
+        r"ページが見つかりません|お探しのページ|404 Not Found|Page not found|Seite nicht gefunden",
+        re.IGNORECASE,
+    ),
+    hints=Hints(),
+    body_by_density=True,
+    labels_by_position=False,
+    # Boxes inside articles on most news sites: newsletters, consent walls for embeds,
+    # recommendations, comments, author boxes, "read more" and paywall prompts.
+    chrome_class_re=re.compile(
+        r"(?:^|[\s_-])(?:newsletter|consent|cookie|paywall|promo|teaser|recommend\w*|outbrain|"
+        r"taboola|more-stories|read-?more|readmore|author-?bio|comments?|disqus|subscribe|"
+        r"signup|embed-wrapper|print-only|visually-hidden|sr-only|screen-reader\w*|hidden|d-none|"
+        r"is-hidden|hide)(?:$|[\s_-])",
+        re.IGNORECASE,
+    ),
+)
+
+# <meta name=...> that give a page's publication date (Dublin Core, citation, CMS and
+# analytics conventions), best first.
+_DATE_META = (
+    "article:published_time", "og:published_time", "datepublished", "dc.date.issued",
+    "dcterms.issued", "dc.date", "dcterms.date", "dc.date.created", "dcterms.created",
+    "citation_publication_date", "citation_date", "parsely-pub-date", "sailthru.date",
+    "publishdate", "publish-date", "publish_date", "pubdate", "date", "article.published",
+    "article_date_original", "original-publish-date", "cxenseparse:recs:publishtime",
+)  # fmt: skip
+_DATE_META_RANK = {name: i for i, name in enumerate(_DATE_META)}
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified",
+                  "lastmod", "last-modified")  # fmt: skip
+_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
+                "sailthru.author", "byl")  # fmt: skip
+_SITE_NAME_SPLIT = re.compile(r"\s+[|｜\-–—:：·•»]\s+|[|｜]")
+_DATE_ONLY_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+_TAGS_READ = ("meta", "title", "link", "script", "h1")
+_ITEMPROPS = etree.XPath(
+    "//*[@itemprop='datePublished' or @itemprop='dateModified' or @itemprop='headline' or "
+    "@itemprop='author']"
+)
+PROVENANCE_FIELDS = ("title", "published", "labels", "body", "summary", "images", "author")
+
+
+@dataclass
+class Meta:
+    """What the page says about itself in markup meant for machines."""
+
+    jsonld: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, list[str]] = field(default_factory=dict)  # name/property (lower) → values
+    itemprops: dict[str, list[str]] = field(default_factory=dict)  # microdata
+    titles: list[str] = field(default_factory=list)  # <title>
+    h1: list[str] = field(default_factory=list)
+    canonical: str | None = None
+    lang: str = ""
+
+    def first(self, *names: str) -> str | None:
+        for name in names:
+            for value in self.meta.get(name, ()):
+                if value.strip():
+                    return value.strip()
+        return None
+
+
+@dataclass
+class Page:
+    """One reading: the input, the parse, and what each phase found."""
+
+    html: str | bytes
+    url: str
+    profile: SiteProfile
+    generic: bool
+    tree: Any = None
+    meta: Meta = field(default_factory=Meta)
+    found: Found = field(default_factory=Found)
+    site_name: str = ""
+    title: str = ""
+    published: PageDate | None = None
+    published_raw: str | None = None
+    published_source: str | None = None
+    updated_raw: str | None = None
+    updated_source: str | None = None
+    author: str | None = None
+    content_html: str = ""
+    text_length: int = 0
+    prov: dict[str, str] = field(default_factory=dict)
+    # Set by a site module that parsed the page already (crawler/pages/jdefense.py): the
+    # elements never read (its ranking sidebar), and whether the page is known as an article.
+    skip: set[Any] | None = None
+    declared: bool | None = None
+    tagged: dict[str, list[Any]] | None = None  # elements by tag (_TAGS_READ at least)
+    jsonld: list[dict[str, Any]] | None = None  # the page's JSON-LD articles
+
+    @property
+    def japanese(self) -> bool:
+        lang = self.meta.lang.lower()
+        return lang.startswith("ja") or (not lang and self.profile.name == "jdefense")
+
+
+# -- phases -----------------------------------------------------------------------------------
+
+
+def parse(page: Page) -> None:
+    """Phase *parse*: the tree (unless the caller parsed it)."""
+    if page.tree is None:
+        page.tree, _ = parse_html_source(page.html, page.url)
+
+
+def read_metadata(page: Page) -> None:
+    """Phase *metadata*: JSON-LD, OpenGraph and ``<meta>`` (Dublin Core...), microdata.
+
+    Hand-written rather than extruct: extruct parses the page again with its own parser (one
+    more parse of the whole page, 5-15 ms) for what one walk over the tags already read gives.
+    """
+    tree, meta = page.tree, page.meta
+    tagged = page.tagged
+    if tagged is None:
+        tagged = {tag: [] for tag in _TAGS_READ}
+        for el in tree.iter(*_TAGS_READ):  # (one C walk for every tag read)
+            tagged[el.tag].append(el)
+    if page.jsonld is None:
+        page.jsonld = extract_jsonld(tree, scripts=tagged["script"])
+    meta.jsonld = page.jsonld
+    for m in tagged["meta"]:
+        key = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
+        content = m.get("content")
+        if key and content is not None:
+            # (a generic page's entities written twice, "&amp;quot;", are decoded once more)
+            meta.meta.setdefault(key, []).append(
+                html_lib.unescape(content) if page.generic else content
+            )
+        if m.get("http-equiv", "").lower() == "content-language" and content:
+            meta.lang = meta.lang or content.strip()
+    source = page.html
+    marker: Any = "itemprop" if isinstance(source, str) else b"itemprop"
+    # (a whole-document XPath costs a third of the parse: only on pages that have microdata)
+    for el in _ITEMPROPS(tree) if marker in source else ():
+        value = el.get("content") or el.get("datetime") or normalize_space("".join(el.itertext()))
+        if value:
+            meta.itemprops.setdefault(el.get("itemprop"), []).append(value)
+    meta.titles = [normalize_space("".join(t.itertext())) for t in tagged["title"][:1]]
+    if page.generic:  # (a profile's title comes from its hints and metadata)
+        meta.h1 = [normalize_space("".join(h.itertext())) for h in tagged["h1"]]
+    for link in tagged["link"]:
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            meta.canonical = urljoin(page.url, link.get("href").strip())
+            break
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    meta.lang = normalize_space(lang) or meta.lang or (meta.first("og:locale") or "")
+    page.site_name = _site_name(page)
+
+
+def _site_name(page: Page) -> str:
+    if not page.generic:
+        return page.profile.site_name
+    name = page.meta.first("og:site_name", "application-name", "twitter:site")
+    if not name:
+        for obj in page.meta.jsonld:
+            publisher = obj.get("publisher")
+            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+                name = publisher["name"]
+                break
+    return normalize_space(name).lstrip("@")
+
+
+def title_candidates(page: Page) -> list[str]:
+    """Metadata titles, best first, without the site name and with entities decoded."""
+    out: list[str] = []
+    headline = _jsonld_text(_jsonld_first(page.meta.jsonld, "headline"))
+    truncated = headline is not None and headline.endswith(("…", "..."))
+    og = page.meta.first("og:title", "twitter:title")
+    raw = [headline if not truncated else None, og, *page.meta.titles]
+    if not page.generic:  # a profile's site name is exact
+        out = [strip_site_name(v, page.site_name) if v is not headline else v for v in raw if v]
+        return list(dict.fromkeys(t for t in [*out, *([headline] if truncated else [])] if t))
+    raw += page.meta.itemprops.get("headline", [])[:1]
+    for value in raw:
+        if not value:
+            continue
+        text = normalize_space(html_lib.unescape(value))
+        out.append(_strip_site(text, page.site_name, urlsplit(page.url).hostname or ""))
+    if headline and truncated:
+        out.append(headline)
+    # Then each without its last part ("Title - Name of a site we cannot tell"): the page's
+    # heading decides whether that part was the site's name.
+    out += [normalize_space(" - ".join(parts[:-1])) for t in list(out)
+            if len(parts := _SITE_NAME_SPLIT.split(t)) > 1]
+    return list(dict.fromkeys(t for t in out if t))
+
+
+def _strip_site(title: str, site_name: str, host: str = "") -> str:
+    """``"Title - Site"`` → ``"Title"``: the site name as the page gives it, or an end (or
+    start) part that names the site another way (``政治ㅣ한국일보`` for hankookilbo.com: a part
+    whose letters the host name holds, or that holds the host's name)."""
+    if site_name:
+        stripped = strip_site_name(title, site_name)
+        if stripped and stripped != title:
+            return stripped
+    parts = [p for p in _SITE_NAME_SPLIT.split(title) if p.strip()]
+    if len(parts) > 1:
+        names = {_loose(site_name)} | ({_host_word(host)} if host else set())
+        names.discard("")
+        for i in (-1, 0):
+            key = _loose(parts[i])
+            if key and any(n in key or key in n for n in names if len(n) >= 3):
+                rest = parts[:-1] if i == -1 else parts[1:]
+                return normalize_space(" - ".join(rest))
+    return title
+
+
+def _host_word(host: str) -> str:
+    """``www.spiegel.de`` → ``spiegel``."""
+    labels = [p for p in host.lower().split(".") if p not in ("www", "m", "amp", "edition")]
+    return labels[-2] if len(labels) >= 2 else (labels[0] if labels else "")
+
+
+def find(page: Page) -> None:
+    """Phase *find*: the finders' pipeline (crawler/pages/finders.py) with the profile."""
+    profile = page.profile
+    if page.generic and page.site_name:
+        profile = _with_site_name(profile, page.site_name)
+    declared = _declared(page) if page.declared is None else page.declared
+    skip = _skip(page) if page.skip is None else page.skip
+    try:
+        r = finders.segment(
+            finders.clean(page.tree), page.url, profile, title_candidates(page), declared, skip
+        )
+        for step in finders.PHASES:
+            if step is finders.find_images:
+                choose_body(page, r)  # before the chosen blocks are moved into the content
+            step(r)
+    except ValueError as exc:
+        raise PageParseError(f"{page.url}: not an article page: {exc}") from exc
+    page.found = r.found
+    page.prov.update(page.found.provenance)
+
+
+def _with_site_name(profile: SiteProfile, site_name: str) -> SiteProfile:
+    import dataclasses
+
+    return dataclasses.replace(
+        profile, site_name=site_name, chrome_phrases=profile.chrome_phrases | {site_name}
+    )
+
+
+def _declared(page: Page) -> bool:
+    """Whether the page's metadata vouches for an article (then no listing checks)."""
+    m = page.meta
+    if page.generic:
+        return True  # judged after the body is read (check_generic)
+    if m.jsonld or (m.first("og:type") or "").lower() == "article":
+        return True
+    if page.profile.article_url_re.match(urlsplit(page.url).path) and not page.generic:
+        return True
+    return any(m.first(n) for n in _DATE_META[:6]) or bool(m.itemprops.get("datePublished"))
+
+
+def _skip(page: Page) -> set[Any] | None:
+    """The profile's ranking sidebar is never content."""
+    hints = page.profile.hints.ranking
+    if not hints:
+        return None
+    from crawler.pages.finders import css, small_region
+
+    for selector in hints:
+        hit = cast(list[Any], css(selector)(page.tree))
+        if hit and small_region(hit[0]):
+            return {hit[0]}
+    return None
+
+
+def choose_title(page: Page) -> None:
+    """Phase *title*: the finders' title; a generic page's ``h1`` wins over an SEO headline
+    that says more than the page shows (the page's heading is what a reader sees)."""
+    title = page.found.title
+    if page.generic and page.prov.get("title") == "metadata":
+        h1s = [h for h in page.meta.h1 if 4 < len(h) <= 300]
+        if len(h1s) == 1 and h1s[0] != title and _loose(h1s[0]) in _loose(title) + "":
+            title = h1s[0]
+            page.prov["title"] = "structure"
+    page.title = title
+    if page.generic:
+        host = urlsplit(page.url).hostname or ""
+        page.title = _strip_site(normalize_space(html_lib.unescape(title)), page.site_name, host)
+
+
+def _loose(text: str) -> str:
+    return "".join(text.lower().split())
+
+
+def choose_date(page: Page) -> None:
+    """Phase *date*: the first layer whose value reads as a date (see the module table)."""
+    m, found = page.meta, page.found
+    times = [t for el in found.header_times for t in find_time_elements(el)]
+    published_time = next((t for t in times if t.role != "modified" and t.value), None)
+    meta_dates = sorted(
+        ((name, v) for name in m.meta if name in _DATE_META_RANK for v in m.meta[name][:1]),
+        key=lambda nv: _DATE_META_RANK[nv[0]],
+    )
+    candidates: list[tuple[str | None, str, str]] = [
+        (_jsonld_text(_jsonld_first(m.jsonld, "datePublished")), "jsonld", "metadata"),
+        *((v, "opengraph" if n.startswith("article:") else "meta", "metadata")
+          for n, v in meta_dates[:1] if n == "article:published_time"),
+        (next(iter(m.itemprops.get("datePublished", [])), None), "microdata", "metadata"),
+        *((v, "meta", "metadata") for n, v in meta_dates if n != "article:published_time"),
+        (published_time.value if published_time else None, "time", "metadata"),
+        (found.dateline, "dateline", found.dateline_layer or "text"),
+    ]
+    japanese = page.japanese
+    reference = _url_reference(page.url)  # for a date line without its year (NHK's)
+    for raw, source, layer in candidates:
+        if not raw:
+            continue
+        raw = normalize_space(raw)
+        if found.dateline and source != "dateline" and _DATE_ONLY_RE.match(raw):
+            continue  # a day without its time: the date line says the minute
+        try:
+            value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
+        except DateParseError:
+            continue  # unreadable: the next layer
+        page.published, page.published_raw, page.published_source = value, raw, source
+        page.prov["published"] = layer
+        break
+    if page.published is None and page.generic:
+        _htmldate(page)
+    modified = next((t for t in times if t.role == "modified" and t.value), None)
+    for raw, source in (
+        (_jsonld_text(_jsonld_first(m.jsonld, "dateModified")), "jsonld"),
+        (m.first(*_MODIFIED_META[:2]), "opengraph"),
+        (m.first(*_MODIFIED_META[2:]), "meta"),
+        (next(iter(m.itemprops.get("dateModified", [])), None), "microdata"),
+        (modified.value if modified else None, "time"),
+    ):
+        if raw:
+            page.updated_raw, page.updated_source = normalize_space(raw), source
+            break
+
+
+def _url_reference(url: str) -> datetime | None:
+    """The day a URL is dated (``/20240624/``), at noon UTC: the year of a yearless date."""
+    m = _URL_DAY_RE.search(url)
+    if not m:
+        return None
+    try:
+        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), 12, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _htmldate(page: Page) -> None:
+    """The last date layer: htmldate reads the page again (10-30 ms) for the dates no markup
+    names (a date in the URL, in free text, in comments)."""
+    try:
+        from htmldate import find_date  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - an optional layer
+        return
+    html = page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
+    try:
+        raw = find_date(html, url=page.url, original_date=True, extensive_search=True)
+    except Exception as exc:  # noqa: BLE001 - a library layer never fails the reading
+        logger.debug("htmldate failed on %s: %s", page.url, exc)
+        return
+    if raw:
+        try:
+            page.published = read_page_date(raw, japanese=page.japanese)
+        except DateParseError:
+            return
+        page.published_raw, page.published_source = raw, "htmldate"
+        page.prov["published"] = "htmldate"
+
+
+def choose_author(page: Page) -> None:
+    """Phase *author*: JSON-LD people → microdata → ``<meta name=author>`` → the byline."""
+    names: list[str] = []
+    value = _jsonld_first(page.meta.jsonld, "author")
+    for person in value if isinstance(value, list) else [value]:
+        if isinstance(person, str):
+            names.append(normalize_space(person))
+        elif isinstance(person, dict) and isinstance(person.get("name"), str):
+            kind = person.get("@type", "Person")
+            if "Person" in (kind if isinstance(kind, list) else [kind]):
+                names.append(normalize_space(person["name"]))
+    names = [n for n in dict.fromkeys(names) if n]
+    if names:
+        page.author, page.prov["author"] = "、".join(names) if page.japanese else ", ".join(
+            names
+        ), "metadata"
+        return
+    if page.generic:
+        meta_author = page.meta.first(*_AUTHOR_META)
+        if meta_author and not meta_author.startswith("http"):
+            page.author, page.prov["author"] = normalize_space(meta_author), "metadata"
+            return
+    page.author = page.found.author
+
+
+def choose_body(page: Page, r: finders.Reading) -> None:
+    """Phase *body choice* (generic pages): the finders give two readings of the body (the
+    blocks of the title's wrapper, and of the element holding most paragraph text). Where they
+    agree and the body is long, that is the body; else the fast path is unsure and
+    trafilatura arbitrates: the reading nearest its text wins, or its own body when it finds
+    much more text than both."""
+    found = r.found
+    length = _length(found.body)
+    if not page.generic or found.provenance.get("body") == "hints":
+        return
+    lengths = [_length(c) for c in r.candidates.values()]
+    agree = len(lengths) < 2 or 0.8 <= (lengths[0] + 1) / (lengths[1] + 1) <= 1.25
+    if agree and length >= 1500 and len(found.body) >= 4:
+        return  # one long body of several blocks: the finders are sure
+    alternative = _trafilatura(page)
+    if alternative is None:
+        return
+    alt_html, alt_text = alternative
+    alt_tokens = _tokens(alt_text)
+    readings = list(r.candidates.values()) or [found.body]
+    best = max(readings, key=lambda c: _overlap(_tokens(" ".join(b.text for b in c)), alt_tokens))
+    best_length = _length(best)
+    if len(alt_text) > max(1.5 * best_length, best_length + 200):
+        found.body = best
+        page.content_html = alt_html
+        page.text_length = len(alt_text)
+        found.provenance["body"] = "trafilatura"
+        return
+    # The blocks of the reading that trafilatura's text also has (it dropped the others as
+    # boilerplate); figures stay (trafilatura leaves images out, defnews keeps them).
+    words = set(alt_tokens)
+    kept = [b for b in best if b.kind in ("image", "figure") or _shared(b.text, words) >= 0.5]
+    found.body = kept if _length(kept) >= 0.5 * best_length else best
+
+
+def _shared(text: str, words: set[str]) -> float:
+    """The share of ``text``'s words found in ``words``."""
+    tokens = _WORD_RE.findall(text.lower())
+    return sum(t in words for t in tokens) / len(tokens) if tokens else 1.0
+
+
+def _length(blocks: list[finders.Block]) -> int:
+    return sum(len(b.text) for b in blocks)
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _tokens(text: str) -> Counter[str]:
+    return Counter(_WORD_RE.findall(text.lower()))
+
+
+def _overlap(a: Counter[str], b: Counter[str]) -> float:
+    """Token F1 of two texts (bags of words)."""
+    common = sum((a & b).values())
+    total = sum(a.values()) + sum(b.values())
+    return 2 * common / total if total else 0.0
+
+
+def check_body(page: Page) -> None:
+    """Phase *body*: the content the finders serialized, unless trafilatura's body won."""
+    if page.prov.get("body") != "trafilatura":
+        page.content_html = page.found.content_html
+        page.text_length = _length(page.found.body)
+
+
+def _trafilatura(page: Page) -> tuple[str, str] | None:
+    try:
+        import trafilatura  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - an optional layer
+        return None
+    try:
+        out = trafilatura.extract(
+            page.html, url=page.url, output_format="html", include_comments=False,
+            include_tables=True, include_images=False, favor_precision=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - a library layer never fails the reading
+        logger.debug("trafilatura failed on %s: %s", page.url, exc)
+        return None
+    if not out:
+        return None
+    tree = etree.fromstring(out, etree.HTMLParser())
+    body = tree.find(".//body") if tree is not None else None
+    if body is None:
+        return None
+    text = normalize_space(" ".join(cast(list[str], list(body.itertext()))))
+    inner = "".join(etree.tostring(c, method="html", encoding="unicode") for c in body)
+    return sanitize_html(inner), text
+
+
+def fields(page: Page) -> dict[str, Any]:
+    """Phase *fields*: the item's fields as plain data."""
+    found, prov = page.found, page.prov
+    summary = found.summary
+    if not summary:
+        summary = normalize_space(page.meta.first("og:description", "description") or "")
+        if summary:
+            prov["summary"] = "metadata"
+    labels = found.labels
+    if not labels:
+        section = _jsonld_first(page.meta.jsonld, "articleSection")
+        values = section if isinstance(section, list) else [section]
+        labels = list(dict.fromkeys(normalize_space(v) for v in values if isinstance(v, str)))
+        labels = labels or list(
+            dict.fromkeys(normalize_space(v) for v in page.meta.meta.get("article:section", []))
+        )
+        labels = [v for v in labels if v]
+        if labels:
+            prov["labels"] = "metadata"
+    if not labels and page.profile.infer_labels is not None:
+        labels = page.profile.infer_labels(url_section(page), page.published_raw)
+        if labels:
+            prov["labels"] = "inferred"
+    images = []
+    seen: set[str] = set()
+    for img in found.images:
+        src = urljoin(page.url, img["src"]) if img["src"] else None
+        if src and src not in seen and not src.startswith("data:"):
+            seen.add(src)
+            images.append({"url": src, "caption": img["caption"]})
+    if images:
+        prov["images"] = prov.get("body", "structure")
+    published = page.published
+    return {
+        "url": page.meta.canonical or page.url,
+        "title": page.title,
+        "published": published.iso() if published else None,
+        "published_day": page_day(page),
+        "published_precision": published.precision if published else None,
+        "published_raw": page.published_raw,
+        "published_source": page.published_source,
+        "updated_raw": page.updated_raw,
+        "updated_source": page.updated_source,
+        "author": page.author,
+        "categories": labels,
+        "summary": summary,
+        "content_html": page.content_html,
+        "images": images,
+        "language": page.meta.lang or ("ja" if page.japanese else None),
+        "site_name": page.site_name or None,
+        "provenance": {k: prov[k] for k in PROVENANCE_FIELDS if k in prov},
+    }
+
+
+def check_generic(page: Page) -> None:
+    """Phase *check* (generic pages): a page with neither article text nor any date, or whose
+    headings link other articles while its own text is short, is not an article."""
+    if not page.generic:
+        return
+    length = page.text_length
+    if length < 150 and page.published is None:
+        raise PageParseError(f"{page.url}: not an article page: no article text and no date")
+    linked = sum(
+        1 for b in page.found.body if b.kind == "heading" and b.el is not None
+        and next(b.el.iter("a"), None) is not None
+    )
+    if linked >= 5 and length < 300 * linked:
+        raise PageParseError(
+            f"{page.url}: not an article page: a listing ({linked} headings link elsewhere)"
+        )
+
+
+def page_day(page: Page) -> str | None:
+    """The day the page shows: the published value's own day; a UTC value one day after a
+    date written in the URL (``/2020/02/24/`` and ``2020-02-25T02:25Z``: an evening in the
+    Americas) is the URL's day."""
+    if page.published is None:
+        return None
+    day = page.published.value.date()
+    m = _URL_DAY_RE.search(page.url)
+    if m and page.published.precision != "day" and page.published.value.utcoffset() == timedelta(0):
+        try:
+            url_day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return day.isoformat()
+        if url_day == day - timedelta(days=1):
+            return url_day.isoformat()
+    return day.isoformat()
+
+
+_URL_DAY_RE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|$|[-_])")
+
+def url_section(page: Page) -> str | None:
+    """The section slug the profile's article URL pattern names (``(?P<section>...)``)."""
+    for url in (page.meta.canonical, page.url):
+        m = page.profile.article_url_re.match(urlsplit(url or "").path)
+        if m and "section" in m.groupdict():
+            return m.group("section")
+    return None
+
+
+PHASES = (
+    parse, read_metadata, find, choose_title, choose_date, choose_author, check_body,
+    check_generic,
+)
+
+
+def read_article(
+    html: str | bytes, url: str, profile: SiteProfile | None = None
+) -> dict[str, Any]:
+    """One article page of any site → its fields (see the module docstring).
+
+    ``profile``: the site's vocabulary, patterns and hints (None: :data:`GENERIC`). Raises
+    :class:`PageParseError` with the reason for a page that is not an article; no other
+    exception escapes for any markup.
+    """
+    page = Page(html=html, url=url, profile=profile or GENERIC, generic=profile is None)
+    return fields(read(page))
+
+
+def read(page: Page) -> Page:
+    """Run the phases on ``page`` (a site module may have set its tree, skip and declared)."""
+    try:
+        for phase in PHASES:
+            phase(page)
+    except PageParseError:
+        raise
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, etree.LxmlError) as exc:
+        # A bug met on some markup: reported as an unreadable page, with its reason.
+        logger.warning("reader failed on %s: %r", page.url, exc)
+        raise PageParseError(f"{page.url}: unreadable page ({type(exc).__name__}: {exc})") from exc
+    return page
+
+
+def _jsonld_first(objects: list[dict[str, Any]], key: str) -> Any:
+    article = [o for o in objects if _types(o) & ARTICLE_TYPES] or objects
+    for obj in article:
+        value = obj.get(key)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+
+
+def _jsonld_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("@value") or value.get("name")
+    return normalize_space(value) if isinstance(value, str) and value.strip() else None
