@@ -36,6 +36,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.site_fields import SiteFieldError, check_site_table
 from feeds.config import check_slug
 
 KINDS = ("site", "feed")
@@ -58,6 +59,8 @@ _FIELDS = (
     "unmapped",
     "status",
     "enabled",
+    "profile",
+    "discovery",
 )
 
 
@@ -87,6 +90,12 @@ class Source:
     status: str | None = None  # "confirmed" | "unverified" (curated list) | None
     enabled: bool = True
     keep_unmapped: bool = True  # keep the source's own labels that category_map lacks
+    # Sites: [source.profile] and [source.discovery], checked (see crawler/site_fields.py);
+    # crawler.pages.profiles turns them into a SiteProfile.
+    profile: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    discovery: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
 
     @property
     def url(self) -> str:
@@ -407,6 +416,24 @@ class _Checker:
         if not isinstance(enabled, bool):
             raise self.fail(line("enabled"), f"{label}: 'enabled' must be true or false")
 
+        site_tables: dict[str, Mapping[str, Any]] = {}
+        for table in ("profile", "discovery"):
+            value = raw.get(table)
+            if value is None:
+                site_tables[table] = MappingProxyType({})
+                continue
+            if kind != "site":
+                raise self.fail(
+                    self._sub_line(index, table),
+                    f"{label}: [source.{table}] is for kind = \"site\" sources",
+                )
+            try:
+                site_tables[table] = check_site_table(table, value)
+            except SiteFieldError as exc:
+                raise self.fail(
+                    self._sub_line(index, table, exc.path[1:]), f"{label}: {exc}"
+                ) from None
+
         return Source(
             key=key,
             name=name,
@@ -419,7 +446,29 @@ class _Checker:
             status=status,
             enabled=enabled,
             keep_unmapped=unmapped == "keep",
+            profile=site_tables["profile"],
+            discovery=site_tables["discovery"],
         )
+
+    def _sub_line(self, index: int, table: str, path: tuple[str, ...] = ()) -> int | None:
+        """The line of ``[source.<table>]`` (or of ``path`` inside it) in source ``index``."""
+        if index >= len(self.blocks):
+            return None
+        first, last = self.blocks[index]
+        names = [table, *path]
+        found: int | None = None
+        # The deepest header or key of the path that can be found, in order.
+        start = first
+        for depth in range(len(names)):
+            dotted = r"\s*\.\s*".join(re.escape(n) for n in ["source", *names[: depth + 1]])
+            header = re.compile(rf"^\s*\[\s*{dotted}\s*\]")
+            hit = next((n for n in range(start, last + 1) if header.match(self.lines[n - 1])), None)
+            if hit is None:
+                hit = self._key_line(names[depth], start, last)
+            if hit is None:
+                break
+            found = start = hit
+        return found or first
 
     def _urls(self, raw: dict[str, Any], label: str, line: Any) -> tuple[str, ...]:
         if "url" in raw and "urls" in raw:
