@@ -1,10 +1,14 @@
-"""Page parsers for Jディフェンスニュース (https://j-defense.ikaros.jp/).
+"""Page parsers of every site read by a profile (``[[source]]`` blocks of ``sources.toml``).
 
 The article parser reads fields by what they are, not by today's class names: the generic
-finders of :mod:`crawler.pages.finders` do the reading, with the site's profile
-(:data:`PROFILE`: label vocabulary, date-line pattern, URL patterns, chrome phrases, caption
-words, and :data:`SELECTORS` — the known class names — as first hints only). Listings and the
-ranking sidebar are read here. Pure functions of ``(html, url)``: no Scrapy, no store, no clock.
+finders of :mod:`crawler.pages.finders` do the reading, with the site's profile (a
+:class:`~crawler.pages.finders.SiteProfile` built by :mod:`crawler.pages.profiles`: label
+vocabulary, date-line pattern, URL patterns, chrome phrases, caption words, and the known class
+names as first hints only); :mod:`crawler.pages.profile_rules` then applies what the profile
+says of bylines, paywalls, captions and labels above the title. Listings and the ranking
+sidebar are read here. Pure functions of ``(html, url, profile)``: no Scrapy, no store, no
+clock. (Until 2026-12 this was ``crawler/pages/jdefense.py``; that module now only binds the
+J-Defense profile.)
 
 Layers of :func:`parse_article` (the first that answers wins; ``provenance`` names it):
 
@@ -46,8 +50,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -60,7 +63,6 @@ from crawler.pages.finders import (
     SKIP_TAGS,
     Found,
     HintIndex,
-    Hints,
     SiteProfile,
     find_article,
     hint_names,
@@ -81,201 +83,76 @@ from crawler.pages.html import (
 )
 
 __all__ = [
-    "ARTICLE_URL_RE",
-    "PROFILE",
     "PROVENANCE_FIELDS",
-    "SELECTORS",
-    "SITE_URL",
     "PageParseError",
-    "Selectors",
-    "article_number",
+    "article_key",
     "article_section",
-    "article_url",
     "parse_article",
     "parse_listing",
     "parse_ranking",
     "ranking_signature",
 ]
 
-SITE_URL = "https://j-defense.ikaros.jp/"
-
-# /docs/<section>/<6-digit counter>.html — one counter shared by all sections.
-ARTICLE_URL_RE = re.compile(r"^/docs/(?P<section>[a-z][a-z0-9_-]*)/(?P<number>\d{6})\.html$")
-
-
-@dataclass(frozen=True)
-class Selectors:
-    """Where things are on a j-defense page (CSS selectors, tried in order)."""
-
-    # Article page
-    article: tuple[str, ...] = ("main article.entry", "article.entry", "main article", "main")
-    header: tuple[str, ...] = (".entry-header",)
-    title: tuple[str, ...] = ("h1.entry-title", ".entry-header h1")
-    # Generic headings: read only on pages that otherwise look like an article.
-    title_fallback: tuple[str, ...] = ("article h1", "main h1", "h1")
-    categories: tuple[str, ...] = ("ul.category li", ".entry-header .category li")
-    dateline: tuple[str, ...] = ("p.date", ".entry-header .date", ".entry-date")
-    author: tuple[str, ...] = (".author", ".byline", "[rel=author]")
-    body: tuple[str, ...] = (".entry-body", ".entry-content", ".article-body")
-    lead: tuple[str, ...] = ("p.lead",)
-    # Inside the body: never content.
-    boilerplate: tuple[str, ...] = (
-        ".ad", ".ads", ".adsbygoogle", ".advertisement", "ins",
-        ".share-buttons", ".share", ".sns",
-        ".nav-note", ".pager", ".pagination", ".breadcrumb",
-        ".ranking", "aside", "nav", ".bnr", ".side-bnr", ".pagetop",
-        ".tagline", ".site-search", "form",
-    )  # fmt: skip
-    # Without a known body container the body is the article minus these (and boilerplate).
-    body_fallback_drop: tuple[str, ...] = (
-        "header", "footer", ".entry-header", "h1", "ul.category", "p.date", ".author", ".byline",
-    )  # fmt: skip
-    # Sidebar
-    ranking: tuple[str, ...] = ("aside.ranking", "#ranking", ".ranking")
-    ranking_title: str = "[class*=title]"
-    # Listings (home page, section indexes)
-    home_list: str = "main article section div ul li div div p a"
-    listing_scope: tuple[str, ...] = ("main", "body")
-    next_page: tuple[str, ...] = ("a[rel~=next]", "link[rel~=next]")
-
-
-SELECTORS = Selectors()
-
-SITE_NAME = "Jディフェンスニュース"
-# "<title> | Jディフェンスニュース" in <title> and sometimes og:title.
-TITLE_SUFFIX_RE = re.compile(r"\s*[|｜\-–—]\s*" + re.escape(SITE_NAME) + r".*$")
-# "2024-10-22 18:15", "2024-9-17 10:01": month and day not zero-padded, JST, no zone.
-DATELINE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}")
-NEXT_ARTICLE_TEXT = "次の記事"
-PREV_ARTICLE_TEXT = "前の記事"
-INDEX_PAGE_RE = re.compile(r"/index_(\d+)\.html$")
-NEXT_PAGE_RE = re.compile(r"^(次へ|次のページ|次ページ)\s*[>＞»›]?$")
-# The footer sentence under every article, wherever the template puts it.
-NAV_NOTE_RE = re.compile(r"^◎?下の\[次の記事\]\[前の記事\]ボタン")
-RANKING_HEADING = "読まれている記事"
-# Tab labels of the ranking sidebar → period keys of crawler.items.PERIODS.
-RANKING_TABS = {
-    "24時間": "24h",
-    "1日": "24h",
-    "デイリー": "24h",
-    "1週間": "1w",
-    "週間": "1w",
-    "1ヶ月": "1m",
-    "1ケ月": "1m",
-    "1か月": "1m",
-    "1カ月": "1m",
-    "1ヵ月": "1m",
-    "月間": "1m",
-}
 TRUNCATED_RE = re.compile(r"(…|\.\.\.)$")
-
-# -- the site profile: what the generic finders (crawler/pages/finders.py) need to know ---------
-
-# Labels seen on the site (jdefense-site.md); a label the site adds later is still read when it
-# stands in the label position (between the title and the date line).
-LABELS = frozenset(
-    {"日本の防衛", "防衛省関連", "その他", "ニュース解説", "特集", "解説", "レポート", "講演録",
-     "インタビュー", "コラム", "連載"}
-)  # fmt: skip
-TAGLINE = "日本の防衛と安全保障の今を伝える"
-# mod articles were labelled 防衛省関連 up to mid-September 2024, 日本の防衛 afterwards.
-MOD_RELABELLED = (2024, 9, 15)
-SECTION_LABELS = {"others": "その他", "commentary": "ニュース解説"}
 PROVENANCE_FIELDS = ("title", "published", "labels", "body", "summary", "images", "author")
 
 
-def infer_labels(section: str | None, published_raw: str | None) -> list[str]:
-    """The label a page of ``section`` carried at its date, when the page shows none."""
-    if section == "mod":
-        m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", published_raw or "")
-        if not m:
-            return []
-        day = tuple(int(x) for x in m.groups())
-        return ["防衛省関連" if day < MOD_RELABELLED else "日本の防衛"]
-    return [SECTION_LABELS[section]] if section in SECTION_LABELS else []
-
-
-PROFILE = SiteProfile(
-    name="jdefense",
-    site_name=SITE_NAME,
-    dateline_re=DATELINE_RE,
-    article_url_re=ARTICLE_URL_RE,
-    label_link_re=re.compile(r"^/docs/[a-z][a-z0-9_-]*/(?:index(?:_\d+)?\.html)?$"),
-    label_vocabulary=LABELS,
-    chrome_phrases=frozenset(
-        {SITE_NAME, f"[{SITE_NAME}]", TAGLINE, "メニュー", "検索", "サイト内検索", "PR", "広告",
-         "スポンサーリンク", "Advertisement", "pagetop", "PAGETOP", "ページトップ", "ページの先頭へ",
-         "ポスト", "シェア", "LINEで送る", "ツイート", "はてブ", "ホーム", "TOP", "bnrname",
-         "特集・解説", "この記事をシェアする", "シェアする", "ツイートする", "Tweet", "Share",
-         "Facebook", "X", "LINE", "はてなブックマーク", "Pocket", "印刷", "Print", "トップへ戻る",
-         "ページの先頭へ戻る", "TOPへ", "TOPへ戻る", "いいね！"}
-    ),  # fmt: skip
-    # (Both anchored as a whole: a search then tries the start only, not every position —
-    # a third and a sixth of the time of the same alternatives each anchored on its own.)
-    chrome_re=re.compile(
-        r"^(?:(?:PR|広告|AD|Sponsored)$|©|&copy;|(?:タグ|Tags?)\s*[:：]|戻る$"
-        r"|.*?All Rights Reserved|.*一覧[へに]戻る$)",
-        re.I | re.S,
-    ),
-    end_re=re.compile(
-        r"^(?:◎?下の\[次の記事\]\[前の記事\]ボタン|[^。]{0,12}(?:次の記事|前の記事)[^。]{0,24}$"
-        r"|Ranking|.*読まれている記事$|(?:関連記事|あわせて読みたい|おすすめ記事)$)",
-        re.S,
-    ),
-    caption_re=re.compile(r"^(?:写真|画像|資料|図|表|イラスト|出典|提供|撮影)[^。]{0,20}[:：]|^※"),
-    byline_re=re.compile(
-        r"^(?:(?:文|著|著者|筆者|執筆|取材|文・写真|写真・文)\s*[:：/／]\s*\S.*"
-        r"|[^\s\d、。]{1,6} ?[^\s\d、。]{0,6}\s*[(（]?[A-Z][A-Za-z]+\s+[A-Z][A-Za-z]+[)）]?)$"
-    ),
-    not_article_re=re.compile(
-        r"ページが見つかりません|お探しのページ|404 Not Found|Not Found|検索結果|Search results",
-        re.IGNORECASE,
-    ),
-    ranking_heading=RANKING_HEADING,
-    hints=Hints(
-        title=("h1.entry-title", ".entry-header h1"),
-        labels=("ul.category li", ".entry-header .category li"),
-        dateline=("p.date", ".entry-header .date", ".entry-date"),
-        body=(".entry-body", ".entry-content", ".article-body"),
-        lead=("p.lead",),
-        author=(".author", ".byline"),  # else JSON-LD, else a byline under the date line
-        ranking=("aside.ranking", "#ranking", ".ranking"),
-    ),
-    infer_labels=infer_labels,
-)
-# Class and id names of the hints and of the ranking selectors: the only ones indexed.
-_HINT_NAMES = hint_names(PROFILE.hints) | hint_names(Hints(ranking=Selectors.ranking))
+@functools.lru_cache(maxsize=64)
+def _hint_names(profile: SiteProfile) -> frozenset[str]:
+    """Class and id names of the hints and of the ranking selectors: the only ones indexed."""
+    return hint_names(profile.hints)
 
 
 # -- URLs ------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1024)  # (a page asks it of its own URL several times)
-def _match(url: str | None) -> re.Match[str] | None:
+@functools.lru_cache(maxsize=4096)  # (a page asks it of its own URL several times)
+def _match_path(pattern: re.Pattern[str], url: str) -> re.Match[str] | None:
+    return pattern.match(urlsplit(url).path)
+
+
+def _match(url: str | None, profile: SiteProfile) -> re.Match[str] | None:
     if not url:
         return None
-    return ARTICLE_URL_RE.match(urlsplit(url).path)
+    return _match_path(profile.article_url_re, url)
 
 
-def article_number(url: str) -> int | None:
-    """The counter of an article URL (``/docs/mod/001933.html`` → 1933), else None."""
-    m = _match(url)
-    return int(m.group("number")) if m else None
+def is_article_url(url: str | None, profile: SiteProfile) -> bool:
+    """Whether ``url`` is an article page of the site (its pattern, not a page never read)."""
+    if not url:
+        return False
+    if profile.not_article_pages and (urlsplit(url).path or "/") in profile.not_article_pages:
+        return False
+    return _match(url, profile) is not None
 
 
-def article_section(url: str) -> str | None:
-    """The slug of an article URL (``/docs/mod/001933.html`` → ``"mod"``), else None."""
-    m = _match(url)
-    return m.group("section") if m else None
+def article_key(url: str, profile: SiteProfile) -> int | None:
+    """The id of an article URL as a number, else None: what incremental crawls, the id walk
+    and the date-folder probe remember.
+
+    The ``number`` group when the pattern has one (``/docs/mod/001933.html`` → 1933); else the
+    digits of its ``day`` and ``seq`` groups, and a letter suffix (``(?P<suffix>)``) as two
+    more digits (``/…/250328/25032801a.html`` → 2503280101).
+    """
+    m = _match(url, profile)
+    if m is None:
+        return None
+    groups = m.groupdict()
+    if groups.get("number") is not None:
+        return int(groups["number"])
+    digits = "".join(groups[g] for g in ("day", "seq") if groups.get(g))
+    if not digits.isdigit():
+        return None
+    if "suffix" in groups:
+        suffix = (groups["suffix"] or "").lower()
+        return int(digits) * 100 + (ord(suffix) - 96 if suffix else 0)
+    return int(digits)
 
 
-def article_url(base_url: str, section: str, number: int) -> str:
-    """The URL of article ``number`` in ``section`` on the site at ``base_url``."""
-    if not 0 <= number <= 999_999:
-        raise ValueError(f"article number out of range: {number}")
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", section):
-        raise ValueError(f"not a section slug: {section!r}")
-    return urljoin(base_url, f"/docs/{section}/{number:06d}.html")
+def article_section(url: str, profile: SiteProfile) -> str | None:
+    """The section of an article URL (``/docs/mod/001933.html`` → ``"mod"``), else None."""
+    m = _match(url, profile)
+    return m.groupdict().get("section") if m else None
 
 
 @functools.lru_cache(maxsize=64)
@@ -338,10 +215,6 @@ def _dedupe(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def _strip_site_name(title: str) -> str:
-    return normalize_space(TITLE_SUFFIX_RE.sub("", title))
-
-
 def _jsonld_first(objects: list[dict[str, Any]], key: str) -> Any:
     for obj in objects:
         value = obj.get(key)
@@ -385,16 +258,16 @@ def _canonical_hrefs(links: Iterable[Any]) -> list[str]:
     ]
 
 
-def _pick_url(links: Iterable[Any], url: str, og: dict[str, str]) -> str:
+def _pick_url(links: Iterable[Any], url: str, og: dict[str, str], profile: SiteProfile) -> str:
     for href in [*_canonical_hrefs(links), og.get("og:url")]:
         absolute = _absolute(url, href)
-        if absolute and _match(absolute):
+        if absolute and is_article_url(absolute, profile):
             return absolute
     return urldefrag(url)[0]
 
 
 def _title_candidates(
-    titles: list[Any], jsonld: list[dict[str, Any]], og: dict[str, str]
+    titles: list[Any], jsonld: list[dict[str, Any]], og: dict[str, str], site_name: str
 ) -> list[str]:
     """Metadata titles, best first: JSON-LD headline (unless cut short with …), og:title,
     ``<title>``, each without the site name."""
@@ -404,9 +277,9 @@ def _title_candidates(
     truncated = headline is not None and headline.endswith(("…", "..."))
     if headline and not truncated:
         out.append(headline)
-    out.append(strip_site_name(og.get("og:title"), SITE_NAME))
+    out.append(strip_site_name(og.get("og:title"), site_name))
     if titles:
-        out.append(strip_site_name(titles[0].text, SITE_NAME))
+        out.append(strip_site_name(titles[0].text, site_name))
     if headline and truncated:
         out.append(headline)  # cut short, but better than nothing
     return _dedupe(out)
@@ -416,7 +289,8 @@ def _next_prev(
     tree: lxml.html.HtmlElement,
     ranking: lxml.html.HtmlElement | None,
     url: str,
-    main: lxml.html.HtmlElement | None = None,
+    main: lxml.html.HtmlElement | None,
+    profile: SiteProfile,
 ) -> tuple[str | None, str | None]:
     """次の記事 / 前の記事 (or rel=next/prev) links anywhere outside the ranking sidebar;
     ``main``: the page's ``<main>``, searched first."""
@@ -426,20 +300,24 @@ def _next_prev(
         sidebar = ranking if ranking is None or scope is tree or any(
             p is scope for p in ranking.iterancestors()
         ) else None
-        _pager_links(scope, sidebar, url, found)
+        _pager_links(scope, sidebar, url, found, profile)
         if found["next"] or found["prev"]:
             break
     return found["next"], found["prev"]
 
 
 def _pager_links(
-    scope: Any, ranking: lxml.html.HtmlElement | None, url: str, found: dict[str, str | None]
+    scope: Any, ranking: lxml.html.HtmlElement | None, url: str, found: dict[str, str | None],
+    profile: SiteProfile,
 ) -> None:
+    needles = (*profile.next_article, *profile.prev_article)
     for a in scope.iter("a"):  # cheap tests first: most links are neither
         rel_attr = a.get("rel")
         own = a.text or ""
-        if "の記事" not in own and not (rel_attr and ("next" in rel_attr or "prev" in rel_attr)):
-            if own.strip() or not any("の記事" in (c.text or "") for c in a):
+        if not any(n in own for n in needles) and not (
+            rel_attr and ("next" in rel_attr or "prev" in rel_attr)
+        ):
+            if own.strip() or not any(n in (c.text or "") for c in a for n in needles):
                 continue
         href = a.get("href")
         if href is None:
@@ -450,9 +328,9 @@ def _pager_links(
         rel = (rel_attr or "").lower().split()
         key = None
         label = _PAGER_DECORATION_RE.sub("", text)  # "次の記事 »", "< 前の記事へ"
-        if label == NEXT_ARTICLE_TEXT or (not text.startswith("次へ") and "next" in rel):
+        if label in profile.next_article or (not text.startswith("次へ") and "next" in rel):
             key = "next"
-        elif label == PREV_ARTICLE_TEXT or (not text.startswith("前へ") and "prev" in rel):
+        elif label in profile.prev_article or (not text.startswith("前へ") and "prev" in rel):
             key = "prev"
         if key and found[key] is None:
             found[key] = _absolute(url, href)
@@ -460,7 +338,6 @@ def _pager_links(
 
 _DATE_ONLY_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _PAGER_DECORATION_RE = re.compile(r"[\s<>«»‹›＜＞←→◀▶|｜]+|へ$")
-_PAGER_TEXTS = frozenset({NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT})
 
 
 def _published(
@@ -496,7 +373,9 @@ def _published(
 _TAGS_READ = ("meta", "title", "link", "script", "aside", "main")
 
 
-def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
+def parse_article(
+    html: str | bytes, url: str, profile: SiteProfile | None = None
+) -> dict[str, Any]:
     """One article page → plain data (see the module docstring for the layers).
 
     Raises :class:`PageParseError` when the page is not an article at all (no title in any
@@ -504,7 +383,13 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     ``published_raw = None``. The ranking sidebar is not read here (see :func:`parse_ranking`);
     ``ranking_signature`` changes whenever its markup does, so a crawl reads it once per version.
     """
+    if profile is None:
+        from crawler.pages.profiles import GENERIC
+
+        profile = GENERIC
     tree, source = parse_html_source(html, url)
+    if profile.not_article_pages and (urlsplit(url).path or "/") in profile.not_article_pages:
+        raise PageParseError(f"{url}: not an article page: the site's profile says so")
     # The elements read by tag, gathered in one C walk of the page (each tree.iter(tag) is a
     # walk of its own: seven of them cost as much as the block walk).
     tagged: dict[str, list[Any]] = {tag: [] for tag in _TAGS_READ}
@@ -513,20 +398,20 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     jsonld = extract_jsonld(tree, scripts=tagged["script"])
     og_multi = extract_opengraph(tree, multi=True, metas=tagged["meta"])
     og = {key: values[0] for key, values in og_multi.items()}
-    index = HintIndex(tree, _HINT_NAMES)  # filled by the block walk of find_article
-    ranking = _ranking_container(tree, asides=tagged["aside"])
+    index = HintIndex(tree, _hint_names(profile))  # filled by the block walk of find_article
+    ranking = _ranking_container(tree, profile, asides=tagged["aside"])
     signature = region_signature(ranking, url, source) if ranking is not None else None
     # An article URL, JSON-LD or og:type say "article": then a page without a date line is
     # still read (listing checks are for pages nothing vouches for).
-    declared = bool(jsonld) or og.get("og:type") == "article" or _match(url) is not None
+    declared = bool(jsonld) or og.get("og:type") == "article" or _match(url, profile) is not None
     main = tagged["main"][0] if tagged["main"] else None
-    next_url, prev_url = _next_prev(tree, ranking, url, main)  # before find_article changes it
+    next_url, prev_url = _next_prev(tree, ranking, url, main, profile)  # before find_article changes it
     try:
         found = find_article(
             tree,
             url,
-            PROFILE,
-            title_candidates=_title_candidates(tagged["title"], jsonld, og),
+            profile,
+            title_candidates=_title_candidates(tagged["title"], jsonld, og, profile.site_name),
             declared=declared,
             # The sidebar is never read as content — unless what was found is the whole page.
             # (An <aside> is never walked anyway: no need to measure it.)
@@ -538,7 +423,7 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     except ValueError as exc:
         raise PageParseError(f"{url}: not an article page: {exc}") from exc
     prov = found.provenance
-    canonical = _pick_url(tagged["link"], url, og)
+    canonical = _pick_url(tagged["link"], url, og, profile)
     times = [t for el in found.header_times for t in find_time_elements(el)]
     (published_raw, published_source, layer), (updated_raw, updated_source) = _published(
         jsonld, og, times, found
@@ -546,7 +431,7 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     if layer:
         prov["published"] = layer
 
-    section = article_section(canonical) or article_section(url)
+    section = article_section(canonical, profile) or article_section(url, profile)
     categories = found.labels
     if not categories:
         section_value = _jsonld_first(jsonld, "articleSection")
@@ -556,8 +441,8 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
             categories = _dedupe([normalize_space(v) for v in og_multi.get("article:section", [])])
         if categories:
             prov["labels"] = "metadata"
-    if not categories and PROFILE.infer_labels is not None:
-        categories = PROFILE.infer_labels(section, published_raw)
+    if not categories and profile.infer_labels is not None:
+        categories = profile.infer_labels(section, published_raw)
         if categories:
             prov["labels"] = "inferred"
 
@@ -611,62 +496,70 @@ def parse_article(html: str | bytes, url: str) -> dict[str, Any]:
     }
 
 
-def ranking_signature(html: str | bytes, url: str) -> str | None:
+def ranking_signature(html: str | bytes, url: str, profile: SiteProfile) -> str | None:
     """The signature :func:`parse_article` gives the ranking sidebar of a page (None: none)."""
     tree, source = parse_html_source(html, url)
-    container = _ranking_container(tree)
+    container = _ranking_container(tree, profile)
     return region_signature(container, url, source) if container is not None else None
 
 
 # -- listings --------------------------------------------------------------------------------
 
 
-def parse_listing(html: str | bytes, url: str) -> dict[str, Any]:
+def parse_listing(html: str | bytes, url: str, profile: SiteProfile) -> dict[str, Any]:
     """Article links of the home page or a section index, and the next index page.
 
-    The latest-articles list (``SELECTORS.home_list``) comes first; then every other
+    The latest-articles list (the ``listing`` hint) comes first; then every other
     article link in ``<main>`` — the fallback when the list is rendered by JavaScript or
     its markup changes — except the ranking sidebar and 次の記事/前の記事 links.
     """
     tree = parse_html(html, url)
-    scope = _first(tree, SELECTORS.listing_scope)
+    hints = profile.hints
+    scope = _first(tree, hints.listing_scope)
     if scope is None:
         return {"article_urls": [], "next_page": None}
-    excluded = _all(tree, SELECTORS.ranking)
+    excluded = _all(tree, hints.ranking)
     if not excluded:  # no known class: the sidebar found by its heading
-        container = _ranking_container(tree)
+        container = _ranking_container(tree, profile)
         excluded = [container] if container is not None else []
-    anchors = _select(tree, SELECTORS.home_list) + list(scope.iter("a"))
+    anchors = [a for selector in hints.listing for a in _select(tree, selector)]
+    anchors += list(scope.iter("a"))
+    pager = (*profile.next_article, *profile.prev_article)
     urls = []
     for a in anchors:
-        if _inside(a, excluded) or element_text(a) in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
+        if _inside(a, excluded) or element_text(a) in pager:
             continue
         href = _absolute(url, a.get("href"))
-        if href and _match(href):
+        if href and is_article_url(href, profile):
             urls.append(href)
-    return {"article_urls": _dedupe(urls), "next_page": _next_page(tree, url)}
+    return {"article_urls": _dedupe(urls), "next_page": _next_page(tree, url, profile)}
 
 
-def _next_page(tree: lxml.html.HtmlElement, url: str) -> str | None:
-    for selector in SELECTORS.next_page:
+def _next_page(tree: lxml.html.HtmlElement, url: str, profile: SiteProfile) -> str | None:
+    pager = (*profile.next_article, *profile.prev_article)
+    for selector in profile.hints.next_page:
         for el in _select(tree, selector):
-            if element_text(el) in (NEXT_ARTICLE_TEXT, PREV_ARTICLE_TEXT):
+            if element_text(el) in pager:
                 continue
             href = _absolute(url, el.get("href"))
-            if href and not _match(href):
+            if href and not _match(href, profile):
                 return href
-    for a in tree.iter("a"):
-        if NEXT_PAGE_RE.match(element_text(a)):
-            href = _absolute(url, a.get("href"))
-            if href and href != urldefrag(url)[0]:
-                return href
+    if profile.next_page_re is not None:
+        for a in tree.iter("a"):
+            if profile.next_page_re.match(element_text(a)):
+                href = _absolute(url, a.get("href"))
+                if href and href != urldefrag(url)[0]:
+                    return href
     # Numbered index pages without a "next" label: index.html → index_2.html → index_3.html.
-    current = INDEX_PAGE_RE.search(urlsplit(url).path)
-    wanted = int(current.group(1)) + 1 if current else 2
+    index_re = profile.index_page_re
+    if index_re is None:
+        return None
+    current = index_re.search(urlsplit(url).path)
+    wanted = int(current.group("n")) + 1 if current else 2
     for a in tree.iter("a"):
         href = _absolute(url, a.get("href"))
-        m = INDEX_PAGE_RE.search(urlsplit(href).path) if href else None
-        if href and m and int(m.group(1)) == wanted:
+        m = index_re.search(urlsplit(href).path) if href else None
+        if href and m and int(m.group("n")) == wanted:
             return href
     return None
 
@@ -674,8 +567,8 @@ def _next_page(tree: lxml.html.HtmlElement, url: str) -> str | None:
 # -- ranking ---------------------------------------------------------------------------------
 
 
-def _tab_period(text: str) -> str | None:
-    return RANKING_TABS.get(unicodedata.normalize("NFKC", normalize_space(text)).replace(" ", ""))
+def _tab_period(text: str, tabs: Mapping[str, str]) -> str | None:
+    return tabs.get(unicodedata.normalize("NFKC", normalize_space(text)).replace(" ", ""))
 
 
 _RANKING_HEADINGS = etree.XPath(
@@ -687,34 +580,44 @@ _RANKING_HEADINGS = etree.XPath(
 
 # What CSS class matching splits a class attribute on (XPath normalize-space: not U+3000).
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
-assert SELECTORS.ranking[0] == "aside.ranking"  # the fast path of _ranking_container
+_ASIDE_CLASS_RE = re.compile(r"^aside\.([A-Za-z_][\w-]*)$")
 
 
 def _ranking_container(
-    tree: lxml.html.HtmlElement, index: HintIndex | None = None, asides: Iterable[Any] | None = None
+    tree: lxml.html.HtmlElement, profile: SiteProfile, index: HintIndex | None = None,
+    asides: Iterable[Any] | None = None,
 ) -> lxml.html.HtmlElement | None:
     """The ranking sidebar; ``asides``: the page's ``<aside>`` elements if collected already."""
+    selectors = profile.hints.ranking
+    el = None
     if index is not None:
-        el = index.first(SELECTORS.ranking)
-    else:  # "aside.ranking" by a C walk over the asides (its XPath tests every element)
-        el = next(
-            (
-                a
-                for a in (tree.iter("aside") if asides is None else asides)
-                if "ranking" in (cls := a.get("class") or "") and "ranking" in _XML_SPACE.split(cls)
-            ),
-            None,
-        )
+        el = index.first(selectors)
+    elif selectors:
+        fast = _ASIDE_CLASS_RE.match(selectors[0])
+        if fast:  # "aside.ranking" by a C walk over the asides (its XPath tests every element)
+            name = fast.group(1)
+            el = next(
+                (
+                    a
+                    for a in (tree.iter("aside") if asides is None else asides)
+                    if name in (cls := a.get("class") or "") and name in _XML_SPACE.split(cls)
+                ),
+                None,
+            )
+            selectors = selectors[1:]
         if el is None:
-            el = _first(tree, SELECTORS.ranking[1:])
+            el = _first(tree, selectors)
     if el is not None:
         return el
+    heading = profile.ranking_heading
+    if not heading:
+        return None
     # No known class or id: climb from the 読まれている記事 heading to the first ancestor
     # that also holds lists of links. (One XPath finds the candidates; most pages have few.)
-    for node in cast(list[Any], _RANKING_HEADINGS(tree, heading=RANKING_HEADING)):
+    for node in cast(list[Any], _RANKING_HEADINGS(tree, heading=heading)):
         own_text = normalize_space(node.text)
-        if (RANKING_HEADING in own_text and len(own_text) <= 20) or (
-            node.tag in ("h2", "h3", "h4") and RANKING_HEADING in element_text(node)
+        if (heading in own_text and len(own_text) <= 20) or (
+            node.tag in ("h2", "h3", "h4") and heading in element_text(node)
         ):
             for ancestor in node.iterancestors():
                 if ancestor.xpath(".//li[.//a[@href]]"):
@@ -724,13 +627,15 @@ def _ranking_container(
     return None
 
 
-def _entries(list_el: lxml.html.HtmlElement, url: str) -> list[dict[str, Any]]:
+def _entries(
+    list_el: lxml.html.HtmlElement, url: str, profile: SiteProfile
+) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for li in list_el.iter("li"):
         a = li if li.tag == "a" else next(li.iter("a"), None)
         if a is None or not a.get("href"):
             continue
-        title_el = next(iter(_select(a, SELECTORS.ranking_title)), None)
+        title_el = _first(a, profile.hints.ranking_title) if profile.hints.ranking_title else None
         title = element_text(title_el) or element_text(a)
         href = _absolute(url, a.get("href"))
         if title and href:
@@ -738,7 +643,9 @@ def _entries(list_el: lxml.html.HtmlElement, url: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _link_lists(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+def _link_lists(
+    container: lxml.html.HtmlElement, tabs: Mapping[str, str]
+) -> list[lxml.html.HtmlElement]:
     """``ol``/``ul`` elements holding entry links (not tab lists), outermost only."""
     lists = []
     for el in container.iter("ol", "ul"):
@@ -746,21 +653,23 @@ def _link_lists(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]
         if not links:
             continue
         if all(
-            (a.get("href") or "").startswith("#") or _tab_period(element_text(a)) for a in links
+            (a.get("href") or "").startswith("#") or _tab_period(element_text(a), tabs) for a in links
         ):
             continue  # the tab bar
         lists.append(el)
     return [el for el in lists if not any(p in lists for p in el.iterancestors())]
 
 
-def _tabs(container: lxml.html.HtmlElement) -> list[tuple[str, lxml.html.HtmlElement]]:
+def _tabs(
+    container: lxml.html.HtmlElement, names: Mapping[str, str]
+) -> list[tuple[str, lxml.html.HtmlElement]]:
     """Tab labels (24時間 / 1週間 / 1ヶ月) in page order, innermost element per label."""
     tabs: list[tuple[str, lxml.html.HtmlElement]] = []
     for el in container.iter():
         if not isinstance(el.tag, str):
             continue
-        period = _tab_period(element_text(el))
-        if period and not any(_tab_period(element_text(child)) for child in el):
+        period = _tab_period(element_text(el), names)
+        if period and not any(_tab_period(element_text(child), names) for child in el):
             if period not in {p for p, _ in tabs}:
                 tabs.append((period, el))
     return tabs
@@ -781,7 +690,9 @@ def _tab_target(
     return None
 
 
-def _ranking_lists(container: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
+def _ranking_lists(
+    container: lxml.html.HtmlElement, names: Mapping[str, str]
+) -> dict[str, lxml.html.HtmlElement]:
     # 1. Panels that say which period they are: data-period="24h", or an id ending "-24h".
     lists: dict[str, lxml.html.HtmlElement] = {}
     for el in container.iter():
@@ -797,8 +708,8 @@ def _ranking_lists(container: lxml.html.HtmlElement) -> dict[str, lxml.html.Html
         return lists
     # 2. Tabs by label, each pointing at its panel (aria-controls, href="#id"), else the
     #    link lists in page order.  3. No labels at all: the lists are 24h, 1w, 1m.
-    free = _link_lists(container)
-    tabs = _tabs(container) or [(p, None) for p in PERIODS]
+    free = _link_lists(container, names)
+    tabs = _tabs(container, names) or [(p, None) for p in PERIODS]
     for period, tab in tabs:
         panel = _tab_target(container, tab) if tab is not None else None
         if panel is not None:
@@ -814,20 +725,24 @@ def _ranking_lists(container: lxml.html.HtmlElement) -> dict[str, lxml.html.Html
     return lists
 
 
-def _ranking(tree: lxml.html.HtmlElement, url: str) -> dict[str, list[dict[str, Any]]] | None:
-    container = _ranking_container(tree)
+def _ranking(
+    tree: lxml.html.HtmlElement, url: str, profile: SiteProfile
+) -> dict[str, list[dict[str, Any]]] | None:
+    container = _ranking_container(tree, profile)
     if container is None:
         return None
-    lists = _ranking_lists(container)
-    result = {p: _entries(lists[p], url) if p in lists else [] for p in PERIODS}
+    lists = _ranking_lists(container, profile.ranking_tabs)
+    result = {p: _entries(lists[p], url, profile) if p in lists else [] for p in PERIODS}
     return result if any(result.values()) else None
 
 
-def parse_ranking(html: str | bytes, url: str) -> dict[str, list[dict[str, Any]]] | None:
+def parse_ranking(
+    html: str | bytes, url: str, profile: SiteProfile
+) -> dict[str, list[dict[str, Any]]] | None:
     """The ranking sidebar: ``{"24h": [{"rank", "title", "url"}, ...], "1w": ..., "1m": ...}``.
 
     Entries in page order, ranks counted from 1, URLs absolute. ``None`` when the page has no
     sidebar or every list is empty (it may be filled by JavaScript). Lists are found by
     ``data-period``/ids, else by the tab labels 24時間 / 1週間 / 1ヶ月, else by order.
     """
-    return _ranking(parse_html(html, url), url)
+    return _ranking(parse_html(html, url), url, profile)
