@@ -79,6 +79,12 @@ class ArticleItem:
     published_fallback: str | None = None
     # Scraped pages: which layer of the parser found each field ({"title": "metadata", ...}).
     provenance: dict[str, str] = field(default_factory=dict)
+    # What the publication date says: "minute" (a time of day) or "day" (a date only, as on
+    # 朝雲's "2026年1月7日更新"; ``published`` is then that day's midnight JST, never shown as a
+    # time: see feeds/render.py).
+    published_precision: str = "minute"
+    # The body is only the public part of the article (a paywall cut it): the entry says so.
+    partial: bool = False
 
 
 @dataclass

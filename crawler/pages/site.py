@@ -81,6 +81,7 @@ from crawler.pages.html import (
     parse_html,
     parse_html_source,
 )
+from crawler.pages.profile_rules import apply_profile_rules
 
 __all__ = [
     "PROVENANCE_FIELDS",
@@ -475,7 +476,7 @@ def parse_article(
         prov["images"] = prov.get("body", "structure")
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
 
-    return {
+    return apply_profile_rules({
         "url": canonical,
         "title": found.title,
         "categories": categories,
@@ -493,7 +494,7 @@ def parse_article(
         "prev_url": prev_url,
         "ranking_signature": signature,
         "provenance": {k: prov[k] for k in PROVENANCE_FIELDS if k in prov},
-    }
+    }, tree, profile)
 
 
 def ranking_signature(html: str | bytes, url: str, profile: SiteProfile) -> str | None:

@@ -1,9 +1,16 @@
-"""The Jディフェンスニュース spider: decides what to fetch next; page parsers do the reading.
+"""The site spider: crawls every ``kind = "site"`` source; its profile says how.
+
+One spider for every scraped site (``scrapy crawl site -a source=asagumo``; ``jdefense`` is the
+same spider under its old name). What a site is comes from its ``[[source]]`` block in
+``sources.toml`` (:mod:`crawler.pages.profiles`): the page reader's profile, and
+``[source.discovery]``: the start pages (front page first, then section indexes), pagination,
+次の記事 / 前の記事 links, the ranking sidebar, and as a last resort an id walk down a shared
+article counter (``DEFNEWS_JDEFENSE_COUNTER_WALK``) or a probe of date folders (up to
+``max_probes`` a crawl, sequence by sequence, a day's probing stopping at its first miss).
 
 Discovery never depends on one page type (the real home page list may be filled by
-JavaScript): the home page, the section indexes and their pagination, the 次の記事 / 前の記事
-links of every article, the ranking sidebar, and, as a last resort, a walk down the shared
-6-digit article counter (``DEFNEWS_JDEFENSE_COUNTER_WALK``).
+JavaScript). Probes of either kind are remembered in the store: a page found is never probed
+again, a miss is asked again after ``DEFNEWS_JDEFENSE_PROBE_RETRY_AGE`` (a week).
 
 Incremental (with a store, ``DEFNEWS_STORE``): an article already stored is not fetched again
 unless ``DEFNEWS_REFRESH`` is on or it was last fetched more than ``DEFNEWS_REVISIT_AGE``
@@ -21,7 +28,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,14 +42,16 @@ from scrapy.http import Response, TextResponse
 from crawler import coverage
 from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
-from crawler.pages import jdefense as pages
+from crawler.pages import site as pages
 from crawler.pages.html import PageParseError
+from crawler.pages.profile_rules import page_text
+from crawler.pages.profiles import Discovery, discovery_of, profile_of, source_for
 from crawler.store import SQLStore, open_store
 
 logger = logging.getLogger(__name__)
 
-SITE_URL = "https://j-defense.ikaros.jp/"
-SECTIONS = ("mod", "others", "commentary")
+JST = ZoneInfo("Asia/Tokyo")  # the day folders' calendar (the sites dated so are Japanese)
+DATE_PROBE = "date-folder"  # the probe tag of a date-folder request (cb_kwargs probe[0])
 
 
 def _origin(url: str) -> str:
@@ -55,29 +65,46 @@ def _netloc(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-class JdefenseSpider(scrapy.Spider):
-    name = "jdefense"
-    source_key = "jdefense"
+class SiteSpider(scrapy.Spider):
+    name = "site"
+    source_key = ""
     # From DEFNEWS_JDEFENSE_MAX_INDEX_PAGES / DEFNEWS_JDEFENSE_COUNTER_WALK in from_crawler.
     max_index_pages: int = 5
     counter_walk: int = 0
 
     def __init__(
         self,
-        base_url: str = SITE_URL,
-        site_url: str = SITE_URL,
-        sections: str | tuple[str, ...] = SECTIONS,
-        source: str = "jdefense",
+        base_url: str | None = None,
+        site_url: str | None = None,
+        sections: str | tuple[str, ...] | None = None,
+        source: str | None = None,
+        sources: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.base_url = _origin(base_url)
-        self.site_url = _origin(site_url)
+        key = source or self.source_key
+        if not key:
+            raise ValueError("the site spider needs a source: scrapy crawl site -a source=KEY")
+        self.source = source_for(key, sources)
+        if self.source.kind != "site":
+            raise ValueError(f"source {key!r} is a {self.source.kind}, not a site")
+        self.profile = profile_of(self.source)
+        self.discovery: Discovery = discovery_of(self.source)
+        self.base_url = _origin(base_url or self.source.url)
+        self.site_url = _origin(site_url or self.source.url)
+        if sections is None:
+            sections = self.discovery.sections
         self.sections = tuple(sections.split(",")) if isinstance(sections, str) else sections
-        self.source_key = source
+        self.walk_sections = (
+            tuple(s for s in self.discovery.id_walk_sections if s in self.sections) or self.sections
+        )
+        self.source_key = key
+        self.stat = f"defnews/{key}/"  # the site's own counters (listing pages, probes...)
+        self._date_budget = self.discovery.date_max_probes
         # Stay on the site: the offsite middleware drops any other host (links, redirects).
         self.allowed_domains = [_netloc(self.base_url)]
         self.numbers_seen: set[int] = set()
+        self._urls_seen: list[str] = []  # (date folders: the days seen)
         self._walked = False
         self._ranking_requested = False
         # The sidebar is the same on most pages: parsed again only when its signature changes.
@@ -103,7 +130,7 @@ class JdefenseSpider(scrapy.Spider):
         self._ranked_requested: set[str] = set()  # sidebar addresses already requested
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JdefenseSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_index_pages = crawler.settings.getint("DEFNEWS_JDEFENSE_MAX_INDEX_PAGES")
         spider.counter_walk = crawler.settings.getint("DEFNEWS_JDEFENSE_COUNTER_WALK")
@@ -129,12 +156,12 @@ class JdefenseSpider(scrapy.Spider):
             return began is None or at < began
 
         for url, changed_at in self.store.source_article_urls(self.source_key).items():
-            number = pages.article_number(url)
+            number = self.key(url)
             if number is not None and before(changed_at):
                 self.known_urls[number] = url
                 self.known[number] = max(changed_at, self.known.get(number, changed_at))
         for url, (etag, modified, fetched_at) in self.store.page_fetches(self.site_url).items():
-            number = pages.article_number(url)
+            number = self.key(url)
             if not before(fetched_at):
                 continue
             if number is None:
@@ -147,6 +174,16 @@ class JdefenseSpider(scrapy.Spider):
                        if before(p[1])}
         logger.info("%s: %d articles already stored%s", self.source_key, len(self.known),
                     " (--refresh: all fetched again)" if self.refresh else "")
+
+    def key(self, url: str) -> int | None:
+        """The article's id as a number (its counter, or its date-folder id), else None."""
+        return pages.article_key(url, self.profile)
+
+    def id_url(self, section: str, number: int) -> str:
+        """The URL of article ``number`` in ``section`` by the id-walk template."""
+        template = self.discovery.id_walk_template
+        assert template is not None
+        return self.base_url + template.format(section=section, number=number).lstrip("/")
 
     def wanted(self, number: int | None, *, count_skip: bool = True) -> bool:
         """Whether the article with this counter must be fetched (new, due, or refresh)."""
@@ -224,9 +261,20 @@ class JdefenseSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._load_state()
         # The home page unconditionally: its ranking sidebar makes this crawl's snapshot.
-        yield scrapy.Request(self.base_url, callback=self.parse_listing, cb_kwargs={"page": 1})
-        for section in self.sections:
-            yield self._listing_request(f"{self.base_url}docs/{section}/", 1)
+        listings: list[str] = []
+        for path in self.discovery.listings:
+            if "{section}" in path:
+                listings.extend(path.replace("{section}", s) for s in self.sections)
+            else:
+                listings.append(path)
+        listings = list(dict.fromkeys(listings))
+        if listings:
+            yield scrapy.Request(
+                self.base_url + listings[0].lstrip("/"), callback=self.parse_listing,
+                cb_kwargs={"page": 1},
+            )
+        for path in listings[1:]:
+            yield self._listing_request(self.base_url + path.lstrip("/"), 1)
         # Stored articles due for a visit are asked for directly: no listing may link them.
         if self.refresh or self.revisit_age > 0:
             for number, url in sorted(self.known_urls.items(), reverse=True):
@@ -235,22 +283,24 @@ class JdefenseSpider(scrapy.Spider):
 
     def article_requests(self, url: str) -> Iterator[scrapy.Request]:
         """The request for a linked article, unless it is stored and not due."""
-        number = pages.article_number(url)
-        self._see(number)
+        number = self.key(url)
+        self._see(number, url)
         if self.wanted(number):
             yield self.article_request(url)
 
-    def _see(self, number: int | None) -> None:
+    def _see(self, number: int | None, url: str | None = None) -> None:
         """Note an article number linked or requested, for the counter walk; with a shared
         frontier, for every process's walk (a number one process saw is not probed by another)."""
         if number is None or number in self.numbers_seen:
             return
         self.numbers_seen.add(number)
+        if url is not None and self.discovery.date_template is not None:
+            self._urls_seen.append(self.to_site(url))
         if self.frontier is not None:
             self.frontier.add_numbers(number)
 
     def article_request(self, url: str, *, probe: tuple[str, ...] = ()) -> scrapy.Request:
-        self._see(pages.article_number(url))
+        self._see(self.key(url), url)
         meta = {"handle_httpstatus_list": [404]} if probe else {}
         return scrapy.Request(
             self.to_fetch(url),
@@ -268,16 +318,17 @@ class JdefenseSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._skip(response.url, "not an HTML page")
             return
-        listing = pages.parse_listing(response.text, response.url)
-        self.crawler.stats.inc_value("defnews/jdefense/listing_pages")
-        self.crawler.stats.inc_value("defnews/jdefense/listing_links", len(listing["article_urls"]))
+        text = page_text(response)
+        listing = pages.parse_listing(text, response.url, self.profile)
+        self.crawler.stats.inc_value(self.stat + "listing_pages")
+        self.crawler.stats.inc_value(self.stat + "listing_links", len(listing["article_urls"]))
         self._listing_fetches[self.to_site(response.url)] = _validators(response)
         wanted = 0
         for url in listing["article_urls"]:
             for request in self.article_requests(url):
                 wanted += 1
                 yield request
-        next_page = listing.get("next_page")
+        next_page = listing.get("next_page") if self.discovery.pagination else None
         if next_page and listing["article_urls"] and not wanted:
             # Every article of this page is stored already: the older pages hold no new one.
             self.crawler.stats.inc_value("defnews/incremental/pagination_stopped")
@@ -286,29 +337,33 @@ class JdefenseSpider(scrapy.Spider):
             yield self._listing_request(self.to_fetch(next_page), page + 1)
         # Signed like an article page's sidebar: read only when it changed, and the article
         # pages after this listing keep reusing what was read.
-        signature = pages.ranking_signature(response.text, response.url)
-        yield from self._ranking(response, signature=signature, parsed=True)
+        if self.discovery.ranking:
+            signature = pages.ranking_signature(text, response.url, self.profile)
+            yield from self._ranking(response, signature=signature, parsed=True, text=text)
 
     def parse_article(self, response: Response, probe: tuple[str, ...] = ()) -> Iterator[Any]:
-        if response.status == 404:
+        if probe and probe[0] == DATE_PROBE:
+            yield from self._date_probe_done(response)
+            if response.status == 404:
+                return
+        elif response.status == 404:
             # A counter-walk probe: the number may live under another section.
             if len(probe) > 1:
-                number = pages.article_number(response.url)
+                number = self.key(response.url)
                 assert number is not None
-                yield self.article_request(
-                    pages.article_url(self.base_url, probe[1], number), probe=probe[1:]
-                )
+                yield self.article_request(self.id_url(probe[1], number), probe=probe[1:])
             else:
-                self.crawler.stats.inc_value("defnews/jdefense/counter_walk_misses")
-                number = pages.article_number(response.url)
+                self.crawler.stats.inc_value(self.stat + "counter_walk_misses")
+                number = self.key(response.url)
                 if number is not None:
                     self._probed[number] = False
             return
         if not isinstance(response, TextResponse):
             self._skip(response.url, "not an HTML page")
             return
+        text = page_text(response)
         try:
-            data = pages.parse_article(response.text, response.url)
+            data = pages.parse_article(text, response.url, self.profile)
         except PageParseError as exc:
             self._skip(response.url, str(exc))
             return
@@ -317,9 +372,9 @@ class JdefenseSpider(scrapy.Spider):
             record(self.crawler.stats, "ignored", "off-site canonical URL", self.to_site(response.url),
                    f"page names {data['url']}")
             data["url"] = response.url
-        if probe:
-            self.crawler.stats.inc_value("defnews/jdefense/counter_walk_found")
-            number = pages.article_number(response.url)
+        if probe and probe[0] != DATE_PROBE:
+            self.crawler.stats.inc_value(self.stat + "counter_walk_found")
+            number = self.key(response.url)
             if number is not None:
                 self._probed[number] = True
         self._article_fetches[self.to_site(response.url)] = _validators(response)
@@ -328,25 +383,31 @@ class JdefenseSpider(scrapy.Spider):
             # gets the whole page updates the item), but say so.
             logger.warning("%s: page looks truncated (no </html>); stored what could be read",
                            self.to_site(response.url))
-            self.crawler.stats.inc_value("defnews/jdefense/truncated_pages")
+            self.crawler.stats.inc_value(self.stat + "truncated_pages")
         coverage.record(self.crawler.stats, data.get("provenance") or {},
                         self.crawler.settings.getfloat("DEFNEWS_COVERAGE_MIN", 0.9))
         yield self._item(data)
-        for key in ("next_url", "prev_url"):
-            if data.get(key):
-                yield from self.article_requests(data[key])
-        yield from self._ranking(response, signature=data.get("ranking_signature"), parsed=True)
+        if self.discovery.prev_next:
+            for key in ("next_url", "prev_url"):
+                if data.get(key):
+                    yield from self.article_requests(data[key])
+        if self.discovery.ranking:
+            yield from self._ranking(
+                response, signature=data.get("ranking_signature"), parsed=True, text=text
+            )
 
     def _ranking(
         self, response: Response, ranking: Any = None, parsed: bool = False,
-        signature: str | None = None,
+        signature: str | None = None, text: str | None = None,
     ) -> Iterator[Any]:
         if parsed and signature is not None and signature == self._ranking_signature:
             ranking = self._ranking_seen  # the same sidebar as the last page: read once
         elif parsed and signature is None:
             ranking = None
         else:
-            ranking = pages.parse_ranking(response.text, response.url)
+            ranking = pages.parse_ranking(
+                text if text is not None else page_text(response), response.url, self.profile
+            )
             self._ranking_signature, self._ranking_seen = signature, ranking
         if not ranking:
             self.crawler.stats.inc_value("defnews/ranking/pages_without_sidebar")
@@ -373,7 +434,7 @@ class JdefenseSpider(scrapy.Spider):
         for entries in ranking.values():
             for entry in entries:
                 url = entry["url"]
-                if url not in self._ranked_requested and pages.article_number(url) is not None:
+                if url not in self._ranked_requested and self.key(url) is not None:
                     self._ranked_requested.add(url)
                     yield from self.article_requests(url)
 
@@ -405,9 +466,11 @@ class JdefenseSpider(scrapy.Spider):
                 Image(url=self.to_site(img["url"]), caption=img.get("caption"))
                 for img in data.get("images") or []
             ],
-            language=data.get("language") or "ja",
+            language=data.get("language") or self.source.language,
             section=data.get("section"),
             provenance=dict(data.get("provenance") or {}),
+            published_precision=data.get("published_precision") or "minute",
+            partial=bool(data.get("partial")),
         )
 
     def _skip(self, url: str, reason: str) -> None:
@@ -420,9 +483,9 @@ class JdefenseSpider(scrapy.Spider):
         assert engine is not None
         if not self._walked:
             self._walked = True
-            requests = list(self._counter_walk())
+            requests = list(self._counter_walk()) + list(self._date_probes())
             if requests:
-                logger.info("walking the article counter: %d unseen numbers", len(requests))
+                logger.info("%s: probing %d unseen article ids", self.source_key, len(requests))
                 for request in requests:
                     engine.crawl(request)
                 raise DontCloseSpider
@@ -442,7 +505,11 @@ class JdefenseSpider(scrapy.Spider):
     def _counter_walk(self) -> Iterator[scrapy.Request]:
         if self.frontier is not None:
             self.numbers_seen |= self.frontier.numbers()
-        if self.counter_walk <= 0 or not (self.numbers_seen or self.known):
+        if (
+            self.discovery.id_walk_template is None
+            or self.counter_walk <= 0
+            or not (self.numbers_seen or self.known)
+        ):
             return
         top = max(self.numbers_seen | set(self.known))
         retry = timedelta(seconds=self.probe_retry_age)
@@ -453,13 +520,96 @@ class JdefenseSpider(scrapy.Spider):
             probed = self.probes.get(number)
             if probed is not None and not self.refresh and (probed[0] or now - probed[1] < retry):
                 # Probed before (found, or missing in every section not long ago).
-                self.crawler.stats.inc_value("defnews/jdefense/counter_walk_remembered")
+                self.crawler.stats.inc_value(self.stat + "counter_walk_remembered")
                 continue
-            url = pages.article_url(self.base_url, self.sections[0], number)
-            yield self.article_request(url, probe=self.sections)
+            url = self.id_url(self.walk_sections[0], number)
+            yield self.article_request(url, probe=self.walk_sections)
 
     def emit_ranking(self, response: Response) -> Iterator[RankingItem]:
         yield RankingItem(source=self.source_key)
+
+    # -- date folders -------------------------------------------------------------------
+    def _date_url(self, day: date, seq: int) -> str:
+        template = self.discovery.date_template
+        assert template is not None
+        return self.base_url + template.format(date=day, seq=seq).lstrip("/")
+
+    def _days_seen(self) -> dict[date, int]:
+        """Day folders of the articles linked or stored: day -> highest sequence seen."""
+        days: dict[date, int] = {}
+        for url in [*self._urls_seen, *self.known_urls.values()]:
+            m = self.profile.article_url_re.match(urlsplit(url).path)
+            groups = m.groupdict() if m else {}
+            if not (groups.get("day") or "").isdigit() or not (groups.get("seq") or "").isdigit():
+                continue
+            ymd = groups["day"]
+            try:
+                day = date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:6]))
+            except ValueError:
+                continue
+            days[day] = max(days.get(day, 0), int(groups["seq"]))
+        return days
+
+    def _date_probes(self) -> Iterator[scrapy.Request]:
+        """One probe per recent day folder, newest day first, for its next unseen sequence;
+        a day found goes on with its next sequence, a miss ends the day (``_date_probe_done``).
+        Bounded by ``max_probes`` requests a crawl; probes are remembered like the counter walk's.
+        """
+        if self.discovery.date_template is None:
+            return
+        seen = self._days_seen()
+        newest = max(seen) if seen else datetime.now(JST).date()
+        for back in range(self.discovery.date_days):
+            day = newest - timedelta(days=back)
+            request = self._next_date_probe(day, seen.get(day, self.discovery.date_first_seq - 1) + 1)
+            if request is not None:
+                yield request
+
+    def _next_date_probe(self, day: date, seq: int) -> scrapy.Request | None:
+        retry = timedelta(seconds=self.probe_retry_age)
+        now = datetime.now(UTC)
+        while seq <= self.discovery.date_per_day:
+            url = self._date_url(day, seq)
+            number = self.key(url)
+            if number is None:
+                logger.warning("%s: date-folder template gives %s, not an article URL",
+                               self.source_key, url)
+                return None
+            probed = self.probes.get(number)
+            if number in self.numbers_seen or number in self.known or (
+                probed is not None and not self.refresh and probed[0]
+            ):
+                seq += 1  # seen or found before: the day may go on
+                continue
+            if probed is not None and not self.refresh and now - probed[1] < retry:
+                self.crawler.stats.inc_value(self.stat + "date_probes_remembered")
+                return None  # missing not long ago: the day ends there
+            if self._date_budget <= 0:
+                self.crawler.stats.inc_value(self.stat + "date_probes_over_budget")
+                return None
+            self._date_budget -= 1
+            self.crawler.stats.inc_value(self.stat + "date_probes")
+            return self.article_request(url, probe=(DATE_PROBE, day.isoformat(), str(seq)))
+        return None
+
+    def _date_probe_done(self, response: Response) -> Iterator[scrapy.Request]:
+        probe = response.request.cb_kwargs["probe"] if response.request else ()
+        number = self.key(response.url)
+        found = response.status != 404
+        if number is not None:
+            self._probed[number] = found
+        self.crawler.stats.inc_value(self.stat + ("date_probes_found" if found else "date_probes_missed"))
+        if found and len(probe) == 3:
+            request = self._next_date_probe(date.fromisoformat(probe[1]), int(probe[2]) + 1)
+            if request is not None:
+                yield request
+
+
+class JdefenseSpider(SiteSpider):
+    """The site spider for Jディフェンスニュース under its old name (docs, Scrapyd, tests)."""
+
+    name = "jdefense"
+    source_key = "jdefense"
 
 
 def _validators(response: Response) -> tuple[str | None, str | None]:
