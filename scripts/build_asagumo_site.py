@@ -1,7 +1,7 @@
 """Build the 朝雲 (asagumo-news.com) fixture site: defnews/demo_asagumo/, Shift_JIS encoded.
 
 Written from what is known of the site (``/work/shared/reference/asagumo-site.md``); its real
-HTML is unknown, so the markup is an old static tree of our own: tables and ``<font>`` in the
+HTML is unknown, so the markup is an old static tree of our own: ``<center>``, ``<p>`` and ``<font>`` in the
 2021 house style, ``<div>``s in the 2022–26 one. The article texts and what a reader must get
 out of them live in ``scripts/asagumo_site_data/articles.json`` (the e2e test compares the
 crawl with that file). Pages: the front page (teasers, newest first, a latest-news box), the
@@ -78,18 +78,17 @@ def article_page(a: dict[str, Any], articles: list[dict[str, Any]], charset: str
         body = "".join(f"<p>　{_e(p)}</p>\n" for p in paras)
         return (
             _head(a["title"], charset)
-            + '<body bgcolor="#ffffff"><table width="880" border="0"><tr><td>\n'
-            + f'<font size="2">{_e(TAGLINE_2021)}</font><br>\n'
-            + '<font size="2"><a href="/">TOP</a> &gt; 防衛関連ニュース</font>\n'
-            + "</td></tr><tr><td>\n"
-            + f'<font size="2" color="#003366">{_e(a["label"])}</font><br>\n'
-            + f'<font size="4"><b>{_e(a["title"])}</b></font><br>\n'
-            + f'<font size="2">{_e(a["event"])}</font><br>\n'
-            + f'<font size="2">{_e(a["dateline"])}</font>\n'
+            + '<body bgcolor="#ffffff"><center><div style="width:880px;text-align:left">\n'
+            + f'<p><font size="2">{_e(TAGLINE_2021)}</font></p>\n'
+            + '<p><font size="2"><a href="/">TOP</a> &gt; 防衛関連ニュース</font></p>\n'
+            + f'<p><font size="2" color="#003366">{_e(a["label"])}</font></p>\n'
+            + f'<p><font size="4"><b>{_e(a["title"])}</b></font></p>\n'
+            + f'<p><font size="2">{_e(a["event"])}</font></p>\n'
+            + f'<p align="right"><font size="2">{_e(a["dateline"])}</font></p>\n'
             + _captions(a, 9) + body
             + (more if a.get("paywall") else "")
-            + "</td></tr><tr><td>\n" + _latest(articles, a["id"])
-            + f'</td></tr></table><p><font size="1">{_e(FOOTER)}</font></p></body></html>\n'
+            + _latest(articles, a["id"])
+            + f'</div></center><p><font size="1">{_e(FOOTER)}</font></p></body></html>\n'
         )
     gallery = (
         f'<p class="gallery"><a href="{article_path(a["id"])[:-5]}_photo.html">'

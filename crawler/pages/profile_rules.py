@@ -70,7 +70,7 @@ def _html(root: Any) -> str:
 
 
 def _text(el: Any) -> str:
-    return normalize_space(el.text_content())
+    return normalize_space("".join(el.itertext()))
 
 
 def _paragraphs(root: Any) -> list[Any]:
@@ -114,8 +114,15 @@ def apply_profile_rules(data: dict[str, Any], tree: Any, profile: SiteProfile) -
 
 
 def _label_above(data: dict[str, Any], tree: Any, profile: SiteProfile) -> None:
-    if profile.label_position != "above" or data.get("categories") or not data.get("title"):
+    if profile.label_position != "above" or not data.get("title"):
         return
+    # Below the title stands no label on such a site: what stood there (an event date line
+    # such as "(2021年2月13日~15日)") is kept only if it is a label word.
+    found = [c for c in data.get("categories") or [] if c in profile.label_vocabulary]
+    if found or (data.get("categories") and not profile.label_vocabulary):
+        data["categories"] = found or data["categories"]
+        return
+    data["categories"] = []
     title = data["title"]
     last: str | None = None
     for el in tree.iter():
@@ -228,7 +235,8 @@ def _lead(data: dict[str, Any], root: Any, profile: SiteProfile) -> None:
         return
     captions = {normalize_space(i.get("caption") or "") for i in data.get("images") or []}
     summary = normalize_space(data.get("summary") or "")
-    if summary and not _is_caption(summary, profile, captions):
+    subhead = len(summary) <= 40 and not summary.endswith(_SENTENCE_END)
+    if summary and not subhead and not _is_caption(summary, profile, captions):
         return
     paragraphs = _body_paragraphs(root, profile)
     if paragraphs:
