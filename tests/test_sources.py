@@ -32,7 +32,7 @@ def test_default_list_loads_from_the_package():
     assert Path(config.path) == default_sources_path()
     assert config.get("jdefense").kind == "site"
     assert config.get("jdefense").spider == "jdefense"
-    assert [s.key for s in config.site_sources()] == ["jdefense"]
+    assert [s.key for s in config.site_sources()] == ["jdefense", "asagumo"]  # (issue 20)
     assert len(config.feed_sources()) >= 5
     assert config.slug_for("海上") == "naval"
     assert config.slug_for("日本の防衛") == "japan-defense"

@@ -33,6 +33,7 @@ from crawler.pages.html import normalize_space
 __all__ = ["apply_profile_rules", "page_text"]
 
 _TIME_RE = re.compile(r"\d{1,2}\s*[:：時]\s*\d{0,2}|T\d{2}:\d{2}")
+_DAY_WITHOUT_MARK = re.compile(r"(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2})(?![\d日])")
 _SENTENCE_END = ("。", "」", "）", ")")
 
 
@@ -146,6 +147,9 @@ def _dates(data: dict[str, Any], profile: SiteProfile) -> None:
         data["published_raw"] = None
         data["published_source"] = None
         raw = None
+    if raw and data.get("published_source") == "dateline":
+        # "2024年11月29更新": a date line that lost its 日 (seen once on 朝雲) is still that day.
+        data["published_raw"] = raw = _DAY_WITHOUT_MARK.sub(r"\1日", raw)
     precision = "minute"
     if raw and (
         (profile.date_precision == "day" and data.get("published_source") == "dateline")

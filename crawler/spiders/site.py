@@ -489,7 +489,7 @@ class SiteSpider(scrapy.Spider):
                 for request in requests:
                     engine.crawl(request)
                 raise DontCloseSpider
-        if not self._ranking_requested:
+        if not self._ranking_requested and self.discovery.ranking:
             self._ranking_requested = True
             if self.frontier is not None and not (self._sidebars and self.frontier.claim("ranking")):
                 # Processes sharing a frontier: one snapshot per crawl, from the first process
