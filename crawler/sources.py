@@ -465,9 +465,8 @@ class _Checker:
             hit = next((n for n in range(start, last + 1) if header.match(self.lines[n - 1])), None)
             if hit is None:
                 hit = self._key_line(names[depth], start, last)
-            if hit is None:
-                break
-            found = start = hit
+            if hit is not None:  # (a level not written as a header or key: the next one is)
+                found = start = hit
         return found or first
 
     def _urls(self, raw: dict[str, Any], label: str, line: Any) -> tuple[str, ...]:
