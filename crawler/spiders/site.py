@@ -46,6 +46,7 @@ from crawler.pages import site as pages
 from crawler.pages.html import PageParseError
 from crawler.pages.profile_rules import page_text
 from crawler.pages.profiles import Discovery, discovery_of, profile_of, source_for
+from crawler.sources import map_categories
 from crawler.store import SQLStore, open_store
 
 logger = logging.getLogger(__name__)
@@ -453,7 +454,8 @@ class SiteSpider(scrapy.Spider):
             url=self.to_site(data["url"]),
             title=data["title"],
             source=self.source_key,
-            categories=list(data.get("categories") or []),
+            # The site's own labels through the source's category_map (sources.toml).
+            categories=map_categories(self.source, data.get("categories") or []),
             published_raw=data.get("published_raw"),
             published_source=data.get("published_source"),
             updated_raw=data.get("updated_raw"),
