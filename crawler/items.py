@@ -85,6 +85,9 @@ class ArticleItem:
     published_precision: str = "minute"
     # The body is only the public part of the article (a paywall cut it): the entry says so.
     partial: bool = False
+    # The site's own order of its articles (its article id), set where the date alone cannot
+    # order them (date-only items): two articles of one day keep the site's order in feeds.
+    site_order: int | None = None
 
 
 @dataclass

@@ -55,7 +55,7 @@ def _regex(path: tuple[str, ...], value: Any, groups: tuple[str, ...] = ()) -> s
     try:
         compiled = re.compile(value)
     except re.error as exc:
-        raise SiteFieldError(path, f"{_name(path)!r} is not a valid regular expression: {exc}")
+        raise SiteFieldError(path, f"{_name(path)!r} is not a valid regular expression: {exc}") from None
     for group in groups:
         if group not in compiled.groupindex:
             raise SiteFieldError(path, f"{_name(path)!r} must have a group named (?P<{group}>...)")
@@ -143,7 +143,7 @@ def _section_labels(path: tuple[str, ...], value: Any) -> Mapping[str, Any]:
                 try:
                     until = date.fromisoformat(step[1])
                 except ValueError:
-                    raise SiteFieldError(where, f"{_name(where)!r}: {step[1]!r} is not YYYY-MM-DD")
+                    raise SiteFieldError(where, f"{_name(where)!r}: {step[1]!r} is not YYYY-MM-DD") from None
             steps.append((step[0].strip(), until))
         out[section] = tuple(steps)
     return MappingProxyType(out)
@@ -179,7 +179,7 @@ def _css(path: tuple[str, ...], selector: str) -> None:
     except ImportError:  # pragma: no cover - a dependency of lxml.cssselect
         return
     except Exception as exc:  # SelectorError, ExpressionError
-        raise SiteFieldError(path, f"{_name(path)!r}: {selector!r} is not a CSS selector: {exc}")
+        raise SiteFieldError(path, f"{_name(path)!r}: {selector!r} is not a CSS selector: {exc}") from None
 
 
 def _template(*fields: str) -> Check:
@@ -192,7 +192,7 @@ def _template(*fields: str) -> Check:
         try:
             names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
         except ValueError as exc:
-            raise SiteFieldError(path, f"{_name(path)!r} is not a template: {exc}")
+            raise SiteFieldError(path, f"{_name(path)!r} is not a template: {exc}") from None
         for name in names:
             if name.split(".")[0] not in fields:
                 raise SiteFieldError(

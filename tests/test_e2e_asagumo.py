@@ -124,3 +124,40 @@ def test_charsets_read_right(tmp_path, encoding, declare):
         assert by_url[url]["title"] == want["title"]
         assert by_url[url]["summary"] == want["summary"]
         assert by_url[url]["author"] == want["author"]
+
+
+@pytest.fixture(scope="module")
+def built(crawled):
+    work, _, _ = crawled
+    public = work / "public"
+    run = defnews("build", "--store", str(work / "store.sqlite3"), "--public", str(public),
+                  "--feed-url", "https://feeds.example.org/", cwd=work)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return public
+
+
+def test_feeds_show_the_day_without_an_invented_time_and_keep_the_site_order(built):
+    source = json.loads((built / "source" / "asagumo.json").read_text("utf-8"))
+    items = source["items"]
+    urls = [i["url"] for i in items]
+    # Two articles of 2026-01-07: the site's order (02 above 01, as on its front page).
+    assert urls.index(next(u for u in urls if u.endswith("26010702.html"))) + 1 == urls.index(
+        next(u for u in urls if u.endswith("26010701.html")))
+    for item in items:
+        assert item["date_published"].endswith("T00:00:00+09:00")  # midnight JST: the rule
+        assert item["_defnews"] == {"published_precision": "day"}
+    atom = (built / "source" / "asagumo.atom").read_text("utf-8")
+    assert "<published>2026-01-07T00:00:00+09:00</published>" in atom
+    rss = (built / "source" / "asagumo.rss").read_text("utf-8")
+    assert "<pubDate>Wed, 07 Jan 2026 00:00:00 +0900</pubDate>" in rss
+
+
+def test_a_partial_article_says_so_and_links_the_page(built):
+    items = json.loads((built / "source" / "asagumo.json").read_text("utf-8"))["items"]
+    by_url = {i["url"]: i for i in items}
+    for url, want in EXPECTED.items():
+        content = by_url[url]["content_html"]
+        assert ("続きは朝雲のサイトで" in content) is want["partial"], url
+        assert "続きを読む" not in content
+        if want["partial"]:
+            assert f'<a href="{url}">続きは朝雲のサイトで</a>' in content

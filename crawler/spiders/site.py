@@ -29,9 +29,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy import signals
@@ -473,6 +473,7 @@ class SiteSpider(scrapy.Spider):
             provenance=dict(data.get("provenance") or {}),
             published_precision=data.get("published_precision") or "minute",
             partial=bool(data.get("partial")),
+            site_order=self.key(data["url"]) if data.get("published_precision") == "day" else None,
         )
 
     def _skip(self, url: str, reason: str) -> None:
@@ -595,7 +596,7 @@ class SiteSpider(scrapy.Spider):
         return None
 
     def _date_probe_done(self, response: Response) -> Iterator[scrapy.Request]:
-        probe = response.request.cb_kwargs["probe"] if response.request else ()
+        probe: tuple[str, ...] = response.request.cb_kwargs["probe"] if response.request else ()
         number = self.key(response.url)
         found = response.status != 404
         if number is not None:
