@@ -34,6 +34,7 @@ class CrawlOptions:
     only: tuple[str, ...] = ()
     output: Path | None = None
     base_url: str | None = None  # fetch the site spider's pages from this mirror
+    site_mirrors: Mapping[str, str] = field(default_factory=dict)  # source key -> its mirror
     feeds_mirror: str | None = None  # "ORIGIN=MIRROR": fetch feeds listed at ORIGIN from MIRROR
     settings: Mapping[str, Any] = field(default_factory=dict)
 
@@ -179,7 +180,7 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
         schedule(
             spider_of(source),
             source.key,
-            base_url=options.base_url or source.urls[0],
+            base_url=options.site_mirrors.get(source.key) or options.base_url or source.urls[0],
             site_url=source.urls[0],
             source=source.key,
             **({"sources": str(config.path)} if config.path else {}),

@@ -8,6 +8,7 @@ a site with no profile at all is read with no vocabulary (the generic reader's l
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -165,6 +166,23 @@ def source_for(key: str, sources: str | Path | None = None) -> Source:
 @functools.lru_cache(maxsize=8)
 def _load(path: str | None) -> Any:
     return load_sources(path)
+
+
+def with_bundled_profile(source: Source) -> Source:
+    """``source``, or when its block says nothing of the site (no ``[source.profile]``, no
+    ``[source.discovery]``) and the packaged list knows a site of that key, the packaged
+    block's profile and discovery under the source's own name and URLs: a sources file
+    written before profiles existed (``key = "jdefense"``, ``spider = "jdefense"``) keeps
+    crawling as it did."""
+    if source.profile or source.discovery:
+        return source
+    try:
+        bundled = source_for(source.key)
+    except KeyError:
+        return source
+    if bundled.kind != "site":
+        return source
+    return dataclasses.replace(source, profile=bundled.profile, discovery=bundled.discovery)
 
 
 def profile_for(key: str, sources: str | Path | None = None) -> SiteProfile:

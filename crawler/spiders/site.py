@@ -45,7 +45,13 @@ from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, Ranking
 from crawler.pages import site as pages
 from crawler.pages.html import PageParseError
 from crawler.pages.profile_rules import page_text
-from crawler.pages.profiles import Discovery, discovery_of, profile_of, source_for
+from crawler.pages.profiles import (
+    Discovery,
+    discovery_of,
+    profile_of,
+    source_for,
+    with_bundled_profile,
+)
 from crawler.sources import map_categories
 from crawler.store import SQLStore, open_store
 
@@ -86,7 +92,7 @@ class SiteSpider(scrapy.Spider):
         key = source or self.source_key
         if not key:
             raise ValueError("the site spider needs a source: scrapy crawl site -a source=KEY")
-        self.source = source_for(key, sources)
+        self.source = with_bundled_profile(source_for(key, sources))
         if self.source.kind != "site":
             raise ValueError(f"source {key!r} is a {self.source.kind}, not a site")
         self.profile = profile_of(self.source)
