@@ -188,3 +188,44 @@ def with_bundled_profile(source: Source) -> Source:
 def profile_for(key: str, sources: str | Path | None = None) -> SiteProfile:
     """The profile of source ``key`` (``defnews read --profile KEY``, tests, the shim)."""
     return profile_of(source_for(key, sources))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m crawler.pages.profiles FILE --profile KEY [--url URL] [--sources FILE]``:
+    read one saved page with a site's profile; print each field and the layer that found it."""
+    import argparse
+    import json
+
+    from crawler.pages.html import PageParseError
+    from crawler.pages.site import parse_article
+    from crawler.sources import SourcesError
+
+    parser = argparse.ArgumentParser(prog="python -m crawler.pages.profiles", description=main.__doc__)
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--profile", required=True, help="the source key whose profile reads it")
+    parser.add_argument("--url", help="the page's address (default: the site's URL + the file name)")
+    parser.add_argument("--sources", help="sources file (default: the packaged list)")
+    args = parser.parse_args(argv)
+    try:
+        source = with_bundled_profile(source_for(args.profile, args.sources))
+    except (KeyError, SourcesError) as exc:
+        parser.error(f"no source {args.profile!r}: {exc}")
+    url = args.url or source.url.rstrip("/") + "/" + args.file.name
+    try:
+        data = parse_article(args.file.read_bytes(), url, profile_of(source))
+    except PageParseError as exc:
+        print(f"not an article: {exc}")
+        return 1
+    layers = data.get("provenance") or {}
+    names = {"categories": "labels", "published_raw": "published", "content_html": "body"}
+    for key in ("title", "categories", "published_raw", "published_precision", "author",
+                "summary", "partial", "images", "content_html"):
+        value = data.get(key)
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        layer = layers.get(names.get(key, key), "")
+        print(f"{key:<20} {layer:<10} {shown[:200]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
