@@ -1,0 +1,103 @@
+"""Per-page cost of the generic site spider on each site, against the J-Defense spider it
+replaced: crawls of a generated 1,000-article copy of Jディフェンスニュース (``sitemirror.py``)
+and of 朝雲 (``scripts/build_asagumo_site.py --copies``, Shift_JIS), each with
+``defnews crawl --only KEY --base-url MIRROR`` (no store, no throttle); the J-Defense copy also
+with the code of a baseline revision (``--baseline DIR``: a checkout of main before the
+generic spider, run with the same interpreter by ``PYTHONPATH``).
+
+    .venv/bin/python bench/bench_sites.py [--articles 1000] [--runs 3] [--baseline /work/main]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from _common import REPO, Table, median, print_tables
+from sitemirror import PYTHON, served, write_mirror
+
+SOURCE_LINE = re.compile(r"^\s+(?P<source>\S+)\s+(?P<pages>\d+) pages\s+(?P<new>\d+) new", re.M)
+
+
+def _asagumo_builder():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(
+        "build_asagumo_site", REPO / "scripts" / "build_asagumo_site.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def crawl(key: str, url: str, work: Path, code: Path | None) -> tuple[float, int, int]:
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    command = [PYTHON, "-m", "defnews", "crawl", "--only", key, "--base-url", url,
+               "--no-throttle", "--counter-walk", "0", "--max-index-pages", "1000",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "HTTPCACHE_ENABLED=False",
+               "--store", str(work / f"store-{time.monotonic_ns()}.sqlite3")]
+    start = time.perf_counter()
+    run = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=3600)
+    elapsed = time.perf_counter() - start
+    if run.returncode != 0:
+        raise RuntimeError(f"crawl exited {run.returncode}:\n{run.stdout}\n{run.stderr[-3000:]}")
+    m = SOURCE_LINE.search(run.stdout)
+    if m is None:
+        raise RuntimeError(f"no crawl summary:\n{run.stdout}")
+    return elapsed, int(m["pages"]), int(m["new"])
+
+
+def startup(work: Path, code: Path | None) -> float:
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    start = time.perf_counter()
+    subprocess.run([PYTHON, "-c", "import scrapy.crawler, crawler.spiders.jdefense, feeds.build"],
+                   cwd=work, env=env, check=True, timeout=300)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="a checkout of the revision to compare")
+    args = parser.parse_args()
+    table = Table(
+        f"Crawl of a generated {args.articles:,}-article copy, per page",
+        ["site", "spider", "pages", "articles", "wall time", "startup", "ms per page"],
+    )
+    with tempfile.TemporaryDirectory(prefix="defnews-bench-sites-") as tmp:
+        work = Path(tmp)
+        jd, asa = work / "jdefense", work / "asagumo"
+        write_mirror(args.articles, jd)
+        _asagumo_builder().build(asa, copies=args.articles)
+        runs = [("jdefense", jd, "generic site spider", None), ("asagumo", asa, "generic site spider", None)]
+        if args.baseline is not None:
+            runs.insert(0, ("jdefense", jd, f"jdefense spider ({args.baseline})", args.baseline))
+        for key, root, label, code in runs:
+            with served(root) as url:
+                results = [crawl(key, url, work, code) for _ in range(args.runs)]
+            boot = median([startup(work, code) for _ in range(args.runs)])
+            wall = median([r[0] for r in results])
+            pages, new = results[0][1], results[0][2]
+            table.add(key, label, pages, new, f"{wall:.1f} s", f"{boot:.1f} s",
+                      f"{(wall - boot) / pages * 1000:.2f}")
+    table.notes.append(
+        f"Median of {args.runs} crawls each; ms per page = (wall time - interpreter and import "
+        "startup) / pages fetched (robots.txt, listings, articles, probes). Command: "
+        "`.venv/bin/python bench/bench_sites.py"
+        + (f" --baseline {args.baseline}`" if args.baseline else "`")
+    )
+    print_tables([table])
+
+
+if __name__ == "__main__":
+    main()
