@@ -72,10 +72,12 @@ def _captions(a: dict[str, Any], n: int) -> str:
 
 
 def article_page(a: dict[str, Any], articles: list[dict[str, Any]], charset: str | None) -> str:
-    paras = _body_paragraphs(a)
-    more = '<p class="more"><a href="/homepage/htdocs/member/login.html">続きを読む</a></p>\n'
+    body = "".join(f"<p>　{_e(p)}</p>\n" for p in _body_paragraphs(a))
+    body += (
+        '<p class="more"><a href="/homepage/htdocs/member/login.html">続きを読む</a></p>\n'
+        if a.get("paywall") else ""
+    )
     if a["style"] == "2021":
-        body = "".join(f"<p>　{_e(p)}</p>\n" for p in paras)
         return (
             _head(a["title"], charset)
             + '<body bgcolor="#ffffff"><center><div style="width:880px;text-align:left">\n'
@@ -85,9 +87,7 @@ def article_page(a: dict[str, Any], articles: list[dict[str, Any]], charset: str
             + f'<p><font size="4"><b>{_e(a["title"])}</b></font></p>\n'
             + f'<p><font size="2">{_e(a["event"])}</font></p>\n'
             + f'<p align="right"><font size="2">{_e(a["dateline"])}</font></p>\n'
-            + _captions(a, 9) + body
-            + (more if a.get("paywall") else "")
-            + _latest(articles, a["id"])
+            + _captions(a, 9) + body + _latest(articles, a["id"])
             + f'</div></center><p><font size="1">{_e(FOOTER)}</font></p></body></html>\n'
         )
     gallery = (
@@ -95,7 +95,6 @@ def article_page(a: dict[str, Any], articles: list[dict[str, Any]], charset: str
         f'画像の続きを(他{a["gallery"]}点)見る》》》》》》》</a></p>\n' if a.get("gallery") else ""
     )
     subhead = f'<p class="sub">{_e(a["subhead"])}</p>\n' if a.get("subhead") else ""
-    body = "".join(f"<p>　{_e(p)}</p>\n" for p in paras)
     return (
         _head(a["title"], charset)
         + '<body><div id="wrap"><div id="header">\n'
@@ -104,9 +103,7 @@ def article_page(a: dict[str, Any], articles: list[dict[str, Any]], charset: str
         + f'<div id="contents"><div class="category">{_e(a["label"])}</div>\n'
         + f'<div class="title">{_e(a["title"])}</div>\n'
         + f'<div class="update">{_e(a["dateline"])}</div>\n'
-        + _captions(a, 9) + gallery + subhead + body
-        + (more if a.get("paywall") else "")
-        + "</div>\n" + _latest(articles, a["id"])
+        + _captions(a, 9) + gallery + subhead + body + "</div>\n" + _latest(articles, a["id"])
         + f'<div id="footer">{_e(FOOTER)}</div></div></body></html>\n'
     )
 
