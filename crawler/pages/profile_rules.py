@@ -142,8 +142,14 @@ def _label_above(data: dict[str, Any], tree: Any, profile: SiteProfile) -> None:
 def _dates(data: dict[str, Any], profile: SiteProfile) -> None:
     raw = data.get("published_raw")
     title = data.get("title") or ""
-    if raw and raw.strip() in title and data.get("published_source") != "jsonld":
-        # The event date written in the title is never the publication date.
+    if (
+        raw
+        and raw.strip() in title
+        and data.get("published_source") != "jsonld"
+        and not profile.dateline_re.search(raw)
+    ):
+        # The event date written in the title is never the publication date (a real date
+        # line that the title happens to repeat is still the date line).
         data["published_raw"] = None
         data["published_source"] = None
         raw = None
