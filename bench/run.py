@@ -61,6 +61,12 @@ BENCHMARKS = {
         "Requests a re-crawl of a generated 1,000-article mirror sends with 0, 1 and 10 new "
         "articles, by kind, against the target: listing pages plus new articles.",
     ),
+    "sites": (
+        "bench_sites",
+        "Site spider per site (crawler/spiders/site.py)",
+        "Per-page cost of the generic site spider crawling a generated 1,000-article copy of "
+        "Jディフェンスニュース and of 朝雲, against the J-Defense spider it replaced.",
+    ),
     "hostile": (
         "bench_hostile",
         "Trust nothing from outside (crawler/middlewares.py, crawler/pipelines/normalize.py)",

@@ -121,6 +121,12 @@ def serve(root: Path, port: int = 0) -> None:
             if rel.endswith("/index.html"):
                 files[rel[: -len("index.html")].encode()] = files[rel.encode()]
 
+    legacy = set()  # pages that are not UTF-8 (the 朝雲 copy)
+    for key, body in files.items():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            legacy.add(key)
     types = {b"html": b"text/html; charset=utf-8", b"png": b"image/png", b"css": b"text/css",
              b"js": b"text/javascript", b"txt": b"text/plain; charset=utf-8"}
 
@@ -133,7 +139,10 @@ def serve(root: Path, port: int = 0) -> None:
                 request.setResponseCode(404)
                 return b"not found"
             ext = request.path.rsplit(b".", 1)[-1] if b"." in request.path else b"html"
-            request.setHeader(b"content-type", types.get(ext, b"application/octet-stream"))
+            kind = types.get(ext, b"application/octet-stream")
+            if kind.startswith(b"text/html") and request.path in legacy:
+                kind = b"text/html"  # a Shift_JIS page: its own <meta> says so
+            request.setHeader(b"content-type", kind)
             return body
 
     site = server.Site(Memory())

@@ -83,6 +83,15 @@ class ArticleItem:
     # id of the story's first article; an article alone is a story of one: its own id).
     # Set by the stories pipeline (crawler.stories); "" until then.
     story: str = ""
+    # What the publication date says: "minute" (a time of day) or "day" (a date only, as on
+    # 朝雲's "2026年1月7日更新"; ``published`` is then that day's midnight JST, never shown as a
+    # time: see feeds/render.py).
+    published_precision: str = "minute"
+    # The body is only the public part of the article (a paywall cut it): the entry says so.
+    partial: bool = False
+    # The site's own order of its articles (its article id), set where the date alone cannot
+    # order them (date-only items): two articles of one day keep the site's order in feeds.
+    site_order: int | None = None
 
 
 @dataclass

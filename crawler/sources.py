@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.site_fields import SiteFieldError, check_site_table
 from feeds.config import check_slug
 
 KINDS = ("site", "feed")
@@ -60,6 +61,8 @@ _FIELDS = (
     "status",
     "enabled",
     "fulltext",
+    "profile",
+    "discovery",
 )
 
 
@@ -92,6 +95,12 @@ class Source:
     # Feeds that give only a summary: each new entry's page is fetched once and read by the
     # generic article reader for its body (the feed's title, date and link stay).
     fulltext: bool = False
+    # Sites: [source.profile] and [source.discovery], checked (see crawler/site_fields.py);
+    # crawler.pages.profiles turns them into a SiteProfile.
+    profile: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    discovery: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
 
     @property
     def url(self) -> str:
@@ -417,6 +426,23 @@ class _Checker:
             raise self.fail(line("fulltext"), f"{label}: 'fulltext' must be true or false")
         if fulltext and kind != "feed":
             raise self.fail(line("fulltext"), f"{label}: 'fulltext' is for feed sources only")
+        site_tables: dict[str, Mapping[str, Any]] = {}
+        for table in ("profile", "discovery"):
+            value = raw.get(table)
+            if value is None:
+                site_tables[table] = MappingProxyType({})
+                continue
+            if kind != "site":
+                raise self.fail(
+                    self._sub_line(index, table),
+                    f"{label}: [source.{table}] is for kind = \"site\" sources",
+                )
+            try:
+                site_tables[table] = check_site_table(table, value)
+            except SiteFieldError as exc:
+                raise self.fail(
+                    self._sub_line(index, table, exc.path[1:]), f"{label}: {exc}"
+                ) from None
 
         return Source(
             key=key,
@@ -431,7 +457,28 @@ class _Checker:
             enabled=enabled,
             keep_unmapped=unmapped == "keep",
             fulltext=fulltext,
+            profile=site_tables["profile"],
+            discovery=site_tables["discovery"],
         )
+
+    def _sub_line(self, index: int, table: str, path: tuple[str, ...] = ()) -> int | None:
+        """The line of ``[source.<table>]`` (or of ``path`` inside it) in source ``index``."""
+        if index >= len(self.blocks):
+            return None
+        first, last = self.blocks[index]
+        names = [table, *path]
+        found: int | None = None
+        # The deepest header or key of the path that can be found, in order.
+        start = first
+        for depth in range(len(names)):
+            dotted = r"\s*\.\s*".join(re.escape(n) for n in ["source", *names[: depth + 1]])
+            header = re.compile(rf"^\s*\[\s*{dotted}\s*\]")
+            hit = next((n for n in range(start, last + 1) if header.match(self.lines[n - 1])), None)
+            if hit is None:
+                hit = self._key_line(names[depth], start, last)
+            if hit is not None:  # (a level not written as a header or key: the next one is)
+                found = start = hit
+        return found or first
 
     def _urls(self, raw: dict[str, Any], label: str, line: Any) -> tuple[str, ...]:
         if "url" in raw and "urls" in raw:

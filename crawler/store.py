@@ -181,7 +181,13 @@ def _utc_iso(value: datetime) -> str:
 
 def _content_hash(data: dict[str, Any]) -> str:
     # Which parser layer found a field is not content: a site moving layers is no update.
-    stable = {k: v for k, v in data.items() if k not in ("first_seen", "provenance")}
+    stable = {k: v for k, v in data.items() if k not in ("first_seen", "provenance", "site_order")}
+    # Fields added later (issue 20) count only when they say something: an article stored
+    # before them is not "updated" by their defaults.
+    if stable.get("published_precision") == "minute":
+        del stable["published_precision"]
+    if stable.get("partial") is False:
+        del stable["partial"]
     return hashlib.sha256(json.dumps(stable, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -211,6 +217,9 @@ def article_from_json(data: dict[str, Any]) -> ArticleItem:
         key=data.get("key") or "",
         inferred=list(data.get("inferred") or []),
         provenance=dict(data.get("provenance") or {}),
+        published_precision=data.get("published_precision") or "minute",
+        partial=bool(data.get("partial")),
+        site_order=data.get("site_order"),
     )
 
 

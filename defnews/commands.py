@@ -30,7 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # The demo prefers fixed ports: feed entries with relative links are resolved against the
 # feed's address, so a new port every run would "update" them on every run.
-DEMO_SITE_PORT, DEMO_FEEDS_PORT = 18931, 18932
+DEMO_SITE_PORT, DEMO_FEEDS_PORT, DEMO_ASAGUMO_PORT = 18931, 18932, 18933
 
 
 def _server(root: Path, port: int) -> StaticServer:
@@ -320,7 +320,9 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     with (
         as_file(files("defnews") / "demo_site") as site_dir,
         as_file(files("defnews") / "demo_feeds") as feeds_dir,
+        as_file(files("defnews") / "demo_asagumo") as asagumo_dir,
         _server(Path(site_dir), DEMO_SITE_PORT) as site,
+        _server(Path(asagumo_dir), DEMO_ASAGUMO_PORT) as asagumo,
         _server(Path(feeds_dir), DEMO_FEEDS_PORT) as feeds,
         tempfile.TemporaryDirectory(prefix="defnews-demo-") as tmp,
     ):
@@ -330,14 +332,16 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         # from the server's real one: their entries' ids never depend on the port.
         feeds_origin = f"http://127.0.0.1:{DEMO_FEEDS_PORT}/"
         sources.write_text(template.replace("{feeds_url}", feeds_origin), encoding="utf-8")
-        print(f"Serving the fixture site at {site.url} and fixture feeds at {feeds.url}")
+        print(f"Serving the fixture sites at {site.url} (Jディフェンスニュース) and {asagumo.url}"
+              f" (朝雲), and fixture feeds at {feeds.url}")
         started = datetime.now(UTC)
         report = run_crawl(
             CrawlOptions(
                 store=args.store,
                 sources=sources,
                 output=args.output,
-                base_url=site.url,
+                # Each site from its own mirror (a sources file of one site: --base-url's too).
+                site_mirrors={"jdefense": site.url, "asagumo": asagumo.url},
                 feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin else None,
                 settings=settings,
             )

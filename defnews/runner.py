@@ -34,6 +34,7 @@ class CrawlOptions:
     only: tuple[str, ...] = ()
     output: Path | None = None
     base_url: str | None = None  # fetch the site spider's pages from this mirror
+    site_mirrors: Mapping[str, str] = field(default_factory=dict)  # source key -> its mirror
     feeds_mirror: str | None = None  # "ORIGIN=MIRROR": fetch feeds listed at ORIGIN from MIRROR
     settings: Mapping[str, Any] = field(default_factory=dict)
 
@@ -140,8 +141,14 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, process._signal_shutdown)
     known_spiders = set(process.spider_loader.list())
+    def spider_of(source: Any) -> str:
+        """The spider named by the source, else (a source naming none but its key) the
+        generic site spider: a site is a profile, not a spider."""
+        name = source.spider or source.key
+        return "site" if name not in known_spiders and name == source.key else name
+
     for source in sites:
-        if (source.spider or source.key) not in known_spiders:
+        if spider_of(source) not in known_spiders:
             raise UsageError(f"source {source.key!r}: no spider named {source.spider or source.key!r}"
                              f" (spiders: {', '.join(sorted(known_spiders))})")
     results: list[CrawlerResult] = []
@@ -173,11 +180,12 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
 
     for source in sites:
         schedule(
-            source.spider or source.key,
+            spider_of(source),
             source.key,
-            base_url=options.base_url or source.urls[0],
+            base_url=options.site_mirrors.get(source.key) or options.base_url or source.urls[0],
             site_url=source.urls[0],
             source=source.key,
+            **({"sources": str(config.path)} if config.path else {}),
         )
     if feed_keys:
         schedule(

@@ -37,6 +37,19 @@ CONTENT_TYPES = {
 class _Handler(SimpleHTTPRequestHandler):
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}
 
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        """An HTML page that is not UTF-8 (a Shift_JIS fixture site) is served as plain
+        ``text/html``: its own ``<meta charset>`` (or nothing) says what it is."""
+        kind = super().guess_type(path)
+        if kind.startswith("text/html") and "charset=utf-8" in kind:
+            try:
+                Path(path).read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                return "text/html"
+            except OSError:
+                pass
+        return kind
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         logger.debug("%s %s", self.address_string(), format % args)
 

@@ -70,7 +70,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from html import escape as _html_escape
+from html import escape as escape_html
 from pathlib import Path
 
 import lxml.html
@@ -186,9 +186,22 @@ def _by_date(items: Iterable[ArticleItem]) -> list[ArticleItem]:
     unique: dict[str, ArticleItem] = {}
     for item in sorted(items, key=lambda a: a.id or a.url):
         unique.setdefault(item.url, item)
+    # Date-only items of one day: the site's own order (its ids), newest first.
     return sorted(
-        unique.values(), key=lambda a: _aware(a.published) or EMPTY_FEED_UPDATED, reverse=True
+        unique.values(),
+        key=lambda a: (_aware(a.published) or EMPTY_FEED_UPDATED, a.site_order or 0),
+        reverse=True,
     )
+
+
+def partial_note(article: ArticleItem, source_name: str) -> str:
+    """The content of an entry; a partial article (cut by a paywall) says so and links the
+    page, never padded with the site's 続きを読む prompt."""
+    if not article.partial:
+        return article.content_html
+    note = escape_html(f"続きは{source_name}のサイトで")
+    link = escape_html(article.url, quote=True)
+    return f'{article.content_html}\n<p class="defnews-partial"><a href="{link}">{note}</a></p>'
 
 
 def _lead_image(article: ArticleItem) -> str | None:
@@ -286,9 +299,10 @@ class _Builder:
             categories=tuple(article.categories),
             author=(article.author or "").strip() or self.config.source_name(article.source),
             summary=article.summary.strip() or excerpt(article.content_html),
-            content_html=article.content_html,
+            content_html=partial_note(article, self.config.source_name(article.source)),
             source=self._source_ref(article.source),
             image=_lead_image(article),
+            date_only=article.published_precision == "day",
         )
 
     def _latest(self, *, category: str | None = None, source: str | None = None) -> list[EntrySpec]:
@@ -323,8 +337,8 @@ class _Builder:
         name = self.config.source_name(article.source)
         day = article.published.date().isoformat() if article.published else ""
         meta = ", ".join(x for x in (article.language, day) if x)
-        html_line = (f'<a href="{_html_escape(article.url)}">{_html_escape(article.title)}</a>'
-                     f" — {_html_escape(name)} ({_html_escape(meta)})")
+        html_line = (f'<a href="{escape_html(article.url)}">{escape_html(article.title)}</a>'
+                     f" — {escape_html(name)} ({escape_html(meta)})")
         return html_line, f"{name} ({meta})"
 
     def _with_siblings(self, entry: EntrySpec | None,

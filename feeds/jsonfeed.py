@@ -50,6 +50,8 @@ def render_json_feed(spec: FeedSpec) -> bytes:
             item["image"] = published_uri(entry.image)
         if entry.published is not None:
             item["date_published"] = entry.published.isoformat()
+            if entry.date_only:  # a day, not a time (RFC 3339 has no date-only form)
+                item["_defnews"] = {"published_precision": "day"}
         item["date_modified"] = entry.updated.isoformat()
         author = plain_text(entry.author)
         if author:

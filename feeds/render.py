@@ -155,6 +155,12 @@ class EntrySpec:
     content_html: str = ""
     source: SourceRef | None = None
     image: str | None = None  # the lead image (Media RSS thumbnail, JSON Feed image)
+    # The publication date is a day (the site gives no time): ``published`` is midnight JST
+    # of that day. Atom and RSS have no date-only form (RFC 3339 date-time, RFC 822): they
+    # carry that midnight, ``T00:00:00+09:00`` / ``00:00:00 +0900`` — the documented rule,
+    # never another time; JSON Feed says ``"_defnews": {"published_precision": "day"}``; the
+    # HTML index shows the date alone.
+    date_only: bool = False
 
 
 @dataclass(frozen=True)

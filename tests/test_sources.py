@@ -32,7 +32,7 @@ def test_default_list_loads_from_the_package():
     assert Path(config.path) == default_sources_path()
     assert config.get("jdefense").kind == "site"
     assert config.get("jdefense").spider == "jdefense"
-    assert [s.key for s in config.site_sources()] == ["jdefense"]
+    assert [s.key for s in config.site_sources()] == ["jdefense", "asagumo"]  # (issue 20)
     assert len(config.feed_sources()) >= 5
     assert config.slug_for("海上") == "naval"
     assert config.slug_for("日本の防衛") == "japan-defense"
@@ -384,7 +384,8 @@ def test_error_line_is_found_in_the_right_block():
     assert text.splitlines()[error.line - 1] == 'kind_of = "x"'
     assert str(error) == (
         "bad.toml:19: source #2: unknown field 'kind_of' (known fields: key, name, kind, url, "
-        "urls, language, spider, categories, category_map, unmapped, status, enabled)"
+        "urls, language, spider, categories, category_map, unmapped, status, enabled, profile, "
+        "discovery)"
     )
 
 

@@ -108,11 +108,12 @@ def test_a_non_html_response_is_skipped():
 
 
 def test_the_ranking_is_parsed_once_while_its_signature_is_unchanged(monkeypatch):
-    from crawler.pages import jdefense as pages
+    from crawler.pages import site as pages  # the generic site spider's reader
 
     calls = []
     real = pages.parse_ranking
-    monkeypatch.setattr(pages, "parse_ranking", lambda html, url: calls.append(url) or real(html, url))
+    monkeypatch.setattr(pages, "parse_ranking",
+                        lambda html, url, profile: calls.append(url) or real(html, url, profile))
     s = spider()
     paths = ["docs/mod/001933.html", "docs/mod/002205.html", "docs/others/000990.html"]
     observations = []
@@ -150,11 +151,12 @@ def test_items_marked_clean_are_what_the_sanitizer_would_make_of_them(path):
 def test_listing_pages_sign_the_ranking_and_keep_it_for_the_articles(monkeypatch):
     """A listing page reads the sidebar only when its signature is new, and does not make the
     next article page read it again (it used to parse it in full and forget the signature)."""
-    from crawler.pages import jdefense as pages
+    from crawler.pages import site as pages  # the generic site spider's reader
 
     calls = []
     real = pages.parse_ranking
-    monkeypatch.setattr(pages, "parse_ranking", lambda html, url: calls.append(url) or real(html, url))
+    monkeypatch.setattr(pages, "parse_ranking",
+                        lambda html, url, profile: calls.append(url) or real(html, url, profile))
     s = spider()
     observations = []
     for response in (

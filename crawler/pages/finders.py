@@ -32,7 +32,7 @@ import functools
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -74,6 +74,11 @@ class Hints:
     lead: tuple[str, ...] = ()
     author: tuple[str, ...] = ()
     ranking: tuple[str, ...] = ()
+    # Listings and the sidebar (read by crawler/pages/site.py, not by the block walk).
+    ranking_title: tuple[str, ...] = ()
+    listing: tuple[str, ...] = ()
+    listing_scope: tuple[str, ...] = ("main", "body")
+    next_page: tuple[str, ...] = ("a[rel~=next]", "link[rel~=next]")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,18 @@ class SiteProfile:
     # know); else only label words and section links are (a byline sits there on most sites).
     labels_by_position: bool = True
     chrome_class_re: re.Pattern[str] | None = None  # more class/id names of chrome
+    # Read by crawler/pages/site.py and crawler/pages/profile_rules.py (sources.toml fields).
+    label_position: str = "below"  # where the label stands: "below" or "above" the title
+    date_precision: str = "minute"  # what the date line says: "minute" or "day"
+    byline_end_re: re.Pattern[str] | None = None  # a byline at a paragraph end: (?P<author>)
+    not_byline_re: re.Pattern[str] | None = None  # places and credits in the same position
+    truncation: tuple[str, ...] = ()  # the paywall cut: "・・・", "続きを読む"
+    not_article_pages: frozenset[str] = frozenset()  # paths never read as articles
+    next_article: tuple[str, ...] = ("次の記事",)
+    prev_article: tuple[str, ...] = ("前の記事",)
+    next_page_re: re.Pattern[str] | None = None  # link text of the next listing page
+    index_page_re: re.Pattern[str] | None = None  # numbered listing pages, (?P<n>)
+    ranking_tabs: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 # -- the block walk ----------------------------------------------------------------------------

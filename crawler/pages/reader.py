@@ -36,7 +36,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -52,6 +51,7 @@ from crawler.pages.html import (
     parse_html_source,
     sanitize_html,
 )
+from crawler.urls import join_url, url_host, url_path
 
 __all__ = ["GENERIC", "Page", "PageParseError", "read", "read_article"]
 
@@ -246,17 +246,19 @@ def read_metadata(page: Page) -> None:
     source = page.html
     marker: Any = "itemprop" if isinstance(source, str) else b"itemprop"
     # (a whole-document XPath costs a third of the parse: only on pages that have microdata)
-    for el in _ITEMPROPS(tree) if marker in source else ():
+    for el in cast(list[Any], _ITEMPROPS(tree)) if marker in source else ():
         value = el.get("content") or el.get("datetime") or normalize_space("".join(el.itertext()))
         if value:
-            meta.itemprops.setdefault(el.get("itemprop"), []).append(value)
+            meta.itemprops.setdefault(el.get("itemprop") or "", []).append(value)
     meta.titles = [normalize_space("".join(t.itertext())) for t in tagged["title"][:1]]
     if page.generic:  # (a profile's title comes from its hints and metadata)
         meta.h1 = [normalize_space("".join(h.itertext())) for h in tagged["h1"]]
     for link in tagged["link"]:
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            meta.canonical = urljoin(page.url, link.get("href").strip())
-            break
+            # (a canonical that cannot be parsed, "https://ww].ikaros.jp/", is skipped)
+            meta.canonical = join_url(page.url, link.get("href").strip())
+            if meta.canonical:
+                break
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     meta.lang = normalize_space(lang) or meta.lang or (meta.first("og:locale") or "")
     page.site_name = _site_name(page)
@@ -290,7 +292,7 @@ def title_candidates(page: Page) -> list[str]:
         if not value:
             continue
         text = normalize_space(html_lib.unescape(value))
-        out.append(_strip_site(text, page.site_name, urlsplit(page.url).hostname or ""))
+        out.append(_strip_site(text, page.site_name, url_host(page.url)))
     if headline and truncated:
         out.append(headline)
     # Then each without its last part ("Title - Name of a site we cannot tell"): the page's
@@ -362,7 +364,7 @@ def _declared(page: Page) -> bool:
         return True  # judged after the body is read (check_generic)
     if m.jsonld or (m.first("og:type") or "").lower() == "article":
         return True
-    if page.profile.article_url_re.match(urlsplit(page.url).path) and not page.generic:
+    if page.profile.article_url_re.match(url_path(page.url)) and not page.generic:
         return True
     return any(m.first(n) for n in _DATE_META[:6]) or bool(m.itemprops.get("datePublished"))
 
@@ -392,7 +394,7 @@ def choose_title(page: Page) -> None:
             page.prov["title"] = "structure"
     page.title = title
     if page.generic:
-        host = urlsplit(page.url).hostname or ""
+        host = url_host(page.url)
         page.title = _strip_site(normalize_space(html_lib.unescape(title)), page.site_name, host)
 
 
@@ -622,7 +624,7 @@ def fields(page: Page) -> dict[str, Any]:
     images = []
     seen: set[str] = set()
     for img in found.images:
-        src = urljoin(page.url, img["src"]) if img["src"] else None
+        src = join_url(page.url, img["src"]) if img["src"] else None
         if src and src not in seen and not src.startswith("data:"):
             seen.add(src)
             images.append({"url": src, "caption": img["caption"]})
@@ -691,7 +693,7 @@ _URL_DAY_RE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12
 def url_section(page: Page) -> str | None:
     """The section slug the profile's article URL pattern names (``(?P<section>...)``)."""
     for url in (page.meta.canonical, page.url):
-        m = page.profile.article_url_re.match(urlsplit(url or "").path)
+        m = page.profile.article_url_re.match(url_path(url))
         if m and "section" in m.groupdict():
             return m.group("section")
     return None
