@@ -1187,6 +1187,9 @@ def _from_found(found: FoundDate, japanese: bool, raw: str) -> PageDate:
     return PageDate(value, precision, known, raw)
 
 
+_JA_DAY_WITHOUT_MARK = re.compile(r"(\d{4}年\d{1,2}月\d{1,2})(?=更新|$|\s)")
+
+
 def read_page_date(
     text: str,
     *,
@@ -1204,6 +1207,9 @@ def read_page_date(
     raw = " ".join(text.split())
     if not raw:
         raise DateParseError("no date in an empty text")
+    # "2024年11月29更新": a Japanese date line that lost its 日 (seen once on 朝雲) is still
+    # that day.
+    raw = _JA_DAY_WITHOUT_MARK.sub(r"\1日", raw)
     if m0 := _ISO_DAY.match(raw):  # a date-only ISO value: a day, in no zone
         try:
             day = _make_date(*(int(g) for g in m0.groups()))

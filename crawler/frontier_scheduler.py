@@ -70,7 +70,8 @@ return {redis.call('LLEN', base .. ':requests'), inflight, moved, live}
 _JOIN = _RECOVER + """
 local queued = redis.call('LLEN', base .. ':requests')
 if live == 0 and queued == 0 then
-  redis.call('DEL', base .. ':dupefilter', base .. ':numbers', base .. ':claims', base .. ':started')
+  redis.call('DEL', base .. ':dupefilter', base .. ':numbers', base .. ':confirmed', base .. ':claims',
+             base .. ':started')
 end
 redis.call('SET', base .. ':started', ARGV[4], 'NX')
 redis.call('SADD', base .. ':workers', me)
@@ -86,7 +87,7 @@ redis.call('SREM', base .. ':workers', me)
 redis.call('DEL', base .. ':worker:' .. me)
 local queued = redis.call('LLEN', base .. ':requests')
 if live == 0 and queued == 0 then
-  redis.call('DEL', base .. ':dupefilter', base .. ':numbers', base .. ':claims',
+  redis.call('DEL', base .. ':dupefilter', base .. ':numbers', base .. ':confirmed', base .. ':claims',
              base .. ':requests', base .. ':workers', base .. ':started')
 end
 return {live, queued, moved}
@@ -237,18 +238,20 @@ class SharedFrontierScheduler(Scheduler):
             self._lose(exc)
             return False
 
-    def add_numbers(self, *numbers: int) -> None:
+    def add_numbers(self, *numbers: int, key: str = "numbers") -> None:
+        """Article numbers seen (linked or requested) by any process; ``key="confirmed"``:
+        numbers whose article page answered 200 (where the counter walk may start)."""
         if numbers and not self.lost:
             try:
-                self.server.sadd(f"{self.base}:numbers", *numbers)
+                self.server.sadd(f"{self.base}:{key}", *numbers)
             except RedisError as exc:
                 self._lose(exc)
 
-    def numbers(self) -> set[int]:
+    def numbers(self, key: str = "numbers") -> set[int]:
         if self.lost:
             return set()
         try:
-            return {int(n) for n in self.server.smembers(f"{self.base}:numbers")}
+            return {int(n) for n in self.server.smembers(f"{self.base}:{key}")}
         except RedisError as exc:
             self._lose(exc)
             return set()
@@ -276,7 +279,8 @@ class SharedFrontierScheduler(Scheduler):
         pipe = self.server.pipeline(transaction=False)
         pipe.set(f"{self.base}:worker:{self.worker}", "1", px=int(self.worker_timeout * 1000))
         pipe.sadd(f"{self.base}:workers", self.worker)
-        for suffix in ("requests", "dupefilter", "numbers", "claims", "workers", "started"):
+        for suffix in ("requests", "dupefilter", "numbers", "confirmed", "claims", "workers",
+                       "started"):
             pipe.expire(f"{self.base}:{suffix}", self.ttl)
         pipe.expire(self.processing, self.ttl)
         pipe.execute()

@@ -384,8 +384,8 @@ def test_error_line_is_found_in_the_right_block():
     assert text.splitlines()[error.line - 1] == 'kind_of = "x"'
     assert str(error) == (
         "bad.toml:19: source #2: unknown field 'kind_of' (known fields: key, name, kind, url, "
-        "urls, language, spider, categories, category_map, unmapped, status, enabled, profile, "
-        "discovery)"
+        "urls, language, spider, categories, category_map, unmapped, status, enabled, fulltext, "
+        "profile, discovery)"
     )
 
 

@@ -77,8 +77,36 @@ def test_index_pagination_stops_at_the_configured_page(max_pages, follows):
 def test_counter_walk_probes_unseen_numbers_below_the_highest():
     s = spider(DEFNEWS_JDEFENSE_COUNTER_WALK=5)
     s.numbers_seen = {5052, 5050, 5047}
+    s.confirmed = {5052}  # 005052.html answered 200 on the site
     urls = [r.url for r in s._counter_walk()]
     assert urls == [MIRROR + f"docs/mod/00{n}.html" for n in (5051, 5049, 5048)]
+
+
+def test_counter_walk_starts_only_from_a_number_the_site_confirmed(caplog):
+    """One link to …/999001.html (dead, or off-site and dropped) no longer sends the walk to
+    998971-999000: the walk goes down from the highest article page that answered 200, and
+    the number only linked is named in the log (#18, point 7)."""
+    s = spider(DEFNEWS_JDEFENSE_COUNTER_WALK=5)
+    s.numbers_seen = {5052, 5050, 5047, 999001}
+    s.confirmed = {5052, 5050, 5047}
+    with caplog.at_level("WARNING", logger="crawler.counterwalk"):
+        urls = [r.url for r in s._counter_walk()]
+    assert urls == [MIRROR + f"docs/mod/00{n}.html" for n in (5051, 5049, 5048)]
+    assert "999001" in caplog.text
+
+
+def test_counter_walk_needs_a_confirmed_number():
+    s = spider(DEFNEWS_JDEFENSE_COUNTER_WALK=5)
+    s.numbers_seen = {999001}  # only linked: nothing to start from
+    assert list(s._counter_walk()) == []
+
+
+def test_an_article_page_that_answered_is_confirmed_for_the_walk():
+    s = spider(DEFNEWS_JDEFENSE_COUNTER_WALK=3)
+    list(s.parse_article(page("docs/mod/001933.html")))
+    assert 1933 in s.confirmed
+    walked = [r.url for r in s._counter_walk()]
+    assert walked and all(int(u[-11:-5]) < 1933 for u in walked)
 
 
 def test_a_404_probe_tries_the_next_section_then_gives_up():

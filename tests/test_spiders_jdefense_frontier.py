@@ -30,12 +30,13 @@ class Frontier:
     def __init__(self, started: datetime = BEGAN) -> None:
         self.started = started
         self.shared: set[int] = set()
+        self.confirmed: set[int] = set()
 
-    def add_numbers(self, *numbers: int) -> None:
-        self.shared.update(numbers)
+    def add_numbers(self, *numbers: int, key: str = "numbers") -> None:
+        (self.confirmed if key == "confirmed" else self.shared).update(numbers)
 
-    def numbers(self) -> set[int]:
-        return set(self.shared)
+    def numbers(self, key: str = "numbers") -> set[int]:
+        return set(self.confirmed if key == "confirmed" else self.shared)
 
 
 def spider(frontier: Frontier | None, **settings) -> JdefenseSpider:
@@ -72,6 +73,9 @@ def test_processes_walk_the_counter_as_one_process_does():
     list(a.parse_listing(page("docs/mod/index.html"), page=1))
     list(b.parse_listing(page("docs/others/index.html"), page=1))
     list(c.parse_listing(page("docs/commentary/index.html"), page=1))
+    # The walk starts from an article page that answered (#18): one process fetched it.
+    list(one.parse_article(page("docs/mod/004850.html")))
+    list(c.parse_article(page("docs/mod/004850.html")))
     expected = walk(one)
     assert expected
     # Each process walks once the whole frontier is empty: the first one the numbers one

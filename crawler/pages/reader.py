@@ -537,9 +537,12 @@ def choose_body(page: Page, r: finders.Reading) -> None:
         found.provenance["body"] = "trafilatura"
         return
     # The blocks of the reading that trafilatura's text also has (it dropped the others as
-    # boilerplate); figures stay (trafilatura leaves images out, defnews keeps them).
+    # boilerplate); figures stay (trafilatura leaves images out, defnews keeps them), and so do
+    # data tables (a layout table is read as blocks of its own, never as a "table" block;
+    # trafilatura often drops a table whose cells are numbers).
     words = set(alt_tokens)
-    kept = [b for b in best if b.kind in ("image", "figure") or _shared(b.text, words) >= 0.5]
+    kept = [b for b in best
+            if b.kind in ("image", "figure", "table") or _shared(b.text, words) >= 0.5]
     found.body = kept if _length(kept) >= 0.5 * best_length else best
 
 

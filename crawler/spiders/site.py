@@ -393,6 +393,8 @@ class SiteSpider(scrapy.Spider):
         self._article_fetches[self.to_site(response.url)] = _validators(response)
         if response.status == 200 and (number := self.key(response.url)) is not None:
             self.confirmed.add(number)
+            if self.frontier is not None:  # every process's walk starts from the same top
+                self.frontier.add_numbers(number, key="confirmed")
         if b"</html>" not in response.body[-4096:].lower():
             # Cut off in transfer or by the CMS: keep what could be read (a later crawl that
             # gets the whole page updates the item), but say so.
@@ -522,6 +524,7 @@ class SiteSpider(scrapy.Spider):
     def _counter_walk(self) -> Iterator[scrapy.Request]:
         if self.frontier is not None:
             self.numbers_seen |= self.frontier.numbers()
+            self.confirmed |= self.frontier.numbers(key="confirmed")
         if self.discovery.id_walk_template is None or self.counter_walk <= 0:
             return
         # Only numbers the site confirmed (its article pages that answered 200, this crawl or
