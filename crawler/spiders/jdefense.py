@@ -31,7 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
-from crawler import coverage
+from crawler import coverage, render
 from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
@@ -199,7 +199,7 @@ class JdefenseSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = modified
         return scrapy.Request(
             url, callback=self.parse_listing, cb_kwargs={"page": page}, headers=headers,
-            meta={"handle_httpstatus_list": [304]},
+            meta={"handle_httpstatus_list": [304], "defnews_page": "listing"},
         )
 
     # -- addresses ----------------------------------------------------------------------
@@ -224,7 +224,8 @@ class JdefenseSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._load_state()
         # The home page unconditionally: its ranking sidebar makes this crawl's snapshot.
-        yield scrapy.Request(self.base_url, callback=self.parse_listing, cb_kwargs={"page": 1})
+        yield scrapy.Request(self.base_url, callback=self.parse_listing, cb_kwargs={"page": 1},
+                             meta={"defnews_page": "listing"})
         for section in self.sections:
             yield self._listing_request(f"{self.base_url}docs/{section}/", 1)
         # Stored articles due for a visit are asked for directly: no listing may link them.
@@ -251,7 +252,8 @@ class JdefenseSpider(scrapy.Spider):
 
     def article_request(self, url: str, *, probe: tuple[str, ...] = ()) -> scrapy.Request:
         self._see(pages.article_number(url))
-        meta = {"handle_httpstatus_list": [404]} if probe else {}
+        meta: dict[str, Any] = {"handle_httpstatus_list": [404]} if probe else {}
+        meta["defnews_page"] = "article"  # (crawler/render.py: rendered only when it lacks its body)
         return scrapy.Request(
             self.to_fetch(url),
             callback=self.parse_article,
@@ -269,6 +271,10 @@ class JdefenseSpider(scrapy.Spider):
             self._skip(response.url, "not an HTML page")
             return
         listing = pages.parse_listing(response.text, response.url)
+        lacking = self._listing_lacks(response, listing)
+        if lacking and (rendered := render.again(self, response, lacking)) is not None:
+            yield rendered  # filled by scripts: read once a browser has run them
+            return
         self.crawler.stats.inc_value("defnews/jdefense/listing_pages")
         self.crawler.stats.inc_value("defnews/jdefense/listing_links", len(listing["article_urls"]))
         self._listing_fetches[self.to_site(response.url)] = _validators(response)
@@ -310,8 +316,17 @@ class JdefenseSpider(scrapy.Spider):
         try:
             data = pages.parse_article(response.text, response.url)
         except PageParseError as exc:
+            if (rendered := render.again(self, response, "no article body")) is not None:
+                yield rendered
+                return
             self._skip(response.url, str(exc))
             return
+        if not (data.get("content_html") or "").strip() \
+                and (rendered := render.again(self, response, "no article body")) is not None:
+            yield rendered
+            return
+        if response.meta.get("playwright"):
+            data["provenance"] = {**(data.get("provenance") or {}), "page": "rendered"}
         if _netloc(data["url"]) not in (_netloc(self.base_url), _netloc(self.site_url)):
             # A canonical (or og:url) on another host: never publish the page as that host's.
             record(self.crawler.stats, "ignored", "off-site canonical URL", self.to_site(response.url),
@@ -376,6 +391,23 @@ class JdefenseSpider(scrapy.Spider):
                 if url not in self._ranked_requested and pages.article_number(url) is not None:
                     self._ranked_requested.add(url)
                     yield from self.article_requests(url)
+
+    # What a rendered page is read for (crawler/render.py): article links in <main> and ranking
+    # entries in the sidebar; an article's body.
+    render_awaits = {
+        "listing": (("main", "a[href*='/docs/'][href$='.html']"),
+                    (", ".join(pages.SELECTORS.ranking), "li a[href]")),
+        "article": ((", ".join(pages.SELECTORS.article), ", ".join(pages.SELECTORS.body)),),
+    }
+
+    def _listing_lacks(self, response: TextResponse, listing: dict[str, Any]) -> str | None:
+        """What a listing page lacks (no article link, an empty ranking sidebar), or None."""
+        if not listing["article_urls"]:
+            return "no article link"
+        if pages.ranking_signature(response.text, response.url) is not None \
+                and pages.parse_ranking(response.text, response.url) is None:
+            return "a ranking container with no entry"
+        return None
 
     def _on_site(self, entries: list[dict[str, Any]], page_url: str) -> list[dict[str, Any]]:
         """Ranking entries that link to another host are dropped (and counted)."""
