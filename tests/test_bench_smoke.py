@@ -76,6 +76,7 @@ TINY: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]] = {
     "recrawl": ({"NEW": (0, 1)}, lambda m: m.run(12)),
     "hostile": ({"BOMB": 4 * 1024 * 1024, "ROUNDS": 10, "REPEATS": 1}, lambda m: m.run()),
     "scale": ({"REPEATS": 1, "PROCESSES": (1, 2)}, lambda m: m.run(12, 50)),
+    "render": ({}, lambda m: m.run(12)),
 }
 
 
