@@ -13,7 +13,11 @@ import importlib.util
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,3 +215,110 @@ def test_render_always_without_a_browser_is_a_usage_error(tmp_path):
     assert run.returncode == 2
     assert "--render always: pages cannot be rendered here: no browser at /nonexistent/chromium" in run.stderr
     assert not (tmp_path / "s.sqlite3").exists()
+
+
+def test_shared_frontier_then_incremental_recrawl_with_rendering(scripted, plain, tmp_path):
+    """Two processes sharing a Redis frontier crawl the scripted site with rendering on: every
+    article once in total, the exact ranking; the next (incremental) crawl through the
+    frontier renders the listing pages directly and fetches no stored article."""
+    browser_or_skip()
+    from test_e2e_frontier import REDIS_URL, redis_or_skip
+
+    client = redis_or_skip()
+    store = tmp_path / "s.sqlite3"
+    server = serve(scripted)
+    prefixes = []
+    try:
+        def start(prefix: str) -> subprocess.Popen:
+            return subprocess.Popen(
+                [sys.executable, "-m", "defnews", *CRAWL, "--base-url", server.url,
+                 "--store", str(store), "--redis", REDIS_URL, "-s", f"DEFNEWS_REDIS_PREFIX={prefix}"],
+                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        prefixes.append(f"defnews-test-{uuid.uuid4().hex[:10]}")
+        procs = [start(prefixes[-1]) for _ in range(2)]
+        outs = [p.communicate(timeout=240) for p in procs]
+        for p, (_out, err) in zip(procs, outs, strict=True):
+            assert p.returncode == 0, err[-3000:]
+        first = dict(server.counts)
+        server.reset()
+        prefixes.append(f"defnews-test-{uuid.uuid4().hex[:10]}")
+        proc = start(prefixes[-1])
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err[-3000:]
+        second = dict(server.counts)
+    finally:
+        server.__exit__()
+        for prefix in prefixes:
+            for key in client.scan_iter(f"{prefix}:*"):
+                client.delete(key)
+    articles = {p: n for p, n in first.items() if ARTICLE.match(p)}
+    assert articles and max(articles.values()) == 1  # each once across both processes
+    assert sum("rendered" in o and "in the browser" in o for o, _ in outs) >= 1
+    assert article_urls(store) == article_urls(plain)
+    assert ranking_lists(store) == ranking_lists(plain)
+    # The re-crawl: listing pages straight through the browser (once each), no article again.
+    assert "needed rendering before" in err
+    assert second["/"] == 1 and second["/docs/mod/"] == 1
+    assert not [p for p in second if ARTICLE.match(p)]
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_a_crashed_browser_is_restarted_and_the_page_rendered(scripted, plain, tmp_path):
+    """The browser is killed (SIGKILL, by this test) while it renders a section index: it is
+    relaunched, the page rendered again, and its articles stored."""
+    browser_or_skip()
+    server = serve(scripted)
+    try:
+        # The served HTML at once, then the browser's request held 4 s: time to kill it.
+        server.script("/docs/commentary/", "ok", "slow:4")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "defnews", *CRAWL, "--base-url", server.url,
+             "--store", str(tmp_path / "s.sqlite3")],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while server.counts["/docs/commentary/"] < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.counts["/docs/commentary/"] >= 2, "the browser never asked for the page"
+            browsers = [p for p in _descendants(proc.pid)
+                        if "chrom" in _cmdline(p) and "--type=" not in _cmdline(p)]
+            assert browsers, "no browser process found"
+            for pid in browsers:  # the browser's main process: its renderers go with it
+                os.kill(pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=240)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+        counts = dict(server.counts)
+    finally:
+        server.__exit__()
+    assert proc.returncode == 0, err[-3000:]
+    assert counts["/docs/commentary/"] >= 3  # served, the killed rendering, the one after
+    assert article_urls(tmp_path / "s.sqlite3") == article_urls(plain)
