@@ -322,3 +322,24 @@ def test_a_crashed_browser_is_restarted_and_the_page_rendered(scripted, plain, t
     assert proc.returncode == 0, err[-3000:]
     assert counts["/docs/commentary/"] >= 3  # served, the killed rendering, the one after
     assert article_urls(tmp_path / "s.sqlite3") == article_urls(plain)
+
+
+def test_scrapy_crawl_as_scrapyd_runs_it_renders_too(scripted, plain, tmp_path):
+    """Scrapyd runs ``scrapy crawl jdefense -a ... -s ...`` with the project's settings (the
+    egg's crawler.settings): rendering comes with them (the ADDONS entry), no defnews command."""
+    browser_or_skip()
+    server = serve(scripted)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-a", f"base_url={server.url}",
+             "-s", f"DEFNEWS_STORE={tmp_path / 's.sqlite3'}", "-s", "DOWNLOAD_DELAY=0",
+             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+             "-s", "LOG_LEVEL=INFO"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+        counts = dict(server.counts)
+    finally:
+        server.__exit__()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "'defnews/render/pages/listing': 6" in run.stderr
+    assert {p: counts.get(p) for p in LISTINGS} == dict.fromkeys(LISTINGS, 2)
+    assert article_urls(tmp_path / "s.sqlite3") == article_urls(plain)
