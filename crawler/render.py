@@ -129,7 +129,9 @@ class BrowserRequestPolicy:
 
     Images, fonts and media never; another host than one of the pages being rendered (a
     script may not make the browser fetch elsewhere) unless ``DEFNEWS_RENDER_ALLOW_HOSTS``
-    names it. Counted by scrapy-playwright (``playwright/request_count/aborted``) and here.
+    names it; a URL the host's robots.txt forbids (the rules Scrapy's robots.txt middleware
+    read for the page itself). Counted by scrapy-playwright
+    (``playwright/request_count/aborted``) and here.
     """
 
     def __init__(self, allowed: Iterable[str] = ()) -> None:
@@ -137,6 +139,20 @@ class BrowserRequestPolicy:
         self.hosts: set[str] = set()  # hosts of the pages rendered (added by the middleware)
         self.offsite: dict[str, int] = {}
         self.resources = 0
+        self.forbidden = 0
+        self.robots: Any = None  # the crawl's RobotsTxtMiddleware (set by RenderMiddleware)
+        self.user_agent = ""
+
+    def _robots_forbid(self, url: str, host: str) -> bool:
+        parsers = getattr(self.robots, "_parsers", None) or {}
+        parser = parsers.get(host)
+        if parser is None or not hasattr(parser, "allowed"):  # none, or still being fetched
+            return False
+        if parser.allowed(url, self.user_agent):
+            return False
+        self.forbidden += 1
+        logger.debug("browser request forbidden by robots.txt not made: %s", url)
+        return True
 
     def __call__(self, request: Any) -> bool:
         if request.resource_type in BLOCKED_RESOURCES:
@@ -146,7 +162,7 @@ class BrowserRequestPolicy:
         if not request.url.startswith(("http://", "https://")):
             return not request.url.startswith(("data:", "blob:", "about:"))
         if host in self.hosts or host in self.allowed or (urlsplit(request.url).hostname or "") in self.allowed:
-            return False
+            return self._robots_forbid(request.url, host)
         self.offsite[host] = self.offsite.get(host, 0) + 1
         logger.debug("browser request to another host not made: %s", request.url)
         return True
@@ -227,6 +243,14 @@ class RenderMiddleware:
     # -- the store's memory of sites that needed rendering ------------------------------------
     def spider_opened(self, spider: Any) -> None:
         self.site = getattr(spider, "site_url", None)
+        if self.policy is not None:  # the browser's own requests obey the same robots.txt
+            from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+
+            downloader = getattr(self.crawler.engine, "downloader", None)
+            chain = getattr(getattr(downloader, "middleware", None), "middlewares", ())
+            self.policy.robots = next((m for m in chain if isinstance(m, RobotsTxtMiddleware)), None)
+            self.policy.user_agent = (self.crawler.settings.get("ROBOTSTXT_USER_AGENT")
+                                      or self.crawler.settings.get("USER_AGENT") or "")
         location = self.crawler.settings.get("DEFNEWS_STORE")
         if not (self.enabled and self.site and location):
             return
@@ -255,6 +279,8 @@ class RenderMiddleware:
                     f"{h} ({n})" for h, n in sorted(self.policy.offsite.items())))
             if self.policy.resources:
                 stats.set_value("defnews/render/resources_blocked", self.policy.resources)
+            if self.policy.forbidden:
+                stats.set_value("defnews/render/robots_forbidden", self.policy.forbidden)
         if self.needed:
             why = ("rendering is off (--render never)" if self.mode == "never"
                    else f"rendering is unavailable: {self.unavailable}")

@@ -69,8 +69,10 @@ def scripted(tmp_path_factory, elsewhere) -> Path:
     home = files["index.html"].decode()
     files["index.html"] = home.replace("</body>", (
         f'<img src="{elsewhere.url}pixel.png" alt="">'
-        f'<script>fetch("{elsewhere.url}beacon.json").catch(function () {{}});</script>\n</body>'
+        f'<script>fetch("{elsewhere.url}beacon.json").catch(function () {{}});'
+        'fetch("/private/beacon.json").catch(function () {});</script>\n</body>'
     ), 1).encode()
+    files["robots.txt"] = files["robots.txt"] + b"Disallow: /private/\n"
     scripted_site.write_folder(files, root)
     return root
 
@@ -166,8 +168,10 @@ def test_only_listing_pages_rendered_article_pages_fetched_once(rendered, script
 
 
 def test_off_site_requests_of_a_rendered_page_are_not_made(rendered, elsewhere):
-    work, first, *_ = rendered
+    work, first, counts, *_ = rendered
     assert sum(elsewhere.counts.values()) == 0
+    # Nor what the site's robots.txt forbids, whoever asks (Scrapy or the page's script).
+    assert "/private/beacon.json" not in counts
 
 
 def test_next_crawl_renders_the_listing_pages_directly(rendered):

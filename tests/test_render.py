@@ -66,6 +66,22 @@ def test_policy_blocks_media_and_other_hosts_but_not_the_pages_own():
     assert policy.offsite == {"127.0.0.1:9999": 1, "tracker.example.com": 1}
 
 
+def test_policy_obeys_robots_txt_for_the_browsers_own_requests():
+    from protego import Protego
+    from scrapy.robotstxt import ProtegoRobotParser
+
+    policy = render.BrowserRequestPolicy()
+    policy.hosts.add("127.0.0.1:8000")
+    rules = b"User-agent: *\nDisallow: /private/\n"
+    parser = ProtegoRobotParser.__new__(ProtegoRobotParser)
+    parser.rp = Protego.parse(rules.decode())
+    policy.robots = SimpleNamespace(_parsers={"127.0.0.1:8000": parser})
+    policy.user_agent = "defnews/0.1"
+    assert policy(SimpleNamespace(url="http://127.0.0.1:8000/private/list.json", resource_type="fetch"))
+    assert not policy(SimpleNamespace(url="http://127.0.0.1:8000/data/list.json", resource_type="fetch"))
+    assert policy.forbidden == 1
+
+
 def test_a_lacking_page_with_scripts_comes_back_marked_for_rendering(tmp_path):
     crawler, mw = middleware(tmp_path)
     if not mw.enabled:
