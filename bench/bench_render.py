@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import sitemirror
-from _common import REPO, VENV_PYTHON, Table, fmt_rate
+from _common import REPO, VENV_PYTHON, Table, descendants, fmt_rate
 
 ARTICLES = 1000
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
@@ -43,20 +43,6 @@ def _scripted_site() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == pid:
-                found.append(int(entry))
-    return found
 
 
 def _pss(pid: int) -> int:
@@ -76,15 +62,8 @@ def _pss(pid: int) -> int:
 
 
 def tree_memory(pid: int) -> int:
-    todo, total, seen = [pid], 0, set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        total += _pss(p)
-        todo.extend(_children(p))
-    return total
+    """PSS of ``pid`` and every process below it."""
+    return sum(_pss(p) for p in [pid, *descendants(pid)])
 
 
 def crawl(url: str, store: Path, mode: str) -> dict[str, Any]:

@@ -96,6 +96,24 @@ async ({pairs, timeout, settle}) => {
 """
 
 
+class PageTooSlow(Exception):
+    """A rendered page's scripts kept its main thread past DEFNEWS_RENDER_PAGE_TIMEOUT."""
+
+
+async def await_content(page: Any, pairs: list[list[str]], wait: float, settle: float,
+                        limit: float) -> bool:
+    """The page method run on every rendered page: True once every awaited container present
+    holds an item and the DOM has been still for ``settle`` s, False after ``wait`` s. A page
+    whose scripts never yield (an endless loop) fails after ``limit`` s instead of hanging."""
+    import asyncio
+
+    arg = {"pairs": pairs, "timeout": wait * 1000, "settle": settle * 1000}
+    try:
+        return bool(await asyncio.wait_for(page.evaluate(_WAIT_JS, arg), timeout=limit))
+    except TimeoutError as exc:
+        raise PageTooSlow(f"the page's scripts did not let it be read within {limit:.0f} s") from exc
+
+
 def has_scripts(body: bytes) -> bool:
     """Whether a page has an executable script (inline or ``src``)."""
     return _SCRIPT_RE.search(body) is not None
@@ -223,6 +241,7 @@ class RenderMiddleware:
         self.enabled = self.mode != "never" and self.unavailable is None
         self.wait = settings.getfloat("DEFNEWS_RENDER_WAIT")
         self.settle = settings.getfloat("DEFNEWS_RENDER_SETTLE")
+        self.page_timeout = settings.getfloat("DEFNEWS_RENDER_PAGE_TIMEOUT")
         self.remember_age = settings.getfloat("DEFNEWS_RENDER_REMEMBER")
         policy = settings.get("PLAYWRIGHT_ABORT_REQUEST")
         self.policy = policy if isinstance(policy, BrowserRequestPolicy) else None
@@ -356,9 +375,8 @@ class RenderMiddleware:
         request.meta["defnews_render"] = why
         request.meta["playwright_page_goto_kwargs"] = {"wait_until": "load"}
         request.meta["playwright_page_methods"] = [PageMethod(
-            "evaluate", _WAIT_JS,
-            {"pairs": pairs, "timeout": self.wait * 1000, "settle": self.settle * 1000},
-        )]
+            await_content, pairs=pairs, wait=self.wait, settle=self.settle,
+            limit=max(self.page_timeout, self.wait + 5))]
         for name in _CONDITIONAL:
             request.headers.pop(name, None)
         if self.policy is not None:

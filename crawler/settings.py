@@ -127,8 +127,8 @@ ADDONS = {"crawler.frontier.RedisFrontier": 0, "crawler.render.RenderAddon": 0}
 DEFNEWS_RENDER = "auto"
 DEFNEWS_RENDER_BROWSER = "/usr/bin/chromium"
 # A rendered page is read once what it should hold is there and the DOM has been still for
-# DEFNEWS_RENDER_SETTLE s, or after DEFNEWS_RENDER_WAIT s; the whole page (navigation and
-# wait) may take DEFNEWS_RENDER_PAGE_TIMEOUT s. At most DEFNEWS_RENDER_MAX_PAGES pages open at
+# DEFNEWS_RENDER_SETTLE s, or after DEFNEWS_RENDER_WAIT s; its navigation may take
+# DEFNEWS_RENDER_PAGE_TIMEOUT s, and so may the wait (a page whose scripts never yield fails). At most DEFNEWS_RENDER_MAX_PAGES pages open at
 # once. The browser fetches nothing from other hosts than the pages' own, except these.
 DEFNEWS_RENDER_WAIT = 10.0
 DEFNEWS_RENDER_SETTLE = 0.2

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,8 @@ def _scripted_module():
 
 
 scripted_site = _scripted_module()
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import descendants  # noqa: E402  (bench/ is not a package)
 
 
 @pytest.fixture(scope="module")
@@ -267,24 +270,6 @@ def test_shared_frontier_then_incremental_recrawl_with_rendering(scripted, plain
     assert not [p for p in second if ARTICLE.match(p)]
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -310,7 +295,7 @@ def test_a_crashed_browser_is_restarted_and_the_page_rendered(scripted, plain, t
             while server.counts["/docs/commentary/"] < 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert server.counts["/docs/commentary/"] >= 2, "the browser never asked for the page"
-            browsers = [p for p in _descendants(proc.pid)
+            browsers = [p for p in descendants(proc.pid)
                         if "chrom" in _cmdline(p) and "--type=" not in _cmdline(p)]
             assert browsers, "no browser process found"
             for pid in browsers:  # the browser's main process: its renderers go with it
@@ -347,3 +332,26 @@ def test_scrapy_crawl_as_scrapyd_runs_it_renders_too(scripted, plain, tmp_path):
     assert "'defnews/render/pages/listing': 6" in run.stderr
     assert {p: counts.get(p) for p in LISTINGS} == dict.fromkeys(LISTINGS, 2)
     assert article_urls(tmp_path / "s.sqlite3") == article_urls(plain)
+
+
+def test_a_page_whose_scripts_never_yield_fails_with_its_url(scripted, tmp_path):
+    """An endless loop in a listing page's script: the page fails after the page time limit,
+    is tried once more, then logged with its URL and reason; the crawl goes on."""
+    browser_or_skip()
+    site = tmp_path / "site"
+    shutil.copytree(scripted, site)
+    others = site / "docs" / "others" / "index.html"
+    others.write_text(others.read_text(encoding="utf-8").replace(
+        "</body>", "<script>window.addEventListener('load', function () { for (;;) {} });</script></body>"),
+        encoding="utf-8")
+    server = serve(site)
+    try:
+        run = crawl(server, tmp_path / "s.sqlite3", "-s", "DEFNEWS_RENDER_PAGE_TIMEOUT=2",
+                    "-s", "DEFNEWS_RENDER_WAIT=1")
+    finally:
+        server.__exit__()
+    url = f"{server.url}docs/others/"
+    assert f"{url}: the browser failed (PageTooSlow" in run.stderr, run.stderr[-3000:]
+    assert f"{url}: could not be rendered: PageTooSlow" in run.stderr
+    assert "could not render 1 page(s)" in run.stdout
+    assert re.search(r"rendered 5 page\(s\) in the browser", run.stdout), run.stdout
