@@ -152,3 +152,22 @@ def machine() -> dict[str, str]:
         "lxml": lxml.etree.__version__,
         "libxml2": ".".join(map(str, lxml.etree.LIBXML_VERSION)),
     }
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, theirs...), read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

@@ -80,6 +80,13 @@ BENCHMARKS = {
         "a crawl of a generated 10,000-article mirror by 1, 2 and 3 processes sharing one "
         "Redis frontier and one store.",
     ),
+    "render": (
+        "bench_render",
+        "Script-rendered pages (crawler/render.py, 1,000-article scripted copy)",
+        "A generated copy whose listings and ranking sidebar scripts fill from JSON, crawled "
+        "with `--render auto`, against the same copy as plain HTML and `--render always`: "
+        "share of pages rendered, articles/s, pages/s, peak memory with Chromium's processes.",
+    ),
     "crawl": (
         "bench_crawl",
         "End to end (defnews demo)",

@@ -60,6 +60,8 @@ DOWNLOADER_MIDDLEWARES |= {
     "crawler.middlewares.RedirectMiddleware": 600,
     # A body cut short (data loss) counted as failed once the retries are spent.
     "crawler.transfers.TruncatedTransferMiddleware": 45,
+    # Script-rendered pages (crawler/render.py): which requests a browser renders.
+    "crawler.render.RenderMiddleware": 540,
 }
 # Response size, counted after decompression too (Scrapy's HttpCompressionMiddleware stops
 # inflating at DOWNLOAD_MAXSIZE, 64 KiB at a time): a 2 MB gzip bomb costs 16 MiB, not 1 GiB.
@@ -125,7 +127,24 @@ DEFNEWS_MAX_CATEGORIES_PER_SOURCE = 100
 # A shared frontier: with a redis:// URL, several crawl processes share one request queue
 # and one seen-set (crawler/frontier.py; `defnews crawl --redis URL`).
 DEFNEWS_REDIS_URL = ""
-ADDONS = {"crawler.frontier.RedisFrontier": 0}
+ADDONS = {"crawler.frontier.RedisFrontier": 0, "crawler.render.RenderAddon": 0}
+
+# -- Script-rendered pages (crawler/render.py; the `render` extra and Debian's chromium) ----
+# auto: a page is rendered in the browser only when its served HTML lacks what it should hold
+# and it has scripts (a site that needed it once has its listing pages rendered directly for
+# DEFNEWS_RENDER_REMEMBER seconds); never; always (every site page: for comparisons).
+DEFNEWS_RENDER = "auto"
+DEFNEWS_RENDER_BROWSER = "/usr/bin/chromium"
+# A rendered page is read once what it should hold is there and the DOM has been still for
+# DEFNEWS_RENDER_SETTLE s, or after DEFNEWS_RENDER_WAIT s; its navigation may take
+# DEFNEWS_RENDER_PAGE_TIMEOUT s, and so may the wait (a page whose scripts never yield fails). At most DEFNEWS_RENDER_MAX_PAGES pages open at
+# once. The browser fetches nothing from other hosts than the pages' own, except these.
+DEFNEWS_RENDER_WAIT = 10.0
+DEFNEWS_RENDER_SETTLE = 0.2
+DEFNEWS_RENDER_PAGE_TIMEOUT = 30.0
+DEFNEWS_RENDER_MAX_PAGES = 4
+DEFNEWS_RENDER_ALLOW_HOSTS: list[str] = []
+DEFNEWS_RENDER_REMEMBER = 30 * 24 * 3600
 
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,

@@ -134,6 +134,18 @@ CREATE TABLE IF NOT EXISTS source_runs (
 CREATE INDEX IF NOT EXISTS source_runs_source ON source_runs (source, id);
 """
 
+# -- Script-rendered pages (issue #21): the kinds of page (listing) a site served without their
+# content, filled by scripts, so that the next crawl renders them directly (crawler/render.py).
+RENDER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS render_needs (
+    site TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    noted_at TEXT NOT NULL,
+    PRIMARY KEY (site, kind)
+);
+"""
+
 
 @dataclass(frozen=True)
 class SourceRun:
@@ -928,6 +940,26 @@ class SQLStore:
                         " found = excluded.found, probed_at = excluded.probed_at"
                     ),
                     (source, int(number), 1 if found else 0, at.isoformat()),
+                )
+
+    def render_needs(self, site: str) -> dict[str, tuple[str, datetime]]:
+        """Page kind -> (why, when) for the kinds of page of ``site`` that needed rendering."""
+        rows = self._query("SELECT kind, reason, noted_at FROM render_needs WHERE site = ?", (site,))
+        return {str(k): (str(r), datetime.fromisoformat(at)) for k, r, at in rows}
+
+    def record_render_needs(
+        self, site: str, needs: Iterable[tuple[str, str]], *, at: datetime
+    ) -> None:
+        """Remember that the pages of these kinds of ``site`` needed rendering (kind, why)."""
+        with self.transaction() as cur:
+            for kind, reason in needs:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO render_needs (site, kind, reason, noted_at)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (site, kind) DO UPDATE SET"
+                        " reason = excluded.reason, noted_at = excluded.noted_at"
+                    ),
+                    (site, kind, reason, at.isoformat()),
                 )
 
     def add_source_run(

@@ -1,8 +1,9 @@
 """The ``defnews`` command.
 
 Exit codes: 0 success; 1 a source failed (a crawl ended abnormally, a feed could not be
-read, or a site gave no item) — pages skipped one by one are logged and counted, not
-failures; 2 bad usage or configuration (bad sources file, unknown source, bad option);
+read, or a site gave no item, or a source is unhealthy: among others, pages filled by scripts
+that could not be rendered, --render never or without the render extra) — pages skipped one
+by one are logged and counted, not failures; 2 bad usage or configuration (bad sources file, unknown source, bad option);
 75 another run holds the store's lock; 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM).
 """
 
@@ -57,6 +58,10 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
     p.add_argument("--redis", default=os.environ.get("DEFNEWS_REDIS_URL") or None, metavar="URL",
                    help="share one crawl frontier in Redis with other crawl processes "
                    "(default: $DEFNEWS_REDIS_URL)")
+    p.add_argument("--render", choices=("auto", "never", "always"), default=None,
+                   help="render script-filled pages in Chromium: auto (default) only pages whose "
+                   "HTML lacks their links, ranking or body; never; always (every site page). "
+                   "Needs the render extra and /usr/bin/chromium")
     _add_crawl_tuning(p)
 
 
@@ -278,6 +283,8 @@ def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
         settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8)
     if getattr(args, "redis", None):
         settings["DEFNEWS_REDIS_URL"] = args.redis
+    if getattr(args, "render", None):
+        settings["DEFNEWS_RENDER"] = args.render
     settings.update(dict(getattr(args, "settings", [])))
     return settings
 

@@ -93,6 +93,7 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
                   "responses (see log)", file=out)
         if c.get("log_count/ERROR") and not (skipped or c.get("defnews/feeds/errors")):
             print(f"  {'':<12} errors logged: {c.get('log_count/ERROR')} (see log)", file=out)
+        print_render_lines(c, out)
         if c.get("defnews/jdefense/truncated_pages"):
             print(f"  {'':<12} stored {c.get('defnews/jdefense/truncated_pages')} truncated "
                   "page(s) as read (see log)", file=out)
@@ -105,6 +106,25 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
             print(f"  {'':<12} FAILED: {c.failed}", file=out)
     if report.output:
         print(f"  items written to {report.output}", file=out)
+
+
+def print_render_lines(c: Any, out: TextIO) -> None:
+    """Which pages a browser rendered, and which needed it but could not be (crawler/render.py)."""
+    def some(urls: list[str], n: int = 4) -> str:
+        return ", ".join(urls[:n]) + (f" and {len(urls) - n} more" if len(urls) > n else "")
+
+    if c.get("defnews/render/pages"):
+        kinds = ", ".join(f"{k.rsplit('/', 1)[-1]} {int(v)}" for k, v in sorted(c.stats.items())
+                          if k.startswith("defnews/render/pages/"))
+        print(f"  {'':<12} rendered {c.get('defnews/render/pages')} page(s) in the browser "
+              f"({kinds}): {some(list(c.stats.get('defnews/render/rendered_urls') or []))}", file=out)
+    if c.get("defnews/render/failed"):
+        print(f"  {'':<12} could not render {c.get('defnews/render/failed')} page(s) (see log)",
+              file=out)
+    if c.get("defnews/render/needed_unrendered"):
+        print(f"  {'':<12} NOT READ {c.get('defnews/render/needed_unrendered')} page(s) filled by "
+              f"scripts: {c.stats.get('defnews/render/why_not')}: "
+              f"{some(list(c.stats.get('defnews/render/needed_urls') or []))}", file=out)
 
 
 def print_feed_sources(stats: dict[str, Any], out: TextIO) -> None:

@@ -91,6 +91,10 @@ def run_record(c: CrawlerResult) -> dict[str, Any]:
         "articles_attempted": attempted,
         "coverage": {k: round(v, 3) for k, v in ratios.items()},
         "duration_s": round(duration, 3) if duration is not None else None,
+        # Script-rendered pages (crawler/render.py): rendered in the browser / needed it and
+        # were not (rendering off or unavailable).
+        "rendered": c.get("defnews/render/pages"),
+        "render_needed": c.get("defnews/render/needed_unrendered"),
     }
     keys = sorted(set(feeds) | set(feed_errors) | set(feed_304)
                   | set(stats.get("defnews/feeds/read") or ()))
@@ -115,6 +119,9 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
                        "(has the site's layout changed?)")
     elif c.failed:
         reasons.append(c.failed)
+    if record["render_needed"]:
+        reasons.append(f"{record['render_needed']} page(s) filled by scripts not read: "
+                       f"{c.stats.get('defnews/render/why_not') or 'not rendered'}")
     for key, now in sorted((record.get("feeds") or {}).items()):
         had = max((int(((r.data.get("feeds") or {}).get(key) or {}).get("entries", 0) or 0)
                    for r in previous), default=0)

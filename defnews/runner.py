@@ -116,6 +116,14 @@ def check_crawl_options(options: CrawlOptions) -> tuple[SourcesConfig, list[Any]
     if options.base_url and len(sites) > 1:
         raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
+    from crawler import render
+
+    try:
+        mode = render.mode_of(settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if mode == "always" and (why := render.unavailable(settings)):
+        raise UsageError(f"--render always: pages cannot be rendered here: {why}")
     if settings.get("DEFNEWS_REDIS_URL"):
         from crawler.frontier import RedisUnavailable, check_redis
 

@@ -33,6 +33,7 @@ class FixtureServer:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.counts: Counter[str] = Counter()
+        self.agents: Counter[str] = Counter()  # User-Agent header -> requests
         self.log: list[tuple[str, int, float]] = []  # (path, status, time.monotonic())
         self.scripts: dict[str, list[str]] = {}
         self.delay = 0.0
@@ -72,6 +73,7 @@ class FixtureServer:
     def reset(self) -> None:
         with self.lock:
             self.counts.clear()
+            self.agents.clear()
             self.log.clear()
 
     # -- serving ----------------------------------------------------------------------------
@@ -88,6 +90,7 @@ class FixtureServer:
         path = h.path.split("?", 1)[0]
         with self.lock:
             self.counts[path] += 1
+            self.agents[h.headers.get("User-Agent") or ""] += 1
             steps = self.scripts.get(path)
             step = steps.pop(0) if steps else "ok"
         self.requested.set()

@@ -78,6 +78,7 @@ TINY: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]] = {
     "scale": ({"REPEATS": 1, "PROCESSES": (1, 2)}, lambda m: m.run(12, 50)),
     "sites": ({}, lambda m: m.run(articles=12, runs=1)),
     "stories": ({}, lambda m: m.run([200])),
+    "render": ({}, lambda m: m.run(12)),
 }
 
 

@@ -30,7 +30,7 @@ def test_scrapyd_deploy_builds_a_complete_egg(tmp_path):
     with zipfile.ZipFile(egg) as z:
         names = set(z.namelist())
         entry_points = z.read("EGG-INFO/entry_points.txt").decode()
-    assert {"crawler/spiders/jdefense.py", "crawler/frontier_scheduler.py",
+    assert {"crawler/spiders/jdefense.py", "crawler/frontier_scheduler.py", "crawler/render.py",
             "crawler/sources.toml", "crawler/schema/item.schema.json"} <= names
     assert "settings = crawler.settings" in entry_points
     cfg = (ROOT / "scrapy.cfg").read_text()

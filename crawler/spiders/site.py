@@ -26,6 +26,7 @@ addresses, so a crawl of a mirror produces the same ids as a crawl of the site.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -38,7 +39,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
-from crawler import counterwalk, coverage
+from crawler import counterwalk, coverage, render
 from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import site as pages
@@ -249,7 +250,7 @@ class SiteSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = modified
         return scrapy.Request(
             url, callback=self.parse_listing, cb_kwargs={"page": page}, headers=headers,
-            meta={"handle_httpstatus_list": [304]},
+            meta={"handle_httpstatus_list": [304], "defnews_page": "listing"},
         )
 
     # -- addresses ----------------------------------------------------------------------
@@ -284,7 +285,7 @@ class SiteSpider(scrapy.Spider):
         if listings:
             yield scrapy.Request(
                 self.base_url + listings[0].lstrip("/"), callback=self.parse_listing,
-                cb_kwargs={"page": 1},
+                cb_kwargs={"page": 1}, meta={"defnews_page": "listing"},
             )
         for path in listings[1:]:
             yield self._listing_request(self.base_url + path.lstrip("/"), 1)
@@ -314,7 +315,8 @@ class SiteSpider(scrapy.Spider):
 
     def article_request(self, url: str, *, probe: tuple[str, ...] = ()) -> scrapy.Request:
         self._see(self.key(url), url)
-        meta = {"handle_httpstatus_list": [404]} if probe else {}
+        meta: dict[str, Any] = {"handle_httpstatus_list": [404]} if probe else {}
+        meta["defnews_page"] = "article"  # (crawler/render.py: rendered only when it lacks its body)
         return scrapy.Request(
             self.to_fetch(url),
             callback=self.parse_article,
@@ -333,6 +335,10 @@ class SiteSpider(scrapy.Spider):
             return
         text = page_text(response)
         listing = pages.parse_listing(text, response.url, self.profile)
+        lacking = self._listing_lacks(text, response.url, listing)
+        if lacking and (rendered := render.again(self, response, lacking)) is not None:
+            yield rendered  # filled by scripts: read once a browser has run them
+            return
         self.crawler.stats.inc_value(self.stat + "listing_pages")
         self.crawler.stats.inc_value(self.stat + "listing_links", len(listing["article_urls"]))
         self._listing_fetches[self.to_site(response.url)] = _validators(response)
@@ -378,8 +384,17 @@ class SiteSpider(scrapy.Spider):
         try:
             data = pages.parse_article(text, response.url, self.profile)
         except PageParseError as exc:
+            if (rendered := render.again(self, response, "no article body")) is not None:
+                yield rendered
+                return
             self._skip(response.url, str(exc))
             return
+        if not (data.get("content_html") or "").strip() \
+                and (rendered := render.again(self, response, "no article body")) is not None:
+            yield rendered
+            return
+        if response.meta.get("playwright"):
+            data["provenance"] = {**(data.get("provenance") or {}), "page": "rendered"}
         if _netloc(data["url"]) not in (_netloc(self.base_url), _netloc(self.site_url)):
             # A canonical (or og:url) on another host: never publish the page as that host's.
             record(self.crawler.stats, "ignored", "off-site canonical URL", self.to_site(response.url),
@@ -454,6 +469,27 @@ class SiteSpider(scrapy.Spider):
                 if url not in self._ranked_requested and self.key(url) is not None:
                     self._ranked_requested.add(url)
                     yield from self.article_requests(url)
+
+    @functools.cached_property
+    def render_awaits(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """What a rendered page is read for (crawler/render.py): article links in the listing
+        scope and entries in the ranking sidebar; an article's body (the profile's hints)."""
+        hints = self.profile.hints
+        listing = [(", ".join(hints.listing_scope or ("main", "body")), "a[href]")]
+        if self.discovery.ranking and hints.ranking:
+            listing.append((", ".join(hints.ranking), "li a[href]"))
+        article = ((", ".join(hints.body), "p"),) if hints.body else ()
+        return {"listing": tuple(listing), **({"article": article} if article else {})}
+
+    def _listing_lacks(self, text: str, url: str, listing: dict[str, Any]) -> str | None:
+        """What a listing page lacks (no article link, an empty ranking sidebar), or None."""
+        if not listing["article_urls"]:
+            return "no article link"
+        if self.discovery.ranking \
+                and pages.ranking_signature(text, url, self.profile) is not None \
+                and pages.parse_ranking(text, url, self.profile) is None:
+            return "a ranking container with no entry"
+        return None
 
     def _on_site(self, entries: list[dict[str, Any]], page_url: str) -> list[dict[str, Any]]:
         """Ranking entries that link to another host are dropped (and counted)."""

@@ -1,0 +1,162 @@
+"""Script-rendered pages (crawler/render.py): a generated 1,000-article copy of the site whose
+home list, section indexes and ranking sidebar are filled by scripts from JSON
+(scripts/scripted_site.py), crawled with ``--render auto``; the same copy served as plain HTML
+(``--render auto`` too: nothing lacks, nothing is rendered); the scripted copy with
+``--render always`` (every page through Chromium).
+
+    .venv/bin/python bench/bench_render.py [ARTICLES]
+
+Per crawl: wall time of ``defnews -q crawl --no-throttle --counter-walk 0 --max-index-pages
+1000`` (process start to exit), articles stored, pages fetched (responses, a rendered page
+counted once more for its served HTML), pages rendered and their share, articles/s and pages/s,
+and the peak memory of the crawl's whole process tree, Chromium's processes included (the sum
+of their proportional set sizes, /proc/PID/smaps_rollup, sampled every 50 ms).
+Floor (issue #21): ``auto`` renders only listing pages, at ≥ 0.5× the plain copy's
+articles/s, under 1 GiB.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import sitemirror
+from _common import REPO, VENV_PYTHON, Table, descendants, fmt_rate
+
+ARTICLES = 1000
+PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
+SUMMARY = re.compile(r"^\s+jdefense\s+(?P<pages>\d+) pages\s+(?P<new>\d+) new", re.M)
+RENDERED = re.compile(r"rendered (?P<n>\d+) page\(s\) in the browser \((?P<kinds>[^)]*)\)")
+
+
+def _scripted_site() -> Any:
+    spec = importlib.util.spec_from_file_location("scripted_site", REPO / "scripts" / "scripted_site.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size of one process in bytes (RSS where smaps_rollup is unreadable)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def tree_memory(pid: int) -> int:
+    """PSS of ``pid`` and every process below it."""
+    return sum(_pss(p) for p in [pid, *descendants(pid)])
+
+
+def crawl(url: str, store: Path, mode: str) -> dict[str, Any]:
+    command = [PYTHON, "-m", "defnews", "-q", "crawl", "--only", "jdefense", "--base-url", url,
+               "--store", str(store), "--no-throttle", "--counter-walk", "0",
+               "--max-index-pages", "1000", "--render", mode]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=store.parent, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_memory(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate(timeout=1800)
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    m = SUMMARY.search(out)
+    r = RENDERED.search(out)
+    return {
+        "status": proc.returncode, "seconds": seconds, "peak": peak,
+        "pages": int(m["pages"]) if m else -1, "new": int(m["new"]) if m else -1,
+        "rendered": int(r["n"]) if r else 0, "kinds": r["kinds"] if r else "",
+        "stderr": err[-2000:],
+    }
+
+
+def run(articles: int = ARTICLES) -> list[Table]:
+    sys.path.insert(0, str(REPO))
+    from scrapy.settings import Settings
+
+    from crawler import render
+
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    unavailable = render.unavailable(settings)
+    scripted_site = _scripted_site()
+    table = Table(
+        f"Script-rendered pages: {articles:,} articles, --render auto against plain HTML and "
+        "--render always",
+        ["copy, mode", "articles", "pages", "rendered", "share rendered", "articles/s",
+         "pages/s", "wall", "peak memory"],
+    )
+    figures: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="defnews-bench-render-") as tmp:
+        plain_dir, scripted_dir = Path(tmp) / "plain", Path(tmp) / "scripted"
+        files = sitemirror.mirror_files(articles)
+        scripted_site.write_folder(files, plain_dir)
+        scripted_site.write_folder(scripted_site.scripted(files), scripted_dir)
+        runs = [("plain HTML, auto", plain_dir, "auto"), ("scripted, auto", scripted_dir, "auto")]
+        if unavailable is None:
+            runs.append(("scripted, always", scripted_dir, "always"))
+        for label, root, mode in runs:
+            work = Path(tmp) / label.replace(" ", "").replace(",", "-")
+            work.mkdir()
+            with sitemirror.served(root) as url:
+                f = crawl(url, work / "s.sqlite3", mode)
+            figures[label] = f
+            share = f["rendered"] / f["pages"] if f["pages"] > 0 else 0.0
+            table.add(
+                label + ("" if f["status"] == 0 else f" (exit {f['status']})"),
+                f"{f['new']:,}", f"{f['pages']:,}",
+                f"{f['rendered']:,}" + (f" ({f['kinds']})" if f["kinds"] else ""),
+                f"{share:.1%}", fmt_rate(f["new"], f["seconds"], "articles"),
+                fmt_rate(f["pages"], f["seconds"], "pages"), f"{f['seconds']:.1f} s",
+                f"{f['peak'] / 2**20:,.0f} MiB",
+            )
+    plain, auto = figures["plain HTML, auto"], figures["scripted, auto"]
+    if plain["seconds"] > 0 and auto["seconds"] > 0 and plain["new"] > 0:
+        ratio = (auto["new"] / auto["seconds"]) / (plain["new"] / plain["seconds"])
+        table.notes.append(
+            f"auto on the scripted copy: {ratio:.2f}× the plain copy's articles/s (floor ≥ 0.5×); "
+            f"rendered: {auto['kinds'] or 'nothing'} (floor: listing pages only); peak "
+            f"{auto['peak'] / 2**20:,.0f} MiB (floor < 1,024 MiB).")
+    if unavailable is not None:
+        table.notes.append(f"No rendering here ({unavailable}): the scripted copy's listing "
+                           "pages were not read, and --render always was not run.")
+    table.notes.append(
+        "Each: `defnews -q crawl --only jdefense --no-throttle --counter-walk 0 "
+        "--max-index-pages 1000 --render MODE` against the copy served from memory by "
+        "bench/sitemirror.py; peak memory: PSS summed over the crawl's process tree (Python, "
+        "Playwright's driver, Chromium's processes), sampled every 50 ms.")
+    return [table]
+
+
+if __name__ == "__main__":
+    from _common import print_tables
+
+    print_tables(run(int(sys.argv[1]) if len(sys.argv) > 1 else ARTICLES))

@@ -1,0 +1,158 @@
+"""crawler/render.py as Scrapy builds it: the decision to render, the browser's request policy,
+the retry after a browser failure, the add-on's settings (no browser started here)."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from crawler import render
+
+HOME = "http://127.0.0.1:8000/"
+EMPTY_LIST = b"<html><body><main><ul></ul></main><script src='/js/fill.js'></script></body></html>"
+
+
+class Site(Spider):
+    name = "site"
+    site_url = "https://example.jp/"
+
+
+def middleware(tmp_path, **settings):
+    base = {"DEFNEWS_STORE": str(tmp_path / "s.sqlite3")} | settings
+    crawler = get_crawler(Site, base)
+    crawler.spider = Site()
+    crawler.spider.crawler = crawler
+    crawler.stats.open_spider()
+    return crawler, render.RenderMiddleware.from_crawler(crawler)
+
+
+def listing_response(body: bytes = EMPTY_LIST, **meta) -> HtmlResponse:
+    request = Request(HOME, meta={"defnews_page": "listing", **meta})
+    return HtmlResponse(HOME, body=body, request=request)
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (b"<p>x</p><script>fill()</script>", True),
+    (b"<script src='/a.js'></script>", True),
+    (b"<script type='module'>x</script>", True),
+    (b"<script type=\"application/ld+json\">{}</script>", False),
+    (b"<script type='application/json'>[]</script>", False),
+    (b"<p>no script here: &lt;script&gt;</p><noscript>x</noscript>", False),
+])
+def test_has_scripts(body, expected):
+    assert render.has_scripts(body) is expected
+
+
+def test_policy_blocks_media_and_other_hosts_but_not_the_pages_own():
+    policy = render.BrowserRequestPolicy(["cdn.example.net"])
+    policy.hosts.add("127.0.0.1:8000")
+
+    def req(url, kind="fetch"):
+        return SimpleNamespace(url=url, resource_type=kind)
+
+    assert policy(req("http://127.0.0.1:8000/data/list.json")) is False
+    assert policy(req("http://127.0.0.1:8000/img/a.png", "image")) is True
+    assert policy(req("http://127.0.0.1:8000/f.woff2", "font")) is True
+    assert policy(req("http://127.0.0.1:9999/beacon")) is True  # another port: another host
+    assert policy(req("https://tracker.example.com/t.js", "script")) is True
+    assert policy(req("https://cdn.example.net/lib.js", "script")) is False
+    assert policy(req("data:text/plain,x")) is False
+    assert policy.offsite == {"127.0.0.1:9999": 1, "tracker.example.com": 1}
+
+
+def test_policy_obeys_robots_txt_for_the_browsers_own_requests():
+    from protego import Protego
+    from scrapy.robotstxt import ProtegoRobotParser
+
+    policy = render.BrowserRequestPolicy()
+    policy.hosts.add("127.0.0.1:8000")
+    rules = b"User-agent: *\nDisallow: /private/\n"
+    parser = ProtegoRobotParser.__new__(ProtegoRobotParser)
+    parser.rp = Protego.parse(rules.decode())
+    policy.robots = SimpleNamespace(_parsers={"127.0.0.1:8000": parser})
+    policy.user_agent = "defnews/0.1"
+    assert policy(SimpleNamespace(url="http://127.0.0.1:8000/private/list.json", resource_type="fetch"))
+    assert not policy(SimpleNamespace(url="http://127.0.0.1:8000/data/list.json", resource_type="fetch"))
+    assert policy.forbidden == 1
+
+
+def test_a_lacking_page_with_scripts_comes_back_marked_for_rendering(tmp_path):
+    crawler, mw = middleware(tmp_path)
+    if not mw.enabled:
+        pytest.skip(f"rendering unavailable here: {mw.unavailable}")
+    again = mw.again(listing_response(), "no article link")
+    assert again is not None and again.dont_filter and again.meta["defnews_render"] == "no article link"
+    assert mw.learned == {"listing": "no article link"}
+    # Without scripts a browser would show the same page: not rendered.
+    assert mw.again(listing_response(b"<main></main>"), "no article link") is None
+
+
+def test_a_page_rendered_and_still_lacking_is_not_rendered_again(tmp_path):
+    crawler, mw = middleware(tmp_path)
+    assert mw.again(listing_response(playwright=True), "no article link") is None
+    assert mw.still_lacking == {HOME: "no article link"}
+
+
+def test_with_rendering_off_a_lacking_page_is_noted_once_and_said_at_the_end(tmp_path, caplog):
+    crawler, mw = middleware(tmp_path, DEFNEWS_RENDER="never")
+    for _ in range(2):
+        assert mw.again(listing_response(), "no article link") is None
+    assert crawler.stats.get_value("defnews/render/needed_unrendered") == 1
+    with caplog.at_level(logging.WARNING, logger="crawler.render"):
+        mw.spider_closed(crawler.spider)
+    [record] = [r for r in caplog.records if "needed rendering" in r.getMessage()]
+    assert f"{HOME} (no article link)" in record.getMessage()
+    assert "--render never" in record.getMessage()
+    assert crawler.stats.get_value("defnews/render/needed_urls") == [HOME]
+
+
+def test_a_browser_failure_is_retried_once_then_logged_with_url_and_reason(tmp_path, caplog):
+    crawler, mw = middleware(tmp_path)
+    request = Request(HOME, meta={"playwright": True, "defnews_page": "listing",
+                                  "defnews_render": "no article link",
+                                  "playwright_page_methods": []})
+    retry = mw.process_exception(request, RuntimeError("Target page, context or browser has been closed"))
+    assert retry is not None and retry.meta["defnews_render_retried"] and retry.dont_filter
+    assert "playwright" not in retry.meta and retry.meta["defnews_render"] == "no article link"
+    retry.meta["playwright"] = True
+    with caplog.at_level(logging.ERROR, logger="crawler.render"):
+        assert mw.process_exception(retry, RuntimeError("Browser closed")) is None
+    assert any(HOME in r.getMessage() and "Browser closed" in r.getMessage() for r in caplog.records)
+    assert crawler.stats.get_value("defnews/render/failed") == 1
+    # Requests the browser did not handle are none of its business.
+    assert mw.process_exception(Request(HOME), RuntimeError("x")) is None
+
+
+def test_addon_installs_scrapy_playwright_with_the_limits():
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    if render.unavailable(settings):
+        pytest.skip(f"rendering unavailable here: {render.unavailable(settings)}")
+    render.RenderAddon().update_settings(settings)
+    assert settings.getdict("DOWNLOAD_HANDLERS")["http"].startswith("scrapy_playwright.")
+    launch = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
+    assert launch["executable_path"] == "/usr/bin/chromium"
+    assert {"--headless", "--no-sandbox", "--disable-quic"} <= set(launch["args"])
+    assert settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") == 4
+    assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 30_000
+    assert isinstance(settings.get("PLAYWRIGHT_ABORT_REQUEST"), render.BrowserRequestPolicy)
+
+
+def test_addon_leaves_the_handlers_alone_when_rendering_is_off():
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    settings.set("DEFNEWS_RENDER", "never")
+    render.RenderAddon().update_settings(settings)
+    assert "PLAYWRIGHT_LAUNCH_OPTIONS" not in settings
+
+
+def test_a_bad_mode_is_refused():
+    settings = Settings({"DEFNEWS_RENDER": "sometimes"})
+    with pytest.raises(ValueError, match="auto, never, always"):
+        render.mode_of(settings)
