@@ -403,6 +403,13 @@ class RenderMiddleware:
             return None
         stats = self.crawler.stats
         assert stats is not None
+        if type(exception).__name__ == "TimeoutError" \
+                and type(exception).__module__.startswith("playwright"):
+            # The navigation itself timed out (the page's scripts held it before "load"): the
+            # same failure as a page whose scripts never let it be read.
+            first = str(exception).splitlines()[0] if str(exception) else "navigation timeout"
+            exception = PageTooSlow(f"the page did not load within {self.page_timeout:.0f} s "
+                                    f"({first})")
         reason = f"{type(exception).__name__}: {str(exception).splitlines()[0] if str(exception) else ''}"
         if not request.meta.get("defnews_render_retried"):
             # A browser that crashed is relaunched by scrapy-playwright on the next page.

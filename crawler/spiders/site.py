@@ -335,7 +335,9 @@ class SiteSpider(scrapy.Spider):
             return
         text = page_text(response)
         listing = pages.parse_listing(text, response.url, self.profile)
-        lacking = self._listing_lacks(text, response.url, listing)
+        signature = (pages.ranking_signature(text, response.url, self.profile)
+                     if self.discovery.ranking else None)
+        lacking = self._listing_lacks(text, response.url, listing, signature)
         if lacking and (rendered := render.again(self, response, lacking)) is not None:
             yield rendered  # filled by scripts: read once a browser has run them
             return
@@ -357,7 +359,6 @@ class SiteSpider(scrapy.Spider):
         # Signed like an article page's sidebar: read only when it changed, and the article
         # pages after this listing keep reusing what was read.
         if self.discovery.ranking:
-            signature = pages.ranking_signature(text, response.url, self.profile)
             yield from self._ranking(response, signature=signature, parsed=True, text=text)
 
     def parse_article(self, response: Response, probe: tuple[str, ...] = ()) -> Iterator[Any]:
@@ -393,7 +394,7 @@ class SiteSpider(scrapy.Spider):
                 and (rendered := render.again(self, response, "no article body")) is not None:
             yield rendered
             return
-        if response.meta.get("playwright"):
+        if response.request is not None and response.request.meta.get("playwright"):
             data["provenance"] = {**(data.get("provenance") or {}), "page": "rendered"}
         if _netloc(data["url"]) not in (_netloc(self.base_url), _netloc(self.site_url)):
             # A canonical (or og:url) on another host: never publish the page as that host's.
@@ -481,13 +482,19 @@ class SiteSpider(scrapy.Spider):
         article = ((", ".join(hints.body), "p"),) if hints.body else ()
         return {"listing": tuple(listing), **({"article": article} if article else {})}
 
-    def _listing_lacks(self, text: str, url: str, listing: dict[str, Any]) -> str | None:
-        """What a listing page lacks (no article link, an empty ranking sidebar), or None."""
+    def _listing_lacks(
+        self, text: str, url: str, listing: dict[str, Any], signature: str | None
+    ) -> str | None:
+        """What a listing page lacks (no article link, an empty ranking sidebar), or None.
+        The sidebar read here is kept for :meth:`_ranking` (read once per signature)."""
         if not listing["article_urls"]:
             return "no article link"
-        if self.discovery.ranking \
-                and pages.ranking_signature(text, url, self.profile) is not None \
-                and pages.parse_ranking(text, url, self.profile) is None:
+        if signature is None:
+            return None
+        if signature != self._ranking_signature:
+            self._ranking_signature = signature
+            self._ranking_seen = pages.parse_ranking(text, url, self.profile)
+        if self._ranking_seen is None:
             return "a ranking container with no entry"
         return None
 
