@@ -354,6 +354,7 @@ class RenderMiddleware:
         stats.inc_value("defnews/render/served_then_rendered")
         meta = dict(request.meta)
         meta["defnews_render"] = reason
+        meta.pop("download_latency", None)  # the served fetch's, set by Scrapy's downloader
         return request.replace(meta=meta, dont_filter=True, priority=request.priority + 1)
 
     def _why(self, request: Request) -> str | None:
