@@ -129,6 +129,7 @@ def run(articles: int = ARTICLES) -> list[Table]:
             with sitemirror.served(root) as url:
                 f = crawl(url, work / "s.sqlite3", mode)
             figures[label] = f
+            print(f"{label}: {f}", file=sys.stderr, flush=True)  # (the always run is long)
             share = f["rendered"] / f["pages"] if f["pages"] > 0 else 0.0
             table.add(
                 label + ("" if f["status"] == 0 else f" (exit {f['status']})"),

@@ -24,8 +24,10 @@ what it should have, ask :func:`again`):
   the browser crashed under it (scrapy-playwright relaunches a disconnected browser).
 
 Everything else holds as for served pages: the rendered request goes through the same
-scheduler, robots.txt, offsite, concurrency and delay (the downloader slot of its host) and
-User-Agent (scrapy-playwright sends Scrapy's headers on the browser's requests).
+scheduler, robots.txt, offsite and User-Agent (scrapy-playwright sends Scrapy's headers on the
+browser's requests); rendered requests share a downloader slot of their own (as many at once
+as browser pages, the site's download delay), so pages waiting for the browser do not hold up
+the served ones.
 """
 
 from __future__ import annotations
@@ -55,8 +57,11 @@ BROWSER_ARGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 )  # fmt: skip
-# What a browser rendering a page for its links and text never needs to fetch.
-BLOCKED_RESOURCES = frozenset({"image", "media", "font"})
+# What a browser rendering a page for its links and text never needs to fetch (Playwright's
+# resource types; DEFNEWS_RENDER_BLOCK).
+BLOCKED_RESOURCES = ("image", "media", "font", "stylesheet", "texttrack", "manifest")
+# The downloader slot of every rendered request (see RenderMiddleware.process_request).
+BROWSER_SLOT = "defnews-browser"
 # Conditional request headers are not sent by the browser: it has no cached copy a 304 would
 # refer to, and a 304 navigation shows an empty page.
 _CONDITIONAL = ("If-None-Match", "If-Modified-Since")
@@ -152,8 +157,9 @@ class BrowserRequestPolicy:
     (``playwright/request_count/aborted``) and here.
     """
 
-    def __init__(self, allowed: Iterable[str] = ()) -> None:
+    def __init__(self, allowed: Iterable[str] = (), blocked: Iterable[str] = BLOCKED_RESOURCES) -> None:
         self.allowed = {h.lower() for h in allowed}
+        self.blocked = frozenset(blocked)
         self.hosts: set[str] = set()  # hosts of the pages rendered (added by the middleware)
         self.offsite: dict[str, int] = {}
         self.resources = 0
@@ -173,7 +179,7 @@ class BrowserRequestPolicy:
         return True
 
     def __call__(self, request: Any) -> bool:
-        if request.resource_type in BLOCKED_RESOURCES:
+        if request.resource_type in self.blocked:
             self.resources += 1
             return True
         host = _netloc(request.url)
@@ -202,7 +208,7 @@ class RenderAddon:
         settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
             "executable_path": settings.get("DEFNEWS_RENDER_BROWSER") or "/usr/bin/chromium",
             "headless": True,
-            "args": list(BROWSER_ARGS),
+            "args": [*BROWSER_ARGS, *settings.getlist("DEFNEWS_RENDER_BROWSER_ARGS")],
             "timeout": settings.getfloat("DEFNEWS_RENDER_PAGE_TIMEOUT") * 1000,
         }, priority="addon")
         # One browser context; at most this many pages open at once (the others wait).
@@ -212,8 +218,13 @@ class RenderAddon:
         settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT",
                      settings.getfloat("DEFNEWS_RENDER_PAGE_TIMEOUT") * 1000, priority="addon")
         settings.set("PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER", True, priority="addon")
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+        slots.setdefault(BROWSER_SLOT, {"concurrency": settings.getint("DEFNEWS_RENDER_MAX_PAGES"),
+                                        "delay": settings.getfloat("DOWNLOAD_DELAY")})
+        settings.set("DOWNLOAD_SLOTS", slots, priority="addon")
         settings.set("PLAYWRIGHT_ABORT_REQUEST",
-                     BrowserRequestPolicy(settings.getlist("DEFNEWS_RENDER_ALLOW_HOSTS")),
+                     BrowserRequestPolicy(settings.getlist("DEFNEWS_RENDER_ALLOW_HOSTS"),
+                                          settings.getlist("DEFNEWS_RENDER_BLOCK")),
                      priority="addon")
 
 
@@ -343,6 +354,7 @@ class RenderMiddleware:
         stats.inc_value("defnews/render/served_then_rendered")
         meta = dict(request.meta)
         meta["defnews_render"] = reason
+        meta.pop("download_latency", None)  # the served fetch's, set by Scrapy's downloader
         return request.replace(meta=meta, dont_filter=True, priority=request.priority + 1)
 
     def _why(self, request: Request) -> str | None:
@@ -379,6 +391,10 @@ class RenderMiddleware:
             limit=max(self.page_timeout, self.wait + 5))]
         for name in _CONDITIONAL:
             request.headers.pop(name, None)
+        # A downloader slot of its own (BROWSER_SLOT: as many requests at once as browser
+        # pages, the site's delay): a page waiting for the browser would otherwise hold one of
+        # the site's slots, and the served pages (the articles) would wait behind it.
+        request.meta["download_slot"] = BROWSER_SLOT
         if self.policy is not None:
             self.policy.hosts.add(_netloc(request.url))
         return None

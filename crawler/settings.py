@@ -144,6 +144,10 @@ DEFNEWS_RENDER_SETTLE = 0.2
 DEFNEWS_RENDER_PAGE_TIMEOUT = 30.0
 DEFNEWS_RENDER_MAX_PAGES = 4
 DEFNEWS_RENDER_ALLOW_HOSTS: list[str] = []
+# The page's own requests never made, by Playwright resource type (a page is rendered for its
+# DOM: no pixels, so no images, media, fonts or style sheets), and more Chromium flags.
+DEFNEWS_RENDER_BLOCK = ["image", "media", "font", "stylesheet", "texttrack", "manifest"]
+DEFNEWS_RENDER_BROWSER_ARGS: list[str] = []
 DEFNEWS_RENDER_REMEMBER = 30 * 24 * 3600
 
 EXTENSIONS = {

@@ -156,3 +156,35 @@ def test_a_bad_mode_is_refused():
     settings = Settings({"DEFNEWS_RENDER": "sometimes"})
     with pytest.raises(ValueError, match="auto, never, always"):
         render.mode_of(settings)
+
+
+def test_addon_gives_rendered_requests_a_slot_of_their_own_and_takes_the_block_list():
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    if render.unavailable(settings):
+        pytest.skip(f"rendering unavailable here: {render.unavailable(settings)}")
+    settings.set("DOWNLOAD_DELAY", 0.5)
+    settings.set("DEFNEWS_RENDER_MAX_PAGES", 3)
+    settings.set("DEFNEWS_RENDER_BLOCK", ["image", "stylesheet"])
+    settings.set("DEFNEWS_RENDER_BROWSER_ARGS", ["--lang=ja"])
+    render.RenderAddon().update_settings(settings)
+    # As many at once as browser pages, the site's own delay.
+    assert settings.getdict("DOWNLOAD_SLOTS")[render.BROWSER_SLOT] == {"concurrency": 3, "delay": 0.5}
+    assert settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")["args"][-1] == "--lang=ja"
+    policy = settings.get("PLAYWRIGHT_ABORT_REQUEST")
+    assert policy(SimpleNamespace(url="http://127.0.0.1:1/a.css", resource_type="stylesheet")) is True
+    assert policy(SimpleNamespace(url="http://127.0.0.1:1/f.woff2", resource_type="font")) is True  # offsite
+    assert policy.resources == 1
+
+
+def test_a_rendered_request_goes_to_the_browser_slot(tmp_path):
+    crawler, mw = middleware(tmp_path)
+    if not mw.enabled:
+        pytest.skip(f"rendering unavailable here: {mw.unavailable}")
+    again = mw.again(listing_response(download_latency=0.1), "no article link")
+    assert again is not None and "download_latency" not in again.meta  # the served fetch's
+    mw.process_request(again)
+    assert again.meta["playwright"] and again.meta["download_slot"] == render.BROWSER_SLOT
+    served = Request(HOME, meta={"defnews_page": "article"})
+    mw.process_request(served)
+    assert "download_slot" not in served.meta

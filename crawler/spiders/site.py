@@ -340,6 +340,14 @@ class SiteSpider(scrapy.Spider):
         lacking = self._listing_lacks(text, response.url, listing, signature)
         if lacking and (rendered := render.again(self, response, lacking)) is not None:
             yield rendered  # filled by scripts: read once a browser has run them
+            next_page = listing.get("next_page") if self.discovery.pagination else None
+            if next_page and not self.known and page < self.max_index_pages:
+                # Nothing stored, so the pagination cannot stop early: the next index page
+                # now, from the served pager, fetched alongside this one's rendering instead
+                # of after it (one rendering after another made the crawl as slow as the
+                # browser; bench/bench_render.py). The rendered page's own pager is then a
+                # duplicate the scheduler drops.
+                yield self._listing_request(self.to_fetch(next_page), page + 1)
             return
         self.crawler.stats.inc_value(self.stat + "listing_pages")
         self.crawler.stats.inc_value(self.stat + "listing_links", len(listing["article_urls"]))
