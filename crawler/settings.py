@@ -36,7 +36,8 @@ TELNETCONSOLE_ENABLED = False
 
 # -- Conditional requests: feeds and pages unchanged since the last run cost a 304 ------
 HTTPCACHE_ENABLED = False
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+# Every cached page is asked again, conditionally (crawler/cachepolicy.py).
+HTTPCACHE_POLICY = "crawler.cachepolicy.RevalidatePolicy"
 HTTPCACHE_DIR = "httpcache"
 
 # -- Trust nothing from outside (crawler/middlewares.py) ------------------------------------
