@@ -63,9 +63,27 @@ def _baseline() -> Migration:
     )
 
 
+# Issue #17: per source and section, how far the walk down the archive (a section's index
+# pagination) has come: the first index page not yet walked whole, its position, the
+# section's number of index pages when known, and whether the walk reached the end.
+_ARCHIVE_WALKS = """
+CREATE TABLE IF NOT EXISTS archive_walks (
+    source TEXT NOT NULL,
+    section TEXT NOT NULL,
+    next_url TEXT,
+    next_page INTEGER NOT NULL,
+    total_pages INTEGER,
+    complete INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, section)
+)
+"""
+
 # Ordered by version. Append here; each entry's SQL is a list of statements split on ';'.
 MIGRATIONS: list[Callable[[], Migration] | Migration] = [
     _baseline,
+    Migration(2, "archive walk state per source and section",
+              sqlite=_ARCHIVE_WALKS, postgres=_ARCHIVE_WALKS),
 ]
 
 

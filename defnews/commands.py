@@ -182,11 +182,34 @@ def print_interruption(report: CrawlReport, out: TextIO | None = None) -> None:
     print(f"  interrupted by {names}: crawl {how}; nothing built from it", file=out or _out())
 
 
+def print_archive(store: str, report: CrawlReport, out: TextIO | None = None) -> None:
+    """Per source whose archive walk has not reached the end: how far it came (the next run
+    resumes it). Read from the store: completeness is the store's, not one crawl's."""
+    from crawler.archive import summary
+    from crawler.store import open_store
+    from defnews.preflight import store_exists
+
+    if not store_exists(store):
+        return
+    try:
+        with open_store(store) as opened:
+            lines = [(c.source, summary(opened.archive_walks(c.source)))
+                     for c in sorted(report.crawlers, key=lambda c: c.source)]
+    except Exception as exc:  # noqa: BLE001 - the summary must not hide the crawl's status
+        logging.getLogger(__name__).warning("archive walk state not read from %s: %s",
+                                            store, exc)
+        return
+    for source, line in lines:
+        if line:
+            print(f"  {source:<12} {line}", file=out or _out())
+
+
 def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     started = datetime.now(UTC)
     report = run_crawl(_crawl_options(args, settings))
     print_crawl_report(report)
     print_interruption(report)
+    print_archive(args.store, report)
     return max(crawl_status(report), judge_health(args.store, report, settings, started))
 
 
@@ -215,7 +238,10 @@ def print_health(verdicts: list[Any], out: TextIO | None = None) -> None:
     for v in verdicts:
         cov = v.record.get("coverage") or {}
         figures = ", ".join(f"{k} {r:.0%}" for k, r in sorted(cov.items()))
-        line = (f"  {v.source:<12} {'healthy' if v.healthy else 'UNHEALTHY'}: "
+        state = "healthy" if v.healthy else "UNHEALTHY"
+        if v.record.get("archive_complete") is False:
+            state += " but incomplete (archive walk resumes next run)"
+        line = (f"  {v.source:<12} {state}: "
                 f"{v.record.get('not_modified', 0)} not modified, "
                 f"{v.record.get('known_skipped', 0)} stored articles skipped"
                 + (f", coverage {figures}" if figures else "")
@@ -296,6 +322,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         )
         print_crawl_report(report)
         print_interruption(report)
+        print_archive(args.store, report)
         if report.interrupted is not None:
             return crawl_status(report)
         health = judge_health(args.store, report, settings, started)

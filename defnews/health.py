@@ -139,6 +139,12 @@ def record_health(location: str, report: CrawlReport, overrides: Mapping[str, An
         for c in sorted(report.crawlers, key=lambda c: c.source):
             verdict = judge(c, store.source_runs(c.source, limit=20), limits, min_articles)
             verdict.record["reasons"] = verdict.reasons
+            walks = store.archive_walks(c.source)
+            if walks:
+                verdict.record["archive"] = {
+                    w.section: {"walked": w.walked, "total": w.total_pages, "complete": w.complete}
+                    for w in walks.values()}
+                verdict.record["archive_complete"] = all(w.complete for w in walks.values())
             start = c.stats.get("start_time") or started_at
             end = c.stats.get("finish_time") or datetime.now(UTC)
             store.add_source_run(c.source, started_at=start, finished_at=end,

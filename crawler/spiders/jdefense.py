@@ -28,10 +28,11 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 
-from crawler import coverage
+from crawler import archive, coverage
 from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import jdefense as pages
@@ -101,6 +102,8 @@ class JdefenseSpider(scrapy.Spider):
         # Set by crawler.frontier.SharedFrontierScheduler when processes share a frontier.
         self.frontier: Any = None
         self._ranked_requested: set[str] = set()  # sidebar addresses already requested
+        # How far the walk down each section's archive has come (crawler/archive.py).
+        self.archive = archive.Walker(source)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JdefenseSpider:
@@ -145,6 +148,7 @@ class JdefenseSpider(scrapy.Spider):
                 self.known[number] = max(fetched_at, self.known.get(number, fetched_at))
         self.probes = {n: p for n, p in self.store.counter_probes(self.source_key).items()
                        if before(p[1])}
+        self.archive.load(self.store)
         logger.info("%s: %d articles already stored%s", self.source_key, len(self.known),
                     " (--refresh: all fetched again)" if self.refresh else "")
 
@@ -184,22 +188,33 @@ class JdefenseSpider(scrapy.Spider):
             self.store.record_page_fetches(
                 [(url, etag, modified) for url, (etag, modified) in pages_done.items()], at=now)
             self.store.record_counter_probes(self.source_key, self._probed.items(), at=now)
+            stored = {n for url in self.store.source_article_urls(self.source_key)
+                      if (n := pages.article_number(url)) is not None}
+            self.archive.save(self.store, stored | set(self.known))
         finally:
             self.store.close()
             self.store = None
 
-    def _listing_request(self, url: str, page: int) -> scrapy.Request:
-        """A section index page, asked conditionally when the store has its validators."""
+    def _listing_request(self, url: str, page: int, section: str | None = None,
+                         budget: int = 0) -> scrapy.Request:
+        """A section index page, asked conditionally when the store has its validators;
+        with a ``budget``, a page of the archive walk: asked whole, followed for ``budget``
+        pages whatever they hold (crawler/archive.py)."""
         headers: dict[str, str] = {}
         etag, modified = self.validators.get(self.to_site(url), (None, None))
-        if not self.refresh:
+        if not self.refresh and not budget:
             if etag:
                 headers["If-None-Match"] = etag
             if modified:
                 headers["If-Modified-Since"] = modified
+        meta: dict[str, Any] = {"handle_httpstatus_list": [304]}
+        if section is not None:
+            meta[archive.SECTION] = section
+        if budget:
+            meta[archive.BUDGET] = budget
         return scrapy.Request(
             url, callback=self.parse_listing, cb_kwargs={"page": page}, headers=headers,
-            meta={"handle_httpstatus_list": [304]},
+            meta=meta, dont_filter=bool(budget),
         )
 
     # -- addresses ----------------------------------------------------------------------
@@ -225,8 +240,18 @@ class JdefenseSpider(scrapy.Spider):
         self._load_state()
         # The home page unconditionally: its ranking sidebar makes this crawl's snapshot.
         yield scrapy.Request(self.base_url, callback=self.parse_listing, cb_kwargs={"page": 1})
+        budget = max(1, self.max_index_pages)
         for section in self.sections:
-            yield self._listing_request(f"{self.base_url}docs/{section}/", 1)
+            first = f"{self.base_url}docs/{section}/"
+            resume = self.archive.resume(section, self.to_site(first))
+            if resume is not None and resume[1] == 1:
+                # The archive walk starts (or starts again) at the first page: one request.
+                yield self._listing_request(first, 1, section, budget)
+                continue
+            yield self._listing_request(first, 1, section)
+            if resume is not None:
+                # Not walked to the end yet: the walk goes on where it stopped.
+                yield self._listing_request(self.to_fetch(resume[0]), resume[1], section, budget)
         # Stored articles due for a visit are asked for directly: no listing may link them.
         if self.refresh or self.revisit_age > 0:
             for number, url in sorted(self.known_urls.items(), reverse=True):
@@ -255,9 +280,25 @@ class JdefenseSpider(scrapy.Spider):
         return scrapy.Request(
             self.to_fetch(url),
             callback=self.parse_article,
+            errback=self.article_failed,
             cb_kwargs={"probe": probe},
             meta=meta,
         )
+
+    def article_failed(self, failure: Failure) -> Failure:
+        """An article page without an answer: a download that failed is fetched again next
+        run (its index page is not walked); a refusal (robots.txt, off-site, too large) or a
+        page gone (404, 410) is final. The failure goes on to Scrapy, which logs it."""
+        request = failure.request  # type: ignore[attr-defined]
+        number = pages.article_number(self.to_site(request.url))
+        response = getattr(failure.value, "response", None)
+        if failure.check(IgnoreRequest) and response is None:
+            self.archive.answered(number)
+        elif response is not None and response.status in (404, 410):
+            self.archive.answered(number)
+        else:
+            self.archive.failed(number)
+        return failure
 
     # -- callbacks ----------------------------------------------------------------------
     def parse_listing(self, response: Response, page: int) -> Iterator[Any]:
@@ -269,6 +310,15 @@ class JdefenseSpider(scrapy.Spider):
             self._skip(response.url, "not an HTML page")
             return
         listing = pages.parse_listing(response.text, response.url)
+        section = response.meta.get(archive.SECTION)
+        budget = int(response.meta.get(archive.BUDGET) or 0)
+        if section is not None:
+            self.archive.listed(
+                section, page, self.to_site(response.url),
+                {n for u in listing["article_urls"] if (n := pages.article_number(u)) is not None},
+                self.to_site(listing["next_page"]) if listing.get("next_page") else None,
+                archive.total_pages(response.text, response.url),
+            )
         self.crawler.stats.inc_value("defnews/jdefense/listing_pages")
         self.crawler.stats.inc_value("defnews/jdefense/listing_links", len(listing["article_urls"]))
         self._listing_fetches[self.to_site(response.url)] = _validators(response)
@@ -278,18 +328,24 @@ class JdefenseSpider(scrapy.Spider):
                 wanted += 1
                 yield request
         next_page = listing.get("next_page")
-        if next_page and listing["article_urls"] and not wanted:
+        if budget:
+            # The archive walk: on to the next page while this run's budget lasts.
+            if next_page and budget > 1:
+                yield self._listing_request(self.to_fetch(next_page), page + 1, section,
+                                            budget - 1)
+        elif next_page and listing["article_urls"] and not wanted:
             # Every article of this page is stored already: the older pages hold no new one.
             self.crawler.stats.inc_value("defnews/incremental/pagination_stopped")
             logger.debug("%s: only known articles, pagination stops", self.to_site(response.url))
         elif next_page and page < self.max_index_pages:
-            yield self._listing_request(self.to_fetch(next_page), page + 1)
+            yield self._listing_request(self.to_fetch(next_page), page + 1, section)
         # Signed like an article page's sidebar: read only when it changed, and the article
         # pages after this listing keep reusing what was read.
         signature = pages.ranking_signature(response.text, response.url)
         yield from self._ranking(response, signature=signature, parsed=True)
 
     def parse_article(self, response: Response, probe: tuple[str, ...] = ()) -> Iterator[Any]:
+        self.archive.answered(pages.article_number(self.to_site(response.url)))
         if response.status == 404:
             # A counter-walk probe: the number may live under another section.
             if len(probe) > 1:
