@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from defnews import __version__
-from defnews.preflight import duration, http_url, non_negative_int, positive_int, tcp_port
+from defnews.preflight import (
+    duration,
+    http_url,
+    interval,
+    non_negative_int,
+    positive_int,
+    tcp_port,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -192,8 +199,9 @@ def _add_schedule(sub: Any) -> None:
     _add_store(p)
     _add_crawl(p)
     _add_build(p)
-    p.add_argument("--every", type=duration, required=True, metavar="DURATION",
-                   help="interval between runs: 90s, 15m, 2h, 1d")
+    p.add_argument("--every", type=interval, required=True, metavar="DURATION",
+                   help="interval between runs, with its unit: 15m, 2h, 1d (at least 1m; "
+                   "shorter only with --base-url)")
     p.add_argument("--jitter", type=duration, default=None, metavar="DURATION",
                    help="random extra wait added to each interval (default: a tenth of --every)")
     p.add_argument("--runs", type=positive_int, default=None, metavar="N",

@@ -373,12 +373,13 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Serving {args.public}/ at {url} (Ctrl-C to stop)", flush=True)
 
     try:
-        serve_public(args.public, args.host, args.port, max_age=args.max_age,
-                     backlog=args.backlog, announce=announce)
+        stopped_by = serve_public(args.public, args.host, args.port, max_age=args.max_age,
+                                  backlog=args.backlog, announce=announce)
     except CannotListenError as exc:
         reason = getattr(exc.socketError, "strerror", None) or exc.socketError
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
-    return EXIT_OK
+    # Stopped by SIGINT / SIGTERM: 130 / 143, as every command says.
+    return EXIT_OK if stopped_by is None else 128 + stopped_by
 
 
 def sources(args: argparse.Namespace) -> int:

@@ -242,8 +242,9 @@ def serve_public(
     max_age: int = DEFAULT_MAX_AGE,
     backlog: int = DEFAULT_BACKLOG,
     announce: Callable[[str], None] = print,
-) -> None:
-    """Serve ``root`` until interrupted (``defnews serve``)."""
+) -> int | None:
+    """Serve ``root`` until interrupted (``defnews serve``); return the signal that stopped
+    it (SIGINT, SIGTERM), for the command's exit status 128 + N."""
     if not root.is_dir():
         raise FileNotFoundError(f"nothing to serve: {root} is not a directory")
     from twisted.internet import reactor as _reactor
@@ -253,5 +254,23 @@ def serve_public(
                                   interface=host)
     address = listening.getHost()
     shown = f"[{address.host}]" if ":" in address.host else address.host
+    received: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        # Twisted's own handlers stop the reactor too, but do not say which signal it was.
+        received.append(signum)
+        reactor.callFromThread(reactor.stop)
+
+    def install() -> None:
+        import signal
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, stop)
+
+    # Before the announcement (a signal right after it is ours), and again once running
+    # (the reactor installs its own handlers when it starts).
+    install()
+    reactor.callWhenRunning(install)
     announce(f"http://{shown}:{address.port}/")
     reactor.run()
+    return received[0] if received else None
