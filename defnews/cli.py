@@ -103,8 +103,11 @@ def make_parser() -> argparse.ArgumentParser:
         "130/143 stopped by SIGINT/SIGTERM. Start with `defnews demo`.",
     )
     parser.add_argument("--version", action="version", version=f"defnews {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print nothing when all goes well: warnings, errors and the "
+                        "summary of a run that failed only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log debug messages, Scrapy's own log included (else from WARNING)")
     parser.add_argument("--log-file", type=Path, metavar="FILE", help="write the log here instead of stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -181,7 +184,8 @@ def _add_global(p: argparse.ArgumentParser, name: str) -> None:
     """-q, -v and --log-file after the command too (``defnews run ... -q``). SUPPRESS keeps the
     value given before the command when none is given after it."""
     p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                   help="log warnings and errors only")
+                   help="print nothing when all goes well: warnings, errors and the summary "
+                   "of a run that failed only")
     p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                    help="log debug messages" if name != "demo" else
                    "log debug messages (the demo logs warnings only otherwise)")
@@ -237,7 +241,24 @@ def _setup_logging(args: argparse.Namespace) -> str:
     handler.setFormatter(logging.Formatter(fmt) if level == "DEBUG" else OneLineFormatter(fmt))
     logging.root.addHandler(handler)
     logging.root.setLevel(level)
+    if level != "DEBUG":
+        # Scrapy's own log (start-up banner, settings, middlewares, the stats dump: some 280
+        # lines a crawl) only from WARNING on; defnews's own lines (progress, what was skipped
+        # and why) at the chosen level. -v logs everything. A filter on the handler, since
+        # Scrapy sets its loggers' levels again when a crawl starts.
+        handler.addFilter(_library_warnings_only)
     return level
+
+
+def _library_warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith(_LIBRARY_LOGGERS)
+
+
+_LIBRARY_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio", "filelock", "protego",
+                    "hpack")
+# Commands whose summary goes to stdout: with -q it is printed only when something is wrong
+# (exit status not 0), so cron mails nothing after a run that went well.
+_QUIET_SUMMARY = ("crawl", "run", "build", "demo", "schedule")
 
 
 def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
@@ -277,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = _setup_logging(args)
 
     try:
+        if args.quiet and args.command in _QUIET_SUMMARY:
+            return _quietly(args, level)
         return _dispatch(args, level)
     except (SourcesError, UsageError, FileNotFoundError) as exc:
         print(f"defnews {args.command}: error: {exc}", file=sys.stderr)
@@ -294,6 +317,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"defnews {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _quietly(args: argparse.Namespace, level: str) -> int:
+    """``-q``: the command's stdout is held back and printed only if it does not succeed."""
+    import io
+
+    held = io.StringIO()
+    status = EXIT_FAILED
+    try:
+        with contextlib.redirect_stdout(held):
+            status = _dispatch(args, level)
+        return status
+    finally:
+        if status != EXIT_OK:
+            sys.stdout.write(held.getvalue())
+            sys.stdout.flush()
 
 
 def _signal_name(signum: int) -> str:
