@@ -10,9 +10,9 @@ field coverage, duration. A source is **unhealthy** when
   (``DEFNEWS_HEALTH_MIN_COVERAGE``, judged from ``DEFNEWS_HEALTH_MIN_ARTICLES`` articles on).
 
 An unhealthy source makes the command exit 1; its feeds keep their items (they are built from
-the store, where nothing is removed). The build writes ``health.json`` (every source's state
-and since when) and ``health.atom`` (one entry each time a source turns unhealthy or
-recovers). Both only change when a state changes, so an unchanged site keeps a byte-identical
+the store, where nothing is removed). The build writes ``health.atom`` (one entry each time a
+source turns unhealthy or recovers) and its JSON Feed twin ``health.json``, which also carries
+every source's state and since when (its ``_defnews`` object). Both only change when a state changes, so an unchanged site keeps a byte-identical
 public folder; ids are tag URIs, independent of host and port.
 """
 
@@ -180,7 +180,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def render_json(changes: Mapping[str, list[Change]]) -> bytes:
+def _state(changes: Mapping[str, list[Change]]) -> dict[str, Any]:
     sources = {}
     for source, history in sorted(changes.items()):
         current = history[-1]
@@ -190,38 +190,79 @@ def render_json(changes: Mapping[str, list[Change]]) -> bytes:
             "reasons": current.run.data.get("reasons", []),
             "run": {k: v for k, v in current.run.data.items() if k != "reasons"},
         }
-    doc = {"healthy": all(s["healthy"] for s in sources.values()), "sources": sources}
+    return {"healthy": all(s["healthy"] for s in sources.values()), "sources": sources}
+
+
+def _entries(changes: Mapping[str, list[Change]]) -> list[Change]:
+    """The state changes the feeds carry, newest first: turned unhealthy, or recovered."""
+    return sorted(
+        (c for history in changes.values() for i, c in enumerate(history)
+         if not c.healthy or i > 0),
+        key=lambda c: (c.run.started_at, c.run.id), reverse=True,
+    )[:FEED_ENTRIES]
+
+
+def _updated(changes: Mapping[str, list[Change]], entries: list[Change]) -> datetime:
+    """The feed's ``updated``: its newest entry, else when the first run was recorded (stable
+    from build to build; never 1970)."""
+    if entries:
+        return entries[0].run.finished_at
+    return min(history[0].run.finished_at for history in changes.values())
+
+
+def _content(c: Change) -> str:
+    state = "healthy again" if c.healthy else "UNHEALTHY"
+    lines = [f"{c.source} is {state} since the crawl of {_iso(c.run.started_at)}."]
+    lines += [f"- {r}" for r in c.run.data.get("reasons") or []]
+    record = {k: v for k, v in c.run.data.items() if k != "reasons"}
+    lines.append("Run: " + json.dumps(record, ensure_ascii=False, sort_keys=True))
+    return "\n".join(lines)
+
+
+def render_json(changes: Mapping[str, list[Change]]) -> bytes:
+    """``health.json``: the JSON Feed twin of health.atom (every ``.json`` in the public folder
+    is a JSON Feed, and is served as one), with every source's current state in the
+    ``_defnews`` extension object (JSON Feed 1.1: custom keys start with ``_``). No address in
+    it: the same records give the same bytes wherever the folder is served."""
+    from feeds.jsonfeed import VERSION
+
+    entries = _entries(changes)
+    doc = {
+        "version": VERSION,
+        "title": "defnews source health",
+        "description": "One entry each time a source turns unhealthy or recovers.",
+        "items": [
+            {"id": f"{TAG}:{c.source}:{c.run.id}",
+             "title": f"{c.source}: {'healthy again' if c.healthy else 'UNHEALTHY'}",
+             "content_text": _content(c),
+             "date_published": _iso(c.run.started_at),
+             "date_modified": _iso(c.run.finished_at)}
+            for c in entries
+        ],
+        "_defnews": {"about": "https://github.com/defnews/defnews#health",
+                     "updated": _iso(_updated(changes, entries)), **_state(changes)},
+    }
     return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def render_atom(changes: Mapping[str, list[Change]], self_url: str) -> bytes:
     from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
-    entries = sorted(
-        (c for history in changes.values() for i, c in enumerate(history)
-         if not c.healthy or i > 0),  # turned unhealthy, or recovered
-        key=lambda c: (c.run.started_at, c.run.id), reverse=True,
-    )[:FEED_ENTRIES]
+    entries = _entries(changes)
     fg = FeedGenerator()
     fg.id(f"{TAG}:feed")
     fg.title("defnews source health")
     fg.subtitle("One entry each time a source turns unhealthy or recovers.")
     fg.link(href=self_url, rel="self")
     fg.generator("defnews")
-    fg.updated(entries[0].run.finished_at if entries else datetime(1970, 1, 1, tzinfo=UTC))
+    fg.updated(_updated(changes, entries))
     for c in reversed(entries):
         fe = fg.add_entry(order="prepend")
         fe.id(f"{TAG}:{c.source}:{c.run.id}")
-        state = "healthy again" if c.healthy else "UNHEALTHY"
-        fe.title(f"{c.source}: {state}")
+        fe.title(f"{c.source}: {'healthy again' if c.healthy else 'UNHEALTHY'}")
         fe.updated(c.run.finished_at)
         fe.published(c.run.started_at)
-        reasons = c.run.data.get("reasons") or []
-        lines = [f"{c.source} is {state} since the crawl of {_iso(c.run.started_at)}."]
-        lines += [f"- {r}" for r in reasons]
-        record = {k: v for k, v in c.run.data.items() if k != "reasons"}
-        lines.append("Run: " + json.dumps(record, ensure_ascii=False, sort_keys=True))
-        fe.content("\n".join(lines), type="text")
+        fe.content(_content(c), type="text")
     data: bytes = fg.atom_str(pretty=True)
     return data
 

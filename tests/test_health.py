@@ -61,7 +61,7 @@ def test_healthy_rerun_leaves_the_public_folder_byte_identical(work):
     assert again.returncode == 0, again.stderr[-3000:]
     after = {p: p.read_bytes() for p in (work / "public").rglob("*") if p.is_file()}
     assert after == before
-    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))
+    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))["_defnews"]
     assert health["healthy"] is True and health["sources"]["jdefense"]["healthy"] is True
 
 
@@ -82,7 +82,7 @@ def test_layout_change_marks_the_source_unhealthy_and_feeds_keep_their_items(wor
     assert "jdefense     UNHEALTHY" in result.stdout
     reason = "no article found" if broken == "listings" else "articles with published: 0%"
     assert reason in result.stdout
-    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))
+    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))["_defnews"]
     assert health["healthy"] is False
     assert health["sources"]["jdefense"]["healthy"] is False
     assert any(reason in r for r in health["sources"]["jdefense"]["reasons"])
@@ -100,7 +100,7 @@ def test_layout_change_marks_the_source_unhealthy_and_feeds_keep_their_items(wor
     assert fixed.returncode == 0, fixed.stdout
     feed = feedparser.parse(str(work / "public" / "health.atom"))
     assert [e.title for e in feed.entries] == ["jdefense: healthy again", "jdefense: UNHEALTHY"]
-    assert json.loads((work / "public" / "health.json").read_text())["healthy"] is True
+    assert json.loads((work / "public" / "health.json").read_text())["_defnews"]["healthy"] is True
 
 
 def result(**stats: int) -> CrawlerResult:
@@ -213,3 +213,39 @@ def test_health_command_shows_states_and_runs_and_exits_1_when_unhealthy(tmp_pat
                              healthy=True, data={})
     assert main(["health", "--store", str(path), "--runs", "1"]) == 0
     assert capsys.readouterr().out.count("pages") == 1
+
+
+def _runs(store, oks):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for i, ok in enumerate(oks):
+        at = now + timedelta(minutes=15 * i)
+        store.add_source_run("jdefense", started_at=at, finished_at=at, finish_reason="finished",
+                             healthy=ok, data={"reasons": [] if ok else ["x"]})
+    return now
+
+
+def test_a_health_feed_without_entries_is_updated_when_the_first_run_was(tmp_path):
+    """It said 1970-01-01 (no state change yet)."""
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        first = _runs(store, [True, True])
+        write_health(store, tmp_path / "p", "http://localhost:8000/")
+    feed = feedparser.parse(str(tmp_path / "p" / "health.atom"))
+    assert feed.entries == []
+    assert feed.feed.updated == first.isoformat()
+    doc = json.loads((tmp_path / "p" / "health.json").read_text(encoding="utf-8"))
+    assert doc["_defnews"]["updated"] == first.isoformat()
+
+
+def test_health_json_is_a_json_feed_like_every_json_file_of_the_folder(tmp_path):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "fixtures" / "schemas"
+                         / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        _runs(store, [True, False, True])
+        write_health(store, tmp_path / "p", "http://localhost:8000/")
+    doc = json.loads((tmp_path / "p" / "health.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert [i["title"] for i in doc["items"]] == ["jdefense: healthy again", "jdefense: UNHEALTHY"]
+    assert doc["_defnews"]["sources"]["jdefense"]["healthy"] is True
