@@ -31,7 +31,8 @@ that sort by date keep rank order: the n-th entry is dated n-1 seconds before th
 ranking took its current form (``RankingView.changed_at``).
 
 "New in the ranking" (``-new``): one entry per :class:`~feeds.model.RankingEntrance`, titled
-``"【24時間】<rank>位 <title>"``, dated (published and updated) ``entered_at``, linking to the
+``"【24時間】<rank>位 <title>"``, published ``entered_at`` and updated then too (a second apart
+where several entered at one instant: distinct ``updated`` values), linking to the
 article, with id ``<article url>#ranking-<period>-<entered_at in UTC, %Y%m%dT%H%M%SZ>`` (RSS
 ``isPermaLink="false"``): unique per entrance, stable across builds, and still a URL of the
 article.
@@ -452,6 +453,17 @@ class _Builder:
         for entrance in entrances:
             entry = self._entrance_entry(entrance)
             unique.setdefault(entry.id, entry)
+        # One snapshot brings many entrances at one instant; the W3C validator warns on
+        # entries sharing an `updated`. Each is updated a second before the one above it when
+        # they would meet (as the ranking feeds date rank order): distinct, in feed order,
+        # the same every build. `published` and the id keep the real entered_at.
+        stamped: list[EntrySpec] = []
+        for entry in unique.values():
+            if stamped and entry.updated >= stamped[-1].updated:
+                stamp = stamped[-1].updated - timedelta(seconds=1)
+                entry = replace(entry, updated=stamp)
+            stamped.append(entry)
+        unique = {e.id: e for e in stamped}
         stem = f"ranking/{slug}-new"
         spec = self._spec(
             stem,

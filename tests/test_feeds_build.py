@@ -616,8 +616,13 @@ def test_entrance_feed(built: tuple[Path, BuildReport]) -> None:
         "2025-03-11T20:00:00+09:00",
         "2025-03-11T20:00:00+09:00",
     ]
+    # Entrances of one snapshot: updated a second apart (distinct, the W3C validator warns
+    # otherwise), never after they were published.
     assert [e.findtext("a:updated", namespaces=NS) for e in entries] == [
-        e.findtext("a:published", namespaces=NS) for e in entries
+        "2025-03-12T05:00:00+09:00",
+        "2025-03-12T04:59:59+09:00",
+        "2025-03-11T20:00:00+09:00",
+        "2025-03-11T19:59:59+09:00",
     ]
     items = rss_items(out, "ranking/jdefense-new.rss")
     assert [i.findtext("guid") for i in items] == ids
@@ -926,3 +931,17 @@ def test_a_label_keeps_its_file_name_across_builds(tmp_path: Path, monkeypatch) 
     assert by_feed["category:naval news"] == "naval-news.atom"
     assert by_feed["category:解説"] == "kaisetsu.atom"
     assert by_feed["category:Naval News"].startswith("naval-news-")
+
+
+@pytest.mark.parametrize("feed", ["ranking/jdefense-new.atom", "ranking/jdefense-24h.atom"],
+                         ids=["new", "24h"])
+def test_ranking_feed_entries_have_distinct_updated_values(tmp_path: Path, feed: str) -> None:
+    """Entrances of one snapshot shared one `updated` (the W3C validator warns)."""
+    build_feeds(sample(), tmp_path, CONFIG)
+    root = etree.parse(str(tmp_path / feed)).getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    stamps = [e.findtext(f"{atom}updated") for e in root.iter(f"{atom}entry")]
+    assert len(stamps) > 1
+    assert len(set(stamps)) == len(stamps)
+    instants = [datetime.fromisoformat(s) for s in stamps]  # type: ignore[arg-type]
+    assert instants == sorted(instants, reverse=True)
