@@ -145,7 +145,7 @@ def print_build_report(report: BuildReport, public: Path, out: TextIO | None = N
     print(f"  index: {public / 'index.html'}   OPML: {public / 'opml.xml'}", file=out)
     if report.pinged:
         failed = f", {len(report.ping_errors)} failed (see log)" if report.ping_errors else ""
-        print(f"  WebSub: hub told of {len(report.pinged)} changed feed file(s){failed}", file=out)
+        print(f"  WebSub: hub told of {len(report.pinged)} feed file(s) (changed, or missed before){failed}", file=out)
 
 
 def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlOptions:

@@ -89,7 +89,7 @@ from feeds.render import (
     is_http_url,
     render_feed,
 )
-from feeds.websub import ping_hub
+from feeds.websub import publish
 from feeds.write import is_temp_file, write_many
 
 logger = logging.getLogger(__name__)
@@ -655,9 +655,11 @@ def build_feeds(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRepor
     out_dir.mkdir(parents=True, exist_ok=True)
     with folder_lock(out_dir):
         report = _build_locked(data, out_dir, config)
-    if config.hub_url and report.changed_urls:
-        report.ping_errors = ping_hub(config.hub_url, report.changed_urls)
-        report.pinged = list(report.changed_urls)
+    if config.hub_url:
+        # The changed feeds, and those a build before could not tell the hub of.
+        with folder_lock(out_dir):
+            report.pinged, report.ping_errors = publish(config.hub_url, out_dir,
+                                                        report.changed_urls)
     return report
 
 
