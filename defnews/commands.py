@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.coverage import coverage_lines
-from crawler.sources import load_sources
+from crawler.sources import SourcesError, load_sources
 from defnews.runner import (
     DEFAULT_FEED_URL,
     BuildOptions,
@@ -310,16 +310,23 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         sources.write_text(template.replace("{feeds_url}", feeds_origin), encoding="utf-8")
         print(f"Serving the fixture site at {site.url} and fixture feeds at {feeds.url}")
         started = datetime.now(UTC)
-        report = run_crawl(
-            CrawlOptions(
-                store=args.store,
-                sources=sources,
-                output=args.output,
-                base_url=site.url,
-                feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin else None,
-                settings=settings,
+        try:
+            report = run_crawl(
+                CrawlOptions(
+                    store=args.store,
+                    sources=sources,
+                    output=args.output,
+                    base_url=site.url,
+                    feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin
+                    else None,
+                    settings=settings,
+                )
             )
-        )
+        except SourcesError as exc:
+            # Read from a copy with {feeds_url} filled in: the error names the user's file
+            # (same lines: the placeholder sits inside one line).
+            raise SourcesError(str(args.sources or "the bundled demo sources"), exc.line,
+                               exc.reason) from None
         print_crawl_report(report)
         print_interruption(report)
         print_archive(args.store, report)

@@ -318,8 +318,9 @@ import json, sys
 from scrapy.crawler import CrawlerProcess
 from crawler.spiders.feeds import FeedsSpider
 
-sources, out, stats_path, only = sys.argv[1:5]
+sources, out, stats_path, only, cache = sys.argv[1:6]
 process = CrawlerProcess(settings={
+    "HTTPCACHE_DIR": cache,  # not .scrapy/httpcache in the checkout (the working directory)
     "ROBOTSTXT_OBEY": True,
     "USER_AGENT": "defnews-tests (+https://example.org/defnews)",
     "FEEDS": {out: {"format": "jsonlines", "encoding": "utf-8"}},
@@ -351,8 +352,11 @@ def run_crawl(tmp: Path, base_url: str, *, extra: str = "", only: str = "") -> C
     script.write_text(CRAWL_SCRIPT, encoding="utf-8")
     out, stats_path = tmp / "items.jsonl", tmp / "stats.json"
     env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    leftover = ROOT / ".scrapy" / "httpcache"
+    existed = leftover.exists()
     done = subprocess.run(
-        [sys.executable, str(script), str(sources), str(out), str(stats_path), only],
+        [sys.executable, str(script), str(sources), str(out), str(stats_path), only,
+         str(tmp / "httpcache")],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -360,6 +364,9 @@ def run_crawl(tmp: Path, base_url: str, *, extra: str = "", only: str = "") -> C
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    # The feeds' HTTP cache went to the test's folder, none was left in the checkout.
+    assert (tmp / "httpcache").is_dir()
+    assert leftover.exists() == existed
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     return Crawl(items, stats, done.stderr, base_url)
