@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from defnews import __version__
+from defnews.export import since_value
 from defnews.preflight import (
     duration,
     http_url,
@@ -68,7 +69,12 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
 
 
 def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="also write the items as JSON Lines here")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--output", "-o", type=Path, metavar="FILE",
+                     help="also append this run's items to FILE as JSON Lines (as scrapy -o)")
+    out.add_argument("--overwrite-output", "-O", type=Path, metavar="FILE",
+                     help="also write this run's items to FILE as JSON Lines, replacing it "
+                     "(as scrapy -O; `defnews export` writes the whole store)")
     p.add_argument("--max-index-pages", type=non_negative_int, metavar="N", help="section index pages followed per section")
     p.add_argument("--counter-walk", type=non_negative_int, metavar="N", help="article numbers probed below the highest seen")
     p.add_argument("--refresh", action="store_true",
@@ -142,6 +148,21 @@ def make_parser() -> argparse.ArgumentParser:
                        "source with its kind, status and URLs.")
     p.add_argument("--sources", type=Path, metavar="FILE",
                    help="sources file (default: the packaged list)")
+    p = sub.add_parser("export", help="write the store's articles as JSON Lines",
+                       description="Write every article of the store (or those of --source, "
+                       "first seen or changed --since a date) as JSON Lines, valid against "
+                       "crawler/schema/item.schema.json, newest first: to stdout, -O FILE "
+                       "(replaced atomically) or -o FILE (appended).")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="PATH|DSN",
+                   help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)")
+    p.add_argument("--since", type=since_value, metavar="DATE",
+                   help="only articles first seen or changed since DATE (ISO 8601; UTC "
+                   "without an offset)")
+    p.add_argument("--source", metavar="KEY", help="only the articles of this source")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", type=Path, metavar="FILE", help="append to FILE")
+    out.add_argument("-O", "--overwrite-output", type=Path, metavar="FILE",
+                     help="write FILE, replacing it")
     p = sub.add_parser("db", help="manage the store's schema",
                        description="Create or upgrade the store's schema (versioned migrations, "
                        "safe when several processes run it at once).")
@@ -400,6 +421,8 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         return commands.health(args)
     if args.command == "db":
         return commands.db(args)
+    if args.command == "export":
+        return commands.export(args)
     if args.command == "serve":
         return commands.serve(args)
     if args.command == "sources":

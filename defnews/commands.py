@@ -153,7 +153,8 @@ def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlO
         store=args.store,
         sources=args.sources,
         only=tuple(k for k in args.only.split(",") if k),
-        output=args.output,
+        output=args.overwrite_output or args.output,
+        overwrite=args.overwrite_output is not None,
         base_url=args.base_url,
         settings=settings,
     )
@@ -315,7 +316,8 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                 CrawlOptions(
                     store=args.store,
                     sources=sources,
-                    output=args.output,
+                    output=args.overwrite_output or args.output,
+                    overwrite=args.overwrite_output is not None,
                     base_url=site.url,
                     feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin
                     else None,
@@ -400,6 +402,28 @@ def sources(args: argparse.Namespace) -> int:
             print(f"  {'':<18} {url}")
     return EXIT_OK
 
+
+
+def export(args: argparse.Namespace) -> int:
+    """``defnews export``: the store's articles as JSON Lines."""
+    from crawler.store import open_store
+    from defnews.export import lines, selected, write_lines
+    from defnews.preflight import store_error, store_exists
+    from defnews.runner import UsageError
+
+    if not store_exists(args.store):
+        raise UsageError(f"store {args.store} does not exist")
+    try:
+        store = open_store(args.store)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
+        raise UsageError(store_error(args.store, exc)) from None
+    target = args.overwrite_output or args.output
+    with store:
+        count = write_lines(lines(selected(store, since=args.since, source=args.source)),
+                            target, append=args.output is not None)
+    if target is not None:
+        print(f"{count} articles written to {target}", file=sys.stderr)
+    return EXIT_OK
 
 
 def db(args: argparse.Namespace) -> int:

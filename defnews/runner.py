@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import signal
 import tempfile
@@ -33,6 +32,8 @@ class CrawlOptions:
     sources: Path | None = None
     only: tuple[str, ...] = ()
     output: Path | None = None
+    # -o appends this run's items to ``output`` (as Scrapy's -o does); -O replaces it.
+    overwrite: bool = False
     base_url: str | None = None  # fetch the site spider's pages from this mirror
     feeds_mirror: str | None = None  # "ORIGIN=MIRROR": fetch feeds listed at ORIGIN from MIRROR
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -190,7 +191,7 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
         restore_signal_handlers()
         _account_for_missing(scheduled, results)
         if options.output is not None and not process.received:
-            _concat_atomic(parts, options.output)
+            _concat_atomic(parts, options.output, append=not options.overwrite)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return CrawlReport(results, options.output, list(process.received))
@@ -296,22 +297,18 @@ def _select(config: SourcesConfig, only: tuple[str, ...]) -> list[Any]:
     return [s for s in config.sources if s.key in only]
 
 
-def _concat_atomic(parts: list[Path], output: Path) -> None:
-    """Join the per-crawler item files into ``output`` without ever leaving half a file."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                if part.exists():
-                    with part.open("rb") as src:
-                        shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _concat_atomic(parts: list[Path], output: Path, *, append: bool = False) -> None:
+    """Join the per-crawler item files into ``output`` (after what it held, with ``append``)
+    without ever leaving half a file."""
+    from defnews.export import write_lines
+
+    def chunks() -> Any:
+        for part in parts:
+            if part.exists():
+                with part.open("rb") as src:
+                    yield from src
+
+    write_lines(chunks(), output, append=append)
 
 
 @dataclass
