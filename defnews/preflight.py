@@ -142,6 +142,7 @@ def check_store(location: str) -> None:
     """Open the store once (creating a SQLite file's folder and tables as a crawl would)."""
     from crawler.store import open_store
 
+    new = False
     if not is_postgres(location):
         path = sqlite_path(location)
         if path.is_dir():
@@ -149,10 +150,18 @@ def check_store(location: str) -> None:
         existing = next((p for p in path.parents if p.exists()), Path("."))
         if not existing.is_dir():
             raise UsageError(f"store {path}: {existing} is a file, not a folder")
+        if not path.exists() and existing != path.parent.resolve() and existing != path.parent:
+            # A typo in the folder would start a whole new crawl into a new folder.
+            raise UsageError(f"store {path}: folder {path.parent} does not exist (a new store "
+                             "is made only in an existing folder)")
         if not path.exists() and not os.access(existing, os.W_OK):
             raise UsageError(f"store {path}: folder {existing} is not writable")
+        new = not path.exists()
     try:
         open_store(location).close()
+        if new:
+            # Said, so that a mistyped --store is seen before the full crawl it starts.
+            print(f"new store: {path} (every article will be new)", flush=True)
     except UsageError:
         raise
     except Exception as exc:  # noqa: BLE001 - every driver error becomes one line

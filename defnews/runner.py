@@ -114,6 +114,7 @@ def check_crawl_options(options: CrawlOptions) -> tuple[SourcesConfig, list[Any]
     if options.base_url and len(sites) > 1:
         raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
+    check_setting_values(settings, options.settings)
     if settings.get("DEFNEWS_REDIS_URL"):
         from crawler.frontier import RedisUnavailable, check_redis
 
@@ -122,6 +123,31 @@ def check_crawl_options(options: CrawlOptions) -> tuple[SourcesConfig, list[Any]
         except RedisUnavailable as exc:
             raise UsageError(str(exc)) from exc
     return config, selected, settings
+
+
+def check_setting_values(settings: Any, given: Mapping[str, Any]) -> None:
+    """A ``-s NAME=VALUE`` that the setting's type cannot take is refused in one line naming
+    it, before anything starts (it made the crawler fail at start-up, after the store was
+    made, with 51 lines of traceback)."""
+    from scrapy.settings import Settings
+
+    defaults = Settings()
+    defaults.setmodule("crawler.settings", priority="project")
+    # bool before int: True is an int too.
+    kinds = ((bool, "getbool", "true or false"), (int, "getint", "a whole number"),
+             (float, "getfloat", "a number"), (dict, "getdict", "a JSON object"))
+    for name, value in given.items():
+        if not isinstance(value, str):
+            continue  # set by an option, already checked
+        default = defaults.get(name)
+        kind = next((k for k in kinds if isinstance(default, k[0])), None)
+        if kind is None:
+            continue
+        try:
+            getattr(Settings({name: value}), kind[1])(name)
+        except (ValueError, TypeError):
+            raise UsageError(f"-s {name}={value}: expected {kind[2]} (default "
+                             f"{default!r})") from None
 
 
 def run_crawl(options: CrawlOptions) -> CrawlReport:
