@@ -92,6 +92,9 @@ def _add_build(p: argparse.ArgumentParser) -> None:
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
     p.add_argument("--limit", type=positive_int, default=50, metavar="N",
                    help="entries per feed (default: %(default)s)")
+    p.add_argument("--prune", action="store_true",
+                   help="remove the feeds this build no longer makes (default: keep them and "
+                   "list them); those of a source or category in the sources file are kept")
     p.add_argument("--allow-empty", action="store_true",
                    help="build even from a missing or empty store over a public folder with feeds")
     p.add_argument("--websub-hub", default=os.environ.get("DEFNEWS_WEBSUB_HUB") or None, metavar="URL",

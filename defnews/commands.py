@@ -143,6 +143,14 @@ def print_build_report(report: BuildReport, public: Path, out: TextIO | None = N
         rel = f.path.relative_to(public) if f.path.is_relative_to(public) else f.path
         print(f"  {f.entries:>4} entries  {rel}  (+ .rss, .json)  {f.feed}", file=out)
     print(f"  index: {public / 'index.html'}   OPML: {public / 'opml.xml'}", file=out)
+    feeds_removed = [p for p in report.removed if p.suffix in (".atom", ".rss", ".json")]
+    for label, paths in (("removed (--prune)", feeds_removed),
+                         ("no longer built, kept (--prune removes them)", report.stale)):
+        if paths:
+            print(f"  {len(paths)} feed file(s) {label}:", file=out)
+            for path in paths:
+                rel = path.relative_to(public) if path.is_relative_to(public) else path
+                print(f"    {rel}", file=out)
     if report.pinged:
         failed = f", {len(report.ping_errors)} failed (see log)" if report.ping_errors else ""
         print(f"  WebSub: hub told of {len(report.pinged)} feed file(s) (changed, or missed before){failed}", file=out)
@@ -283,6 +291,7 @@ def build(args: argparse.Namespace) -> int:
         feed_url=args.feed_url or DEFAULT_FEED_URL,
         hub_url=getattr(args, "websub_hub", None),
         limit=args.limit,
+        prune=getattr(args, "prune", False),
     )
     print_build_report(run_build(options), args.public)
     return EXIT_OK
@@ -343,6 +352,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                 feed_url=args.feed_url or DEFAULT_FEED_URL,
         hub_url=getattr(args, "websub_hub", None),
                 limit=args.limit,
+                prune=getattr(args, "prune", False),
             )
         )
     print_build_report(built, args.public)

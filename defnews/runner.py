@@ -346,6 +346,7 @@ class BuildOptions:
     limit: int = 50
     title: str = "defnews"
     hub_url: str | None = None  # WebSub hub
+    prune: bool = False  # remove the feeds no longer built (not those of configured sources)
 
 
 def run_build(options: BuildOptions) -> BuildReport:
@@ -357,6 +358,7 @@ def run_build(options: BuildOptions) -> BuildReport:
         category_slugs=dict(config.category_slugs),
         source_names={s.key: s.name for s in config.sources},
         hub_url=options.hub_url,
+        prune=options.prune,
     )
     with open_store(options.store) as store:
         report = build_feeds(store, options.public, feed_config)

@@ -39,9 +39,12 @@ article.
 
 Determinism: the same data and config give byte-identical files (see :mod:`feeds.render`);
 files whose bytes do not change are not rewritten (:mod:`feeds.write`), so a second build of
-unchanged data reports ``written == 0``. Stale files are removed, but only files the builder
-owns: ``*.atom`` / ``*.rss`` / ``*.json`` inside ``category/``, ``source/`` and ``ranking/``,
-and leftover temporary files of an interrupted write.
+unchanged data reports ``written == 0``. Feeds this build no longer makes (their source or
+category gave no item: a wrong store, a source gone) are never dropped silently: they are kept
+and listed (``BuildReport.stale``), and removed only with ``FeedConfig.prune``, except those of
+a source or category the sources file still names, which are never removed. Removal only
+touches files the builder owns: ``*.atom`` / ``*.rss`` / ``*.json`` inside ``category/``,
+``source/`` and ``ranking/``; leftover temporary files of an interrupted write always go.
 
 Incremental: each feed's inputs are digested (its :class:`FeedSpec`, the renderer's version);
 the digests and the files' sizes and mtimes are kept in ``.defnews-build.json`` in the output
@@ -130,6 +133,7 @@ class BuildReport:
     written: int  # files (feeds, opml.xml, index.html) whose bytes changed
     unchanged: int  # files left untouched because their bytes were already right
     removed: list[Path] = field(default_factory=list)  # stale files deleted
+    stale: list[Path] = field(default_factory=list)  # feed files no longer built, kept
     # Distinct articles left out of a feed for want of an aware published date (only those
     # that came within a feed's window are seen).
     skipped: int = 0
@@ -477,22 +481,45 @@ class _Builder:
         return planned
 
 
-def _remove_stale(out_dir: Path, keep: set[Path]) -> list[Path]:
-    removed = []
+def _configured(rel: Path, config: FeedConfig) -> bool:
+    """Whether a feed file belongs to a source or category the sources file names."""
+    stem = rel.stem
+    if rel.parent.name == "source":
+        return stem in config.source_names
+    if rel.parent.name == "ranking":
+        return any(stem.startswith(f"{key}-") for key in config.source_names)
+    if rel.parent.name == "category":
+        return stem in config.category_slugs.values()
+    return False
+
+
+def _remove_stale(out_dir: Path, keep: set[Path],
+                  config: FeedConfig) -> tuple[list[Path], list[Path]]:
+    """(files removed, feed files no longer built but kept)."""
+    removed, kept = [], []
     candidates = [p for p in out_dir.iterdir() if p.is_file() and is_temp_file(p)]
     for sub in OWNED_DIRS:
         folder = out_dir / sub
-        if folder.is_dir():
-            candidates += [
-                p
-                for p in folder.iterdir()
-                if p.is_file()
-                and (is_temp_file(p) or (p.suffix in FEED_SUFFIXES.values() and p not in keep))
-            ]
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if not p.is_file():
+                continue
+            if is_temp_file(p):
+                candidates.append(p)
+            elif p.suffix in FEED_SUFFIXES.values() and p not in keep:
+                if config.prune and not _configured(p.relative_to(out_dir), config):
+                    candidates.append(p)
+                else:
+                    kept.append(p)
     for path in sorted(candidates):
         path.unlink(missing_ok=True)
         removed.append(path)
-    return removed
+    if kept:
+        logger.warning("%d feed file(s) in %s no longer built, kept%s: %s", len(kept), out_dir,
+                       "" if config.prune else " (--prune removes them)",
+                       ", ".join(p.relative_to(out_dir).as_posix() for p in sorted(kept)))
+    return removed, sorted(kept)
 
 
 @contextlib.contextmanager
@@ -717,7 +744,7 @@ def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRep
         if path in written_paths and path in feed_paths
     ]
 
-    removed = _remove_stale(out_dir, feed_paths)
+    removed, stale = _remove_stale(out_dir, feed_paths, config)
     slugs = {**known_slugs, **builder.category_slugs}
     if new_state != state or slugs != known_slugs:
         payload = json.dumps(
@@ -730,6 +757,7 @@ def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRep
         written=len(written_paths),
         unchanged=unchanged,
         removed=removed,
+        stale=stale,
         skipped=len(builder.skipped),
         rendered=rendered,
         changed_urls=changed_urls,

@@ -7,6 +7,7 @@ them with ``DEFNEWS_UPDATE_GOLDEN=1 pytest tests/test_feeds_build.py`` and revie
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import hashlib
 import json
@@ -852,7 +853,7 @@ def test_a_new_article_rewrites_only_the_feeds_it_is_in(tmp_path: Path) -> None:
     assert report.rendered == 3  # all, the category, the source: nothing else was serialized
 
 
-def test_vanished_feeds_are_removed_and_nothing_else(tmp_path: Path) -> None:
+def test_vanished_feeds_are_removed_with_prune_and_nothing_else(tmp_path: Path) -> None:
     build_feeds(sample(), tmp_path, CONFIG)
     (tmp_path / "category" / "README.txt").write_text("operator's note")
     (tmp_path / "robots.txt").write_text("User-agent: *")
@@ -861,7 +862,7 @@ def test_vanished_feeds_are_removed_and_nothing_else(tmp_path: Path) -> None:
     leftover.write_bytes(b"<half")
     data = sample()
     data.items = [a for a in data.items if a.source != "navalnews"]  # Naval News vanishes
-    report = build_feeds(data, tmp_path, CONFIG)
+    report = build_feeds(data, tmp_path, dataclasses.replace(CONFIG, prune=True))
     gone = [
         "category/naval-news.atom",
         "category/naval-news.rss",
@@ -945,3 +946,37 @@ def test_ranking_feed_entries_have_distinct_updated_values(tmp_path: Path, feed:
     assert len(set(stamps)) == len(stamps)
     instants = [datetime.fromisoformat(s) for s in stamps]  # type: ignore[arg-type]
     assert instants == sorted(instants, reverse=True)
+
+
+VANISHED = ["category/naval-news.atom", "category/naval-news.json", "category/naval-news.rss",
+            "source/navalnews.atom", "source/navalnews.json", "source/navalnews.rss"]
+
+
+def test_a_build_keeps_and_lists_the_feeds_it_no_longer_makes(tmp_path: Path) -> None:
+    """A wrong but non-empty store took public/ from 84 files to 45, silently."""
+    build_feeds(sample(), tmp_path, CONFIG)
+    data = sample()
+    data.items = [a for a in data.items if a.source != "navalnews"]
+    report = build_feeds(data, tmp_path, CONFIG)
+    assert [p.relative_to(tmp_path).as_posix() for p in report.stale] == VANISHED
+    assert report.removed == []
+    assert set(VANISHED) <= set(tree(tmp_path))
+
+
+@pytest.mark.parametrize("configured", ["source", "category"])
+def test_prune_never_removes_the_feeds_of_a_configured_source_or_category(
+        tmp_path: Path, configured: str) -> None:
+    build_feeds(sample(), tmp_path, CONFIG)
+    data = sample()
+    data.items = [a for a in data.items if a.source != "navalnews"]
+    config = dataclasses.replace(
+        CONFIG, prune=True,
+        source_names={**CONFIG.source_names, "navalnews": "Naval News"}
+        if configured == "source" else CONFIG.source_names,
+        category_slugs={**CONFIG.category_slugs, "Naval News": "naval-news"}
+        if configured == "category" else CONFIG.category_slugs)
+    report = build_feeds(data, tmp_path, config)
+    kept = [v for v in VANISHED if v.startswith(configured)]
+    assert [p.relative_to(tmp_path).as_posix() for p in report.stale] == kept
+    assert set(kept) <= set(tree(tmp_path))
+    assert not (set(VANISHED) - set(kept)) & set(tree(tmp_path))
