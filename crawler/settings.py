@@ -122,7 +122,10 @@ ADDONS = {"crawler.frontier.RedisFrontier": 0}
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
     "crawler.health.HealthStats": 510,
+    # Each source's health record, written when the crawl ends (scrapy crawl, Scrapyd too).
+    "crawler.health.HealthRecorder": 520,
 }
+DEFNEWS_HEALTH_RECORD = True
 # Health: a source whose share of articles read, or of articles with a field, falls under
 # its threshold this crawl is unhealthy (judged from DEFNEWS_HEALTH_MIN_ARTICLES articles on).
 DEFNEWS_HEALTH_MIN_COVERAGE = {"parsed": 0.8, "published": 0.5, "categories": 0.5}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import tempfile
@@ -226,7 +225,7 @@ def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
                  started: datetime) -> int:
     """Record each source's run and verdict; 1 when a source is unhealthy. An interrupted
     crawl is not judged (nothing is built from it either)."""
-    from defnews.health import record_health
+    from defnews.health import per_source, recorded_verdicts
 
     if report.interrupted is not None or not report.crawlers:
         return EXIT_OK
@@ -236,8 +235,10 @@ def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
     started_crawlers = [c for c in report.crawlers if not c.finish_reason.startswith("not started")]
     if not started_crawlers:
         return EXIT_OK
-    report = dataclasses.replace(report, crawlers=started_crawlers)
-    verdicts = record_health(store, report, settings, started)
+    # Each crawl's HealthRecorder extension wrote the records (as under scrapy crawl and
+    # Scrapyd); read back those of this crawl's sources.
+    keys = [s.source for c in started_crawlers for s in per_source(c)]
+    verdicts = recorded_verdicts(store, keys, started)
     print_health(verdicts)
     return EXIT_OK if all(v.healthy for v in verdicts) else EXIT_FAILED
 

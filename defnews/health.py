@@ -114,7 +114,8 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
         reasons.append(f"no article found, where earlier runs found up to {before} "
                        "(has the site's layout changed?)")
     elif c.failed:
-        reasons.append(c.failed)
+        message = c.stats.get("defnews/feeds/error_message")
+        reasons.append(f"{c.failed}: {message}" if message else c.failed)
     for key, now in sorted((record.get("feeds") or {}).items()):
         had = max((int(((r.data.get("feeds") or {}).get(key) or {}).get("entries", 0) or 0)
                    for r in previous), default=0)
@@ -130,27 +131,125 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
     return SourceHealth(c.source, not reasons, reasons, record)
 
 
+FEEDS_CRAWLER = "feeds"  # the one crawler that reads every feed source
+
+
+def per_source(c: CrawlerResult) -> list[CrawlerResult]:
+    """The crawler's result per source: the feeds crawler reads many feed sources in one
+    crawl, and each gets its own record (its stats, its verdict); a site crawler is one."""
+    if c.source != FEEDS_CRAWLER:
+        return [c]
+    stats = c.stats
+    keys: set[str] = set(stats.get("defnews/feeds/read") or ())
+    for prefix in ("defnews/feeds/entries/", "defnews/feeds/errors/",
+                   "defnews/feeds/not_modified/", "defnews/feeds/source/",
+                   "defnews/feeds/requested/"):
+        keys |= {k[len(prefix):].split("/", 1)[0] for k in stats if k.startswith(prefix)}
+    out = []
+    for key in sorted(keys):
+        def n(name: str, key: str = key) -> int:
+            return int(stats.get(name, 0) or 0)
+        own: dict[str, Any] = {
+            name: stats[name]
+            for name in ("start_time", "finish_time", "finish_reason", "defnews/frontier/worker")
+            if name in stats}
+        own.update({
+            "item_scraped_count": n(f"defnews/feeds/source/{key}/kept"),
+            "response_received_count": n(f"defnews/feeds/requested/{key}"),
+            "defnews/feeds/entries": n(f"defnews/feeds/entries/{key}"),
+            "defnews/feeds/errors": n(f"defnews/feeds/errors/{key}"),
+            "defnews/http/not_modified": n(f"defnews/feeds/not_modified/{key}"),
+            f"defnews/feeds/entries/{key}": n(f"defnews/feeds/entries/{key}"),
+            f"defnews/feeds/errors/{key}": n(f"defnews/feeds/errors/{key}"),
+            f"defnews/feeds/not_modified/{key}": n(f"defnews/feeds/not_modified/{key}"),
+        })
+        for status in ("new", "updated", "unchanged", "duplicate"):
+            own[f"defnews/store/{status}"] = n(f"defnews/store/source/{key}/{status}")
+        for name, value in stats.items():
+            prefix = f"defnews/feeds/source/{key}/dropped/"
+            if name.startswith(prefix):
+                own[f"defnews/dropped/{name[len(prefix):]}"] = value
+        if key in (stats.get("defnews/feeds/read") or ()):
+            own["defnews/feeds/read"] = {key}
+        message = stats.get(f"defnews/feeds/error_message/{key}")
+        if message:
+            own["defnews/feeds/error_message"] = message
+        out.append(CrawlerResult(c.name, key, c.finish_reason, own))
+    return out
+
+
+def crawl_failure(c: CrawlerResult) -> str | None:
+    """Why the crawl itself failed (its shared frontier or its store), or None. Such a
+    failure is the crawl's, not the site's: no source is recorded unhealthy for it."""
+    if c.finish_reason == "redis_unavailable" or c.stats.get("defnews/frontier/error"):
+        return str(c.stats.get("defnews/frontier/error") or "the shared frontier's Redis went away")
+    for name in ("defnews/store/error", "defnews/store/write_errors"):
+        if c.stats.get(name):
+            return f"the store failed: {c.stats[name]}"
+    return None
+
+
 def record_health(location: str, report: CrawlReport, overrides: Mapping[str, Any],
-                  started_at: datetime) -> list[SourceHealth]:
-    """Judge every crawler of a finished crawl and store its run record."""
-    limits, min_articles = thresholds(overrides)
+                  started_at: datetime, *, settings: Any = None) -> list[SourceHealth]:
+    """Judge every source of a finished crawl and store its run record (the feeds crawler:
+    one record per feed source). ``settings``: the crawl's own (Scrapy) settings, else the
+    project's with ``overrides``."""
+    if settings is not None:
+        limits = {str(k): float(v)
+                  for k, v in settings.getdict("DEFNEWS_HEALTH_MIN_COVERAGE").items()}
+        min_articles = settings.getint("DEFNEWS_HEALTH_MIN_ARTICLES")
+    else:
+        limits, min_articles = thresholds(overrides)
     verdicts = []
     with open_store(location) as store:
-        for c in sorted(report.crawlers, key=lambda c: c.source):
-            verdict = judge(c, store.source_runs(c.source, limit=20), limits, min_articles)
-            verdict.record["reasons"] = verdict.reasons
-            walks = store.archive_walks(c.source)
-            if walks:
-                verdict.record["archive"] = {
-                    w.section: {"walked": w.walked, "total": w.total_pages, "complete": w.complete}
-                    for w in walks.values()}
-                verdict.record["archive_complete"] = all(w.complete for w in walks.values())
-            start = c.stats.get("start_time") or started_at
-            end = c.stats.get("finish_time") or datetime.now(UTC)
-            store.add_source_run(c.source, started_at=start, finished_at=end,
-                                 finish_reason=c.finish_reason, healthy=verdict.healthy,
-                                 data=verdict.record)
-            verdicts.append(verdict)
+        for crawler in sorted(report.crawlers, key=lambda c: c.source):
+            failure = crawl_failure(crawler)
+            if failure is not None:
+                import logging
+
+                logging.getLogger(__name__).error(
+                    "%s: the crawl failed (%s): no health record, the sources are not to blame",
+                    crawler.source, failure)
+                continue
+            for c in per_source(crawler):
+                verdicts.append(_record(store, c, limits, min_articles, started_at))
+    return verdicts
+
+
+def _record(store: SQLStore, c: CrawlerResult, limits: Mapping[str, float], min_articles: int,
+            started_at: datetime) -> SourceHealth:
+    verdict = judge(c, store.source_runs(c.source, limit=20), limits, min_articles)
+    if c.stats.get("defnews/feeds/error_message"):
+        verdict.record["error"] = c.stats["defnews/feeds/error_message"]
+    verdict.record["reasons"] = verdict.reasons
+    walks = store.archive_walks(c.source)
+    if walks:
+        verdict.record["archive"] = {
+            w.section: {"walked": w.walked, "total": w.total_pages, "complete": w.complete}
+            for w in walks.values()}
+        verdict.record["archive_complete"] = all(w.complete for w in walks.values())
+    start = c.stats.get("start_time") or started_at
+    end = c.stats.get("finish_time") or datetime.now(UTC)
+    _, last_new = store.source_activity(c.source)
+    verdict.record["last_fetch"] = _iso(end)
+    verdict.record["last_new_item"] = _iso(last_new) if last_new is not None else None
+    store.add_source_run(c.source, started_at=start, finished_at=end,
+                         finish_reason=c.finish_reason, healthy=verdict.healthy,
+                         data=verdict.record)
+    return verdict
+
+
+def recorded_verdicts(location: str, sources: Sequence[str],
+                      since: datetime) -> list[SourceHealth]:
+    """The verdicts a crawl's health recorder wrote (records finished since ``since``)."""
+    verdicts = []
+    with open_store(location) as store:
+        for source in sources:
+            runs = store.source_runs(source, limit=1)
+            if runs and runs[0].finished_at >= since:
+                run = runs[0]
+                verdicts.append(SourceHealth(source, run.healthy,
+                                             list(run.data.get("reasons") or []), run.data))
     return verdicts
 
 

@@ -128,6 +128,7 @@ class FeedsSpider(scrapy.Spider):
         for source in self.feed_sources:
             for url in source.urls:
                 self._inc("requests")
+                self._inc(f"requested/{source.key}")
                 headers = {"Accept": ACCEPT}
                 etag, modified = validators.get(url, (None, None))
                 # Conditional by the store's validators (the HTTP cache, when on, puts its own
@@ -197,7 +198,7 @@ class FeedsSpider(scrapy.Spider):
             self.logger.error(
                 "Feed source %s: %s is not a usable feed: %s", source_key, response.url, exc
             )
-            self._error(source_key)
+            self._error(source_key, f"{self.to_source(response.url)}: not a usable feed: {exc}")
             return
         # Kept out of the crawl's stats (whose figures tests and tools read as they are):
         # the runner adds it to the run's record, for health ("a feed that reads empty").
@@ -285,11 +286,13 @@ class FeedsSpider(scrapy.Spider):
             reason,
             failure.type.__name__ if failure.type else "error",
         )
-        self._error(source_key)
+        self._error(source_key, f"{self.to_source(request.url)}: fetching failed: {reason}")
 
-    def _error(self, source_key: str) -> None:
+    def _error(self, source_key: str, message: str) -> None:
         self._inc("errors")
         self._inc(f"errors/{source_key}")
+        # The last error of each source, with its URL: its health record names it.
+        self.crawler.stats.set_value(f"{STATS}/error_message/{source_key}", message)
 
     def _inc(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"{STATS}/{key}", n)
