@@ -194,11 +194,14 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("health", help="each source's health and its last runs",
                        description="Print each source's state (healthy or not, since when, why) "
                        "and its last runs: pages, 304s, new, updated, dropped, coverage, duration. "
-                       "Exit status 1 when a source is unhealthy (a monitoring check).")
+                       "Exit status 1 when a source is unhealthy, or none (or one of --sources) "
+                       "has run: a monitoring check.")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="PATH|DSN",
                    help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)")
     p.add_argument("--runs", type=positive_int, default=5, metavar="N",
                    help="runs shown per source (default: %(default)s)")
+    p.add_argument("--sources", type=Path, metavar="FILE",
+                   help="also exit 1 for an enabled source of FILE that never ran")
     for name, sub_parser in sub.choices.items():
         _add_global(sub_parser, name)
     return parser

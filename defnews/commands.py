@@ -373,8 +373,12 @@ def health(args: argparse.Namespace) -> int:
         store = open_store(args.store)
     except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
         raise UsageError(store_error(args.store, exc)) from None
+    configured: list[str] = []
+    if args.sources is not None:
+        configured = [src.key for src in load_sources(args.sources).sources if src.enabled]
     with store:
-        return EXIT_OK if print_health_history(store, args.runs) else EXIT_FAILED
+        return EXIT_OK if print_health_history(store, args.runs,
+                                               configured=configured) else EXIT_FAILED
 
 
 def serve(args: argparse.Namespace) -> int:

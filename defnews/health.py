@@ -381,22 +381,38 @@ def write_health(store: SQLStore, public: Path, feed_url: str) -> list[Path]:
     return written
 
 
-def print_health_history(store: SQLStore, runs: int, out: Any = None) -> bool:
-    """``defnews health``: each source's state and its last ``runs`` records; True if all
-    sources are healthy."""
+def print_health_history(store: SQLStore, runs: int, out: Any = None,
+                         configured: Sequence[str] = ()) -> bool:
+    """``defnews health``: each source's state and its last ``runs`` records; True only if
+    every source is healthy and every ``configured`` source has run (a monitoring check: a
+    store no crawl has recorded into is not healthy)."""
     import sys
 
     out = out or sys.stdout
     changes = state_changes(store)
+    never = [key for key in configured if key not in changes]
+    for key in never:
+        print(f"{key}: NEVER RUN (no health record in this store)", file=out)
     if not changes:
         print("no run recorded yet", file=out)
-        return True
+        return False
     for source, history in sorted(changes.items()):
         current = history[-1]
         state = "healthy" if current.healthy else "UNHEALTHY"
         print(f"{source}: {state} since {_iso(current.run.started_at)}", file=out)
         for reason in current.run.data.get("reasons") or []:
             print(f"  {reason}", file=out)
+        latest = store.source_runs(source, limit=1)[0].data
+        if latest.get("last_fetch") or latest.get("last_new_item"):
+            print(f"  last fetch {latest.get('last_fetch') or '-'}, last new item "
+                  f"{latest.get('last_new_item') or '-'}", file=out)
+        if latest.get("error"):
+            print(f"  error: {latest['error']}", file=out)
+        if latest.get("archive_complete") is False:
+            walked = sum(int(a.get("walked") or 0) for a in latest["archive"].values())
+            total = sum(int(a.get("total") or 0) for a in latest["archive"].values())
+            print(f"  incomplete: archive walk {walked} of {total} index pages; resumes next run",
+                  file=out)
         for r in store.source_runs(source, limit=runs):
             d = r.data
             dropped = sum((d.get("dropped") or {}).values())
@@ -408,4 +424,4 @@ def print_health_history(store: SQLStore, runs: int, out: Any = None) -> bool:
                   f"{dropped:>3} dropped"
                   + (f"  {duration:.1f} s" if duration is not None else "")
                   + (f"  [{cov}]" if cov else ""), file=out)
-    return all(h[-1].healthy for h in changes.values())
+    return not never and all(h[-1].healthy for h in changes.values())

@@ -14,6 +14,7 @@ from fixture_server import FixtureServer
 from mirror import build_mirror
 from support import Run, defnews
 
+from crawler.sources import load_sources
 from crawler.store import SQLiteStore
 from defnews.health import judge, write_health
 from defnews.runner import CrawlerResult
@@ -249,3 +250,99 @@ def test_health_json_is_a_json_feed_like_every_json_file_of_the_folder(tmp_path)
     assert doc["version"] == "https://jsonfeed.org/version/1.1"
     assert [i["title"] for i in doc["items"]] == ["jdefense: healthy again", "jdefense: UNHEALTHY"]
     assert doc["_defnews"]["sources"]["jdefense"]["healthy"] is True
+
+
+# -- health per source, from wherever the crawl ran (#17 points 3, 5) ----------------------
+ROOT = Path(__file__).resolve().parents[1]
+FEED_FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+
+
+def test_scrapy_crawl_records_health_like_defnews_crawl(tmp_path):
+    """Under `scrapy crawl` (and Scrapyd) no record was written: `defnews health` said
+    "no run recorded yet", exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    from defnews.server import StaticServer
+
+    store = tmp_path / "s.sqlite3"
+    with StaticServer(ROOT / "defnews" / "demo_site") as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-a", f"base_url={server.url}",
+             "-s", f"DEFNEWS_STORE={store}", "-s", "DOWNLOAD_DELAY=0",
+             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    health = defnews("health", "--store", str(store), cwd=tmp_path)
+    assert health.returncode == 0, health.stdout
+    assert health.stdout.startswith("jdefense: healthy since ")
+    assert "last fetch 20" in health.stdout and "last new item 20" in health.stdout
+
+
+def test_every_feed_source_has_its_own_record_and_a_failed_one_is_named(tmp_path):
+    shutil.copytree(FEED_FIXTURES, tmp_path / "site" / "feeds")
+    from defnews.server import StaticServer
+
+    with StaticServer(tmp_path / "site") as server:
+        template = (FEED_FIXTURES / "sources.toml").read_text(encoding="utf-8")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(template.replace("{base_url}", server.url.rstrip("/")),
+                           encoding="utf-8")
+        run = defnews("crawl", "--sources", str(sources), "--store", str(tmp_path / "s.sqlite3"),
+                      "--no-throttle", cwd=tmp_path)
+        error_url = f"{server.url}feeds/error.html"
+    assert run.returncode == 1
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        recorded = set(store.run_sources())
+        maintenance = store.source_runs("maintenance", limit=1)[0]
+        fleetwatch = store.source_runs("fleetwatch", limit=1)[0]
+    keys = {s.key for s in load_sources(sources).sources if s.enabled}
+    assert recorded == keys  # one record per feed source, none called "feeds"
+    assert not maintenance.healthy and fleetwatch.healthy
+    assert error_url in maintenance.data["error"]
+    assert any(error_url in r for r in maintenance.data["reasons"])
+    assert fleetwatch.data["new"] > 0 and fleetwatch.data["last_new_item"]
+    health = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    assert health.returncode == 1
+    assert "maintenance: UNHEALTHY" in health.stdout and error_url in health.stdout
+    assert "fleetwatch: healthy" in health.stdout
+
+
+def test_health_of_a_store_no_crawl_recorded_into_is_a_failure(tmp_path):
+    with SQLiteStore(tmp_path / "s.sqlite3"):
+        pass
+    run = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    assert run.returncode == 1 and "no run recorded yet" in run.stdout
+
+
+def test_health_names_a_configured_source_that_never_ran(tmp_path):
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        _runs(store, [True])
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[categories]\n"国際" = "world"\n'
+                       '[[source]]\nkey = "jdefense"\nname = "J"\nkind = "site"\n'
+                       'spider = "jdefense"\nurl = "https://j-defense.ikaros.jp/"\nlanguage = "ja"\n'
+                       '[[source]]\nkey = "quiet"\nname = "Q"\nkind = "feed"\n'
+                       'url = "https://q.example/feed.xml"\nlanguage = "en"\n', encoding="utf-8")
+    run = defnews("health", "--store", str(tmp_path / "s.sqlite3"), "--sources", str(sources),
+                  cwd=tmp_path)
+    assert run.returncode == 1
+    assert "quiet: NEVER RUN" in run.stdout and "jdefense: healthy" in run.stdout
+
+
+@pytest.mark.parametrize("stats", [
+    {"defnews/frontier/error": "Redis at redis://r:6379/0 is not reachable"},
+    {"defnews/store/write_errors": 3},
+], ids=["redis-gone", "store-failed"])
+def test_a_frontier_or_store_outage_is_the_crawls_failure_not_the_sites(tmp_path, stats):
+    from defnews.health import record_health
+    from defnews.runner import CrawlReport
+
+    c = CrawlerResult("jdefense", "jdefense", "redis_unavailable" if "defnews/frontier/error"
+                      in stats else "finished", {"response_received_count": 3, **stats})
+    verdicts = record_health(str(tmp_path / "s.sqlite3"), CrawlReport([c]), {},
+                             datetime(2026, 1, 1, tzinfo=UTC))
+    assert verdicts == []
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        assert store.source_runs("jdefense") == []
