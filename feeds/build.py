@@ -69,10 +69,11 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -623,13 +624,17 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
                 )
             )
     activity = getattr(data, "source_activity", None)
+    runs_of = getattr(data, "source_runs", None)  # the health records, where the data has them
+    recorded = getattr(data, "run_sources", None)
+    keys = list(dict.fromkeys([*builder.sources, *(recorded() if callable(recorded) else [])]))
     seen = {
         source: (activity(source) if callable(activity) else (0, None))
-        for source in builder.sources
+        for source in keys
     }
     newest = max((last for _, last in seen.values() if last is not None), default=None)
     health = [
-        source_health(config.source_name(source), count, last, newest)
+        source_health(config.source_name(source), count, last, newest,
+                      runs=runs_of(source, limit=HEALTH_HISTORY) if callable(runs_of) else None)
         for source, (count, last) in seen.items()
     ]
     return PageData(
@@ -643,18 +648,39 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
 
 
 STALE_AFTER = timedelta(days=7)
+HEALTH_HISTORY = 200  # runs read back to find since when a source is in its state
 
 
 def source_health(
-    name: str, recent: int, last_seen: datetime | None, newest: datetime | None = None
+    name: str, recent: int, last_seen: datetime | None, newest: datetime | None = None,
+    runs: Sequence[Any] | None = None,
 ) -> SourceHealth:
-    """The health line of one source, the one place that decides it. Today it is derived from
-    the store's articles (the latest first_seen, and how many were first seen in the 24 hours
-    up to it); per-source run records (issue #10) will feed this function instead.
+    """The health line of one source, the one place that decides it.
 
-    State: "no items" without any article; "stale" when its newest article is more than
-    :data:`STALE_AFTER` older than the newest of any source (it stopped yielding); else "ok".
+    With health records (``runs``, newest first, as the store's ``source_runs`` gives them):
+    the latest record's verdict — "ok", "failed" (with its first reason), "incomplete" (healthy,
+    the archive walk not at its end) — since the run that began it. A source without any record
+    is "never" when it has no article either. Without records (data that has none): "no items"
+    without any article; "stale" when its newest article is more than :data:`STALE_AFTER`
+    older than the newest of any source; else "ok". ``last_seen`` is the newest article's first
+    sighting (the page shows it as such: the last fetch changes every run, and an unchanged
+    site keeps a byte-identical page).
     """
+    if runs:
+        latest = runs[0]
+        since = latest.started_at
+        for run in runs[1:]:
+            if run.healthy != latest.healthy:
+                break
+            since = run.started_at
+        if not latest.healthy:
+            reasons = latest.data.get("reasons") or []
+            return SourceHealth(name, last_seen, recent, "failed",
+                                str(reasons[0]) if reasons else "", since=since)
+        state = "incomplete" if latest.data.get("archive_complete") is False else "ok"
+        return SourceHealth(name, last_seen, recent, state, since=since)
+    if runs is not None and last_seen is None:
+        return SourceHealth(name, None, 0, "never")
     if last_seen is None:
         state = "no items"
     elif newest is not None and last_seen < newest - STALE_AFTER:
