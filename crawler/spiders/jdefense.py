@@ -190,6 +190,11 @@ class JdefenseSpider(scrapy.Spider):
             self.store.record_counter_probes(self.source_key, self._probed.items(), at=now)
             stored = {n for url in self.store.source_article_urls(self.source_key)
                       if (n := pages.article_number(url)) is not None}
+            if reason == "finished":
+                # Read whole and dropped by a pipeline (no date...): answered for good. After
+                # a stop, only what the store holds counts.
+                stored |= {n for url in self._article_fetches
+                           if (n := pages.article_number(url)) is not None}
             self.archive.save(self.store, stored | set(self.known))
         finally:
             self.store.close()
@@ -292,7 +297,8 @@ class JdefenseSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         number = pages.article_number(self.to_site(request.url))
         response = getattr(failure.value, "response", None)
-        if failure.check(IgnoreRequest) and response is None:
+        stopping = "crawl stopping" in str(failure.value)  # dropped by a Ctrl-C: not final
+        if failure.check(IgnoreRequest) and response is None and not stopping:
             self.archive.answered(number)
         elif response is not None and response.status in (404, 410):
             self.archive.answered(number)
@@ -345,7 +351,10 @@ class JdefenseSpider(scrapy.Spider):
         yield from self._ranking(response, signature=signature, parsed=True)
 
     def parse_article(self, response: Response, probe: tuple[str, ...] = ()) -> Iterator[Any]:
-        self.archive.answered(pages.article_number(self.to_site(response.url)))
+        # An article read counts for the archive walk once the store holds it (or its fetch
+        # is recorded: a page the pipelines dropped); only answers without an item count here.
+        if response.status == 404 or not isinstance(response, TextResponse):
+            self.archive.answered(pages.article_number(self.to_site(response.url)))
         if response.status == 404:
             # A counter-walk probe: the number may live under another section.
             if len(probe) > 1:
@@ -367,6 +376,7 @@ class JdefenseSpider(scrapy.Spider):
             data = pages.parse_article(response.text, response.url)
         except PageParseError as exc:
             self._skip(response.url, str(exc))
+            self.archive.answered(pages.article_number(self.to_site(response.url)))
             return
         if _netloc(data["url"]) not in (_netloc(self.base_url), _netloc(self.site_url)):
             # A canonical (or og:url) on another host: never publish the page as that host's.
