@@ -15,6 +15,12 @@ failed to download (a timeout, a 5xx after the retries) is not: the walk resumes
 state is written when the crawl closes, from what the store then holds, so a crawl killed
 with SIGKILL loses at most that crawl's progress, never an article.
 
+An article reached only through another article's links (the prev/next pager, a sidebar) is
+on no index page: once the linking article is stored, nothing would ask for it again. So the
+links a page asks for are written to the store (``archive_links``) *before* the page's own
+article is stored, and forgotten once their articles are stored or answered for good; every
+run asks again for those left (:meth:`Walker.ahead`, :meth:`Walker.pending`).
+
 The spider calls this module at four points (:meth:`ArchiveWalk.load`, :meth:`resume`,
 :meth:`listed`, :meth:`answered` / :meth:`failed`, :meth:`save`); nothing in it knows the
 site's markup except :func:`total_pages`, which reads the numbered pagination links.
@@ -26,6 +32,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from crawler.store import ArchiveWalk, SQLStore
@@ -76,9 +83,14 @@ class Walker:
     answered_numbers: set[int] = field(default_factory=set)
     failed_numbers: set[int] = field(default_factory=set)
     sections: set[str] = field(default_factory=set)  # those whose walk this crawl asked for
+    links: set[str] = field(default_factory=set)  # linked articles asked for, not yet settled
 
     def load(self, store: SQLStore) -> None:
         self.walks = store.archive_walks(self.source)
+        self.links = store.archive_links(self.source)
+        if self.links:
+            logger.info("%s: %d linked articles asked for before and not stored yet",
+                        self.source, len(self.links))
         for section, walk in sorted(self.walks.items()):
             if not walk.complete:
                 logger.info("%s: archive walk of %s resumes at index page %d (%s)",
@@ -111,6 +123,29 @@ class Walker:
         """The article page could not be downloaded (to be fetched again next run)."""
         if number is not None:
             self.failed_numbers.add(number)
+
+    def pending(self) -> list[str]:
+        """The linked articles an earlier crawl asked for and did not store (to ask again)."""
+        return sorted(self.links)
+
+    def ahead(self, store: SQLStore | None, urls: Iterable[str]) -> None:
+        """Links about to be asked for: written to the store before the page that links them
+        is stored (a stop, even SIGKILL, between the two loses no link)."""
+        new = set(urls) - self.links
+        if new and store is not None:
+            store.record_archive_links(self.source, sorted(new), at=datetime.now(UTC))
+        self.links |= new
+
+    def settle(self, store: SQLStore, stored: set[int],
+               number_of: Callable[[str], int | None]) -> int:
+        """Forget the links whose articles are stored or answered for good; return how many
+        are left for the next run."""
+        done = (stored | self.answered_numbers) - self.failed_numbers
+        settled = {u for u in self.links if (n := number_of(u)) is not None and n in done}
+        if settled:
+            store.forget_archive_links(self.source, sorted(settled))
+        self.links -= settled
+        return len(self.links)
 
     def progress(self, stored: set[int]) -> dict[str, ArchiveWalk]:
         """Each section's walk after this crawl, given the article numbers now stored."""
@@ -154,10 +189,14 @@ class Walker:
         return walks
 
 
-def summary(walks: dict[str, ArchiveWalk]) -> str | None:
-    """One line on a source's archive walk: None when every section was walked to the end."""
+def summary(walks: dict[str, ArchiveWalk], links: int = 0) -> str | None:
+    """One line on a source's archive walk: None when every section was walked to the end and
+    no linked article is left to fetch."""
+    linked = f"{links} linked articles not fetched yet" if links else ""
     if not walks or all(w.complete for w in walks.values()):
-        return None
+        if not links:
+            return None
+        return f"incomplete: archive walk: {linked}; resumes next run"
     walked = sum(w.walked for w in walks.values())
     known = all(w.total_pages for w in walks.values())
     total = sum(w.total_pages or 0 for w in walks.values())
@@ -166,4 +205,4 @@ def summary(walks: dict[str, ArchiveWalk]) -> str | None:
         for w in sorted(walks.values(), key=lambda w: w.section) if not w.complete)
     of = f" of {total}" if known else ""
     return (f"incomplete: archive walk {walked}{of} index pages; resumes next run "
-            f"(not walked to the end: {sections})")
+            f"(not walked to the end: {sections}{'; ' + linked if linked else ''})")

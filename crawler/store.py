@@ -982,6 +982,26 @@ class SQLStore:
                  1 if walk.complete else 0, walk.updated_at.isoformat()),
             )
 
+    def archive_links(self, source: str) -> set[str]:
+        """Article addresses of ``source`` linked and asked for, not yet known to be stored or
+        answered for good (crawler/archive.py)."""
+        return {str(r[0]) for r in self._query(
+            "SELECT url FROM archive_links WHERE source = ?", (source,))}
+
+    def record_archive_links(self, source: str, urls: Iterable[str], *, at: datetime) -> None:
+        with self.transaction() as cur:
+            for url in urls:
+                cur.execute(
+                    self._sql("INSERT INTO archive_links (source, url, found_at) VALUES (?, ?, ?)"
+                              " ON CONFLICT (source, url) DO NOTHING"),
+                    (source, url, at.isoformat()))
+
+    def forget_archive_links(self, source: str, urls: Iterable[str]) -> None:
+        with self.transaction() as cur:
+            for url in urls:
+                cur.execute(self._sql("DELETE FROM archive_links WHERE source = ? AND url = ?"),
+                            (source, url))
+
     def run_sources(self) -> list[str]:
         return [str(r[0]) for r in self._query(
             "SELECT DISTINCT source FROM source_runs ORDER BY source")]

@@ -65,7 +65,9 @@ def _baseline() -> Migration:
 
 # Issue #17: per source and section, how far the walk down the archive (a section's index
 # pagination) has come: the first index page not yet walked whole, its position, the
-# section's number of index pages when known, and whether the walk reached the end.
+# section's number of index pages when known, and whether the walk reached the end; and the
+# article addresses linked (prev/next, sidebars) and asked for but not yet stored: written
+# before the linking article is stored, so no stop (even SIGKILL) loses the only link to one.
 _ARCHIVE_WALKS = """
 CREATE TABLE IF NOT EXISTS archive_walks (
     source TEXT NOT NULL,
@@ -76,6 +78,12 @@ CREATE TABLE IF NOT EXISTS archive_walks (
     complete INTEGER NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (source, section)
+);
+CREATE TABLE IF NOT EXISTS archive_links (
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (source, url)
 )
 """
 

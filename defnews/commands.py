@@ -201,7 +201,8 @@ def print_archive(store: str, report: CrawlReport, out: TextIO | None = None) ->
         return
     try:
         with open_store(store) as opened:
-            lines = [(c.source, summary(opened.archive_walks(c.source)))
+            lines = [(c.source, summary(opened.archive_walks(c.source),
+                                        len(opened.archive_links(c.source))))
                      for c in sorted(report.crawlers, key=lambda c: c.source)]
     except Exception as exc:  # noqa: BLE001 - the summary must not hide the crawl's status
         logging.getLogger(__name__).warning("archive walk state not read from %s: %s",

@@ -182,20 +182,30 @@ class JdefenseSpider(scrapy.Spider):
         )
         now = datetime.now(UTC)
         try:
+            stored = {n for url in self.store.source_article_urls(self.source_key)
+                      if (n := pages.article_number(url)) is not None}
             pages_done = dict(self._article_fetches)
+            if reason != "finished":
+                # After a stop, an article page read whose item the stop dropped before the
+                # store held it is not fetched: it must not count as fetched next run.
+                pages_done = {url: v for url, v in pages_done.items()
+                              if pages.article_number(url) in stored}
             if complete:
                 pages_done.update(self._listing_fetches)
             self.store.record_page_fetches(
                 [(url, etag, modified) for url, (etag, modified) in pages_done.items()], at=now)
-            self.store.record_counter_probes(self.source_key, self._probed.items(), at=now)
-            stored = {n for url in self.store.source_article_urls(self.source_key)
-                      if (n := pages.article_number(url)) is not None}
+            # A probe found counts once its article is stored (else it is probed again).
+            self.store.record_counter_probes(
+                self.source_key,
+                [(n, found) for n, found in self._probed.items() if not found or n in stored],
+                at=now)
             if reason == "finished":
                 # Read whole and dropped by a pipeline (no date...): answered for good. After
                 # a stop, only what the store holds counts.
                 stored |= {n for url in self._article_fetches
                            if (n := pages.article_number(url)) is not None}
             self.archive.save(self.store, stored | set(self.known))
+            self.archive.settle(self.store, stored | set(self.known), pages.article_number)
         finally:
             self.store.close()
             self.store = None
@@ -257,6 +267,10 @@ class JdefenseSpider(scrapy.Spider):
             if resume is not None:
                 # Not walked to the end yet: the walk goes on where it stopped.
                 yield self._listing_request(self.to_fetch(resume[0]), resume[1], section, budget)
+        # Articles an earlier crawl found linked from another article and did not store.
+        for url in self.archive.pending():
+            if self.wanted(pages.article_number(url), count_skip=False):
+                yield self.article_request(self.to_fetch(url))
         # Stored articles due for a visit are asked for directly: no listing may link them.
         if self.refresh or self.revisit_age > 0:
             for number, url in sorted(self.known_urls.items(), reverse=True):
@@ -328,11 +342,9 @@ class JdefenseSpider(scrapy.Spider):
         self.crawler.stats.inc_value("defnews/jdefense/listing_pages")
         self.crawler.stats.inc_value("defnews/jdefense/listing_links", len(listing["article_urls"]))
         self._listing_fetches[self.to_site(response.url)] = _validators(response)
-        wanted = 0
-        for url in listing["article_urls"]:
-            for request in self.article_requests(url):
-                wanted += 1
-                yield request
+        requests = [r for url in listing["article_urls"] for r in self.article_requests(url)]
+        wanted = len(requests)
+        yield from requests
         next_page = listing.get("next_page")
         if budget:
             # The archive walk: on to the next page while this run's budget lasts.
@@ -397,11 +409,17 @@ class JdefenseSpider(scrapy.Spider):
             self.crawler.stats.inc_value("defnews/jdefense/truncated_pages")
         coverage.record(self.crawler.stats, data.get("provenance") or {},
                         self.crawler.settings.getfloat("DEFNEWS_COVERAGE_MIN", 0.9))
+        after = [r for key in ("next_url", "prev_url") if data.get(key)
+                 for r in self.article_requests(data[key])]
+        after += self._ranking(response, signature=data.get("ranking_signature"), parsed=True)
+        # The articles this page links are written down before its own article is stored: a
+        # stop in between must not leave them linked from a stored page only (never asked
+        # for again, since stored pages are not fetched again).
+        self.archive.ahead(self.store, [
+            self.to_site(r.url) for r in after
+            if isinstance(r, scrapy.Request) and r.callback == self.parse_article])
         yield self._item(data)
-        for key in ("next_url", "prev_url"):
-            if data.get(key):
-                yield from self.article_requests(data[key])
-        yield from self._ranking(response, signature=data.get("ranking_signature"), parsed=True)
+        yield from after
 
     def _ranking(
         self, response: Response, ranking: Any = None, parsed: bool = False,
