@@ -80,6 +80,10 @@ class FeedsSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
+        if not kwargs.get("sources") and not (args and args[0]):
+            # No `-a sources=`: the sources file of the settings (`-s` / Scrapyd's
+            # `-d setting=DEFNEWS_SOURCES=...`), the one the pipelines read too.
+            kwargs["sources"] = crawler.settings.get("DEFNEWS_SOURCES") or None
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
