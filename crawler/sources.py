@@ -16,6 +16,7 @@ has two parts::
     unmapped = "drop"            # the outlet's own labels not in category_map: "keep" or "drop"
     status = "unverified"        # curated list: "confirmed" (the outlet documents the URL)
     enabled = true               # optional, default true
+    min_interval = "1h"          # feeds: fetched at most once per 1h (s, m, h, d; politeness)
     [source.category_map]        # the outlet's own labels -> defnews labels (optional)
     "Naval" = "海上"
 
@@ -58,6 +59,7 @@ _FIELDS = (
     "unmapped",
     "status",
     "enabled",
+    "min_interval",
 )
 
 
@@ -87,6 +89,7 @@ class Source:
     status: str | None = None  # "confirmed" | "unverified" (curated list) | None
     enabled: bool = True
     keep_unmapped: bool = True  # keep the source's own labels that category_map lacks
+    min_interval: float | None = None  # feeds: seconds a run waits after the last fetch
 
     @property
     def url(self) -> str:
@@ -119,6 +122,30 @@ class SourcesConfig:
     def slug_for(self, label: str) -> str | None:
         """The feed-file slug of a defnews category label, None for labels not declared."""
         return self.category_slugs.get(label)
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> float:
+    """``90s``, ``15m``, ``2h``, ``1d`` -> seconds; the unit is required (a bare ``15``:
+    seconds or minutes?). Raises ValueError naming what is expected."""
+    match = _INTERVAL.match(text) if isinstance(text, str) else None
+    if not match or float(match.group(1)) <= 0:
+        hint = f" (seconds or minutes? write {text.strip()}s or {text.strip()}m)" \
+            if isinstance(text, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", text) else ""
+        raise ValueError(
+            f"expected a duration with its unit s, m, h or d, such as 15m, got {text!r}{hint}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def format_interval(seconds: float) -> str:
+    """The shortest exact way to write ``seconds`` as parse_interval reads it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def map_categories(source: Source, labels: Iterable[str]) -> list[str]:
@@ -407,6 +434,16 @@ class _Checker:
         if not isinstance(enabled, bool):
             raise self.fail(line("enabled"), f"{label}: 'enabled' must be true or false")
 
+        min_interval = None
+        if "min_interval" in raw:
+            if kind != "feed":
+                raise self.fail(line("min_interval"),
+                                f"{label}: 'min_interval' is for kind = \"feed\" sources")
+            try:
+                min_interval = parse_interval(raw["min_interval"])
+            except ValueError as exc:
+                raise self.fail(line("min_interval"), f"{label}: 'min_interval': {exc}") from None
+
         return Source(
             key=key,
             name=name,
@@ -419,6 +456,7 @@ class _Checker:
             status=status,
             enabled=enabled,
             keep_unmapped=unmapped == "keep",
+            min_interval=min_interval,
         )
 
     def _urls(self, raw: dict[str, Any], label: str, line: Any) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.coverage import coverage_lines
-from crawler.sources import SourcesError, load_sources
+from crawler.sources import SourcesError, format_interval, load_sources
 from defnews.runner import (
     DEFAULT_FEED_URL,
     BuildOptions,
@@ -67,6 +67,11 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
                 f"(sidebar seen on {c.get('defnews/ranking/observations')} pages)",
                 file=out,
             )
+        for key, why in sorted(c.stats.items()):
+            if key.startswith("defnews/feeds/skipped/"):
+                # A feed source whose min_interval has not passed since its last fetch.
+                print(f"  {'':<12} {key.removeprefix('defnews/feeds/skipped/')}: not fetched, "
+                      f"{why}", file=out)
         if c.stats.get("defnews/frontier/worker"):
             requeued = c.get("defnews/frontier/requeued")
             print(f"  {'':<12} shared frontier: {c.get('scheduler/dequeued/redis')} requests "
@@ -413,6 +418,8 @@ def sources(args: argparse.Namespace) -> int:
     for s in config.sources:
         state = "" if s.enabled else "  (disabled)"
         status = f"  [{s.status}]" if s.status else ""
+        if s.min_interval:
+            state += f"  (at most every {format_interval(s.min_interval)})"
         print(f"  {s.key:<18} {s.kind:<5} {s.language:<3} {s.name}{status}{state}")
         for url in s.urls:
             print(f"  {'':<18} {url}")

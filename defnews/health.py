@@ -174,6 +174,8 @@ def per_source(c: CrawlerResult) -> list[CrawlerResult]:
         message = stats.get(f"defnews/feeds/error_message/{key}")
         if message:
             own["defnews/feeds/error_message"] = message
+        if stats.get(f"defnews/feeds/min_interval/{key}"):
+            own["defnews/feeds/min_interval"] = stats[f"defnews/feeds/min_interval/{key}"]
         out.append(CrawlerResult(c.name, key, c.finish_reason, own))
     return out
 
@@ -222,6 +224,8 @@ def _record(store: SQLStore, c: CrawlerResult, limits: Mapping[str, float], min_
     if c.stats.get("defnews/feeds/error_message"):
         verdict.record["error"] = c.stats["defnews/feeds/error_message"]
     verdict.record["reasons"] = verdict.reasons
+    if c.stats.get("defnews/feeds/min_interval"):
+        verdict.record["min_interval_s"] = float(c.stats["defnews/feeds/min_interval"])
     walks = store.archive_walks(c.source)
     if walks:
         verdict.record["archive"] = {
@@ -408,6 +412,11 @@ def print_health_history(store: SQLStore, runs: int, out: Any = None,
                   f"{latest.get('last_new_item') or '-'}", file=out)
         if latest.get("error"):
             print(f"  error: {latest['error']}", file=out)
+        if latest.get("min_interval_s"):
+            from crawler.sources import format_interval
+
+            print(f"  min interval {format_interval(float(latest['min_interval_s']))}: a run "
+                  "sooner after the last fetch skips the source", file=out)
         if latest.get("archive_complete") is False:
             walked = sum(int(a.get("walked") or 0) for a in latest["archive"].values())
             total = sum(int(a.get("total") or 0) for a in latest["archive"].values())

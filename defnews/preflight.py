@@ -76,20 +76,16 @@ def duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-
-
 def interval(text: str) -> float:
     """``--every``: a duration with its unit (``90s``, ``15m``, ``2h``, ``1d``). A bare
     number is refused: ``--every 15`` read as seconds hits a site 60 times as often as the
-    operator who meant minutes thinks."""
-    match = _INTERVAL.match(text)
-    if not match or float(match.group(1)) <= 0:
-        hint = f" (seconds or minutes? write {text.strip()}s or {text.strip()}m)" \
-            if re.fullmatch(r"\s*\d+(\.\d+)?\s*", text) else ""
-        raise argparse.ArgumentTypeError(
-            f"expected a duration with its unit s, m, h or d, such as 15m, got {text!r}{hint}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    operator who meant minutes thinks. The rule of a source's ``min_interval`` too."""
+    from crawler.sources import parse_interval
+
+    try:
+        return parse_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # -- files and folders ---------------------------------------------------------------------

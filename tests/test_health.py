@@ -346,3 +346,45 @@ def test_a_frontier_or_store_outage_is_the_crawls_failure_not_the_sites(tmp_path
     assert verdicts == []
     with SQLiteStore(tmp_path / "s.sqlite3") as store:
         assert store.source_runs("jdefense") == []
+
+
+def test_a_feed_source_min_interval_skips_it_sooner_and_says_so(tmp_path):
+    """Politeness (#17 "What to build"): `min_interval = "1h"` fetches the source at most once
+    an hour; a run sooner skips it and says so, `defnews health` shows the interval."""
+    shutil.copytree(FEED_FIXTURES, tmp_path / "site" / "feeds")
+    with FixtureServer(tmp_path / "site") as server:
+        template = (FEED_FIXTURES / "sources.toml").read_text(encoding="utf-8")
+        text = template.replace("{base_url}", server.url.rstrip("/")).replace(
+            'key = "fleetwatch"\n', 'key = "fleetwatch"\nmin_interval = "1h"\n')
+        sources = tmp_path / "sources.toml"
+        sources.write_text(text, encoding="utf-8")
+        assert load_sources(sources).get("fleetwatch").min_interval == 3600
+
+        def crawl() -> Run:
+            return defnews("crawl", "--sources", str(sources), "--only", "fleetwatch,defensewire",
+                           "--store", str(tmp_path / "s.sqlite3"), "--no-throttle", cwd=tmp_path)
+
+        first = crawl()
+        assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+        assert server.counts["/feeds/naval.xml"] == 1
+        assert "not fetched" not in first.stdout
+        second = crawl()
+        assert second.returncode == 0, second.stdout + second.stderr[-3000:]
+        assert server.counts["/feeds/naval.xml"] == 1  # within the hour: not asked
+        assert server.counts["/feeds/wire.atom"] == 2  # no min_interval: asked every run
+        assert "fleetwatch: not fetched, min_interval 1h: last fetched " in second.stdout
+        # An hour later (the last record's fetch moved back), it is fetched again.
+        with SQLiteStore(tmp_path / "s.sqlite3") as store, store.transaction() as cur:
+            hour_ago = (datetime.now(UTC) - timedelta(hours=1, minutes=1)).isoformat()
+            cur.execute("UPDATE source_runs SET finished_at = ? WHERE source = 'fleetwatch'",
+                        (hour_ago,))
+        third = crawl()
+        assert third.returncode == 0, third.stderr[-3000:]
+        assert server.counts["/feeds/naval.xml"] == 2
+        assert "not fetched" not in third.stdout
+    health = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    section = health.stdout.split("fleetwatch:", 1)[1].split("\n\n", 1)[0]
+    assert "min interval 1h: a run sooner after the last fetch skips the source" in section
+    listed = defnews("sources", "--sources", str(sources), cwd=tmp_path)
+    assert "(at most every 1h)" in [ln for ln in listed.stdout.splitlines()
+                                    if "fleetwatch" in ln][0]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -34,7 +35,7 @@ from twisted.python.failure import Failure
 from crawler.drops import count_drop
 from crawler.items import ArticleItem
 from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
-from crawler.sources import Source, SourcesConfig, load_sources
+from crawler.sources import Source, SourcesConfig, format_interval, load_sources
 
 STATS = "defnews/feeds"
 # What the pipelines' DropItem messages say of a duplicate (dedupe: "duplicate of an article
@@ -129,7 +130,22 @@ class FeedsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         validators = self._load_validators()
+        last_fetches = self._last_fetches()
+        now = datetime.now(UTC)
         for source in self.feed_sources:
+            last = last_fetches.get(source.key)
+            if source.min_interval and last is not None and (
+                    now - last).total_seconds() < source.min_interval:
+                # Politeness: the source asks to be fetched at most once per min_interval.
+                due = last + timedelta(seconds=source.min_interval)
+                why = (f"min_interval {format_interval(source.min_interval)}: last fetched "
+                       f"{last:%Y-%m-%d %H:%M:%S}Z, due {due:%Y-%m-%d %H:%M:%S}Z")
+                self.logger.info("Feed source %s not fetched: %s", source.key, why)
+                self.crawler.stats.set_value(f"defnews/feeds/skipped/{source.key}", why)
+                continue
+            if source.min_interval:
+                self.crawler.stats.set_value(f"defnews/feeds/min_interval/{source.key}",
+                                             source.min_interval)
             for url in source.urls:
                 self._inc("requests")
                 self._inc(f"requested/{source.key}")
@@ -149,6 +165,19 @@ class FeedsSpider(scrapy.Spider):
                     headers=headers,
                     meta={"handle_httpstatus_list": [304]},
                 )
+
+    def _last_fetches(self) -> dict[str, datetime]:
+        """Source key -> when its last recorded run (a health record) fetched it, for the
+        sources that set a min_interval."""
+        location = self.crawler.settings.get("DEFNEWS_STORE") if hasattr(self, "crawler") else None
+        keys = [s.key for s in self.feed_sources if s.min_interval]
+        if not location or not keys:
+            return {}
+        from crawler.store import open_store
+
+        with open_store(str(location)) as store:
+            runs = {key: store.source_runs(key, limit=1) for key in keys}
+        return {key: run[0].finished_at for key, run in runs.items() if run}
 
     def _load_validators(self) -> dict[str, tuple[str | None, str | None]]:
         self._fetched: dict[str, tuple[str | None, str | None]] = {}
@@ -171,7 +200,6 @@ class FeedsSpider(scrapy.Spider):
         may not have stored their entries: no 304 may hide them next time)."""
         if reason != "finished" or not self._fetched:
             return
-        from datetime import UTC, datetime
 
         from crawler.store import open_store
 
