@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from crawler.store import ArchiveWalk, SQLStore
