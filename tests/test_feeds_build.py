@@ -685,9 +685,13 @@ def test_index_links_every_feed_in_every_format(built: tuple[Path, BuildReport])
     }
     types = {"atom": "application/atom+xml", "rss": "application/rss+xml",
              "json": "application/feed+json"}
+    # Autodiscovery names the feed of every article once per format (#17 point 13: one link
+    # per feed file, 78 of them, was noise); every feed is linked in the page's table.
     assert alternates == {
         (types[f.kind], f.path.relative_to(out).as_posix()) for f in report.files
+        if f.path.relative_to(out).as_posix().startswith("all.")
     }
+    assert len(alternates) == 3
     table = {
         tr.xpath("td[1]/text()")[0]: (
             sorted(tr.xpath("td[3]//a/@href")), int(tr.xpath("td[4]/text()")[0])
@@ -725,7 +729,8 @@ def test_index_shows_each_category_with_headlines_and_dates(
     assert first.xpath(".//li/time/@datetime") == [
         "2025-03-11T08:00:00+09:00", "2025-03-10T09:00:00+09:00"
     ]
-    assert first.xpath(".//li/time/text()") == ["03/11 08:00", "03/10 09:00"]  # Japan time
+    # Japan time, said so (#17 point 13); no year: that of the newest headline.
+    assert first.xpath(".//li/time/text()") == ["03/11 08:00 JST", "03/10 09:00 JST"]
 
 
 def test_catch_all_category_comes_last() -> None:
@@ -771,9 +776,11 @@ def test_index_shows_source_health(tmp_path: Path) -> None:
     build_feeds(data, tmp_path, CONFIG)
     page = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
     lines = [li.text_content() for li in page.xpath("//section[@id='sources']//li")]
+    # The newest article's sighting is labelled as such (#17 point 3: it was called the last
+    # fetch), the state first, times in JST (#17 point 13).
     assert lines == [
-        "Jディフェンスニュース 最終取得 2025-03-12 06:00 ・ 24時間の新着 1,234 件 ・ 正常",
-        "navalnews 最終取得 未取得 ・ 24時間の新着 0 件 ・ 記事なし",
+        "Jディフェンスニュース 正常 ・ 最新記事 2025-03-12 06:00 JST ・ 24時間の新着 1,234 件",
+        "navalnews 記事なし ・ 最新記事 なし ・ 24時間の新着 0 件",
     ]
 
 
@@ -980,3 +987,42 @@ def test_prune_never_removes_the_feeds_of_a_configured_source_or_category(
     assert [p.relative_to(tmp_path).as_posix() for p in report.stale] == kept
     assert set(kept) <= set(tree(tmp_path))
     assert not (set(VANISHED) - set(kept)) & set(tree(tmp_path))
+
+
+def test_index_source_states_come_from_the_health_records(tmp_path: Path) -> None:
+    """#17 point 3: the state is the latest health record's, not the articles' age: a source
+    whose last run failed shows 異常 with its reason although its articles are fresh; a source
+    with records but no item is listed; a healthy one since its first healthy run in a row."""
+    from crawler.store import SQLiteStore
+
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        now = datetime.now(UTC)
+        store.upsert_articles([article("a1", published=now), article("a2", published=now),
+                               article("f1", source="fleetwatch", published=now)], now=now)
+
+        def run(source: str, day: int, healthy: bool, **data: object) -> None:
+            at = datetime(2026, 11, day, 3, 0, tzinfo=UTC)
+            store.add_source_run(source, started_at=at, finished_at=at, finish_reason="finished",
+                                 healthy=healthy, data=data)
+
+        run("jdefense", 1, True, reasons=[])
+        run("jdefense", 2, False, reasons=["parsed 10% of article pages (< 80%)"])
+        run("fleetwatch", 1, False, reasons=["feed error"])
+        run("fleetwatch", 2, True, reasons=[])
+        run("fleetwatch", 3, True, reasons=[])
+        run("maintenance", 3, False,
+            reasons=["http://127.0.0.1:1/feeds/error.html: not a usable feed"])
+        build_feeds(store, tmp_path / "public", CONFIG)
+    page = lxml.html.fromstring((tmp_path / "public" / "index.html").read_bytes())
+    items = page.xpath("//section[@id='sources']//li")
+    lines = {li.findtext("strong"): li.text_content() for li in items}
+    assert set(lines) == {"Jディフェンスニュース", "fleetwatch", "maintenance"}
+    jd = lines["Jディフェンスニュース"]
+    assert "異常（2026-11-02 12:00 JST から）：parsed 10% of article pages (< 80%)" in jd, jd
+    assert "24時間の新着 2 件" in jd
+    assert "正常（2026-11-02 12:00 JST から）" in lines["fleetwatch"], lines["fleetwatch"]
+    maintenance = lines["maintenance"]
+    assert "異常" in maintenance and "error.html: not a usable feed" in maintenance
+    assert "最新記事 なし" in maintenance and "24時間の新着 0 件" in maintenance
+    assert [li.xpath("span/@class")[0] for li in items if li.findtext("strong") == "maintenance"
+            ] == ["state-bad"]
