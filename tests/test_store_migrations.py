@@ -53,17 +53,18 @@ def test_out_of_date_schema_is_refused_without_upgrade(store_location):
 
 def test_new_migration_applied_once_in_order(store_location, monkeypatch):
     open_store(store_location).close()
+    shipped = store_migrations.latest_version()
     extra = Migration(
-        2, "probe table",
+        shipped + 1, "probe table",
         sqlite="CREATE TABLE probe (n INTEGER PRIMARY KEY); INSERT INTO probe VALUES (1)",
         postgres="CREATE TABLE probe (n INTEGER PRIMARY KEY); INSERT INTO probe VALUES (1)",
     )
     monkeypatch.setattr(store_migrations, "MIGRATIONS", [*store_migrations.MIGRATIONS, extra])
-    with pytest.raises(SchemaError, match="version 1, this defnews needs 2"):
+    with pytest.raises(SchemaError, match=f"version {shipped}, this defnews needs {shipped + 1}"):
         open_store(store_location, upgrade=False)
     with open_store(store_location) as s:
         assert s._query("SELECT COUNT(*) FROM probe")[0][0] == 1
-        assert store_migrations.current_version(s.conn, s.dialect) == 2
+        assert store_migrations.current_version(s.conn, s.dialect) == shipped + 1
     with open_store(store_location) as s:  # not applied twice (a second INSERT would fail)
         assert s._query("SELECT COUNT(*) FROM probe")[0][0] == 1
 
@@ -78,11 +79,13 @@ def test_baseline_is_rerun_when_a_table_is_added_to_it(store_location, monkeypat
 
 
 def test_edited_shipped_migration_is_an_error(store_location, monkeypatch):
-    first = Migration(2, "t", sqlite="CREATE TABLE t2 (x TEXT)", postgres="CREATE TABLE t2 (x TEXT)")
-    monkeypatch.setattr(store_migrations, "MIGRATIONS", [*store_migrations.MIGRATIONS, first])
+    shipped = list(store_migrations.MIGRATIONS)
+    nxt = store_migrations.latest_version() + 1
+    first = Migration(nxt, "t", sqlite="CREATE TABLE t2 (x TEXT)", postgres="CREATE TABLE t2 (x TEXT)")
+    monkeypatch.setattr(store_migrations, "MIGRATIONS", [*shipped, first])
     open_store(store_location).close()
-    edited = Migration(2, "t", sqlite="CREATE TABLE t3 (x TEXT)", postgres="CREATE TABLE t3 (x TEXT)")
-    monkeypatch.setattr(store_migrations, "MIGRATIONS", [store_migrations._baseline, edited])
+    edited = Migration(nxt, "t", sqlite="CREATE TABLE t3 (x TEXT)", postgres="CREATE TABLE t3 (x TEXT)")
+    monkeypatch.setattr(store_migrations, "MIGRATIONS", [*shipped, edited])
     with pytest.raises(SchemaError, match="shipped migration was edited"):
         open_store(store_location)
 
@@ -103,7 +106,8 @@ def test_db_command_upgrades_then_reports_current(tmp_path: Path):
     assert status.returncode == 1 and "run `defnews db upgrade`" in status.stdout
     up = defnews("db", "upgrade", "--store", path, cwd=tmp_path)
     assert up.returncode == 0, up.stderr
-    assert f"migrations applied: {store_migrations.latest_version()}" in up.stdout
+    every = ", ".join(str(m.version) for m in store_migrations.migrations())
+    assert f"migrations applied: {every}\n" in up.stdout
     again = defnews("db", "upgrade", "--store", path, cwd=tmp_path)
     assert "none (already current)" in again.stdout
     assert defnews("db", "status", "--store", path, cwd=tmp_path).returncode == 0
