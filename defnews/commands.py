@@ -367,18 +367,25 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     return max(EXIT_OK if report.ok else EXIT_FAILED, health)
 
 
-def health(args: argparse.Namespace) -> int:
+def _existing_store(location: str) -> Any:
+    """The store at ``location`` opened for reading commands; a usage error in one line when
+    it does not exist or cannot be opened (never a new empty store)."""
     from crawler.store import open_store
-    from defnews.health import print_health_history
     from defnews.preflight import store_error, store_exists
     from defnews.runner import UsageError
 
-    if not store_exists(args.store):
-        raise UsageError(f"store {args.store} does not exist")
+    if not store_exists(location):
+        raise UsageError(f"store {location} does not exist")
     try:
-        store = open_store(args.store)
+        return open_store(location)
     except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
-        raise UsageError(store_error(args.store, exc)) from None
+        raise UsageError(store_error(location, exc)) from None
+
+
+def health(args: argparse.Namespace) -> int:
+    from defnews.health import print_health_history
+
+    store = _existing_store(args.store)
     configured: list[str] = []
     if args.sources is not None:
         configured = [src.key for src in load_sources(args.sources).sources if src.enabled]
@@ -426,20 +433,11 @@ def sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def export(args: argparse.Namespace) -> int:
     """``defnews export``: the store's articles as JSON Lines."""
-    from crawler.store import open_store
     from defnews.export import lines, selected, write_lines
-    from defnews.preflight import store_error, store_exists
-    from defnews.runner import UsageError
 
-    if not store_exists(args.store):
-        raise UsageError(f"store {args.store} does not exist")
-    try:
-        store = open_store(args.store)
-    except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
-        raise UsageError(store_error(args.store, exc)) from None
+    store = _existing_store(args.store)
     target = args.overwrite_output or args.output
     with store:
         count = write_lines(lines(selected(store, since=args.since, source=args.source)),
