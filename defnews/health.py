@@ -232,6 +232,11 @@ def _record(store: SQLStore, c: CrawlerResult, limits: Mapping[str, float], min_
             w.section: {"walked": w.walked, "total": w.total_pages, "complete": w.complete}
             for w in walks.values()}
         verdict.record["archive_complete"] = all(w.complete for w in walks.values())
+        # Articles found linked from stored ones and not stored yet: not complete either.
+        links = len(store.archive_links(c.source))
+        if links:
+            verdict.record["archive_links"] = links
+            verdict.record["archive_complete"] = False
     start = c.stats.get("start_time") or started_at
     end = c.stats.get("finish_time") or datetime.now(UTC)
     _, last_new = store.source_activity(c.source)
@@ -420,8 +425,10 @@ def print_health_history(store: SQLStore, runs: int, out: Any = None,
         if latest.get("archive_complete") is False:
             walked = sum(int(a.get("walked") or 0) for a in latest["archive"].values())
             total = sum(int(a.get("total") or 0) for a in latest["archive"].values())
-            print(f"  incomplete: archive walk {walked} of {total} index pages; resumes next run",
-                  file=out)
+            links = int(latest.get("archive_links") or 0)
+            linked = f", {links} linked articles not fetched yet" if links else ""
+            print(f"  incomplete: archive walk {walked} of {total} index pages{linked}; resumes "
+                  "next run", file=out)
         for r in store.source_runs(source, limit=runs):
             d = r.data
             dropped = sum((d.get("dropped") or {}).values())

@@ -15,6 +15,7 @@ from mirror import build_mirror
 from support import Run, defnews
 
 from crawler import archive
+from crawler.pages.jdefense import article_number
 from crawler.store import ArchiveWalk, open_store
 
 
@@ -143,3 +144,27 @@ def test_progress_moves_only_over_pages_whose_articles_are_stored(before, listed
 ], ids=["index-n", "wordpress", "other-section", "none"])
 def test_total_pages_from_the_numbered_pagination(html, url, total):
     assert archive.total_pages(html, url) == total
+
+
+def test_links_are_kept_until_their_articles_are_stored(tmp_path):
+    """An article reached only through another's prev/next link: the link is in the store
+    before the linking article is (a SIGKILL between them loses nothing), and asked for again
+    by every run until its article is stored or answered for good."""
+    base = "https://j-defense.ikaros.jp/docs/mod/"
+    with open_store(tmp_path / "s.sqlite3") as store:
+        walker = archive.Walker("jdefense")
+        walker.load(store)
+        walker.ahead(store, [f"{base}000652.html", f"{base}000700.html", f"{base}000710.html"])
+        # Written at once, not when the crawl ends: a new crawl (after a kill) reads them.
+        again = archive.Walker("jdefense")
+        again.load(store)
+        assert again.pending() == [f"{base}000652.html", f"{base}000700.html",
+                                   f"{base}000710.html"]
+        again.answered(710)  # a 404: final
+        again.failed(700)  # a timeout: asked again next run
+        assert again.settle(store, {652, 700}, article_number) == 1
+        assert store.archive_links("jdefense") == {f"{base}000700.html"}
+    done = {"mod": at(4, None, complete=True, total=3)}
+    assert archive.summary(done) is None
+    assert archive.summary(done, 1) == (
+        "incomplete: archive walk: 1 linked articles not fetched yet; resumes next run")
