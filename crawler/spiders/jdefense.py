@@ -330,8 +330,10 @@ class JdefenseSpider(scrapy.Spider):
             self._skip(response.url, "not an HTML page")
             return
         listing = pages.parse_listing(response.text, response.url)
-        section = response.meta.get(archive.SECTION)
-        budget = int(response.meta.get(archive.BUDGET) or 0)
+        # A response built without its request (tests, a replay) has no meta: no walk.
+        meta = response.request.meta if response.request is not None else {}
+        section = meta.get(archive.SECTION)
+        budget = int(meta.get(archive.BUDGET) or 0)
         if section is not None:
             self.archive.listed(
                 section, page, self.to_site(response.url),
