@@ -104,13 +104,13 @@ DEFNEWS_FEED_MAX_ENTRIES = 10_000
 # A counter-walk number found in no section is probed again after
 # DEFNEWS_JDEFENSE_PROBE_RETRY_AGE seconds.
 DEFNEWS_REFRESH = False
-DEFNEWS_REVISIT_AGE = 0
-DEFNEWS_JDEFENSE_PROBE_RETRY_AGE = 7 * 24 * 3600
+DEFNEWS_REVISIT_AGE = 0.0  # a float: -s DEFNEWS_REVISIT_AGE=0.5 is refused otherwise
+DEFNEWS_JDEFENSE_PROBE_RETRY_AGE = 7 * 24 * 3600.0
 # Plausible dates: a date before DEFNEWS_DATES_EARLIEST or more than
 # DEFNEWS_DATES_MAX_FUTURE_HOURS after the crawl is flagged (a published date falls back to
 # the time the article was first seen); the crawl summary counts them.
 DEFNEWS_DATES_EARLIEST = "1990-01-01"
-DEFNEWS_DATES_MAX_FUTURE_HOURS = 24
+DEFNEWS_DATES_MAX_FUTURE_HOURS = 24.0
 # Category labels per source and crawl beyond those the sources file names (0: no limit).
 DEFNEWS_MAX_CATEGORIES_PER_SOURCE = 100
 

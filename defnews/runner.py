@@ -57,6 +57,11 @@ class CrawlerResult:
         if self.get("defnews/feeds/errors"):
             return f"{self.get('defnews/feeds/errors')} feed(s) could not be read"
         shared = "defnews/frontier/worker" in self.stats  # other processes may have had the items
+        if self.stats.get("defnews/feeds/read") and not self.get("defnews/feeds/entries"):
+            # A feed source whose feed was read whole and lists no entry (yet): a valid empty
+            # feed, not a failure (one that empties after having entries is judged unhealthy
+            # by defnews.health.judge).
+            return None
         if not shared and not (self.get("item_scraped_count") or self.get("defnews/store/unchanged")
                                or self.get("defnews/incremental/known_skipped")
                                or self.get("defnews/http/not_modified")):
