@@ -267,10 +267,9 @@ def serve_public(
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, stop)
 
-    # Before the announcement (a signal right after it is ours), and again once running
-    # (the reactor installs its own handlers when it starts).
+    # Before the announcement (a signal right after it is ours); the reactor installs none of
+    # its own (they replaced ours when it started: a SIGTERM in between exited 0).
     install()
-    reactor.callWhenRunning(install)
     announce(f"http://{shown}:{address.port}/")
-    reactor.run()
+    reactor.run(installSignalHandlers=False)
     return received[0] if received else None
