@@ -20,7 +20,7 @@ from _common import REPO, VENV_PYTHON, Table, median, print_tables
 RUNS = 3
 STARTUP_REPEATS = 3
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
-COMMAND = [PYTHON, "-m", "defnews", "-q", "demo"]
+COMMAND = [PYTHON, "-m", "defnews", "demo"]
 
 # "  jdefense       165 pages    42 new     0 updated     0 unchanged    0 duplicates  [finished]"
 SOURCE_LINE = re.compile(

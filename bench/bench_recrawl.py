@@ -32,7 +32,7 @@ PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
 
 
 def crawl(server: FixtureServer, work: Path, *extra: str) -> tuple[float, int]:
-    command = [PYTHON, "-m", "defnews", "-q", "crawl", "--only", "jdefense", "--base-url",
+    command = [PYTHON, "-m", "defnews", "crawl", "--only", "jdefense", "--base-url",
                server.url, "--no-throttle", "--store", str(work / "store.sqlite3"),
                "--max-index-pages", "200", *extra]
     start = time.perf_counter()

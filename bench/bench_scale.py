@@ -186,7 +186,7 @@ def _redis_or_reason() -> Any:
 
 
 def _crawl(processes: int, url: str, store: str, prefix: str, work: Path) -> float:
-    command = [PYTHON, "-m", "defnews", "-q", "crawl", "--only", "jdefense", "--base-url", url,
+    command = [PYTHON, "-m", "defnews", "crawl", "--only", "jdefense", "--base-url", url,
                "--store", store, "--redis", REDIS_URL, "--no-throttle", "--counter-walk", "0",
                "--max-index-pages", "1000", "-s", f"DEFNEWS_REDIS_PREFIX={prefix}",
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "HTTPCACHE_ENABLED=False"]

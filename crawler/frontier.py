@@ -105,6 +105,15 @@ def check_redis(url: str) -> None:
             f"--redis needs scrapy-redis: pip install 'defnews[redis]' ({exc})"
         ) from exc
 
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise RedisUnavailable(f"Redis URL {redacted(url)}: expected redis://, rediss:// or "
+                               "unix://")
+    db = parts.path.strip("/")
+    if parts.scheme != "unix" and db and not db.isdigit():
+        # redis-py reads a database it cannot parse as 0: another crawl's keys, silently.
+        raise RedisUnavailable(f"Redis URL {redacted(url)}: database {db!r} is not a number "
+                               "(redis://host:6379/0)")
     try:
         client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
         client.ping()

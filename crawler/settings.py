@@ -36,7 +36,8 @@ TELNETCONSOLE_ENABLED = False
 
 # -- Conditional requests: feeds and pages unchanged since the last run cost a 304 ------
 HTTPCACHE_ENABLED = False
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+# Every cached page is asked again, conditionally (crawler/cachepolicy.py).
+HTTPCACHE_POLICY = "crawler.cachepolicy.RevalidatePolicy"
 HTTPCACHE_DIR = "httpcache"
 # Only whole responses are cached, and an entry whose body is not whole (a write cut short by
 # a full disk) is discarded, not served (crawler/transfers.py).
@@ -114,13 +115,13 @@ DEFNEWS_FEED_MAX_ENTRIES = 10_000
 # A counter-walk number found in no section is probed again after
 # DEFNEWS_JDEFENSE_PROBE_RETRY_AGE seconds.
 DEFNEWS_REFRESH = False
-DEFNEWS_REVISIT_AGE = 0
-DEFNEWS_JDEFENSE_PROBE_RETRY_AGE = 7 * 24 * 3600
+DEFNEWS_REVISIT_AGE = 0.0  # a float: -s DEFNEWS_REVISIT_AGE=0.5 is refused otherwise
+DEFNEWS_JDEFENSE_PROBE_RETRY_AGE = 7 * 24 * 3600.0
 # Plausible dates: a date before DEFNEWS_DATES_EARLIEST or more than
 # DEFNEWS_DATES_MAX_FUTURE_HOURS after the crawl is flagged (a published date falls back to
 # the time the article was first seen); the crawl summary counts them.
 DEFNEWS_DATES_EARLIEST = "1990-01-01"
-DEFNEWS_DATES_MAX_FUTURE_HOURS = 24
+DEFNEWS_DATES_MAX_FUTURE_HOURS = 24.0
 # Category labels per source and crawl beyond those the sources file names (0: no limit).
 DEFNEWS_MAX_CATEGORIES_PER_SOURCE = 100
 
@@ -154,7 +155,10 @@ EXTENSIONS = {
     "crawler.extensions.Progress": 500,
     "crawler.health.HealthStats": 510,
     "crawler.failures.FailureStats": 520,
+    # Each source's health record, written when the crawl ends (scrapy crawl, Scrapyd too).
+    "crawler.health.HealthRecorder": 525,
 }
+DEFNEWS_HEALTH_RECORD = True
 # Health: a source whose share of articles read, or of articles with a field, falls under
 # its threshold this crawl is unhealthy (judged from DEFNEWS_HEALTH_MIN_ARTICLES articles on).
 DEFNEWS_HEALTH_MIN_COVERAGE = {"parsed": 0.8, "published": 0.5, "categories": 0.5}

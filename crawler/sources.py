@@ -17,6 +17,7 @@ has two parts::
     status = "unverified"        # curated list: "confirmed" (the outlet documents the URL)
     enabled = true               # optional, default true
     fulltext = false             # feeds: read each new entry's page for its body (optional)
+    min_interval = "1h"          # feeds: fetched at most once per 1h (s, m, h, d; politeness)
     [source.category_map]        # the outlet's own labels -> defnews labels (optional)
     "Naval" = "海上"
 
@@ -63,6 +64,7 @@ _FIELDS = (
     "fulltext",
     "profile",
     "discovery",
+    "min_interval",
 )
 
 
@@ -101,6 +103,7 @@ class Source:
     discovery: Mapping[str, Any] = field(
         default_factory=lambda: MappingProxyType({}), hash=False
     )
+    min_interval: float | None = None  # feeds: seconds a run waits after the last fetch
 
     @property
     def url(self) -> str:
@@ -133,6 +136,30 @@ class SourcesConfig:
     def slug_for(self, label: str) -> str | None:
         """The feed-file slug of a defnews category label, None for labels not declared."""
         return self.category_slugs.get(label)
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> float:
+    """``90s``, ``15m``, ``2h``, ``1d`` -> seconds; the unit is required (a bare ``15``:
+    seconds or minutes?). Raises ValueError naming what is expected."""
+    match = _INTERVAL.match(text) if isinstance(text, str) else None
+    if not match or float(match.group(1)) <= 0:
+        hint = f" (seconds or minutes? write {text.strip()}s or {text.strip()}m)" \
+            if isinstance(text, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", text) else ""
+        raise ValueError(
+            f"expected a duration with its unit s, m, h or d, such as 15m, got {text!r}{hint}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def format_interval(seconds: float) -> str:
+    """The shortest exact way to write ``seconds`` as parse_interval reads it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def map_categories(source: Source, labels: Iterable[str]) -> list[str]:
@@ -443,6 +470,15 @@ class _Checker:
                 raise self.fail(
                     self._sub_line(index, table, exc.path[1:]), f"{label}: {exc}"
                 ) from None
+        min_interval = None
+        if "min_interval" in raw:
+            if kind != "feed":
+                raise self.fail(line("min_interval"),
+                                f"{label}: 'min_interval' is for kind = \"feed\" sources")
+            try:
+                min_interval = parse_interval(raw["min_interval"])
+            except ValueError as exc:
+                raise self.fail(line("min_interval"), f"{label}: 'min_interval': {exc}") from None
 
         return Source(
             key=key,
@@ -459,6 +495,7 @@ class _Checker:
             fulltext=fulltext,
             profile=site_tables["profile"],
             discovery=site_tables["discovery"],
+            min_interval=min_interval,
         )
 
     def _sub_line(self, index: int, table: str, path: tuple[str, ...] = ()) -> int | None:

@@ -159,6 +159,25 @@ class SourceRun:
 
 
 @dataclass(frozen=True)
+class ArchiveWalk:
+    """How far a source's walk down one section's index pages has come (crawler/archive.py)."""
+
+    section: str
+    next_url: str | None  # the first index page not yet walked whole (None once complete)
+    next_page: int  # its position: 1 is the section's first index page
+    total_pages: int | None  # the section's index pages, when its pagination says
+    complete: bool  # walked to the last index page, every article on the way stored
+    updated_at: datetime
+
+    @property
+    def walked(self) -> int:
+        """Index pages walked whole so far."""
+        if self.complete:
+            return max(self.next_page - 1, self.total_pages or 0)
+        return self.next_page - 1
+
+
+@dataclass(frozen=True)
 class UpsertResult:
     status: str  # "new", "updated", "unchanged", "duplicate" (owned by another source)
     id: str
@@ -993,6 +1012,53 @@ class SQLStore:
                       datetime.fromisoformat(r[3]), str(r[4]), bool(r[5]), json.loads(r[6]))
             for r in self._query(sql, params)
         ]
+
+    def archive_walks(self, source: str) -> dict[str, ArchiveWalk]:
+        """Section -> the state of ``source``'s archive walk there (sections never walked
+        are absent)."""
+        rows = self._query(
+            "SELECT section, next_url, next_page, total_pages, complete, updated_at"
+            " FROM archive_walks WHERE source = ?", (source,))
+        return {
+            str(section): ArchiveWalk(str(section), next_url, int(page),
+                                      None if total is None else int(total), bool(complete),
+                                      datetime.fromisoformat(at))
+            for section, next_url, page, total, complete, at in rows
+        }
+
+    def record_archive_walk(self, source: str, walk: ArchiveWalk) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO archive_walks (source, section, next_url, next_page,"
+                    " total_pages, complete, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (source, section) DO UPDATE SET next_url = excluded.next_url,"
+                    " next_page = excluded.next_page, total_pages = excluded.total_pages,"
+                    " complete = excluded.complete, updated_at = excluded.updated_at"
+                ),
+                (source, walk.section, walk.next_url, walk.next_page, walk.total_pages,
+                 1 if walk.complete else 0, walk.updated_at.isoformat()),
+            )
+
+    def archive_links(self, source: str) -> set[str]:
+        """Article addresses of ``source`` linked and asked for, not yet known to be stored or
+        answered for good (crawler/archive.py)."""
+        return {str(r[0]) for r in self._query(
+            "SELECT url FROM archive_links WHERE source = ?", (source,))}
+
+    def record_archive_links(self, source: str, urls: Iterable[str], *, at: datetime) -> None:
+        with self.transaction() as cur:
+            for url in urls:
+                cur.execute(
+                    self._sql("INSERT INTO archive_links (source, url, found_at) VALUES (?, ?, ?)"
+                              " ON CONFLICT (source, url) DO NOTHING"),
+                    (source, url, at.isoformat()))
+
+    def forget_archive_links(self, source: str, urls: Iterable[str]) -> None:
+        with self.transaction() as cur:
+            for url in urls:
+                cur.execute(self._sql("DELETE FROM archive_links WHERE source = ? AND url = ?"),
+                            (source, url))
 
     def run_sources(self) -> list[str]:
         return [str(r[0]) for r in self._query(

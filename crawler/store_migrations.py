@@ -73,11 +73,36 @@ def _stories() -> Migration:
         postgres=STORIES_TABLE.format(autoid="BIGSERIAL PRIMARY KEY"),
     )
 
+# Issue #17: per source and section, how far the walk down the archive (a section's index
+# pagination) has come: the first index page not yet walked whole, its position, the
+# section's number of index pages when known, and whether the walk reached the end; and the
+# article addresses linked (prev/next, sidebars) and asked for but not yet stored: written
+# before the linking article is stored, so no stop (even SIGKILL) loses the only link to one.
+_ARCHIVE_WALKS = """
+CREATE TABLE IF NOT EXISTS archive_walks (
+    source TEXT NOT NULL,
+    section TEXT NOT NULL,
+    next_url TEXT,
+    next_page INTEGER NOT NULL,
+    total_pages INTEGER,
+    complete INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, section)
+);
+CREATE TABLE IF NOT EXISTS archive_links (
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (source, url)
+)
+"""
 
 # Ordered by version. Append here; each entry's SQL is a list of statements split on ';'.
 MIGRATIONS: list[Callable[[], Migration] | Migration] = [
     _baseline,
     _stories,
+    Migration(3, "archive walk state per source and section",
+              sqlite=_ARCHIVE_WALKS, postgres=_ARCHIVE_WALKS),
 ]
 
 

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from defnews import __version__
-from defnews.preflight import duration, feed_url, http_url, non_negative_int, positive_int, tcp_port
+from defnews.export import since_value
+from defnews.preflight import (
+    duration,
+    feed_url,
+    http_url,
+    interval,
+    non_negative_int,
+    positive_int,
+    tcp_port,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -66,7 +75,12 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
 
 
 def _add_crawl_tuning(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="also write the items as JSON Lines here")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--output", "-o", type=Path, metavar="FILE",
+                     help="also append this run's items to FILE as JSON Lines (as scrapy -o)")
+    out.add_argument("--overwrite-output", "-O", type=Path, metavar="FILE",
+                     help="also write this run's items to FILE as JSON Lines, replacing it "
+                     "(as scrapy -O; `defnews export` writes the whole store)")
     p.add_argument("--max-index-pages", type=non_negative_int, metavar="N", help="section index pages followed per section")
     p.add_argument("--counter-walk", type=non_negative_int, metavar="N", help="article numbers probed below the highest seen")
     p.add_argument("--refresh", action="store_true",
@@ -84,6 +98,9 @@ def _add_build(p: argparse.ArgumentParser) -> None:
                    help="the URL public/ is served at, for self links (default: http://localhost:8000/)")
     p.add_argument("--limit", type=positive_int, default=50, metavar="N",
                    help="entries per feed (default: %(default)s)")
+    p.add_argument("--prune", action="store_true",
+                   help="remove the feeds this build no longer makes (default: keep them and "
+                   "list them); those of a source or category in the sources file are kept")
     p.add_argument("--allow-empty", action="store_true",
                    help="build even from a missing or empty store over a public folder with feeds")
     p.add_argument("--websub-hub", default=os.environ.get("DEFNEWS_WEBSUB_HUB") or None, metavar="URL",
@@ -101,8 +118,11 @@ def make_parser() -> argparse.ArgumentParser:
         "130/143 stopped by SIGINT/SIGTERM. Start with `defnews demo`.",
     )
     parser.add_argument("--version", action="version", version=f"defnews {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print nothing when all goes well: warnings, errors and the "
+                        "summary of a run that failed only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log debug messages, Scrapy's own log included (else from WARNING)")
     parser.add_argument("--log-file", type=Path, metavar="FILE", help="write the log here instead of stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -137,6 +157,21 @@ def make_parser() -> argparse.ArgumentParser:
                        "source with its kind, status and URLs.")
     p.add_argument("--sources", type=Path, metavar="FILE",
                    help="sources file (default: the packaged list)")
+    p = sub.add_parser("export", help="write the store's articles as JSON Lines",
+                       description="Write every article of the store (or those of --source, "
+                       "first seen or changed --since a date) as JSON Lines, valid against "
+                       "crawler/schema/item.schema.json, newest first: to stdout, -O FILE "
+                       "(replaced atomically) or -o FILE (appended).")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="PATH|DSN",
+                   help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)")
+    p.add_argument("--since", type=since_value, metavar="DATE",
+                   help="only articles first seen or changed since DATE (ISO 8601; UTC "
+                   "without an offset)")
+    p.add_argument("--source", metavar="KEY", help="only the articles of this source")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", type=Path, metavar="FILE", help="append to FILE")
+    out.add_argument("-O", "--overwrite-output", type=Path, metavar="FILE",
+                     help="write FILE, replacing it")
     p = sub.add_parser("db", help="manage the store's schema",
                        description="Create or upgrade the store's schema (versioned migrations, "
                        "safe when several processes run it at once).")
@@ -184,11 +219,14 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("health", help="each source's health and its last runs",
                        description="Print each source's state (healthy or not, since when, why) "
                        "and its last runs: pages, 304s, new, updated, dropped, coverage, duration. "
-                       "Exit status 1 when a source is unhealthy (a monitoring check).")
+                       "Exit status 1 when a source is unhealthy, or none (or one of --sources) "
+                       "has run: a monitoring check.")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="PATH|DSN",
                    help="SQLite file or postgresql:// DSN (default: $DEFNEWS_STORE or %(default)s)")
     p.add_argument("--runs", type=positive_int, default=5, metavar="N",
                    help="runs shown per source (default: %(default)s)")
+    p.add_argument("--sources", type=Path, metavar="FILE",
+                   help="also exit 1 for an enabled source of FILE that never ran")
     p = sub.add_parser("read", help="read one page as defnews does: its fields and their layers",
                        description="Read an article page (a file, or a URL fetched once) with the "
                        "generic reader or a site's profile and print its fields and the layer "
@@ -205,7 +243,8 @@ def _add_global(p: argparse.ArgumentParser, name: str) -> None:
     """-q, -v and --log-file after the command too (``defnews run ... -q``). SUPPRESS keeps the
     value given before the command when none is given after it."""
     p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                   help="log warnings and errors only")
+                   help="print nothing when all goes well: warnings, errors and the summary "
+                   "of a run that failed only")
     p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                    help="log debug messages" if name != "demo" else
                    "log debug messages (the demo logs warnings only otherwise)")
@@ -223,8 +262,9 @@ def _add_schedule(sub: Any) -> None:
     _add_store(p)
     _add_crawl(p)
     _add_build(p)
-    p.add_argument("--every", type=duration, required=True, metavar="DURATION",
-                   help="interval between runs: 90s, 15m, 2h, 1d")
+    p.add_argument("--every", type=interval, required=True, metavar="DURATION",
+                   help="interval between runs, with its unit: 15m, 2h, 1d (at least 1m; "
+                   "shorter only with --base-url)")
     p.add_argument("--jitter", type=duration, default=None, metavar="DURATION",
                    help="random extra wait added to each interval (default: a tenth of --every)")
     p.add_argument("--runs", type=positive_int, default=None, metavar="N",
@@ -264,7 +304,24 @@ def _setup_logging(args: argparse.Namespace) -> str:
     handler.setFormatter(logging.Formatter(fmt) if level == "DEBUG" else OneLineFormatter(fmt))
     logging.root.addHandler(handler)
     logging.root.setLevel(level)
+    if level != "DEBUG":
+        # Scrapy's own log (start-up banner, settings, middlewares, the stats dump: some 280
+        # lines a crawl) only from WARNING on; defnews's own lines (progress, what was skipped
+        # and why) at the chosen level. -v logs everything. A filter on the handler, since
+        # Scrapy sets its loggers' levels again when a crawl starts.
+        handler.addFilter(_library_warnings_only)
     return level
+
+
+def _library_warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith(_LIBRARY_LOGGERS)
+
+
+_LIBRARY_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio", "filelock", "protego",
+                    "hpack")
+# Commands whose summary goes to stdout: with -q it is printed only when something is wrong
+# (exit status not 0), so cron mails nothing after a run that went well.
+_QUIET_SUMMARY = ("crawl", "run", "build", "demo", "schedule")
 
 
 def _crawl_settings(args: argparse.Namespace, level: str) -> dict[str, object]:
@@ -306,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = _setup_logging(args)
 
     try:
+        if args.quiet and args.command in _QUIET_SUMMARY:
+            return _quietly(args, level)
         return _dispatch(args, level)
     except (SourcesError, UsageError, FileNotFoundError) as exc:
         print(f"defnews {args.command}: error: {exc}", file=sys.stderr)
@@ -323,6 +382,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"defnews {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _quietly(args: argparse.Namespace, level: str) -> int:
+    """``-q``: the command's stdout is held back and printed only if it does not succeed."""
+    import io
+
+    held = io.StringIO()
+    status = EXIT_FAILED
+    try:
+        with contextlib.redirect_stdout(held):
+            status = _dispatch(args, level)
+        return status
+    finally:
+        if status != EXIT_OK:
+            sys.stdout.write(held.getvalue())
+            sys.stdout.flush()
 
 
 def _signal_name(signum: int) -> str:
@@ -394,6 +469,8 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
         return commands.health(args)
     if args.command == "db":
         return commands.db(args)
+    if args.command == "export":
+        return commands.export(args)
     if args.command == "serve":
         return commands.serve(args)
     if args.command == "stories":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import tempfile
@@ -14,7 +13,7 @@ from typing import Any, TextIO
 
 from crawler.coverage import coverage_lines
 from crawler.failures import reason_of
-from crawler.sources import load_sources
+from crawler.sources import SourcesError, format_interval, load_sources
 from defnews.runner import (
     DEFAULT_FEED_URL,
     BuildOptions,
@@ -69,6 +68,11 @@ def print_crawl_report(report: CrawlReport, out: TextIO | None = None) -> None:
                 f"(sidebar seen on {c.get('defnews/ranking/observations')} pages)",
                 file=out,
             )
+        for key, why in sorted(c.stats.items()):
+            if key.startswith("defnews/feeds/skipped/"):
+                # A feed source whose min_interval has not passed since its last fetch.
+                print(f"  {'':<12} {key.removeprefix('defnews/feeds/skipped/')}: not fetched, "
+                      f"{why}", file=out)
         if c.stats.get("defnews/frontier/worker"):
             requeued = c.get("defnews/frontier/requeued")
             print(f"  {'':<12} shared frontier: {c.get('scheduler/dequeued/redis')} requests "
@@ -174,9 +178,17 @@ def print_build_report(report: BuildReport, public: Path, out: TextIO | None = N
         rel = f.path.relative_to(public) if f.path.is_relative_to(public) else f.path
         print(f"  {f.entries:>4} entries  {rel}  (+ .rss, .json)  {f.feed}", file=out)
     print(f"  index: {public / 'index.html'}   OPML: {public / 'opml.xml'}", file=out)
+    feeds_removed = [p for p in report.removed if p.suffix in (".atom", ".rss", ".json")]
+    for label, paths in (("removed (--prune)", feeds_removed),
+                         ("no longer built, kept (--prune removes them)", report.stale)):
+        if paths:
+            print(f"  {len(paths)} feed file(s) {label}:", file=out)
+            for path in paths:
+                rel = path.relative_to(public) if path.is_relative_to(public) else path
+                print(f"    {rel}", file=out)
     if report.pinged:
         failed = f", {len(report.ping_errors)} failed (see log)" if report.ping_errors else ""
-        print(f"  WebSub: hub told of {len(report.pinged)} changed feed file(s){failed}", file=out)
+        print(f"  WebSub: hub told of {len(report.pinged)} feed file(s) (changed, or missed before){failed}", file=out)
 
 
 def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlOptions:
@@ -184,7 +196,8 @@ def _crawl_options(args: argparse.Namespace, settings: dict[str, Any]) -> CrawlO
         store=args.store,
         sources=args.sources,
         only=tuple(k for k in args.only.split(",") if k),
-        output=args.output,
+        output=args.overwrite_output or args.output,
+        overwrite=args.overwrite_output is not None,
         base_url=args.base_url,
         settings=settings,
     )
@@ -226,6 +239,29 @@ def print_interruption(report: CrawlReport, out: TextIO | None = None) -> None:
     print(f"  interrupted by {names}: crawl {how}; nothing built from it", file=out or _out())
 
 
+def print_archive(store: str, report: CrawlReport, out: TextIO | None = None) -> None:
+    """Per source whose archive walk has not reached the end: how far it came (the next run
+    resumes it). Read from the store: completeness is the store's, not one crawl's."""
+    from crawler.archive import summary
+    from crawler.store import open_store
+    from defnews.preflight import store_exists
+
+    if not store_exists(store):
+        return
+    try:
+        with open_store(store) as opened:
+            lines = [(c.source, summary(opened.archive_walks(c.source),
+                                        len(opened.archive_links(c.source))))
+                     for c in sorted(report.crawlers, key=lambda c: c.source)]
+    except Exception as exc:  # noqa: BLE001 - the summary must not hide the crawl's status
+        logging.getLogger(__name__).warning("archive walk state not read from %s: %s",
+                                            store, exc)
+        return
+    for source, line in lines:
+        if line:
+            print(f"  {source:<12} {line}", file=out or _out())
+
+
 def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     started = datetime.now(UTC)
     report = run_crawl(_crawl_options(args, settings))
@@ -234,6 +270,7 @@ def crawl(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     status = crawl_status(report)
     if store_write_error(report):
         return status  # no health record either: the store takes no write
+    print_archive(args.store, report)
     return max(status, judge_health(args.store, report, settings, started))
 
 
@@ -241,7 +278,7 @@ def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
                  started: datetime) -> int:
     """Record each source's run and verdict; 1 when a source is unhealthy. An interrupted
     crawl is not judged (nothing is built from it either)."""
-    from defnews.health import record_health
+    from defnews.health import per_source, recorded_verdicts
 
     if report.interrupted is not None or not report.crawlers:
         return EXIT_OK
@@ -251,8 +288,10 @@ def judge_health(store: str, report: CrawlReport, settings: dict[str, Any],
     started_crawlers = [c for c in report.crawlers if not c.finish_reason.startswith("not started")]
     if not started_crawlers:
         return EXIT_OK
-    report = dataclasses.replace(report, crawlers=started_crawlers)
-    verdicts = record_health(store, report, settings, started)
+    # Each crawl's HealthRecorder extension wrote the records (as under scrapy crawl and
+    # Scrapyd); read back those of this crawl's sources.
+    keys = [s.source for c in started_crawlers for s in per_source(c)]
+    verdicts = recorded_verdicts(store, keys, started)
     print_health(verdicts)
     return EXIT_OK if all(v.healthy for v in verdicts) else EXIT_FAILED
 
@@ -262,7 +301,10 @@ def print_health(verdicts: list[Any], out: TextIO | None = None) -> None:
     for v in verdicts:
         cov = v.record.get("coverage") or {}
         figures = ", ".join(f"{k} {r:.0%}" for k, r in sorted(cov.items()))
-        line = (f"  {v.source:<12} {'healthy' if v.healthy else 'UNHEALTHY'}: "
+        state = "healthy" if v.healthy else "UNHEALTHY"
+        if v.record.get("archive_complete") is False:
+            state += " but incomplete (archive walk resumes next run)"
+        line = (f"  {v.source:<12} {state}: "
                 f"{v.record.get('not_modified', 0)} not modified, "
                 f"{v.record.get('known_skipped', 0)} stored articles skipped"
                 + (f", coverage {figures}" if figures else "")
@@ -303,6 +345,7 @@ def build(args: argparse.Namespace) -> int:
         feed_url=args.feed_url or DEFAULT_FEED_URL,
         hub_url=getattr(args, "websub_hub", None),
         limit=args.limit,
+        prune=getattr(args, "prune", False),
     )
     print_build_report(build_or_refuse(options), args.public)
     return EXIT_OK
@@ -355,21 +398,30 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         print(f"Serving the fixture sites at {site.url} (Jディフェンスニュース) and {asagumo.url}"
               f" (朝雲), and fixture feeds at {feeds.url}")
         started = datetime.now(UTC)
-        report = run_crawl(
-            CrawlOptions(
-                store=args.store,
-                sources=sources,
-                output=args.output,
-                # Each site from its own mirror (a sources file of one site: --base-url's too).
-                site_mirrors={"jdefense": site.url, "asagumo": asagumo.url},
-                feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin else None,
-                settings=settings,
+        try:
+            report = run_crawl(
+                CrawlOptions(
+                    store=args.store,
+                    sources=sources,
+                    output=args.overwrite_output or args.output,
+                    overwrite=args.overwrite_output is not None,
+                    # Each site from its own mirror (a sources file of one site: --base-url's).
+                    site_mirrors={"jdefense": site.url, "asagumo": asagumo.url},
+                    feeds_mirror=f"{feeds_origin}={feeds.url}" if feeds.url != feeds_origin
+                    else None,
+                    settings=settings,
+                )
             )
-        )
+        except SourcesError as exc:
+            # Read from a copy with {feeds_url} filled in: the error names the user's file
+            # (same lines: the placeholder sits inside one line).
+            raise SourcesError(str(args.sources or "the bundled demo sources"), exc.line,
+                               exc.reason) from None
         print_crawl_report(report)
         print_interruption(report)
         if report.interrupted is not None or store_write_error(report):
             return crawl_status(report)
+        print_archive(args.store, report)
         health = judge_health(args.store, report, settings, started)
         built = build_or_refuse(
             BuildOptions(
@@ -379,6 +431,7 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                 feed_url=args.feed_url or DEFAULT_FEED_URL,
         hub_url=getattr(args, "websub_hub", None),
                 limit=args.limit,
+                prune=getattr(args, "prune", False),
             )
         )
     print_build_report(built, args.public)
@@ -386,20 +439,31 @@ def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     return max(EXIT_OK if report.ok else EXIT_FAILED, health)
 
 
-def health(args: argparse.Namespace) -> int:
+def _existing_store(location: str) -> Any:
+    """The store at ``location`` opened for reading commands; a usage error in one line when
+    it does not exist or cannot be opened (never a new empty store)."""
     from crawler.store import open_store
-    from defnews.health import print_health_history
     from defnews.preflight import store_error, store_exists
     from defnews.runner import UsageError
 
-    if not store_exists(args.store):
-        raise UsageError(f"store {args.store} does not exist")
+    if not store_exists(location):
+        raise UsageError(f"store {location} does not exist")
     try:
-        store = open_store(args.store)
+        return open_store(location)
     except Exception as exc:  # noqa: BLE001 - one line, whatever the driver raised
-        raise UsageError(store_error(args.store, exc)) from None
+        raise UsageError(store_error(location, exc)) from None
+
+
+def health(args: argparse.Namespace) -> int:
+    from defnews.health import print_health_history
+
+    store = _existing_store(args.store)
+    configured: list[str] = []
+    if args.sources is not None:
+        configured = [src.key for src in load_sources(args.sources).sources if src.enabled]
     with store:
-        return EXIT_OK if print_health_history(store, args.runs) else EXIT_FAILED
+        return EXIT_OK if print_health_history(store, args.runs,
+                                               configured=configured) else EXIT_FAILED
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -418,14 +482,16 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Serving {args.public}/ at {url} (Ctrl-C to stop)", flush=True)
 
     try:
-        serve_public(args.public, args.host, args.port, max_age=args.max_age,
-                     backlog=args.backlog, announce=announce,
-                     header_timeout=args.header_timeout, idle_timeout=args.idle_timeout,
-                     max_connections=args.max_connections)
+        stopped_by = serve_public(args.public, args.host, args.port, max_age=args.max_age,
+                                  backlog=args.backlog, announce=announce,
+                                  header_timeout=args.header_timeout,
+                                  idle_timeout=args.idle_timeout,
+                                  max_connections=args.max_connections)
     except CannotListenError as exc:
         reason = getattr(exc.socketError, "strerror", None) or exc.socketError
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
-    return EXIT_OK
+    # Stopped by SIGINT / SIGTERM: 130 / 143, as every command says.
+    return EXIT_OK if stopped_by is None else 128 + stopped_by
 
 
 def sources(args: argparse.Namespace) -> int:
@@ -434,11 +500,26 @@ def sources(args: argparse.Namespace) -> int:
     for s in config.sources:
         state = "" if s.enabled else "  (disabled)"
         status = f"  [{s.status}]" if s.status else ""
+        if s.min_interval:
+            state += f"  (at most every {format_interval(s.min_interval)})"
         print(f"  {s.key:<18} {s.kind:<5} {s.language:<3} {s.name}{status}{state}")
         for url in s.urls:
             print(f"  {'':<18} {url}")
     return EXIT_OK
 
+
+def export(args: argparse.Namespace) -> int:
+    """``defnews export``: the store's articles as JSON Lines."""
+    from defnews.export import lines, selected, write_lines
+
+    store = _existing_store(args.store)
+    target = args.overwrite_output or args.output
+    with store:
+        count = write_lines(lines(selected(store, since=args.since, source=args.source)),
+                            target, append=args.output is not None)
+    if target is not None:
+        print(f"{count} articles written to {target}", file=sys.stderr)
+    return EXIT_OK
 
 
 def db(args: argparse.Namespace) -> int:

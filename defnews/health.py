@@ -10,9 +10,9 @@ field coverage, duration. A source is **unhealthy** when
   (``DEFNEWS_HEALTH_MIN_COVERAGE``, judged from ``DEFNEWS_HEALTH_MIN_ARTICLES`` articles on).
 
 An unhealthy source makes the command exit 1; its feeds keep their items (they are built from
-the store, where nothing is removed). The build writes ``health.json`` (every source's state
-and since when) and ``health.atom`` (one entry each time a source turns unhealthy or
-recovers). Both only change when a state changes, so an unchanged site keeps a byte-identical
+the store, where nothing is removed). The build writes ``health.atom`` (one entry each time a
+source turns unhealthy or recovers) and its JSON Feed twin ``health.json``, which also carries
+every source's state and since when (its ``_defnews`` object). Both only change when a state changes, so an unchanged site keeps a byte-identical
 public folder; ids are tag URIs, independent of host and port.
 """
 
@@ -118,7 +118,8 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
         reasons.append(f"no article found, where earlier runs found up to {before} "
                        "(has the site's layout changed?)")
     elif c.failed:
-        reasons.append(c.failed)
+        message = c.stats.get("defnews/feeds/error_message")
+        reasons.append(f"{c.failed}: {message}" if message else c.failed)
     if record["render_needed"]:
         reasons.append(f"{record['render_needed']} page(s) filled by scripts not read: "
                        f"{c.stats.get('defnews/render/why_not') or 'not rendered'}")
@@ -137,21 +138,134 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
     return SourceHealth(c.source, not reasons, reasons, record)
 
 
+FEEDS_CRAWLER = "feeds"  # the one crawler that reads every feed source
+
+
+def per_source(c: CrawlerResult) -> list[CrawlerResult]:
+    """The crawler's result per source: the feeds crawler reads many feed sources in one
+    crawl, and each gets its own record (its stats, its verdict); a site crawler is one."""
+    if c.source != FEEDS_CRAWLER:
+        return [c]
+    stats = c.stats
+    keys: set[str] = set(stats.get("defnews/feeds/read") or ())
+    for prefix in ("defnews/feeds/entries/", "defnews/feeds/errors/",
+                   "defnews/feeds/not_modified/", "defnews/feeds/source/",
+                   "defnews/feeds/requested/"):
+        keys |= {k[len(prefix):].split("/", 1)[0] for k in stats if k.startswith(prefix)}
+    out = []
+    for key in sorted(keys):
+        def n(name: str, key: str = key) -> int:
+            return int(stats.get(name, 0) or 0)
+        own: dict[str, Any] = {
+            name: stats[name]
+            for name in ("start_time", "finish_time", "finish_reason", "defnews/frontier/worker")
+            if name in stats}
+        own.update({
+            "item_scraped_count": n(f"defnews/feeds/source/{key}/kept"),
+            "response_received_count": n(f"defnews/feeds/requested/{key}"),
+            "defnews/feeds/entries": n(f"defnews/feeds/entries/{key}"),
+            "defnews/feeds/errors": n(f"defnews/feeds/errors/{key}"),
+            "defnews/http/not_modified": n(f"defnews/feeds/not_modified/{key}"),
+            f"defnews/feeds/entries/{key}": n(f"defnews/feeds/entries/{key}"),
+            f"defnews/feeds/errors/{key}": n(f"defnews/feeds/errors/{key}"),
+            f"defnews/feeds/not_modified/{key}": n(f"defnews/feeds/not_modified/{key}"),
+        })
+        for status in ("new", "updated", "unchanged", "duplicate"):
+            own[f"defnews/store/{status}"] = n(f"defnews/store/source/{key}/{status}")
+        for name, value in stats.items():
+            prefix = f"defnews/feeds/source/{key}/dropped/"
+            if name.startswith(prefix):
+                own[f"defnews/dropped/{name[len(prefix):]}"] = value
+        if key in (stats.get("defnews/feeds/read") or ()):
+            own["defnews/feeds/read"] = {key}
+        message = stats.get(f"defnews/feeds/error_message/{key}")
+        if message:
+            own["defnews/feeds/error_message"] = message
+        if stats.get(f"defnews/feeds/min_interval/{key}"):
+            own["defnews/feeds/min_interval"] = stats[f"defnews/feeds/min_interval/{key}"]
+        out.append(CrawlerResult(c.name, key, c.finish_reason, own))
+    return out
+
+
+def crawl_failure(c: CrawlerResult) -> str | None:
+    """Why the crawl itself failed (its shared frontier or its store), or None. Such a
+    failure is the crawl's, not the site's: no source is recorded unhealthy for it."""
+    if c.finish_reason == "redis_unavailable" or c.stats.get("defnews/frontier/error"):
+        return str(c.stats.get("defnews/frontier/error") or "the shared frontier's Redis went away")
+    for name in ("defnews/store/error", "defnews/store/write_errors"):
+        if c.stats.get(name):
+            return f"the store failed: {c.stats[name]}"
+    return None
+
+
 def record_health(location: str, report: CrawlReport, overrides: Mapping[str, Any],
-                  started_at: datetime) -> list[SourceHealth]:
-    """Judge every crawler of a finished crawl and store its run record."""
-    limits, min_articles = thresholds(overrides)
+                  started_at: datetime, *, settings: Any = None) -> list[SourceHealth]:
+    """Judge every source of a finished crawl and store its run record (the feeds crawler:
+    one record per feed source). ``settings``: the crawl's own (Scrapy) settings, else the
+    project's with ``overrides``."""
+    if settings is not None:
+        limits = {str(k): float(v)
+                  for k, v in settings.getdict("DEFNEWS_HEALTH_MIN_COVERAGE").items()}
+        min_articles = settings.getint("DEFNEWS_HEALTH_MIN_ARTICLES")
+    else:
+        limits, min_articles = thresholds(overrides)
     verdicts = []
     with open_store(location) as store:
-        for c in sorted(report.crawlers, key=lambda c: c.source):
-            verdict = judge(c, store.source_runs(c.source, limit=20), limits, min_articles)
-            verdict.record["reasons"] = verdict.reasons
-            start = c.stats.get("start_time") or started_at
-            end = c.stats.get("finish_time") or datetime.now(UTC)
-            store.add_source_run(c.source, started_at=start, finished_at=end,
-                                 finish_reason=c.finish_reason, healthy=verdict.healthy,
-                                 data=verdict.record)
-            verdicts.append(verdict)
+        for crawler in sorted(report.crawlers, key=lambda c: c.source):
+            failure = crawl_failure(crawler)
+            if failure is not None:
+                import logging
+
+                logging.getLogger(__name__).error(
+                    "%s: the crawl failed (%s): no health record, the sources are not to blame",
+                    crawler.source, failure)
+                continue
+            for c in per_source(crawler):
+                verdicts.append(_record(store, c, limits, min_articles, started_at))
+    return verdicts
+
+
+def _record(store: SQLStore, c: CrawlerResult, limits: Mapping[str, float], min_articles: int,
+            started_at: datetime) -> SourceHealth:
+    verdict = judge(c, store.source_runs(c.source, limit=20), limits, min_articles)
+    if c.stats.get("defnews/feeds/error_message"):
+        verdict.record["error"] = c.stats["defnews/feeds/error_message"]
+    verdict.record["reasons"] = verdict.reasons
+    if c.stats.get("defnews/feeds/min_interval"):
+        verdict.record["min_interval_s"] = float(c.stats["defnews/feeds/min_interval"])
+    walks = store.archive_walks(c.source)
+    if walks:
+        verdict.record["archive"] = {
+            w.section: {"walked": w.walked, "total": w.total_pages, "complete": w.complete}
+            for w in walks.values()}
+        verdict.record["archive_complete"] = all(w.complete for w in walks.values())
+        # Articles found linked from stored ones and not stored yet: not complete either.
+        links = len(store.archive_links(c.source))
+        if links:
+            verdict.record["archive_links"] = links
+            verdict.record["archive_complete"] = False
+    start = c.stats.get("start_time") or started_at
+    end = c.stats.get("finish_time") or datetime.now(UTC)
+    _, last_new = store.source_activity(c.source)
+    verdict.record["last_fetch"] = _iso(end)
+    verdict.record["last_new_item"] = _iso(last_new) if last_new is not None else None
+    store.add_source_run(c.source, started_at=start, finished_at=end,
+                         finish_reason=c.finish_reason, healthy=verdict.healthy,
+                         data=verdict.record)
+    return verdict
+
+
+def recorded_verdicts(location: str, sources: Sequence[str],
+                      since: datetime) -> list[SourceHealth]:
+    """The verdicts a crawl's health recorder wrote (records finished since ``since``)."""
+    verdicts = []
+    with open_store(location) as store:
+        for source in sources:
+            runs = store.source_runs(source, limit=1)
+            if runs and runs[0].finished_at >= since:
+                run = runs[0]
+                verdicts.append(SourceHealth(source, run.healthy,
+                                             list(run.data.get("reasons") or []), run.data))
     return verdicts
 
 
@@ -181,7 +295,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def render_json(changes: Mapping[str, list[Change]]) -> bytes:
+def _state(changes: Mapping[str, list[Change]]) -> dict[str, Any]:
     sources = {}
     for source, history in sorted(changes.items()):
         current = history[-1]
@@ -191,38 +305,79 @@ def render_json(changes: Mapping[str, list[Change]]) -> bytes:
             "reasons": current.run.data.get("reasons", []),
             "run": {k: v for k, v in current.run.data.items() if k != "reasons"},
         }
-    doc = {"healthy": all(s["healthy"] for s in sources.values()), "sources": sources}
+    return {"healthy": all(s["healthy"] for s in sources.values()), "sources": sources}
+
+
+def _entries(changes: Mapping[str, list[Change]]) -> list[Change]:
+    """The state changes the feeds carry, newest first: turned unhealthy, or recovered."""
+    return sorted(
+        (c for history in changes.values() for i, c in enumerate(history)
+         if not c.healthy or i > 0),
+        key=lambda c: (c.run.started_at, c.run.id), reverse=True,
+    )[:FEED_ENTRIES]
+
+
+def _updated(changes: Mapping[str, list[Change]], entries: list[Change]) -> datetime:
+    """The feed's ``updated``: its newest entry, else when the first run was recorded (stable
+    from build to build; never 1970)."""
+    if entries:
+        return entries[0].run.finished_at
+    return min(history[0].run.finished_at for history in changes.values())
+
+
+def _content(c: Change) -> str:
+    state = "healthy again" if c.healthy else "UNHEALTHY"
+    lines = [f"{c.source} is {state} since the crawl of {_iso(c.run.started_at)}."]
+    lines += [f"- {r}" for r in c.run.data.get("reasons") or []]
+    record = {k: v for k, v in c.run.data.items() if k != "reasons"}
+    lines.append("Run: " + json.dumps(record, ensure_ascii=False, sort_keys=True))
+    return "\n".join(lines)
+
+
+def render_json(changes: Mapping[str, list[Change]]) -> bytes:
+    """``health.json``: the JSON Feed twin of health.atom (every ``.json`` in the public folder
+    is a JSON Feed, and is served as one), with every source's current state in the
+    ``_defnews`` extension object (JSON Feed 1.1: custom keys start with ``_``). No address in
+    it: the same records give the same bytes wherever the folder is served."""
+    from feeds.jsonfeed import VERSION
+
+    entries = _entries(changes)
+    doc = {
+        "version": VERSION,
+        "title": "defnews source health",
+        "description": "One entry each time a source turns unhealthy or recovers.",
+        "items": [
+            {"id": f"{TAG}:{c.source}:{c.run.id}",
+             "title": f"{c.source}: {'healthy again' if c.healthy else 'UNHEALTHY'}",
+             "content_text": _content(c),
+             "date_published": _iso(c.run.started_at),
+             "date_modified": _iso(c.run.finished_at)}
+            for c in entries
+        ],
+        "_defnews": {"about": "https://github.com/defnews/defnews#health",
+                     "updated": _iso(_updated(changes, entries)), **_state(changes)},
+    }
     return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def render_atom(changes: Mapping[str, list[Change]], self_url: str) -> bytes:
     from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
-    entries = sorted(
-        (c for history in changes.values() for i, c in enumerate(history)
-         if not c.healthy or i > 0),  # turned unhealthy, or recovered
-        key=lambda c: (c.run.started_at, c.run.id), reverse=True,
-    )[:FEED_ENTRIES]
+    entries = _entries(changes)
     fg = FeedGenerator()
     fg.id(f"{TAG}:feed")
     fg.title("defnews source health")
     fg.subtitle("One entry each time a source turns unhealthy or recovers.")
     fg.link(href=self_url, rel="self")
     fg.generator("defnews")
-    fg.updated(entries[0].run.finished_at if entries else datetime(1970, 1, 1, tzinfo=UTC))
+    fg.updated(_updated(changes, entries))
     for c in reversed(entries):
         fe = fg.add_entry(order="prepend")
         fe.id(f"{TAG}:{c.source}:{c.run.id}")
-        state = "healthy again" if c.healthy else "UNHEALTHY"
-        fe.title(f"{c.source}: {state}")
+        fe.title(f"{c.source}: {'healthy again' if c.healthy else 'UNHEALTHY'}")
         fe.updated(c.run.finished_at)
         fe.published(c.run.started_at)
-        reasons = c.run.data.get("reasons") or []
-        lines = [f"{c.source} is {state} since the crawl of {_iso(c.run.started_at)}."]
-        lines += [f"- {r}" for r in reasons]
-        record = {k: v for k, v in c.run.data.items() if k != "reasons"}
-        lines.append("Run: " + json.dumps(record, ensure_ascii=False, sort_keys=True))
-        fe.content("\n".join(lines), type="text")
+        fe.content(_content(c), type="text")
     data: bytes = fg.atom_str(pretty=True)
     return data
 
@@ -242,22 +397,45 @@ def write_health(store: SQLStore, public: Path, feed_url: str) -> list[Path]:
     return written
 
 
-def print_health_history(store: SQLStore, runs: int, out: Any = None) -> bool:
-    """``defnews health``: each source's state and its last ``runs`` records; True if all
-    sources are healthy."""
+def print_health_history(store: SQLStore, runs: int, out: Any = None,
+                         configured: Sequence[str] = ()) -> bool:
+    """``defnews health``: each source's state and its last ``runs`` records; True only if
+    every source is healthy and every ``configured`` source has run (a monitoring check: a
+    store no crawl has recorded into is not healthy)."""
     import sys
 
     out = out or sys.stdout
     changes = state_changes(store)
+    never = [key for key in configured if key not in changes]
+    for key in never:
+        print(f"{key}: NEVER RUN (no health record in this store)", file=out)
     if not changes:
         print("no run recorded yet", file=out)
-        return True
+        return False
     for source, history in sorted(changes.items()):
         current = history[-1]
         state = "healthy" if current.healthy else "UNHEALTHY"
         print(f"{source}: {state} since {_iso(current.run.started_at)}", file=out)
         for reason in current.run.data.get("reasons") or []:
             print(f"  {reason}", file=out)
+        latest = store.source_runs(source, limit=1)[0].data
+        if latest.get("last_fetch") or latest.get("last_new_item"):
+            print(f"  last fetch {latest.get('last_fetch') or '-'}, last new item "
+                  f"{latest.get('last_new_item') or '-'}", file=out)
+        if latest.get("error"):
+            print(f"  error: {latest['error']}", file=out)
+        if latest.get("min_interval_s"):
+            from crawler.sources import format_interval
+
+            print(f"  min interval {format_interval(float(latest['min_interval_s']))}: a run "
+                  "sooner after the last fetch skips the source", file=out)
+        if latest.get("archive_complete") is False:
+            walked = sum(int(a.get("walked") or 0) for a in latest["archive"].values())
+            total = sum(int(a.get("total") or 0) for a in latest["archive"].values())
+            links = int(latest.get("archive_links") or 0)
+            linked = f", {links} linked articles not fetched yet" if links else ""
+            print(f"  incomplete: archive walk {walked} of {total} index pages{linked}; resumes "
+                  "next run", file=out)
         for r in store.source_runs(source, limit=runs):
             d = r.data
             dropped = sum((d.get("dropped") or {}).values())
@@ -269,4 +447,4 @@ def print_health_history(store: SQLStore, runs: int, out: Any = None) -> bool:
                   f"{dropped:>3} dropped"
                   + (f"  {duration:.1f} s" if duration is not None else "")
                   + (f"  [{cov}]" if cov else ""), file=out)
-    return all(h[-1].healthy for h in changes.values())
+    return not never and all(h[-1].healthy for h in changes.values())

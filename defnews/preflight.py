@@ -91,6 +91,18 @@ def duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def interval(text: str) -> float:
+    """``--every``: a duration with its unit (``90s``, ``15m``, ``2h``, ``1d``). A bare
+    number is refused: ``--every 15`` read as seconds hits a site 60 times as often as the
+    operator who meant minutes thinks. The rule of a source's ``min_interval`` too."""
+    from crawler.sources import parse_interval
+
+    try:
+        return parse_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # -- files and folders ---------------------------------------------------------------------
 def check_log_file(path: Path | None) -> None:
     if path is None:
@@ -141,6 +153,7 @@ def check_store(location: str) -> None:
     """Open the store once (creating a SQLite file's folder and tables as a crawl would)."""
     from crawler.store import open_store
 
+    new = False
     if not is_postgres(location):
         path = sqlite_path(location)
         if path.is_dir():
@@ -148,10 +161,18 @@ def check_store(location: str) -> None:
         existing = next((p for p in path.parents if p.exists()), Path("."))
         if not existing.is_dir():
             raise UsageError(f"store {path}: {existing} is a file, not a folder")
+        if not path.exists() and existing != path.parent.resolve() and existing != path.parent:
+            # A typo in the folder would start a whole new crawl into a new folder.
+            raise UsageError(f"store {path}: folder {path.parent} does not exist (a new store "
+                             "is made only in an existing folder)")
         if not path.exists() and not os.access(existing, os.W_OK):
             raise UsageError(f"store {path}: folder {existing} is not writable")
+        new = not path.exists()
     try:
         open_store(location).close()
+        if new:
+            # Said, so that a mistyped --store is seen before the full crawl it starts.
+            print(f"new store: {path} (every article will be new)", flush=True)
     except UsageError:
         raise
     except Exception as exc:  # noqa: BLE001 - every driver error becomes one line

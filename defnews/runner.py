@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import signal
 import tempfile
@@ -33,6 +32,8 @@ class CrawlOptions:
     sources: Path | None = None
     only: tuple[str, ...] = ()
     output: Path | None = None
+    # -o appends this run's items to ``output`` (as Scrapy's -o does); -O replaces it.
+    overwrite: bool = False
     base_url: str | None = None  # fetch the site spider's pages from this mirror
     site_mirrors: Mapping[str, str] = field(default_factory=dict)  # source key -> its mirror
     feeds_mirror: str | None = None  # "ORIGIN=MIRROR": fetch feeds listed at ORIGIN from MIRROR
@@ -59,6 +60,11 @@ class CrawlerResult:
         if self.get("defnews/feeds/errors"):
             return f"{self.get('defnews/feeds/errors')} feed(s) could not be read"
         shared = "defnews/frontier/worker" in self.stats  # other processes may have had the items
+        if self.stats.get("defnews/feeds/read") and not self.get("defnews/feeds/entries"):
+            # A feed source whose feed was read whole and lists no entry (yet): a valid empty
+            # feed, not a failure (one that empties after having entries is judged unhealthy
+            # by defnews.health.judge).
+            return None
         if not shared and not (self.get("item_scraped_count") or self.get("defnews/store/unchanged")
                                or self.get("defnews/incremental/known_skipped")
                                or self.get("defnews/http/not_modified")):
@@ -116,6 +122,7 @@ def check_crawl_options(options: CrawlOptions) -> tuple[SourcesConfig, list[Any]
     if options.base_url and len(sites) > 1:
         raise UsageError("--base-url names one mirror: choose the site with --only")
     settings = build_settings(options)
+    check_setting_values(settings, options.settings)
     from crawler import render
 
     try:
@@ -132,6 +139,31 @@ def check_crawl_options(options: CrawlOptions) -> tuple[SourcesConfig, list[Any]
         except RedisUnavailable as exc:
             raise UsageError(str(exc)) from exc
     return config, selected, settings
+
+
+def check_setting_values(settings: Any, given: Mapping[str, Any]) -> None:
+    """A ``-s NAME=VALUE`` that the setting's type cannot take is refused in one line naming
+    it, before anything starts (it made the crawler fail at start-up, after the store was
+    made, with 51 lines of traceback)."""
+    from scrapy.settings import Settings
+
+    defaults = Settings()
+    defaults.setmodule("crawler.settings", priority="project")
+    # bool before int: True is an int too.
+    kinds = ((bool, "getbool", "true or false"), (int, "getint", "a whole number"),
+             (float, "getfloat", "a number"), (dict, "getdict", "a JSON object"))
+    for name, value in given.items():
+        if not isinstance(value, str):
+            continue  # set by an option, already checked
+        default = defaults.get(name)
+        kind = next((k for k in kinds if isinstance(default, k[0])), None)
+        if kind is None:
+            continue
+        try:
+            getattr(Settings({name: value}), kind[1])(name)
+        except (ValueError, TypeError):
+            raise UsageError(f"-s {name}={value}: expected {kind[2]} (default "
+                             f"{default!r})") from None
 
 
 def run_crawl(options: CrawlOptions) -> CrawlReport:
@@ -208,7 +240,7 @@ def run_crawl(options: CrawlOptions) -> CrawlReport:
         restore_signal_handlers()
         _account_for_missing(scheduled, results)
         if options.output is not None and not process.received:
-            _concat_atomic(parts, options.output)
+            _concat_atomic(parts, options.output, append=not options.overwrite)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return CrawlReport(results, options.output, list(process.received))
@@ -314,22 +346,18 @@ def _select(config: SourcesConfig, only: tuple[str, ...]) -> list[Any]:
     return [s for s in config.sources if s.key in only]
 
 
-def _concat_atomic(parts: list[Path], output: Path) -> None:
-    """Join the per-crawler item files into ``output`` without ever leaving half a file."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                if part.exists():
-                    with part.open("rb") as src:
-                        shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _concat_atomic(parts: list[Path], output: Path, *, append: bool = False) -> None:
+    """Join the per-crawler item files into ``output`` (after what it held, with ``append``)
+    without ever leaving half a file."""
+    from defnews.export import write_lines
+
+    def chunks() -> Any:
+        for part in parts:
+            if part.exists():
+                with part.open("rb") as src:
+                    yield from src
+
+    write_lines(chunks(), output, append=append)
 
 
 @dataclass
@@ -341,6 +369,7 @@ class BuildOptions:
     limit: int = 50
     title: str = "defnews"
     hub_url: str | None = None  # WebSub hub
+    prune: bool = False  # remove the feeds no longer built (not those of configured sources)
 
 
 def run_build(options: BuildOptions) -> BuildReport:
@@ -352,6 +381,7 @@ def run_build(options: BuildOptions) -> BuildReport:
         category_slugs=dict(config.category_slugs),
         source_names={s.key: s.name for s in config.sources},
         hub_url=options.hub_url,
+        prune=options.prune,
     )
     with open_store(options.store) as store:
         report = build_feeds(store, options.public, feed_config)

@@ -7,7 +7,7 @@ store's lock like any run: a manual run in progress makes that turn skip, not ov
 SIGINT or SIGTERM reaches the scheduler only (the child runs in its own session, so Ctrl-C in
 a terminal is not delivered twice); it is passed on once to the running child, which finishes
 the write in progress, builds nothing from its interrupted crawl and exits; the scheduler then
-exits 0 (a requested stop). A second signal is passed on too and forces the child to stop.
+exits 128 + N (130 on SIGINT, 143 on SIGTERM). A second signal is passed on too and forces the child to stop.
 """
 
 from __future__ import annotations
@@ -109,10 +109,24 @@ class Scheduler:
             self.stopping.wait(wait)
         if self.signals:
             logger.info("stopped by %s", signal.Signals(self.signals[0]).name)
+            # As every command: 128 + the signal (130 SIGINT, 143 SIGTERM); systemd and
+            # shells tell a requested stop from a normal end.
+            return 128 + self.signals[0]
         return 0
 
 
+# The shortest interval between runs of the live sites: an operator thinking in minutes must
+# not hit a site sixty times as often. Shorter only against a mirror (--base-url).
+MIN_EVERY = 60.0
+
+
 def schedule(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from defnews.runner import UsageError
+
+    if args.every < MIN_EVERY and not getattr(args, "base_url", None):
+        raise UsageError(f"--every {args.every:g}s: the shortest interval between runs of the "
+                         f"live sites is {MIN_EVERY:.0f}s (1m); shorter only with --base-url "
+                         "(a mirror you own)")
     jitter = args.every / 10 if args.jitter is None else args.jitter
     scheduler = Scheduler(argv, args.every, jitter, args.runs)
     previous = {s: signal.signal(s, scheduler.on_signal) for s in (signal.SIGINT, signal.SIGTERM)}

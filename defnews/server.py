@@ -452,8 +452,9 @@ def serve_public(
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     max_connections: int | None = None,
-) -> None:
-    """Serve ``root`` until interrupted (``defnews serve``)."""
+) -> int | None:
+    """Serve ``root`` until interrupted (``defnews serve``); return the signal that stopped
+    it (SIGINT, SIGTERM), for the command's exit status 128 + N."""
     if not root.is_dir():
         raise FileNotFoundError(f"nothing to serve: {root} is not a directory")
     from twisted.internet import reactor as _reactor
@@ -464,5 +465,22 @@ def serve_public(
     listening = reactor.listenTCP(port, site, backlog=backlog, interface=host)
     address = listening.getHost()
     shown = f"[{address.host}]" if ":" in address.host else address.host
+    received: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        # Twisted's own handlers stop the reactor too, but do not say which signal it was.
+        received.append(signum)
+        reactor.callFromThread(reactor.stop)
+
+    def install() -> None:
+        import signal
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, stop)
+
+    # Before the announcement (a signal right after it is ours); the reactor installs none of
+    # its own (they replaced ours when it started: a SIGTERM in between exited 0).
+    install()
     announce(f"http://{shown}:{address.port}/")
-    reactor.run()
+    reactor.run(installSignalHandlers=False)
+    return received[0] if received else None

@@ -33,16 +33,20 @@ that sort by date keep rank order: the n-th entry is dated n-1 seconds before th
 ranking took its current form (``RankingView.changed_at``).
 
 "New in the ranking" (``-new``): one entry per :class:`~feeds.model.RankingEntrance`, titled
-``"【24時間】<rank>位 <title>"``, dated (published and updated) ``entered_at``, linking to the
+``"【24時間】<rank>位 <title>"``, published ``entered_at`` and updated then too (a second apart
+where several entered at one instant: distinct ``updated`` values), linking to the
 article, with id ``<article url>#ranking-<period>-<entered_at in UTC, %Y%m%dT%H%M%SZ>`` (RSS
 ``isPermaLink="false"``): unique per entrance, stable across builds, and still a URL of the
 article.
 
 Determinism: the same data and config give byte-identical files (see :mod:`feeds.render`);
 files whose bytes do not change are not rewritten (:mod:`feeds.write`), so a second build of
-unchanged data reports ``written == 0``. Stale files are removed, but only files the builder
-owns: ``*.atom`` / ``*.rss`` / ``*.json`` inside ``category/``, ``source/`` and ``ranking/``,
-and leftover temporary files of an interrupted write.
+unchanged data reports ``written == 0``. Feeds this build no longer makes (their source or
+category gave no item: a wrong store, a source gone) are never dropped silently: they are kept
+and listed (``BuildReport.stale``), and removed only with ``FeedConfig.prune``, except those of
+a source or category the sources file still names, which are never removed. Removal only
+touches files the builder owns: ``*.atom`` / ``*.rss`` / ``*.json`` inside ``category/``,
+``source/`` and ``ranking/``; leftover temporary files of an interrupted write always go.
 
 Incremental: each feed's inputs are digested (its :class:`FeedSpec`, the renderer's version);
 the digests and the files' sizes and mtimes are kept in ``.defnews-build.json`` in the output
@@ -67,11 +71,12 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape as escape_html
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -91,7 +96,7 @@ from feeds.render import (
     is_http_url,
     render_feed,
 )
-from feeds.websub import ping_hub
+from feeds.websub import publish
 from feeds.write import is_temp_file, write_many
 
 logger = logging.getLogger(__name__)
@@ -134,6 +139,7 @@ class BuildReport:
     written: int  # files (feeds, opml.xml, index.html) whose bytes changed
     unchanged: int  # files left untouched because their bytes were already right
     removed: list[Path] = field(default_factory=list)  # stale files deleted
+    stale: list[Path] = field(default_factory=list)  # feed files no longer built, kept
     # Distinct articles left out of a feed for want of an aware published date (only those
     # that came within a feed's window are seen).
     skipped: int = 0
@@ -539,6 +545,17 @@ class _Builder:
         for entrance in entrances:
             entry = self._entrance_entry(entrance)
             unique.setdefault(entry.id, entry)
+        # One snapshot brings many entrances at one instant; the W3C validator warns on
+        # entries sharing an `updated`. Each is updated a second before the one above it when
+        # they would meet (as the ranking feeds date rank order): distinct, in feed order,
+        # the same every build. `published` and the id keep the real entered_at.
+        stamped: list[EntrySpec] = []
+        for entry in unique.values():
+            if stamped and entry.updated >= stamped[-1].updated:
+                stamp = stamped[-1].updated - timedelta(seconds=1)
+                entry = replace(entry, updated=stamp)
+            stamped.append(entry)
+        unique = {e.id: e for e in stamped}
         stem = f"ranking/{slug}-new"
         spec = self._spec(
             stem,
@@ -552,22 +569,45 @@ class _Builder:
         return planned
 
 
-def _remove_stale(out_dir: Path, keep: set[Path]) -> list[Path]:
-    removed = []
+def _configured(rel: Path, config: FeedConfig) -> bool:
+    """Whether a feed file belongs to a source or category the sources file names."""
+    stem = rel.stem
+    if rel.parent.name == "source":
+        return stem in config.source_names
+    if rel.parent.name == "ranking":
+        return any(stem.startswith(f"{key}-") for key in config.source_names)
+    if rel.parent.name == "category":
+        return stem in config.category_slugs.values()
+    return False
+
+
+def _remove_stale(out_dir: Path, keep: set[Path],
+                  config: FeedConfig) -> tuple[list[Path], list[Path]]:
+    """(files removed, feed files no longer built but kept)."""
+    removed, kept = [], []
     candidates = [p for p in out_dir.iterdir() if p.is_file() and is_temp_file(p)]
     for sub in OWNED_DIRS:
         folder = out_dir / sub
-        if folder.is_dir():
-            candidates += [
-                p
-                for p in folder.iterdir()
-                if p.is_file()
-                and (is_temp_file(p) or (p.suffix in FEED_SUFFIXES.values() and p not in keep))
-            ]
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if not p.is_file():
+                continue
+            if is_temp_file(p):
+                candidates.append(p)
+            elif p.suffix in FEED_SUFFIXES.values() and p not in keep:
+                if config.prune and not _configured(p.relative_to(out_dir), config):
+                    candidates.append(p)
+                else:
+                    kept.append(p)
     for path in sorted(candidates):
         path.unlink(missing_ok=True)
         removed.append(path)
-    return removed
+    if kept:
+        logger.warning("%d feed file(s) in %s no longer built, kept%s: %s", len(kept), out_dir,
+                       "" if config.prune else " (--prune removes them)",
+                       ", ".join(p.relative_to(out_dir).as_posix() for p in sorted(kept)))
+    return removed, sorted(kept)
 
 
 @contextlib.contextmanager
@@ -671,13 +711,17 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
                 )
             )
     activity = getattr(data, "source_activity", None)
+    runs_of = getattr(data, "source_runs", None)  # the health records, where the data has them
+    recorded = getattr(data, "run_sources", None)
+    keys = list(dict.fromkeys([*builder.sources, *(recorded() if callable(recorded) else [])]))
     seen = {
         source: (activity(source) if callable(activity) else (0, None))
-        for source in builder.sources
+        for source in keys
     }
     newest = max((last for _, last in seen.values() if last is not None), default=None)
     health = [
-        source_health(config.source_name(source), count, last, newest)
+        source_health(config.source_name(source), count, last, newest,
+                      runs=runs_of(source, limit=HEALTH_HISTORY) if callable(runs_of) else None)
         for source, (count, last) in seen.items()
     ]
     stories = tuple(
@@ -696,18 +740,39 @@ def _page_data(builder: _Builder, planned: list[_Planned]) -> PageData:
 
 
 STALE_AFTER = timedelta(days=7)
+HEALTH_HISTORY = 200  # runs read back to find since when a source is in its state
 
 
 def source_health(
-    name: str, recent: int, last_seen: datetime | None, newest: datetime | None = None
+    name: str, recent: int, last_seen: datetime | None, newest: datetime | None = None,
+    runs: Sequence[Any] | None = None,
 ) -> SourceHealth:
-    """The health line of one source, the one place that decides it. Today it is derived from
-    the store's articles (the latest first_seen, and how many were first seen in the 24 hours
-    up to it); per-source run records (issue #10) will feed this function instead.
+    """The health line of one source, the one place that decides it.
 
-    State: "no items" without any article; "stale" when its newest article is more than
-    :data:`STALE_AFTER` older than the newest of any source (it stopped yielding); else "ok".
+    With health records (``runs``, newest first, as the store's ``source_runs`` gives them):
+    the latest record's verdict — "ok", "failed" (with its first reason), "incomplete" (healthy,
+    the archive walk not at its end) — since the run that began it. A source without any record
+    is "never" when it has no article either. Without records (data that has none): "no items"
+    without any article; "stale" when its newest article is more than :data:`STALE_AFTER`
+    older than the newest of any source; else "ok". ``last_seen`` is the newest article's first
+    sighting (the page shows it as such: the last fetch changes every run, and an unchanged
+    site keeps a byte-identical page).
     """
+    if runs:
+        latest = runs[0]
+        since = latest.started_at
+        for run in runs[1:]:
+            if run.healthy != latest.healthy:
+                break
+            since = run.started_at
+        if not latest.healthy:
+            reasons = latest.data.get("reasons") or []
+            return SourceHealth(name, last_seen, recent, "failed",
+                                str(reasons[0]) if reasons else "", since=since)
+        state = "incomplete" if latest.data.get("archive_complete") is False else "ok"
+        return SourceHealth(name, last_seen, recent, state, since=since)
+    if runs is not None and last_seen is None:
+        return SourceHealth(name, None, 0, "never")
     if last_seen is None:
         state = "no items"
     elif newest is not None and last_seen < newest - STALE_AFTER:
@@ -735,9 +800,11 @@ def build_feeds(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRepor
     out_dir.mkdir(parents=True, exist_ok=True)
     with folder_lock(out_dir):
         report = _build_locked(data, out_dir, config)
-    if config.hub_url and report.changed_urls:
-        report.ping_errors = ping_hub(config.hub_url, report.changed_urls)
-        report.pinged = list(report.changed_urls)
+    if config.hub_url:
+        # The changed feeds, and those a build before could not tell the hub of.
+        with folder_lock(out_dir):
+            report.pinged, report.ping_errors = publish(config.hub_url, out_dir,
+                                                        report.changed_urls)
     return report
 
 
@@ -795,7 +862,7 @@ def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRep
         if path in written_paths and path in feed_paths
     ]
 
-    removed = _remove_stale(out_dir, feed_paths)
+    removed, stale = _remove_stale(out_dir, feed_paths, config)
     slugs = {**known_slugs, **builder.category_slugs}
     if new_state != state or slugs != known_slugs:
         payload = json.dumps(
@@ -808,6 +875,7 @@ def _build_locked(data: FeedData, out_dir: Path, config: FeedConfig) -> BuildRep
         written=len(written_paths),
         unchanged=unchanged,
         removed=removed,
+        stale=stale,
         skipped=len(builder.skipped),
         rendered=rendered,
         changed_urls=changed_urls,

@@ -197,6 +197,9 @@ class FeedConfig:
     author: str = "defnews"
     language: str = "ja"
     hub_url: str | None = None  # a WebSub hub: feeds link to it, builds ping it
+    # Remove the feeds this build no longer makes (else they are kept and listed as stale);
+    # never those of a source or category the sources file still names.
+    prune: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)

@@ -49,9 +49,11 @@ class RankingChart:
 @dataclass(frozen=True)
 class SourceHealth:
     name: str
-    last_crawl: datetime | None
-    items: int  # articles first seen in the 24 hours up to last_crawl
-    state: str  # "ok", "stale", "no items" (run records will add "failed", "partial")
+    last_crawl: datetime | None  # the newest article's first sighting (not the last fetch)
+    items: int  # articles first seen in the 24 hours up to the newest one
+    state: str  # "ok", "failed", "incomplete", "never" (from the records); "stale", "no items"
+    reason: str = ""  # why, when not ok (the record's first reason)
+    since: datetime | None = None  # when the source entered this state (its records)
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,10 @@ STATE_LABELS = {
     "ok": "正常",
     "stale": "更新なし",
     "no items": "記事なし",
-    "failed": "失敗",
+    "failed": "異常",
     "partial": "一部失敗",
+    "incomplete": "正常（過去記事を取得中）",
+    "never": "未取得",
 }
 
 _STYLE = """\
@@ -124,6 +128,11 @@ time, .muted { color: var(--muted); font-size: .8rem; white-space: nowrap; }
 svg.spark { flex: none; }
 table { border-collapse: collapse; width: 100%; background: var(--card); font-size: .9rem; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); }
+/* Japanese labels wrap between words, never inside one (カテゴ / リ at 390 px). */
+td, th, .health li { word-break: keep-all; overflow-wrap: anywhere; }
+td.kind, th.kind { white-space: nowrap; }
+#feeds td:first-child { min-width: 9rem; }
+#feeds .sub { flex-wrap: wrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .health { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0; padding: 0; list-style: none; }
 .health li { background: var(--card); border: 1px solid var(--line); border-radius: .5rem;
@@ -152,12 +161,18 @@ def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
-def _date(value: datetime | None, *, short: bool = False) -> str:
+def _date(value: datetime | None, *, short: bool = False, year: int | None = None) -> str:
+    """A date in Japan time, saying so (JST). ``short``: month/day and time, the year added
+    when it is not ``year`` (the year of the page's newest headline), so that 12/12 above
+    2024/05/30 does not look out of order."""
     if value is None or value.tzinfo is None:
         return ""
     local = value.astimezone(JST)
-    shown = local.strftime("%m/%d %H:%M" if short else "%Y-%m-%d %H:%M")
-    return f'<time datetime="{_e(value.isoformat())}">{shown}</time>'
+    if short:
+        shown = local.strftime("%m/%d %H:%M" if local.year == year else "%Y/%m/%d %H:%M")
+    else:
+        shown = local.strftime("%Y-%m-%d %H:%M")
+    return f'<time datetime="{_e(value.isoformat())}">{shown} JST</time>'
 
 
 def _paths(feed: FeedLink) -> dict[str, str]:
@@ -219,12 +234,14 @@ def _health(rows: Sequence[SourceHealth]) -> list[str]:
         return ['<p class="empty">ソースはまだありません。</p>']
     out = ['<ul class="health">']
     for row in rows:
-        css = "state-ok" if row.state == "ok" else "state-bad"
-        last = _date(row.last_crawl) or "未取得"
+        css = "state-ok" if row.state in ("ok", "incomplete") else "state-bad"
+        newest = _date(row.last_crawl) or "なし"
+        why = f"：{_e(plain_text(row.reason))}" if row.reason else ""
+        since = f"（{_date(row.since)} から）" if row.since is not None else ""
         out.append(
-            f'<li><strong>{_e(plain_text(row.name))}</strong> 最終取得 {last} ・ '
-            f'24時間の新着 {row.items:,} 件 ・ <span class="{css}">'
-            f"{_e(STATE_LABELS.get(row.state, row.state))}</span></li>"
+            f'<li><strong>{_e(plain_text(row.name))}</strong> <span class="{css}">'
+            f"{_e(STATE_LABELS.get(row.state, row.state))}</span>{since}{why} ・ "
+            f"最新記事 {newest} ・ 24時間の新着 {row.items:,} 件</li>"
         )
     out.append("</ul>")
     return out
@@ -241,7 +258,10 @@ def render_index(page: PageData) -> bytes:
         f"<title>{title}｜防衛ニュースのフィード</title>",
         f'<meta name="description" content="{title}: 防衛ニュースの Atom / RSS / JSON Feed">',
     ]
-    for feed in page.feeds:
+    # Autodiscovery: the feed of every article, once per format (a reader offers each link
+    # it finds: 78 of them said nothing useful); every other feed is linked in the page.
+    main_feed = next((f for f in page.feeds if f.atom_path == "all.atom"), None)
+    for feed in [main_feed] if main_feed is not None else []:
         paths = _paths(feed)
         for kind, label, mime in _TYPES:
             if paths[kind]:
@@ -270,6 +290,9 @@ def render_index(page: PageData) -> bytes:
         "</section>",
         '<section id="categories"><h2>カテゴリ</h2>',
     ]
+    newest = max((h.date for _, _, hs in page.categories for h in hs if h.date is not None),
+                 default=None)
+    year = newest.astimezone(JST).year if newest is not None else None
     if not page.categories:
         body.append('<p class="empty">まだ記事がありません。</p>')
     else:
@@ -284,7 +307,7 @@ def render_index(page: PageData) -> bytes:
                 for h in headlines:
                     body.append(
                         f'<li><a href="{_e(h.url)}">{_e(plain_text(h.title) or h.url)}</a>'
-                        f"{_date(h.date, short=True)}</li>"
+                        f"{_date(h.date, short=True, year=year)}</li>"
                     )
                 body.append("</ul>")
             else:
@@ -309,16 +332,21 @@ def render_index(page: PageData) -> bytes:
         body += ['<section id="ranking"><h2>ランキング</h2>', '<div class="grid">']
         for chart in page.charts:
             subscribe = _subscribe(chart.feed) if chart.feed is not None else ""
+            # A chart only where there is a history: one snapshot draws a lone dot that took
+            # a third of each card.
+            charted = any(sum(r is not None for r in row[3]) > 1 for row in chart.rows)
+            note = "・線は直近の順位の推移" if charted else ""
             body.append(
                 f'<article class="card ranking"><h3><span>{_e(plain_text(chart.source))} '
                 f"{_e(chart.period)}</span>{subscribe}</h3>"
-                f'<p class="muted">{_date(chart.captured_at)} 時点・線は直近の順位の推移</p><ol>'
+                f'<p class="muted">{_date(chart.captured_at)} 時点{note}</p><ol>'
             )
             worst = max([2, len(chart.rows), *(r for row in chart.rows for r in row[3] if r)])
             for rank, text, url, history in chart.rows:
+                spark = sparkline(history, worst=worst) if charted else ""
                 body.append(
                     f'<li><span class="rank">{rank}位</span><a href="{_e(url)}">'
-                    f"{_e(plain_text(text) or url)}</a>{sparkline(history, worst=worst)}</li>"
+                    f"{_e(plain_text(text) or url)}</a>{spark}</li>"
                 )
             body.append("</ol></article>")
         body += ["</div>", "</section>"]
@@ -326,14 +354,14 @@ def render_index(page: PageData) -> bytes:
     body += [
         '<section id="feeds"><h2>フィード一覧</h2>',
         '<div class="scroll"><table>',
-        '<thead><tr><th>フィード</th><th>種類</th><th>購読</th><th class="n opt">件数</th>'
+        '<thead><tr><th>フィード</th><th class="kind">種類</th><th>購読</th><th class="n opt">件数</th>'
         "</tr></thead>",
         "<tbody>",
     ]
     for feed in page.feeds:
         body.append(
             f'<tr><td title="{_e(plain_text(feed.title))}">{_e(plain_text(feed.name))}</td>'
-            f"<td>{_e(feed.group)}</td><td>{_subscribe(feed)}</td>"
+            f'<td class="kind">{_e(feed.group)}</td><td>{_subscribe(feed)}</td>'
             f'<td class="n opt">{feed.entries}</td></tr>'
         )
     body += [

@@ -142,3 +142,46 @@ def test_a_site_that_is_down_logs_one_line_per_error(tmp_path, flags, tracebacks
     errors = [line for line in run.stderr.splitlines() if " ERROR: " in line]
     assert any(f"127.0.0.1:{port}/" in e and "refused" in e for e in errors), run.stderr[-2000:]
     assert ("Traceback (most recent call last)" in run.stderr) is tracebacks
+
+
+# -- quiet cron runs, Scrapy's log, no remote control (#17 point 8) -----------------------
+def crawl_site(tmp_path: Path, server: StaticServer, *flags: str):
+    return defnews(*flags, "crawl", "--only", "jdefense", "--base-url", server.url,
+                   "--no-throttle", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+
+
+def test_quiet_prints_nothing_when_all_goes_well(tmp_path):
+    with StaticServer(SITE) as server:
+        run = crawl_site(tmp_path, server, "-q")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout == ""
+    # Only problems reach the log: warnings and errors, never Scrapy's INFO lines.
+    assert all(" WARNING: " in line or " ERROR: " in line
+               for line in run.stderr.splitlines()), run.stderr[-3000:]
+
+
+def test_quiet_prints_the_summary_of_a_run_that_failed(tmp_path):
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[categories]\n"国際" = "world"\n[[source]]\nkey = "gone"\nname = "G"\n'
+                       'kind = "feed"\nurl = "http://127.0.0.1:9/feed.xml"\nlanguage = "en"\n',
+                       encoding="utf-8")
+    run = defnews("-q", "crawl", "--sources", str(sources), "--store", str(tmp_path / "s.db"),
+                  "-s", "RETRY_TIMES=0", cwd=tmp_path)
+    assert run.returncode == 1
+    assert "Crawl summary" in run.stdout and "FAILED" in run.stdout
+
+
+@pytest.mark.parametrize(("flags", "scrapy_info"), [((), False), (("-v",), True)],
+                         ids=["default", "verbose"])
+def test_scrapy_logs_from_warning_unless_verbose(tmp_path, flags, scrapy_info):
+    with StaticServer(SITE) as server:
+        run = crawl_site(tmp_path, server, *flags)
+    assert run.returncode == 0, run.stderr[-3000:]
+    scrapy_lines = [line for line in run.stderr.splitlines()
+                    if "[scrapy." in line and (" INFO: " in line or " DEBUG: " in line)]
+    assert bool(scrapy_lines) is scrapy_info
+    if not scrapy_info:
+        assert len(run.stderr.splitlines()) < 40, run.stderr
+    # Scrapy's telnet console (a remote-control server that runs code) never starts.
+    assert "Telnet console listening" not in run.stderr
+    assert "TelnetConsole" not in run.stderr

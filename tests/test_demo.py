@@ -53,3 +53,16 @@ def test_demo_logs_warnings_only_unless_verbose(argv, level):
     finally:
         for handler in set(logging.root.handlers) - set(before):
             logging.root.removeHandler(handler)
+
+
+def test_a_bad_demo_sources_file_is_named_as_the_user_gave_it(tmp_path: Path):
+    """The error named the demo's temporary copy (/tmp/defnews-demo-…/sources.toml)."""
+    mine = tmp_path / "my-sources.toml"
+    mine.write_text('[categories]\n"国際" = "world"\n[[source]]\nkey = "x"\nname = "X"\n'
+                    'kind = "magazine"\nurl = "{feeds_url}x.xml"\nlanguage = "en"\n',
+                    encoding="utf-8")
+    run = defnews("demo", "--sources", str(mine), "--store", str(tmp_path / "d.sqlite3"),
+                  "--public", str(tmp_path / "public"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert f"{mine}:6:" in run.stderr and "unknown kind 'magazine'" in run.stderr
+    assert "defnews-demo-" not in run.stderr

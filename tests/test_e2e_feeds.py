@@ -142,8 +142,8 @@ def test_edited_title_and_moved_guid_update_the_item(crawled, tmp_path):
 
 
 def test_second_crawl_revalidates_feeds_with_conditional_requests(tmp_path):
-    """Feeds go through Scrapy's HTTP cache (RFC 2616 policy): a re-crawl asks
-    If-Modified-Since and gets 304s instead of the whole feeds again."""
+    """Feeds go through Scrapy's HTTP cache: a re-crawl asks If-Modified-Since and gets 304s
+    instead of the whole feeds again."""
     shutil.copytree(FIXTURES, tmp_path / "site" / "feeds")
     for path in (tmp_path / "site" / "feeds").iterdir():
         # Just modified: no heuristic freshness (a tenth of the file's age), so the second
@@ -155,7 +155,8 @@ def test_second_crawl_revalidates_feeds_with_conditional_requests(tmp_path):
         sources = tmp_path / "sources.toml"
         sources.write_text(template.replace("{base_url}", server.url.rstrip("/")), encoding="utf-8")
         for _ in range(2):
-            runs.append(defnews("crawl", "--sources", str(sources), "--store",
+            # -v: Scrapy's stats dump (INFO) is what this test reads.
+            runs.append(defnews("-v", "crawl", "--sources", str(sources), "--store",
                                 str(tmp_path / "store.sqlite3"), "--no-throttle", cwd=tmp_path))
     assert "'httpcache/revalidate'" not in runs[0].stderr
     revalidated = re.search(r"'httpcache/revalidate': (\d+)", runs[1].stderr)

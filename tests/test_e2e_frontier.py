@@ -186,8 +186,9 @@ JOINED = r"shared frontier \S+ at \S+: worker (\w+) joins"
 
 
 def article_feeds(public: Path) -> dict[str, bytes]:
+    # Not the health feed: of runs, updated when the first run was (#17 point 11).
     return {str(p.relative_to(public)): p.read_bytes() for p in sorted(public.rglob("*"))
-            if p.suffix in (".atom", ".rss") and not p.name.startswith("ranking")
+            if p.suffix in (".atom", ".rss") and not p.name.startswith(("ranking", "health."))
             and "ranking" not in p.parts}
 
 

@@ -7,6 +7,7 @@ them with ``DEFNEWS_UPDATE_GOLDEN=1 pytest tests/test_feeds_build.py`` and revie
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import hashlib
 import json
@@ -616,8 +617,13 @@ def test_entrance_feed(built: tuple[Path, BuildReport]) -> None:
         "2025-03-11T20:00:00+09:00",
         "2025-03-11T20:00:00+09:00",
     ]
+    # Entrances of one snapshot: updated a second apart (distinct, the W3C validator warns
+    # otherwise), never after they were published.
     assert [e.findtext("a:updated", namespaces=NS) for e in entries] == [
-        e.findtext("a:published", namespaces=NS) for e in entries
+        "2025-03-12T05:00:00+09:00",
+        "2025-03-12T04:59:59+09:00",
+        "2025-03-11T20:00:00+09:00",
+        "2025-03-11T19:59:59+09:00",
     ]
     items = rss_items(out, "ranking/jdefense-new.rss")
     assert [i.findtext("guid") for i in items] == ids
@@ -679,9 +685,13 @@ def test_index_links_every_feed_in_every_format(built: tuple[Path, BuildReport])
     }
     types = {"atom": "application/atom+xml", "rss": "application/rss+xml",
              "json": "application/feed+json"}
+    # Autodiscovery names the feed of every article once per format (#17 point 13: one link
+    # per feed file, 78 of them, was noise); every feed is linked in the page's table.
     assert alternates == {
         (types[f.kind], f.path.relative_to(out).as_posix()) for f in report.files
+        if f.path.relative_to(out).as_posix().startswith("all.")
     }
+    assert len(alternates) == 3
     table = {
         tr.xpath("td[1]/text()")[0]: (
             sorted(tr.xpath("td[3]//a/@href")), int(tr.xpath("td[4]/text()")[0])
@@ -719,7 +729,8 @@ def test_index_shows_each_category_with_headlines_and_dates(
     assert first.xpath(".//li/time/@datetime") == [
         "2025-03-11T08:00:00+09:00", "2025-03-10T09:00:00+09:00"
     ]
-    assert first.xpath(".//li/time/text()") == ["03/11 08:00", "03/10 09:00"]  # Japan time
+    # Japan time, said so (#17 point 13); no year: that of the newest headline.
+    assert first.xpath(".//li/time/text()") == ["03/11 08:00 JST", "03/10 09:00 JST"]
 
 
 def test_catch_all_category_comes_last() -> None:
@@ -765,9 +776,11 @@ def test_index_shows_source_health(tmp_path: Path) -> None:
     build_feeds(data, tmp_path, CONFIG)
     page = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
     lines = [li.text_content() for li in page.xpath("//section[@id='sources']//li")]
+    # The newest article's sighting is labelled as such (#17 point 3: it was called the last
+    # fetch), the state first, times in JST (#17 point 13).
     assert lines == [
-        "Jディフェンスニュース 最終取得 2025-03-12 06:00 ・ 24時間の新着 1,234 件 ・ 正常",
-        "navalnews 最終取得 未取得 ・ 24時間の新着 0 件 ・ 記事なし",
+        "Jディフェンスニュース 正常 ・ 最新記事 2025-03-12 06:00 JST ・ 24時間の新着 1,234 件",
+        "navalnews 記事なし ・ 最新記事 なし ・ 24時間の新着 0 件",
     ]
 
 
@@ -847,7 +860,7 @@ def test_a_new_article_rewrites_only_the_feeds_it_is_in(tmp_path: Path) -> None:
     assert report.rendered == 3  # all, the category, the source: nothing else was serialized
 
 
-def test_vanished_feeds_are_removed_and_nothing_else(tmp_path: Path) -> None:
+def test_vanished_feeds_are_removed_with_prune_and_nothing_else(tmp_path: Path) -> None:
     build_feeds(sample(), tmp_path, CONFIG)
     (tmp_path / "category" / "README.txt").write_text("operator's note")
     (tmp_path / "robots.txt").write_text("User-agent: *")
@@ -856,7 +869,7 @@ def test_vanished_feeds_are_removed_and_nothing_else(tmp_path: Path) -> None:
     leftover.write_bytes(b"<half")
     data = sample()
     data.items = [a for a in data.items if a.source != "navalnews"]  # Naval News vanishes
-    report = build_feeds(data, tmp_path, CONFIG)
+    report = build_feeds(data, tmp_path, dataclasses.replace(CONFIG, prune=True))
     gone = [
         "category/naval-news.atom",
         "category/naval-news.rss",
@@ -926,3 +939,90 @@ def test_a_label_keeps_its_file_name_across_builds(tmp_path: Path, monkeypatch) 
     assert by_feed["category:naval news"] == "naval-news.atom"
     assert by_feed["category:解説"] == "kaisetsu.atom"
     assert by_feed["category:Naval News"].startswith("naval-news-")
+
+
+@pytest.mark.parametrize("feed", ["ranking/jdefense-new.atom", "ranking/jdefense-24h.atom"],
+                         ids=["new", "24h"])
+def test_ranking_feed_entries_have_distinct_updated_values(tmp_path: Path, feed: str) -> None:
+    """Entrances of one snapshot shared one `updated` (the W3C validator warns)."""
+    build_feeds(sample(), tmp_path, CONFIG)
+    root = etree.parse(str(tmp_path / feed)).getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    stamps = [e.findtext(f"{atom}updated") for e in root.iter(f"{atom}entry")]
+    assert len(stamps) > 1
+    assert len(set(stamps)) == len(stamps)
+    instants = [datetime.fromisoformat(s) for s in stamps]  # type: ignore[arg-type]
+    assert instants == sorted(instants, reverse=True)
+
+
+VANISHED = ["category/naval-news.atom", "category/naval-news.json", "category/naval-news.rss",
+            "source/navalnews.atom", "source/navalnews.json", "source/navalnews.rss"]
+
+
+def test_a_build_keeps_and_lists_the_feeds_it_no_longer_makes(tmp_path: Path) -> None:
+    """A wrong but non-empty store took public/ from 84 files to 45, silently."""
+    build_feeds(sample(), tmp_path, CONFIG)
+    data = sample()
+    data.items = [a for a in data.items if a.source != "navalnews"]
+    report = build_feeds(data, tmp_path, CONFIG)
+    assert [p.relative_to(tmp_path).as_posix() for p in report.stale] == VANISHED
+    assert report.removed == []
+    assert set(VANISHED) <= set(tree(tmp_path))
+
+
+@pytest.mark.parametrize("configured", ["source", "category"])
+def test_prune_never_removes_the_feeds_of_a_configured_source_or_category(
+        tmp_path: Path, configured: str) -> None:
+    build_feeds(sample(), tmp_path, CONFIG)
+    data = sample()
+    data.items = [a for a in data.items if a.source != "navalnews"]
+    config = dataclasses.replace(
+        CONFIG, prune=True,
+        source_names={**CONFIG.source_names, "navalnews": "Naval News"}
+        if configured == "source" else CONFIG.source_names,
+        category_slugs={**CONFIG.category_slugs, "Naval News": "naval-news"}
+        if configured == "category" else CONFIG.category_slugs)
+    report = build_feeds(data, tmp_path, config)
+    kept = [v for v in VANISHED if v.startswith(configured)]
+    assert [p.relative_to(tmp_path).as_posix() for p in report.stale] == kept
+    assert set(kept) <= set(tree(tmp_path))
+    assert not (set(VANISHED) - set(kept)) & set(tree(tmp_path))
+
+
+def test_index_source_states_come_from_the_health_records(tmp_path: Path) -> None:
+    """#17 point 3: the state is the latest health record's, not the articles' age: a source
+    whose last run failed shows 異常 with its reason although its articles are fresh; a source
+    with records but no item is listed; a healthy one since its first healthy run in a row."""
+    from crawler.store import SQLiteStore
+
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        now = datetime.now(UTC)
+        store.upsert_articles([article("a1", published=now), article("a2", published=now),
+                               article("f1", source="fleetwatch", published=now)], now=now)
+
+        def run(source: str, day: int, healthy: bool, **data: object) -> None:
+            at = datetime(2026, 11, day, 3, 0, tzinfo=UTC)
+            store.add_source_run(source, started_at=at, finished_at=at, finish_reason="finished",
+                                 healthy=healthy, data=data)
+
+        run("jdefense", 1, True, reasons=[])
+        run("jdefense", 2, False, reasons=["parsed 10% of article pages (< 80%)"])
+        run("fleetwatch", 1, False, reasons=["feed error"])
+        run("fleetwatch", 2, True, reasons=[])
+        run("fleetwatch", 3, True, reasons=[])
+        run("maintenance", 3, False,
+            reasons=["http://127.0.0.1:1/feeds/error.html: not a usable feed"])
+        build_feeds(store, tmp_path / "public", CONFIG)
+    page = lxml.html.fromstring((tmp_path / "public" / "index.html").read_bytes())
+    items = page.xpath("//section[@id='sources']//li")
+    lines = {li.findtext("strong"): li.text_content() for li in items}
+    assert set(lines) == {"Jディフェンスニュース", "fleetwatch", "maintenance"}
+    jd = lines["Jディフェンスニュース"]
+    assert "異常（2026-11-02 12:00 JST から）：parsed 10% of article pages (< 80%)" in jd, jd
+    assert "24時間の新着 2 件" in jd
+    assert "正常（2026-11-02 12:00 JST から）" in lines["fleetwatch"], lines["fleetwatch"]
+    maintenance = lines["maintenance"]
+    assert "異常" in maintenance and "error.html: not a usable feed" in maintenance
+    assert "最新記事 なし" in maintenance and "24時間の新着 0 件" in maintenance
+    assert [li.xpath("span/@class")[0] for li in items if li.findtext("strong") == "maintenance"
+            ] == ["state-bad"]

@@ -14,6 +14,7 @@ from fixture_server import FixtureServer
 from mirror import build_mirror
 from support import Run, defnews
 
+from crawler.sources import load_sources
 from crawler.store import SQLiteStore
 from defnews.health import judge, write_health
 from defnews.runner import CrawlerResult
@@ -61,7 +62,7 @@ def test_healthy_rerun_leaves_the_public_folder_byte_identical(work):
     assert again.returncode == 0, again.stderr[-3000:]
     after = {p: p.read_bytes() for p in (work / "public").rglob("*") if p.is_file()}
     assert after == before
-    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))
+    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))["_defnews"]
     assert health["healthy"] is True and health["sources"]["jdefense"]["healthy"] is True
 
 
@@ -82,7 +83,7 @@ def test_layout_change_marks_the_source_unhealthy_and_feeds_keep_their_items(wor
     assert "jdefense     UNHEALTHY" in result.stdout
     reason = "no article found" if broken == "listings" else "articles with published: 0%"
     assert reason in result.stdout
-    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))
+    health = json.loads((work / "public" / "health.json").read_text(encoding="utf-8"))["_defnews"]
     assert health["healthy"] is False
     assert health["sources"]["jdefense"]["healthy"] is False
     assert any(reason in r for r in health["sources"]["jdefense"]["reasons"])
@@ -100,7 +101,7 @@ def test_layout_change_marks_the_source_unhealthy_and_feeds_keep_their_items(wor
     assert fixed.returncode == 0, fixed.stdout
     feed = feedparser.parse(str(work / "public" / "health.atom"))
     assert [e.title for e in feed.entries] == ["jdefense: healthy again", "jdefense: UNHEALTHY"]
-    assert json.loads((work / "public" / "health.json").read_text())["healthy"] is True
+    assert json.loads((work / "public" / "health.json").read_text())["_defnews"]["healthy"] is True
 
 
 def result(**stats: int) -> CrawlerResult:
@@ -213,3 +214,177 @@ def test_health_command_shows_states_and_runs_and_exits_1_when_unhealthy(tmp_pat
                              healthy=True, data={})
     assert main(["health", "--store", str(path), "--runs", "1"]) == 0
     assert capsys.readouterr().out.count("pages") == 1
+
+
+def _runs(store, oks):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for i, ok in enumerate(oks):
+        at = now + timedelta(minutes=15 * i)
+        store.add_source_run("jdefense", started_at=at, finished_at=at, finish_reason="finished",
+                             healthy=ok, data={"reasons": [] if ok else ["x"]})
+    return now
+
+
+def test_a_health_feed_without_entries_is_updated_when_the_first_run_was(tmp_path):
+    """It said 1970-01-01 (no state change yet)."""
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        first = _runs(store, [True, True])
+        write_health(store, tmp_path / "p", "http://localhost:8000/")
+    feed = feedparser.parse(str(tmp_path / "p" / "health.atom"))
+    assert feed.entries == []
+    assert feed.feed.updated == first.isoformat()
+    doc = json.loads((tmp_path / "p" / "health.json").read_text(encoding="utf-8"))
+    assert doc["_defnews"]["updated"] == first.isoformat()
+
+
+def test_health_json_is_a_json_feed_like_every_json_file_of_the_folder(tmp_path):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "fixtures" / "schemas"
+                         / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        _runs(store, [True, False, True])
+        write_health(store, tmp_path / "p", "http://localhost:8000/")
+    doc = json.loads((tmp_path / "p" / "health.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert [i["title"] for i in doc["items"]] == ["jdefense: healthy again", "jdefense: UNHEALTHY"]
+    assert doc["_defnews"]["sources"]["jdefense"]["healthy"] is True
+
+
+# -- health per source, from wherever the crawl ran (#17 points 3, 5) ----------------------
+ROOT = Path(__file__).resolve().parents[1]
+FEED_FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+
+
+def test_scrapy_crawl_records_health_like_defnews_crawl(tmp_path):
+    """Under `scrapy crawl` (and Scrapyd) no record was written: `defnews health` said
+    "no run recorded yet", exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    from defnews.server import StaticServer
+
+    store = tmp_path / "s.sqlite3"
+    with StaticServer(ROOT / "defnews" / "demo_site") as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-a", f"base_url={server.url}",
+             "-s", f"DEFNEWS_STORE={store}", "-s", "DOWNLOAD_DELAY=0",
+             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    health = defnews("health", "--store", str(store), cwd=tmp_path)
+    assert health.returncode == 0, health.stdout
+    assert health.stdout.startswith("jdefense: healthy since ")
+    assert "last fetch 20" in health.stdout and "last new item 20" in health.stdout
+
+
+def test_every_feed_source_has_its_own_record_and_a_failed_one_is_named(tmp_path):
+    shutil.copytree(FEED_FIXTURES, tmp_path / "site" / "feeds")
+    from defnews.server import StaticServer
+
+    with StaticServer(tmp_path / "site") as server:
+        template = (FEED_FIXTURES / "sources.toml").read_text(encoding="utf-8")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(template.replace("{base_url}", server.url.rstrip("/")),
+                           encoding="utf-8")
+        run = defnews("crawl", "--sources", str(sources), "--store", str(tmp_path / "s.sqlite3"),
+                      "--no-throttle", cwd=tmp_path)
+        error_url = f"{server.url}feeds/error.html"
+    assert run.returncode == 1
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        recorded = set(store.run_sources())
+        maintenance = store.source_runs("maintenance", limit=1)[0]
+        fleetwatch = store.source_runs("fleetwatch", limit=1)[0]
+    keys = {s.key for s in load_sources(sources).sources if s.enabled}
+    assert recorded == keys  # one record per feed source, none called "feeds"
+    assert not maintenance.healthy and fleetwatch.healthy
+    assert error_url in maintenance.data["error"]
+    assert any(error_url in r for r in maintenance.data["reasons"])
+    assert fleetwatch.data["new"] > 0 and fleetwatch.data["last_new_item"]
+    health = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    assert health.returncode == 1
+    assert "maintenance: UNHEALTHY" in health.stdout and error_url in health.stdout
+    assert "fleetwatch: healthy" in health.stdout
+
+
+def test_health_of_a_store_no_crawl_recorded_into_is_a_failure(tmp_path):
+    with SQLiteStore(tmp_path / "s.sqlite3"):
+        pass
+    run = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    assert run.returncode == 1 and "no run recorded yet" in run.stdout
+
+
+def test_health_names_a_configured_source_that_never_ran(tmp_path):
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        _runs(store, [True])
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[categories]\n"国際" = "world"\n'
+                       '[[source]]\nkey = "jdefense"\nname = "J"\nkind = "site"\n'
+                       'spider = "jdefense"\nurl = "https://j-defense.ikaros.jp/"\nlanguage = "ja"\n'
+                       '[[source]]\nkey = "quiet"\nname = "Q"\nkind = "feed"\n'
+                       'url = "https://q.example/feed.xml"\nlanguage = "en"\n', encoding="utf-8")
+    run = defnews("health", "--store", str(tmp_path / "s.sqlite3"), "--sources", str(sources),
+                  cwd=tmp_path)
+    assert run.returncode == 1
+    assert "quiet: NEVER RUN" in run.stdout and "jdefense: healthy" in run.stdout
+
+
+@pytest.mark.parametrize("stats", [
+    {"defnews/frontier/error": "Redis at redis://r:6379/0 is not reachable"},
+    {"defnews/store/write_errors": 3},
+], ids=["redis-gone", "store-failed"])
+def test_a_frontier_or_store_outage_is_the_crawls_failure_not_the_sites(tmp_path, stats):
+    from defnews.health import record_health
+    from defnews.runner import CrawlReport
+
+    c = CrawlerResult("jdefense", "jdefense", "redis_unavailable" if "defnews/frontier/error"
+                      in stats else "finished", {"response_received_count": 3, **stats})
+    verdicts = record_health(str(tmp_path / "s.sqlite3"), CrawlReport([c]), {},
+                             datetime(2026, 1, 1, tzinfo=UTC))
+    assert verdicts == []
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        assert store.source_runs("jdefense") == []
+
+
+def test_a_feed_source_min_interval_skips_it_sooner_and_says_so(tmp_path):
+    """Politeness (#17 "What to build"): `min_interval = "1h"` fetches the source at most once
+    an hour; a run sooner skips it and says so, `defnews health` shows the interval."""
+    shutil.copytree(FEED_FIXTURES, tmp_path / "site" / "feeds")
+    with FixtureServer(tmp_path / "site") as server:
+        template = (FEED_FIXTURES / "sources.toml").read_text(encoding="utf-8")
+        text = template.replace("{base_url}", server.url.rstrip("/")).replace(
+            'key = "fleetwatch"\n', 'key = "fleetwatch"\nmin_interval = "1h"\n')
+        sources = tmp_path / "sources.toml"
+        sources.write_text(text, encoding="utf-8")
+        assert load_sources(sources).get("fleetwatch").min_interval == 3600
+
+        def crawl() -> Run:
+            return defnews("crawl", "--sources", str(sources), "--only", "fleetwatch,defensewire",
+                           "--store", str(tmp_path / "s.sqlite3"), "--no-throttle", cwd=tmp_path)
+
+        first = crawl()
+        assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+        assert server.counts["/feeds/naval.xml"] == 1
+        assert "not fetched" not in first.stdout
+        second = crawl()
+        assert second.returncode == 0, second.stdout + second.stderr[-3000:]
+        assert server.counts["/feeds/naval.xml"] == 1  # within the hour: not asked
+        assert server.counts["/feeds/wire.atom"] == 2  # no min_interval: asked every run
+        assert "fleetwatch: not fetched, min_interval 1h: last fetched " in second.stdout
+        # An hour later (the last record's fetch moved back), it is fetched again.
+        with SQLiteStore(tmp_path / "s.sqlite3") as store, store.transaction() as cur:
+            hour_ago = (datetime.now(UTC) - timedelta(hours=1, minutes=1)).isoformat()
+            cur.execute("UPDATE source_runs SET finished_at = ? WHERE source = 'fleetwatch'",
+                        (hour_ago,))
+        third = crawl()
+        assert third.returncode == 0, third.stderr[-3000:]
+        assert server.counts["/feeds/naval.xml"] == 2
+        assert "not fetched" not in third.stdout
+    health = defnews("health", "--store", str(tmp_path / "s.sqlite3"), cwd=tmp_path)
+    section = health.stdout.split("fleetwatch:", 1)[1].split("\n\n", 1)[0]
+    assert "min interval 1h: a run sooner after the last fetch skips the source" in section
+    listed = defnews("sources", "--sources", str(sources), cwd=tmp_path)
+    assert "(at most every 1h)" in [ln for ln in listed.stdout.splitlines()
+                                    if "fleetwatch" in ln][0]

@@ -65,3 +65,16 @@ def test_two_concurrent_runs_do_not_both_crawl(store_location, tmp_path):
     # The second run fetched nothing: every request came from the first (one robots.txt).
     assert server.counts["/robots.txt"] == 1 and sum(server.counts.values()) >= before
 
+
+
+def test_the_lock_file_beside_a_sqlite_store_is_ignored_by_git():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    for name in ("defnews-demo.sqlite3.lock", "defnews.sqlite3.lock"):
+        done = subprocess.run(["git", "check-ignore", "-q", name], cwd=root)
+        assert done.returncode == 0, f"{name} is not ignored by git"

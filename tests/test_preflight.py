@@ -100,6 +100,21 @@ def mistakes(tmp_path: Path, public: Path) -> dict[str, tuple[list[str], tuple[s
         "serve-backlog-0": (["serve", "--public", str(public), "--backlog", "0"], ("--backlog", "0")),
         "serve-max-age-negative": (["serve", "--public", str(public), "--max-age", "-1"],
                                    ("--max-age", "-1")),
+        # -s values the setting's type cannot take: named, before the store is made.
+        "setting-not-a-number": (["crawl", "--only", "jdefense", "-s", "DOWNLOAD_DELAY=abc"],
+                                 ("DOWNLOAD_DELAY=abc", "a number")),
+        "setting-not-whole": (["run", "--only", "jdefense", "-s", "DOWNLOAD_TIMEOUT=1.5", *build],
+                              ("DOWNLOAD_TIMEOUT=1.5", "a whole number")),
+        "setting-not-a-bool": (["crawl", "--only", "jdefense", "-s", "ROBOTSTXT_OBEY=maybe"],
+                               ("ROBOTSTXT_OBEY=maybe", "true or false")),
+        "setting-not-json": (["crawl", "--only", "jdefense", "-s",
+                              "DEFNEWS_HEALTH_MIN_COVERAGE={oops"],
+                             ("DEFNEWS_HEALTH_MIN_COVERAGE", "JSON object")),
+        "redis-bad-db": (["crawl", "--only", "jdefense", "--redis", "redis://127.0.0.1:6379/12x"],
+                         ("12x",)),
+        "store-folder-missing": (["crawl", "--only", "jdefense", "--store",
+                                  str(tmp_path / "typo" / "s.sqlite3")],
+                                 (str(tmp_path / "typo"), "does not exist")),
     }
 
 
@@ -124,6 +139,8 @@ CASES = [
     "every-not-a-duration", "sources-file-missing", "only-unknown-source", "only-unknown-source-run",
     "redis-unreachable", "base-url-with-two-sites", "max-index-pages-negative",
     "counter-walk-negative", "serve-backlog-0", "serve-max-age-negative",
+    "setting-not-a-number", "setting-not-whole", "setting-not-a-bool", "setting-not-json",
+    "redis-bad-db", "store-folder-missing",
 ]
 
 
@@ -244,3 +261,13 @@ def test_db_status_of_a_missing_store_creates_none(tmp_path, capsys, monkeypatch
     assert code == 1
     assert "does not exist" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_store_is_announced(tmp_path, capsys, monkeypatch):
+    from defnews.preflight import check_store
+
+    monkeypatch.chdir(tmp_path)
+    check_store(str(tmp_path / "new.sqlite3"))
+    assert capsys.readouterr().out == f"new store: {tmp_path / 'new.sqlite3'} (every article will be new)\n"
+    check_store(str(tmp_path / "new.sqlite3"))  # the second time it exists: nothing said
+    assert capsys.readouterr().out == ""

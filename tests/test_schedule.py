@@ -78,8 +78,23 @@ def test_schedule_stops_cleanly_and_builds_nothing_from_the_interrupted_crawl(tm
         started = time.monotonic()
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err[-3000:]
+    assert proc.returncode == 128 + signum, err[-3000:]  # 130 / 143, as the README says
     assert time.monotonic() - started < 30  # not the hour until the next run
     assert "interrupted by" in out and "nothing built" in out
     assert "stopped by a signal" in err and f"stopped by {signal.Signals(signum).name}" in err
     assert not (tmp_path / "public").exists()
+
+
+@pytest.mark.parametrize(("every", "message"), [
+    ("15", "with its unit s, m, h or d"),
+    ("1", "write 1s or 1m"),
+    ("30s", "the shortest interval between runs of the live sites is 60s"),
+    ("45s", "the shortest interval between runs of the live sites is 60s"),
+], ids=["bare-15", "bare-1", "30s-live", "45s-live"])
+def test_every_needs_a_unit_and_live_sites_a_minimum(tmp_path, every, message):
+    run = defnews("schedule", "--every", every, "--store", str(tmp_path / "s.sqlite3"),
+                  "--public", str(tmp_path / "public"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert message in run.stderr and every in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s.sqlite3").exists()

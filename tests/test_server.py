@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -54,3 +57,16 @@ def test_server_binds_loopback_on_a_free_port(public):
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing to serve"):
         StaticServer(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_serve_exits_128_plus_the_signal(public, signum):
+    proc = subprocess.Popen([sys.executable, "-m", "defnews", "serve", "--public", str(public),
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # "Serving ... at URL": the server listens
+    assert "Serving" in line
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err[-2000:]

@@ -352,7 +352,40 @@ BAD_FILES = [
         id="source-not-array",
     ),
     pytest.param(GOOD_HEAD, None, "no sources: add at least one [[source]] block", id="no-sources"),
+    pytest.param(
+        GOOD_HEAD + GOOD_SOURCE + "min_interval = 15\n",
+        "min_interval = 15",
+        "source 'navalnews': 'min_interval': expected a duration with its unit s, m, h or d, "
+        "such as 15m, got 15",
+        id="min-interval-without-unit",
+    ),
+    pytest.param(
+        GOOD_HEAD + GOOD_SOURCE + 'min_interval = "15"\n',
+        'min_interval = "15"',
+        "got '15' (seconds or minutes? write 15s or 15m)",
+        id="min-interval-bare-number",
+    ),
+    pytest.param(
+        GOOD_HEAD + GOOD_SOURCE + 'min_interval = "0h"\n',
+        'min_interval = "0h"',
+        "'min_interval': expected a duration",
+        id="min-interval-zero",
+    ),
+    pytest.param(
+        GOOD_HEAD + GOOD_SOURCE.replace('kind = "feed"', 'kind = "site"') + 'min_interval = "1h"\n',
+        'min_interval = "1h"',
+        "'min_interval' is for kind = \"feed\" sources",
+        id="min-interval-on-a-site",
+    ),
 ]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ('min_interval = "1h"\n', 3600.0), ('min_interval = "90s"\n', 90.0),
+    ('min_interval = "1.5d"\n', 129600.0), ("", None)])
+def test_min_interval_is_read_in_seconds(text, seconds):
+    config = parse_sources(GOOD_HEAD + GOOD_SOURCE + text, path="good.toml")
+    assert config.get("navalnews").min_interval == seconds
 
 
 @pytest.mark.parametrize(("text", "line_text", "message"), BAD_FILES)
@@ -385,7 +418,7 @@ def test_error_line_is_found_in_the_right_block():
     assert str(error) == (
         "bad.toml:19: source #2: unknown field 'kind_of' (known fields: key, name, kind, url, "
         "urls, language, spider, categories, category_map, unmapped, status, enabled, fulltext, "
-        "profile, discovery)"
+        "profile, discovery, min_interval)"
     )
 
 

@@ -102,7 +102,9 @@ def test_one_request_per_feed_url_with_source_key(spider):
     ]
     assert all(r.callback == spider.parse and r.errback == spider.failed for r in requests)
     assert b"application/atom+xml" in requests[0].headers[b"Accept"]
-    assert stats(spider) == {"defnews/feeds/requests": 8}
+    # Per source too (#17 point 5: each feed source its own health record).
+    assert stats(spider) == {"defnews/feeds/requests": 8} | {
+        f"defnews/feeds/requested/{r.cb_kwargs['source_key']}": 1 for r in requests}
 
 
 def test_default_sources_are_the_packaged_list():
@@ -110,6 +112,19 @@ def test_default_sources_are_the_packaged_list():
     requests = start_requests(spider)
     assert "https://www.navalnews.com/feed/" in [r.url for r in requests]
     assert "https://j-defense.ikaros.jp/" not in [r.url for r in requests]  # a site, not a feed
+
+
+def test_the_sources_setting_is_read_without_a_sources_argument(tmp_path):
+    # Scrapyd: `-d setting=DEFNEWS_SOURCES=FILE` (it crawled the packaged live list instead).
+    path = write_sources(tmp_path, "http://127.0.0.1:8123")
+    crawler = get_crawler(FeedsSpider, {"DEFNEWS_SOURCES": str(path)})
+    urls = [r.url for r in start_requests(FeedsSpider.from_crawler(crawler))]
+    assert urls and all(u.startswith("http://127.0.0.1:8123/") for u in urls)
+    # A `sources` argument still wins over the setting.
+    (tmp_path / "other").mkdir()
+    other = write_sources(tmp_path / "other", "http://127.0.0.1:8124")
+    spider = FeedsSpider.from_crawler(crawler, sources=str(other))
+    assert all(r.url.startswith("http://127.0.0.1:8124/") for r in start_requests(spider))
 
 
 def test_only_selects_sources(tmp_path):
@@ -159,7 +174,12 @@ def test_html_page_is_logged_and_counted(spider, caplog):
     response = response_for(spider, "maintenance", "error.html")
     with caplog.at_level("ERROR"):
         assert list(spider.parse(response, source_key="maintenance")) == []
-    assert stats(spider) == {"defnews/feeds/errors": 1, "defnews/feeds/errors/maintenance": 1}
+    found = stats(spider)
+    # The error with its URL, per source (#17 point 5), for the source's health record.
+    message = found.pop("defnews/feeds/error_message/maintenance")
+    assert message.startswith("http://127.0.0.1:8123/feeds/error.html: not a usable feed: "
+                              "an HTML page, not a feed"), message
+    assert found == {"defnews/feeds/errors": 1, "defnews/feeds/errors/maintenance": 1}
     [record] = caplog.records
     assert record.levelname == "ERROR"
     assert record.getMessage().startswith(
@@ -275,7 +295,11 @@ def test_errback_logs_url_and_reason_and_counts(spider, caplog):
     failure.request = request
     with caplog.at_level("ERROR"):
         spider.failed(failure)
-    assert stats(spider) == {"defnews/feeds/errors": 1, "defnews/feeds/errors/fleetwatch": 1}
+    assert stats(spider) == {
+        "defnews/feeds/errors": 1, "defnews/feeds/errors/fleetwatch": 1,
+        # The error with its URL, per source (#17 point 5).
+        "defnews/feeds/error_message/fleetwatch":
+            "http://127.0.0.1:8123/feeds/gone.xml: fetching failed: HTTP 404"}
     assert caplog.records[0].getMessage() == (
         "Feed source fleetwatch: fetching http://127.0.0.1:8123/feeds/gone.xml failed: "
         "HTTP 404 (HttpError)"
@@ -322,8 +346,9 @@ import json, sys
 from scrapy.crawler import CrawlerProcess
 from crawler.spiders.feeds import FeedsSpider
 
-sources, out, stats_path, only = sys.argv[1:5]
+sources, out, stats_path, only, cache = sys.argv[1:6]
 process = CrawlerProcess(settings={
+    "HTTPCACHE_DIR": cache,  # not .scrapy/httpcache in the checkout (the working directory)
     "ROBOTSTXT_OBEY": True,
     "USER_AGENT": "defnews-tests (+https://example.org/defnews)",
     "FEEDS": {out: {"format": "jsonlines", "encoding": "utf-8"}},
@@ -355,8 +380,11 @@ def run_crawl(tmp: Path, base_url: str, *, extra: str = "", only: str = "") -> C
     script.write_text(CRAWL_SCRIPT, encoding="utf-8")
     out, stats_path = tmp / "items.jsonl", tmp / "stats.json"
     env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    leftover = ROOT / ".scrapy" / "httpcache"
+    existed = leftover.exists()
     done = subprocess.run(
-        [sys.executable, str(script), str(sources), str(out), str(stats_path), only],
+        [sys.executable, str(script), str(sources), str(out), str(stats_path), only,
+         str(tmp / "httpcache")],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -364,6 +392,9 @@ def run_crawl(tmp: Path, base_url: str, *, extra: str = "", only: str = "") -> C
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    # The feeds' HTTP cache went to the test's folder, none was left in the checkout.
+    assert (tmp / "httpcache").is_dir()
+    assert leftover.exists() == existed
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     return Crawl(items, stats, done.stderr, base_url)

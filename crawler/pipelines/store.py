@@ -97,6 +97,8 @@ class StorePipeline:
             self._schedule()
             result = await maybe_deferred_to_future(waiter)
             self.stats.inc_value(f"defnews/store/{result.status}")
+            # Per source too: each feed source of one crawl gets its own health record.
+            self.stats.inc_value(f"defnews/store/source/{item.source}/{result.status}")
             if result.status == "duplicate":
                 raise DropItem(
                     f"{item.url}: same story already stored from another source", log_level="INFO"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -35,7 +36,7 @@ from crawler.drops import count_drop
 from crawler.failures import count_failure, reason_of, record_failure
 from crawler.items import ArticleItem
 from crawler.pages.feed import ACCEPT, EntryError, FeedError, entry_to_item, parse_feed
-from crawler.sources import Source, SourcesConfig, load_sources
+from crawler.sources import Source, SourcesConfig, format_interval, load_sources
 
 STATS = "defnews/feeds"
 # What the pipelines' DropItem messages say of a duplicate (dedupe: "duplicate of an article
@@ -48,12 +49,13 @@ _HEADERS = ("Content-Type", "Content-Location", "Content-Language")
 
 class FeedsSpider(scrapy.Spider):
     name = "feeds"
-    # Feeds are fetched again and again: keep them in Scrapy's HTTP cache with the RFC 2616
-    # policy, so a feed is not refetched while fresh and is revalidated with If-None-Match /
-    # If-Modified-Since (a 304) when stale. Operators turn it off with -s HTTPCACHE_ENABLED=0.
+    # Feeds are fetched again and again: keep them in Scrapy's HTTP cache, asked again on
+    # every run with If-None-Match / If-Modified-Since (a 304 reads the cached copy): the
+    # cache saves bytes, never a request (crawler/cachepolicy.py). Operators turn it off
+    # with -s HTTPCACHE_ENABLED=0.
     custom_settings = {
         "HTTPCACHE_ENABLED": True,
-        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+        "HTTPCACHE_POLICY": "crawler.cachepolicy.RevalidatePolicy",
     }
 
     def __init__(
@@ -83,6 +85,10 @@ class FeedsSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
+        if not kwargs.get("sources") and not (args and args[0]):
+            # No `-a sources=`: the sources file of the settings (`-s` / Scrapyd's
+            # `-d setting=DEFNEWS_SOURCES=...`), the one the pipelines read too.
+            kwargs["sources"] = crawler.settings.get("DEFNEWS_SOURCES") or None
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
@@ -134,9 +140,25 @@ class FeedsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         validators = self._load_validators()
+        last_fetches = self._last_fetches()
+        now = datetime.now(UTC)
         for source in self.feed_sources:
+            last = last_fetches.get(source.key)
+            if source.min_interval and last is not None and (
+                    now - last).total_seconds() < source.min_interval:
+                # Politeness: the source asks to be fetched at most once per min_interval.
+                due = last + timedelta(seconds=source.min_interval)
+                why = (f"min_interval {format_interval(source.min_interval)}: last fetched "
+                       f"{last:%Y-%m-%d %H:%M:%S}Z, due {due:%Y-%m-%d %H:%M:%S}Z")
+                self.logger.info("Feed source %s not fetched: %s", source.key, why)
+                self.crawler.stats.set_value(f"defnews/feeds/skipped/{source.key}", why)
+                continue
+            if source.min_interval:
+                self.crawler.stats.set_value(f"defnews/feeds/min_interval/{source.key}",
+                                             source.min_interval)
             for url in source.urls:
                 self._inc("requests")
+                self._inc(f"requested/{source.key}")
                 headers = {"Accept": ACCEPT}
                 etag, modified = validators.get(url, (None, None))
                 # Conditional by the store's validators (the HTTP cache, when on, puts its own
@@ -153,6 +175,19 @@ class FeedsSpider(scrapy.Spider):
                     headers=headers,
                     meta={"handle_httpstatus_list": [304]},
                 )
+
+    def _last_fetches(self) -> dict[str, datetime]:
+        """Source key -> when its last recorded run (a health record) fetched it, for the
+        sources that set a min_interval."""
+        location = self.crawler.settings.get("DEFNEWS_STORE") if hasattr(self, "crawler") else None
+        keys = [s.key for s in self.feed_sources if s.min_interval]
+        if not location or not keys:
+            return {}
+        from crawler.store import open_store
+
+        with open_store(str(location)) as store:
+            runs = {key: store.source_runs(key, limit=1) for key in keys}
+        return {key: run[0].finished_at for key, run in runs.items() if run}
 
     def _load_validators(self) -> dict[str, tuple[str | None, str | None]]:
         self._fetched: dict[str, tuple[str | None, str | None]] = {}
@@ -178,7 +213,6 @@ class FeedsSpider(scrapy.Spider):
         may not have stored their entries: no 304 may hide them next time)."""
         if reason != "finished" or not self._fetched:
             return
-        from datetime import UTC, datetime
 
         from crawler.store import open_store
 
@@ -209,7 +243,7 @@ class FeedsSpider(scrapy.Spider):
             self.logger.error(
                 "Feed source %s: %s is not a usable feed: %s", source_key, response.url, exc
             )
-            self._error(source_key)
+            self._error(source_key, f"{self.to_source(response.url)}: not a usable feed: {exc}")
             return
         # Kept out of the crawl's stats (whose figures tests and tools read as they are):
         # the runner adds it to the run's record, for health ("a feed that reads empty").
@@ -358,11 +392,13 @@ class FeedsSpider(scrapy.Spider):
         reason = (f"HTTP {response.status} ({failure.type.__name__ if failure.type else 'error'})"
                   if response is not None else reason_of(failure))
         self.logger.error("Feed source %s: fetching %s failed: %s", source_key, request.url, reason)
-        self._error(source_key)
+        self._error(source_key, f"{self.to_source(request.url)}: fetching failed: {reason}")
 
-    def _error(self, source_key: str) -> None:
+    def _error(self, source_key: str, message: str) -> None:
         self._inc("errors")
         self._inc(f"errors/{source_key}")
+        # The last error of each source, with its URL: its health record names it.
+        self.crawler.stats.set_value(f"{STATS}/error_message/{source_key}", message)
 
     def _inc(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"{STATS}/{key}", n)

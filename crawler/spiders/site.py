@@ -36,10 +36,11 @@ from zoneinfo import ZoneInfo
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 
-from crawler import counterwalk, coverage, render
+from crawler import archive, counterwalk, coverage, render
 from crawler.drops import record, record_drop
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import site as pages
@@ -136,6 +137,8 @@ class SiteSpider(scrapy.Spider):
         # Set by crawler.frontier.SharedFrontierScheduler when processes share a frontier.
         self.frontier: Any = None
         self._ranked_requested: set[str] = set()  # sidebar addresses already requested
+        # How far the walk down each section's archive has come (crawler/archive.py).
+        self.archive = archive.Walker(key)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -180,6 +183,7 @@ class SiteSpider(scrapy.Spider):
                 self.known[number] = max(fetched_at, self.known.get(number, fetched_at))
         self.probes = {n: p for n, p in self.store.counter_probes(self.source_key).items()
                        if before(p[1])}
+        self.archive.load(self.store)
         logger.info("%s: %d articles already stored%s", self.source_key, len(self.known),
                     " (--refresh: all fetched again)" if self.refresh else "")
 
@@ -229,28 +233,52 @@ class SiteSpider(scrapy.Spider):
         )
         now = datetime.now(UTC)
         try:
+            stored = {n for url in self.store.source_article_urls(self.source_key)
+                      if (n := self.key(url)) is not None}
             pages_done = dict(self._article_fetches)
+            if reason != "finished":
+                # After a stop, an article page read whose item the stop dropped before the
+                # store held it is not fetched: it must not count as fetched next run.
+                pages_done = {url: v for url, v in pages_done.items() if self.key(url) in stored}
             if complete:
                 pages_done.update(self._listing_fetches)
             self.store.record_page_fetches(
                 [(url, etag, modified) for url, (etag, modified) in pages_done.items()], at=now)
-            self.store.record_counter_probes(self.source_key, self._probed.items(), at=now)
+            # A probe found counts once its article is stored (else it is probed again).
+            self.store.record_counter_probes(
+                self.source_key,
+                [(n, found) for n, found in self._probed.items() if not found or n in stored],
+                at=now)
+            if reason == "finished":
+                # Read whole and dropped by a pipeline (no date...): answered for good. After
+                # a stop, only what the store holds counts.
+                stored |= {n for url in self._article_fetches if (n := self.key(url)) is not None}
+            self.archive.save(self.store, stored | set(self.known))
+            self.archive.settle(self.store, stored | set(self.known), self.key)
         finally:
             self.store.close()
             self.store = None
 
-    def _listing_request(self, url: str, page: int) -> scrapy.Request:
-        """A section index page, asked conditionally when the store has its validators."""
+    def _listing_request(self, url: str, page: int, section: str | None = None,
+                         budget: int = 0) -> scrapy.Request:
+        """A section index page, asked conditionally when the store has its validators;
+        with a ``budget``, a page of the archive walk: asked whole, followed for ``budget``
+        pages whatever they hold (crawler/archive.py)."""
         headers: dict[str, str] = {}
         etag, modified = self.validators.get(self.to_site(url), (None, None))
-        if not self.refresh:
+        if not self.refresh and not budget:
             if etag:
                 headers["If-None-Match"] = etag
             if modified:
                 headers["If-Modified-Since"] = modified
+        meta: dict[str, Any] = {"handle_httpstatus_list": [304], "defnews_page": "listing"}
+        if section is not None:
+            meta[archive.SECTION] = section
+        if budget:
+            meta[archive.BUDGET] = budget
         return scrapy.Request(
             url, callback=self.parse_listing, cb_kwargs={"page": page}, headers=headers,
-            meta={"handle_httpstatus_list": [304], "defnews_page": "listing"},
+            meta=meta, dont_filter=bool(budget),
         )
 
     # -- addresses ----------------------------------------------------------------------
@@ -275,20 +303,40 @@ class SiteSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._load_state()
         # The home page unconditionally: its ranking sidebar makes this crawl's snapshot.
-        listings: list[str] = []
+        # Each listing after the first (the home page) is a section whose archive is walked:
+        # its name is the section slug ({section} listings) or its path.
+        listings: dict[str, str] = {}
         for path in self.discovery.listings:
             if "{section}" in path:
-                listings.extend(path.replace("{section}", s) for s in self.sections)
+                for s in self.sections:
+                    listings.setdefault(path.replace("{section}", s), s)
             else:
-                listings.append(path)
-        listings = list(dict.fromkeys(listings))
-        if listings:
+                listings.setdefault(path, path)
+        paths = list(listings)
+        if paths:
             yield scrapy.Request(
-                self.base_url + listings[0].lstrip("/"), callback=self.parse_listing,
+                self.base_url + paths[0].lstrip("/"), callback=self.parse_listing,
                 cb_kwargs={"page": 1}, meta={"defnews_page": "listing"},
             )
-        for path in listings[1:]:
-            yield self._listing_request(self.base_url + path.lstrip("/"), 1)
+        budget = max(1, self.max_index_pages)
+        for path in paths[1:]:
+            first, section = self.base_url + path.lstrip("/"), listings[path]
+            if not self.discovery.pagination:
+                yield self._listing_request(first, 1)
+                continue
+            resume = self.archive.resume(section, self.to_site(first))
+            if resume is not None and resume[1] == 1:
+                # The archive walk starts (or starts again) at the first page: one request.
+                yield self._listing_request(first, 1, section, budget)
+                continue
+            yield self._listing_request(first, 1, section)
+            if resume is not None:
+                # Not walked to the end yet: the walk goes on where it stopped.
+                yield self._listing_request(self.to_fetch(resume[0]), resume[1], section, budget)
+        # Articles an earlier crawl found linked from another article and did not store.
+        for url in self.archive.pending():
+            if self.wanted(self.key(url), count_skip=False):
+                yield self.article_request(self.to_fetch(url))
         # Stored articles due for a visit are asked for directly: no listing may link them.
         if self.refresh or self.revisit_age > 0:
             for number, url in sorted(self.known_urls.items(), reverse=True):
@@ -320,9 +368,26 @@ class SiteSpider(scrapy.Spider):
         return scrapy.Request(
             self.to_fetch(url),
             callback=self.parse_article,
+            errback=self.article_failed,
             cb_kwargs={"probe": probe},
             meta=meta,
         )
+
+    def article_failed(self, failure: Failure) -> Failure:
+        """An article page without an answer: a download that failed is fetched again next
+        run (its index page is not walked); a refusal (robots.txt, off-site, too large) or a
+        page gone (404, 410) is final. The failure goes on to Scrapy, which logs it."""
+        request = failure.request  # type: ignore[attr-defined]
+        number = self.key(self.to_site(request.url))
+        response = getattr(failure.value, "response", None)
+        stopping = "crawl stopping" in str(failure.value)  # dropped by a Ctrl-C: not final
+        if failure.check(IgnoreRequest) and response is None and not stopping:
+            self.archive.answered(number)
+        elif response is not None and response.status in (404, 410):
+            self.archive.answered(number)
+        else:
+            self.archive.failed(number)
+        return failure
 
     # -- callbacks ----------------------------------------------------------------------
     def parse_listing(self, response: Response, page: int) -> Iterator[Any]:
@@ -349,27 +414,45 @@ class SiteSpider(scrapy.Spider):
                 # duplicate the scheduler drops.
                 yield self._listing_request(self.to_fetch(next_page), page + 1)
             return
+        # A response built without its request (tests, a replay) has no meta: no walk.
+        meta = response.request.meta if response.request is not None else {}
+        section = meta.get(archive.SECTION)
+        budget = int(meta.get(archive.BUDGET) or 0)
+        if section is not None:
+            self.archive.listed(
+                section, page, self.to_site(response.url),
+                {n for u in listing["article_urls"] if (n := self.key(u)) is not None},
+                self.to_site(listing["next_page"]) if listing.get("next_page") else None,
+                archive.total_pages(text, response.url),
+            )
         self.crawler.stats.inc_value(self.stat + "listing_pages")
         self.crawler.stats.inc_value(self.stat + "listing_links", len(listing["article_urls"]))
         self._listing_fetches[self.to_site(response.url)] = _validators(response)
-        wanted = 0
-        for url in listing["article_urls"]:
-            for request in self.article_requests(url):
-                wanted += 1
-                yield request
+        requests = [r for url in listing["article_urls"] for r in self.article_requests(url)]
+        wanted = len(requests)
+        yield from requests
         next_page = listing.get("next_page") if self.discovery.pagination else None
-        if next_page and listing["article_urls"] and not wanted:
+        if budget:
+            # The archive walk: on to the next page while this run's budget lasts.
+            if next_page and budget > 1:
+                yield self._listing_request(self.to_fetch(next_page), page + 1, section,
+                                            budget - 1)
+        elif next_page and listing["article_urls"] and not wanted:
             # Every article of this page is stored already: the older pages hold no new one.
             self.crawler.stats.inc_value("defnews/incremental/pagination_stopped")
             logger.debug("%s: only known articles, pagination stops", self.to_site(response.url))
         elif next_page and page < self.max_index_pages:
-            yield self._listing_request(self.to_fetch(next_page), page + 1)
+            yield self._listing_request(self.to_fetch(next_page), page + 1, section)
         # Signed like an article page's sidebar: read only when it changed, and the article
         # pages after this listing keep reusing what was read.
         if self.discovery.ranking:
             yield from self._ranking(response, signature=signature, parsed=True, text=text)
 
     def parse_article(self, response: Response, probe: tuple[str, ...] = ()) -> Iterator[Any]:
+        # An article read counts for the archive walk once the store holds it (or its fetch
+        # is recorded: a page the pipelines dropped); only answers without an item count here.
+        if response.status == 404 or not isinstance(response, TextResponse):
+            self.archive.answered(self.key(self.to_site(response.url)))
         if probe and probe[0] == DATE_PROBE:
             yield from self._date_probe_done(response)
             if response.status == 404:
@@ -397,6 +480,7 @@ class SiteSpider(scrapy.Spider):
                 yield rendered
                 return
             self._skip(response.url, str(exc))
+            self.archive.answered(self.key(self.to_site(response.url)))
             return
         if not (data.get("content_html") or "").strip() \
                 and (rendered := render.again(self, response, "no article body")) is not None:
@@ -427,15 +511,22 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value(self.stat + "truncated_pages")
         coverage.record(self.crawler.stats, data.get("provenance") or {},
                         self.crawler.settings.getfloat("DEFNEWS_COVERAGE_MIN", 0.9))
-        yield self._item(data)
+        after: list[Any] = []
         if self.discovery.prev_next:
-            for key in ("next_url", "prev_url"):
-                if data.get(key):
-                    yield from self.article_requests(data[key])
+            after += [r for key in ("next_url", "prev_url") if data.get(key)
+                      for r in self.article_requests(data[key])]
         if self.discovery.ranking:
-            yield from self._ranking(
+            after += self._ranking(
                 response, signature=data.get("ranking_signature"), parsed=True, text=text
             )
+        # The articles this page links are written down before its own article is stored: a
+        # stop in between must not leave them linked from a stored page only (never asked
+        # for again, since stored pages are not fetched again).
+        self.archive.ahead(self.store, [
+            self.to_site(r.url) for r in after
+            if isinstance(r, scrapy.Request) and r.callback == self.parse_article])
+        yield self._item(data)
+        yield from after
 
     def _ranking(
         self, response: Response, ranking: Any = None, parsed: bool = False,
