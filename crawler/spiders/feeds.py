@@ -389,9 +389,13 @@ class FeedsSpider(scrapy.Spider):
         source_key = request.cb_kwargs.get("source_key", "?")
         response = getattr(failure.value, "response", None)
         # reason_of: the exception's type when it has no message (never an empty reason).
-        reason = (f"HTTP {response.status} ({failure.type.__name__ if failure.type else 'error'})"
-                  if response is not None else reason_of(failure))
-        self.logger.error("Feed source %s: fetching %s failed: %s", source_key, request.url, reason)
+        # The log line names the exception too; the health record keeps the status alone.
+        if response is not None:
+            reason = f"HTTP {response.status}"
+            logged = f"{reason} ({failure.type.__name__ if failure.type else 'error'})"
+        else:
+            reason = logged = reason_of(failure)
+        self.logger.error("Feed source %s: fetching %s failed: %s", source_key, request.url, logged)
         self._error(source_key, f"{self.to_source(request.url)}: fetching failed: {reason}")
 
     def _error(self, source_key: str, message: str) -> None:

@@ -61,6 +61,8 @@ logger = logging.getLogger(__name__)
 
 JST = ZoneInfo("Asia/Tokyo")  # the day folders' calendar (the sites dated so are Japanese)
 DATE_PROBE = "date-folder"  # the probe tag of a date-folder request (cb_kwargs probe[0])
+# A rendered listing whose next page was asked from the served pager already (parse_listing).
+_NEXT_FOLLOWED = "defnews_next_followed"
 
 
 def _origin(url: str) -> str:
@@ -403,21 +405,27 @@ class SiteSpider(scrapy.Spider):
         signature = (pages.ranking_signature(text, response.url, self.profile)
                      if self.discovery.ranking else None)
         lacking = self._listing_lacks(text, response.url, listing, signature)
-        if lacking and (rendered := render.again(self, response, lacking)) is not None:
-            yield rendered  # filled by scripts: read once a browser has run them
-            next_page = listing.get("next_page") if self.discovery.pagination else None
-            if next_page and not self.known and page < self.max_index_pages:
-                # Nothing stored, so the pagination cannot stop early: the next index page
-                # now, from the served pager, fetched alongside this one's rendering instead
-                # of after it (one rendering after another made the crawl as slow as the
-                # browser; bench/bench_render.py). The rendered page's own pager is then a
-                # duplicate the scheduler drops.
-                yield self._listing_request(self.to_fetch(next_page), page + 1)
-            return
         # A response built without its request (tests, a replay) has no meta: no walk.
         meta = response.request.meta if response.request is not None else {}
         section = meta.get(archive.SECTION)
         budget = int(meta.get(archive.BUDGET) or 0)
+        next_page = listing.get("next_page") if self.discovery.pagination else None
+        if lacking and (rendered := render.again(self, response, lacking)) is not None:
+            if next_page and (budget > 1 or (
+                    not budget and not self.known and page < self.max_index_pages)):
+                # The next index page now, from the served pager, fetched alongside this
+                # one's rendering instead of after it (one rendering after another made the
+                # crawl as slow as the browser; bench/bench_render.py): an archive walk goes
+                # on whatever the page holds, and with nothing stored the pagination cannot
+                # stop early. The rendered page does not follow its own pager again (a walk's
+                # requests are not filtered as duplicates: each would be fetched twice).
+                yield self._listing_request(self.to_fetch(next_page), page + 1, section,
+                                            budget - 1 if budget else 0)
+                rendered.meta[_NEXT_FOLLOWED] = True
+            yield rendered  # filled by scripts: read once a browser has run them
+            return
+        if meta.get(_NEXT_FOLLOWED):
+            next_page = None
         if section is not None:
             self.archive.listed(
                 section, page, self.to_site(response.url),
@@ -431,7 +439,6 @@ class SiteSpider(scrapy.Spider):
         requests = [r for url in listing["article_urls"] for r in self.article_requests(url)]
         wanted = len(requests)
         yield from requests
-        next_page = listing.get("next_page") if self.discovery.pagination else None
         if budget:
             # The archive walk: on to the next page while this run's budget lasts.
             if next_page and budget > 1:
