@@ -6,7 +6,7 @@ home list, section indexes and ranking sidebar are filled by scripts from JSON
 
     .venv/bin/python bench/bench_render.py [ARTICLES]
 
-Per crawl: wall time of ``defnews -q crawl --no-throttle --counter-walk 0 --max-index-pages
+Per crawl: wall time of ``defnews crawl --no-throttle --counter-walk 0 --max-index-pages
 1000`` (process start to exit), articles stored, pages fetched (responses, a rendered page
 counted once more for its served HTML), pages rendered and their share, articles/s and pages/s,
 and the peak memory of the crawl's whole process tree, Chromium's processes included (the sum
@@ -67,7 +67,7 @@ def tree_memory(pid: int) -> int:
 
 
 def crawl(url: str, store: Path, mode: str) -> dict[str, Any]:
-    command = [PYTHON, "-m", "defnews", "-q", "crawl", "--only", "jdefense", "--base-url", url,
+    command = [PYTHON, "-m", "defnews", "crawl", "--only", "jdefense", "--base-url", url,
                "--store", str(store), "--no-throttle", "--counter-walk", "0",
                "--max-index-pages", "1000", "--render", mode]
     start = time.perf_counter()
@@ -90,6 +90,8 @@ def crawl(url: str, store: Path, mode: str) -> dict[str, Any]:
     sampler.join()
     m = SUMMARY.search(out)
     r = RENDERED.search(out)
+    if m is None:  # (a summary format or flag change must fail the benchmark, not read -1)
+        raise RuntimeError(f"no crawl summary (exit {proc.returncode}):\n{out}\n{err[-3000:]}")
     return {
         "status": proc.returncode, "seconds": seconds, "peak": peak,
         "pages": int(m["pages"]) if m else -1, "new": int(m["new"]) if m else -1,
@@ -150,7 +152,7 @@ def run(articles: int = ARTICLES) -> list[Table]:
         table.notes.append(f"No rendering here ({unavailable}): the scripted copy's listing "
                            "pages were not read, and --render always was not run.")
     table.notes.append(
-        "Each: `defnews -q crawl --only jdefense --no-throttle --counter-walk 0 "
+        "Each: `defnews crawl --only jdefense --no-throttle --counter-walk 0 "
         "--max-index-pages 1000 --render MODE` against the copy served from memory by "
         "bench/sitemirror.py; peak memory: PSS summed over the crawl's process tree (Python, "
         "Playwright's driver, Chromium's processes), sampled every 50 ms.")

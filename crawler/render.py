@@ -69,19 +69,31 @@ _CONDITIONAL = ("If-None-Match", "If-Modified-Since")
 _SCRIPT_RE = re.compile(
     rb"<script(?![^>]*\btype\s*=\s*[\"']?(?:application/(?:ld\+)?json|text/template))[\s>]", re.I)
 
-# What a rendered page of each kind is awaited for: (container, item) CSS pairs; the page is
-# read once every container present holds an item (and the DOM has been still for
+# What a rendered page of each kind is awaited for: (container, item) CSS pairs (a container
+# may be a list of selectors: the first present on the page is the container), or
+# (container, link, path pattern) triples: a link whose path matches the pattern (the site's
+# article addresses; a pager or menu link in the container is not the list being filled).
+# The page is read once every container present holds an item (and the DOM has been still for
 # DEFNEWS_RENDER_SETTLE seconds), or after DEFNEWS_RENDER_WAIT seconds. A spider may set its
 # own (``render_awaits``).
-DEFAULT_AWAITS: dict[str, tuple[tuple[str, str], ...]] = {
+DEFAULT_AWAITS: dict[str, tuple[tuple[Any, ...], ...]] = {
     "listing": (("main", "a[href]"),),
     "article": (("main, article, body", "p"),),
 }
 _WAIT_JS = """
 async ({pairs, timeout, settle}) => {
-  const ready = () => pairs.every(([c, i]) => {
-    const found = Array.from(document.querySelectorAll(c));
-    return found.length === 0 || found.some((el) => el.querySelector(i) !== null);
+  const compile = (p) => { try { return p ? new RegExp(p) : null; } catch (e) { return null; } };
+  const tests = pairs.map(([c, i, p]) => [c, i, compile(p)]);
+  const path = (a) => { try { return new URL(a.href).pathname; } catch (e) { return ""; } };
+  const holds = (el, i, re) => re === null ? el.querySelector(i) !== null
+    : Array.from(el.querySelectorAll(i)).some((a) => re.test(path(a)));
+  // A list of containers: the first of them on the page is the one (as the page is read).
+  const containers = (c) => Array.isArray(c)
+    ? Array.from(c.map((s) => document.querySelectorAll(s)).find((l) => l.length > 0) || [])
+    : Array.from(document.querySelectorAll(c));
+  const ready = () => tests.every(([c, i, re]) => {
+    const found = containers(c);
+    return found.length === 0 || found.some((el) => holds(el, i, re));
   });
   const deadline = Date.now() + timeout;
   let changed = Date.now();
@@ -105,7 +117,7 @@ class PageTooSlow(Exception):
     """A rendered page's scripts kept its main thread past DEFNEWS_RENDER_PAGE_TIMEOUT."""
 
 
-async def await_content(page: Any, pairs: list[list[str]], wait: float, settle: float,
+async def await_content(page: Any, pairs: list[list[Any]], wait: float, settle: float,
                         limit: float) -> bool:
     """The page method run on every rendered page: True once every awaited container present
     holds an item and the DOM has been still for ``settle`` s, False after ``wait`` s. A page
@@ -117,6 +129,13 @@ async def await_content(page: Any, pairs: list[list[str]], wait: float, settle: 
         return bool(await asyncio.wait_for(page.evaluate(_WAIT_JS, arg), timeout=limit))
     except TimeoutError as exc:
         raise PageTooSlow(f"the page's scripts did not let it be read within {limit:.0f} s") from exc
+
+
+def js_pattern(pattern: str) -> str:
+    """A Python regular expression as JavaScript reads it: named groups and their
+    back-references respelled (``(?P<n>`` as ``(?<n>``, ``(?P=n)`` as ``\\k<n>``). What
+    JavaScript still cannot compile makes the page wait for any link instead (_WAIT_JS)."""
+    return re.sub(r"\(\?P=(\w+)\)", r"\\k<\1>", pattern.replace("(?P<", "(?<"))
 
 
 def has_scripts(body: bytes) -> bool:

@@ -578,11 +578,16 @@ class SiteSpider(scrapy.Spider):
                     yield from self.article_requests(url)
 
     @functools.cached_property
-    def render_awaits(self) -> dict[str, tuple[tuple[str, str], ...]]:
+    def render_awaits(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
         """What a rendered page is read for (crawler/render.py): article links in the listing
         scope and entries in the ranking sidebar; an article's body (the profile's hints)."""
         hints = self.profile.hints
-        listing = [(", ".join(hints.listing_scope or ("main", "body")), "a[href]")]
+        # An article link, not any link: the pager and menus are in the served HTML already;
+        # in the first of the scope's containers on the page, as parse_listing reads it (in
+        # "main, body" the ranking sidebar's links, in the body, would do).
+        listing: list[tuple[Any, ...]] = [
+            (list(hints.listing_scope or ("main", "body")), "a[href]",
+             render.js_pattern(self.profile.article_url_re.pattern))]
         if self.discovery.ranking and hints.ranking:
             listing.append((", ".join(hints.ranking), "li a[href]"))
         article = ((", ".join(hints.body), "p"),) if hints.body else ()
