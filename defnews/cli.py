@@ -233,7 +233,9 @@ def make_parser() -> argparse.ArgumentParser:
                        "each came from as JSON. Exit status 1 when the page is not an article.")
     p.add_argument("target", metavar="FILE|URL", help="a saved page, or a URL to fetch")
     p.add_argument("--url", metavar="URL", help="the page's address (for a file: links, dates)")
-    p.add_argument("--profile", metavar="KEY", help="a site profile (jdefense); default: generic")
+    p.add_argument("--profile", metavar="KEY", help="a site of the sources file (jdefense, asagumo); default: generic")
+    p.add_argument("--sources", type=Path, metavar="FILE",
+                   help="the sources file whose sites are the profiles (default: the packaged list)")
     for name, sub_parser in sub.choices.items():
         _add_global(sub_parser, name)
     return parser
@@ -427,7 +429,7 @@ def _dispatch(args: argparse.Namespace, level: str) -> int:
     if args.command == "read":
         from defnews.read import read
 
-        return read(args.target, args.url, args.profile)
+        return read(args.target, args.url, args.profile, str(args.sources) if args.sources else None)
     if args.command == "schedule":
         from defnews.schedule import schedule
 

@@ -3,7 +3,7 @@
 What an operator runs to see why a page came out as it did. A file is read from disk (its
 address given by ``--url``, else its ``file:`` URL); a URL is fetched once, only when one is
 given (with defnews's User-Agent, no cache). ``--profile KEY`` reads with a site's profile
-(``jdefense``); without one the generic reader reads it.
+(any ``kind = "site"`` source of the sources file: ``jdefense``, ``asagumo``); without one the generic reader reads it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,23 @@ FETCH_TIMEOUT = 30  # seconds
 MAX_BYTES = 20 * 1024 * 1024  # a page is never bigger; anything more is not read
 
 
-def profiles() -> dict[str, Callable[[str | bytes, str], dict[str, Any]]]:
-    """Profile keys → the reader with that profile."""
-    from crawler.pages import jdefense
-    from crawler.pages.reader import read_article
+def profiles(sources: str | None = None) -> dict[str, Callable[[str | bytes, str], dict[str, Any]]]:
+    """Profile keys → the reader with that profile: the generic reader, and every site
+    (``kind = "site"``) of the sources file (the packaged one by default), read with its
+    profile as its crawl reads it."""
+    from functools import partial
 
-    return {"generic": read_article, "jdefense": jdefense.parse_article}
+    from crawler.pages import site
+    from crawler.pages.profiles import profile_of, with_bundled_profile
+    from crawler.pages.reader import read_article
+    from crawler.sources import load_sources
+
+    readers: dict[str, Callable[[str | bytes, str], dict[str, Any]]] = {"generic": read_article}
+    for source in load_sources(sources).sources:
+        if source.kind == "site":
+            profile = profile_of(with_bundled_profile(source))
+            readers[source.key] = partial(site.parse_article, profile=profile)
+    return readers
 
 
 def _fetch(url: str) -> tuple[bytes, str]:
@@ -38,8 +49,14 @@ def _fetch(url: str) -> tuple[bytes, str]:
         return response.read(MAX_BYTES), response.geturl()
 
 
-def read(target: str, url: str | None, profile: str | None) -> int:
-    readers = profiles()
+def read(target: str, url: str | None, profile: str | None, sources: str | None = None) -> int:
+    from crawler.sources import SourcesError
+
+    try:
+        readers = profiles(sources)
+    except (SourcesError, OSError) as exc:
+        print(f"defnews read: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     key = profile or "generic"
     if key not in readers:
         print(f"defnews read: error: unknown profile {key!r} (known: {', '.join(readers)})",
