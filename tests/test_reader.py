@@ -254,3 +254,21 @@ def test_jdefense_parse_article_is_the_reader_with_the_jdefense_profile() -> Non
         read = read_article(html, url, jdefense.PROFILE)
         for key in ("title", "categories", "published_raw", "author", "summary", "content_html"):
             assert read[key] == parsed[key], (path.name, key)
+
+
+def test_the_library_layers_are_installed_and_read() -> None:
+    """trafilatura and htmldate are dependencies of the reader's last layers; an ImportError
+    there (trafilatura needs lxml_html_clean since lxml 5.2) silently dropped the body layer
+    of every fresh install."""
+    from crawler.pages import reader
+    from crawler.pages.profiles import GENERIC
+
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of the article says what the ministry announced about the new ship "
+        "and its trials in some detail, so that an extractor keeps it.</p>" for n in range(6))
+    html = (f"<html><head><title>t</title></head><body><div><h1>A headline</h1>{paragraphs}"
+            "</div></body></html>")
+    page = reader.Page(html=html, url="https://example.com/news/1.html", profile=GENERIC,
+                       generic=True)
+    out = reader._trafilatura(page)
+    assert out is not None and "Paragraph 5 of the article" in out[1]
