@@ -25,13 +25,40 @@ import html
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from crawler.dates import find_dates
 from crawler.stories.lexicon import CONCEPTS, NAMES
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regular expression matching any of ``words``, the longest first, written as a
+    trie (``a(?:ir(?:\\ force)?|rmy)``): the same matches as the alternation of the words
+    sorted longest first, but ``re`` follows one branch per character instead of trying
+    every word at every position (the lexicon's 480 Latin spellings cost 250 µs a lead)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and len(branches[0]) == 1 \
+            else "(?:" + "|".join(branches) + ")"
+        return body + "?" if ends else body
+
+    return pattern(trie)
+
 
 _TOKYO = ZoneInfo("Asia/Tokyo")
 # An article without a date in its text reports an event of its publication day or of the
@@ -53,7 +80,7 @@ _MONTHS = {
     "janeiro": 1, "fevereiro": 2, "março": 3, "marco": 3, "abril": 4, "maio": 5, "junho": 6,
     "julho": 7, "setembro": 9, "outubro": 10, "dezembro": 12,
 }
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_RE = trie_pattern(_MONTHS)
 # "Aug. 26", "August 26, 2024"
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?",
                         re.IGNORECASE)
@@ -69,7 +96,7 @@ _WEEKDAYS = {
     "segunda-feira": 0, "terça-feira": 1, "terca-feira": 1, "quarta-feira": 2,
     "quinta-feira": 3, "sexta-feira": 4, "sábado": 5, "domingo": 6,
 }
-_WEEKDAY = re.compile(r"\b(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b",
+_WEEKDAY = re.compile(r"\b(" + trie_pattern(_WEEKDAYS) + r")\b",
                       re.IGNORECASE)
 _ZH_WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天])")
 _ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
@@ -204,8 +231,8 @@ _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=T
 _SCALE_RE = "|".join(sorted(_SCALE_WORDS, key=len, reverse=True))
 _NUMBER = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 # "¥123.53 billion", "$1.5 bn", "€ 20 milioni", "123.53 billion yen", "4,000 troops"
-_LATIN_AMOUNT = re.compile(
-    rf"(¥|\$|€|us\$)?\s?({_NUMBER})\s*(?:({_SCALE_RE})\b)?\s*(?:(?:de\s+|di\s+|of\s+)?({_UNIT_RE})\b)?",
+_LATIN_AMOUNT = re.compile(  # (the lookahead: only where an amount can start)
+    rf"(?=[¥$€\d\s]|us\$)(¥|\$|€|us\$)?\s?({_NUMBER})\s*(?:({_SCALE_RE})\b)?\s*(?:(?:de\s+|di\s+|of\s+)?({_UNIT_RE})\b)?",
     re.IGNORECASE)
 # Counts written as words ("nine ballistic missiles", "cinque dei missili", "oito tripulantes"),
 # compared with the digits other outlets write (9発, 5 missiles).
@@ -340,13 +367,12 @@ for _name, _spellings in NAMES.items():
 # Chinese spellings also in the Japanese kanji forms Chinese text is read in.
 for _s, _token in list(_CONCEPT_SURFACE.items()):
     _CONCEPT_SURFACE.setdefault(as_japanese_kanji(_s).lower(), _token)
+
+
 _LATIN_CONCEPT = re.compile(
-    r"(?<![\w.])(" + "|".join(re.escape(s) for s in sorted(
-        (s for s in _CONCEPT_SURFACE if not _CJK.search(s)), key=len, reverse=True)) + r")(?!\w)",
-    re.IGNORECASE)
-_CJK_CONCEPT = re.compile(
-    "|".join(re.escape(s) for s in sorted(
-        (s for s in _CONCEPT_SURFACE if _CJK.search(s)), key=len, reverse=True)))
+    r"(?<![\w.])(" + trie_pattern(s for s in _CONCEPT_SURFACE if not _CJK.search(s))
+    + r")(?!\w)", re.IGNORECASE)
+_CJK_CONCEPT = re.compile(trie_pattern(s for s in _CONCEPT_SURFACE if _CJK.search(s)))
 
 
 _COUNTS = frozenset({"people", "ships", "aircraft", "missiles"})
@@ -416,12 +442,17 @@ def _facts(text: str, lowered: str) -> set[str]:
     return facts
 
 
+# A number, then 兆/億/万 parts and a unit; the lookahead skips the positions where no
+# number starts (a match without one is no amount).
+_CJK_AMOUNT = re.compile(r"(?=\d)(?:(\d+(?:\.\d+)?)兆)?(?:(\d+(?:\.\d+)?)億)?(?:(\d+(?:\.\d+)?)万)?"
+                         r"(\d+(?:\.\d+)?)?\s*(円|ドル|美元|日元|ユーロ|欧元|人|名|隻|機|发|発|艘|架|"
+                         r"キロ|トン|吨|枚)")
+
+
 def _cjk_amounts(text: str) -> set[str]:
     """Japanese/Chinese amounts with 兆/億/万: 1235億3000万円 -> 1.2353e11 yen."""
     out: set[str] = set()
-    for m in re.finditer(r"(?:(\d+(?:\.\d+)?)兆)?(?:(\d+(?:\.\d+)?)億)?(?:(\d+(?:\.\d+)?)万)?"
-                         r"(\d+(?:\.\d+)?)?\s*(円|ドル|美元|日元|ユーロ|欧元|人|名|隻|機|发|発|艘|架|"
-                         r"キロ|トン|吨|枚)", text):
+    for m in _CJK_AMOUNT.finditer(text):
         cho, oku, man, rest, unit = m.groups()
         if not any((cho, oku, man, rest)):
             continue
@@ -474,7 +505,7 @@ def _concepts(text: str, lowered: str) -> set[str]:
 
 
 def _is_cjk(text: str) -> bool:
-    return sum(1 for ch in text if _CJK.match(ch)) * 3 >= len(text.strip())
+    return len(_CJK.findall(text)) * 3 >= len(text.strip())
 
 
 def _words(text: str, lowered: str, cjk: bool) -> list[str]:
