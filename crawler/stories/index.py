@@ -1,11 +1,15 @@
 """The story index: which stored articles a new one is compared with, and the decision.
 
-Candidates come from posting lists keyed by (token, ISO week of the event): an article is
-filed under its specific facts (designators, amounts, times, names), the pairs of concepts it
-names (``japan+philippines`` is rare in a week where ``japan`` alone is everywhere) and the
-first words of its title, in each week its event can fall in. A new article looks up its own
-keys in the weeks around its event date, so the work per article grows with the number of
-candidates that share a key in that window, not with the size of the store.
+Candidates come from posting lists keyed by a token and a day or a week: an article is filed
+under its specific facts (designators, amounts, times, names), the pairs of concepts it names
+(``japan+philippines`` is rare in a week where ``japan`` alone is everywhere) and the first
+words of its title; under its event day when the text writes it, else under each week its
+event can fall in. A new article looks up its own keys: with a written day, in that day's
+lists and the weeks' (two written days must be the same day, so the other days of the week
+are never compared); without one, in the lists of every day and week of its interval. The
+work per article grows with the number of candidates that share a key in that window, not
+with the size of the store, and the comparison itself (:class:`_Probe`) works on sets made
+once per article, in C.
 
 Why not datasketch's MinHash LSH: it estimates the Jaccard similarity of whole token sets,
 and two one-sentence reports of the same event in two languages share three or four tokens
@@ -28,6 +32,7 @@ A story is never split: an article keeps the story it was given (a merge only re
 from __future__ import annotations
 
 import math
+import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -66,9 +71,29 @@ def _weight(token: str) -> float:
     return WEIGHTS[token[0]]
 
 
-@dataclass
+_NONE: frozenset[str] = frozenset()
+
+
+def _fact_sets(facts: frozenset[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The facts a comparison looks at first: follow-up facts, times, designators (one
+    shared empty set when there are none, as for most articles)."""
+    times: list[str] = []
+    designators: list[str] = []
+    for t in facts:
+        kind = t[0]
+        if kind == "t":
+            times.append(t)
+        elif kind == "d":
+            designators.append(t)
+    return ((facts & _FOLLOW_UP) or _NONE, frozenset(times) if times else _NONE,
+            frozenset(designators) if designators else _NONE)
+
+
+@dataclass(slots=True)
 class Member:
-    """One article of the index (kept small: 100,000 of them stay in memory)."""
+    """One article of the index (kept small: 100,000 of them stay in memory). The fact sets
+    a comparison needs are made once, when the article joins the index, not per comparison:
+    a member is compared with every later article that shares a key with it."""
 
     article_id: str
     story: str
@@ -77,8 +102,11 @@ class Member:
     hi: int
     day: int  # the event day read from the text (0: none)
     soft: bool  # the day is a weekday or "yesterday" read against the outlet's date
-    facts: tuple[str, ...]
+    facts: frozenset[str]
     words: array[int]
+    follow_up: frozenset[str] = _NONE  # facts of _FOLLOW_UP
+    times: frozenset[str] = _NONE
+    designators: frozenset[str] = _NONE
 
 
 @dataclass
@@ -94,11 +122,26 @@ def _crc(token: str) -> int:
     return zlib.crc32(token.encode("utf-8"))
 
 
-def member_of(article_id: str, story: str, f: Features) -> Member:
+def word_codes(f: Features) -> frozenset[int]:
+    """The article's words as the hashes of their strings (what a member keeps of them: 8
+    bytes a word; only ever compared within one process, and a string caches its hash)."""
+    return frozenset(map(hash, f.words))
+
+
+def member_of(article_id: str, story: str, f: Features, probe: _Probe | None = None) -> Member:
+    """The index's member for an article (``probe``: its view as a new article, when it was
+    just decided: the same sets)."""
+    facts = frozenset(map(sys.intern, f.facts))
+    if probe is not None:
+        follow_up, times, designators = probe.follow_up, probe.times, probe.designators
+        words = probe.words
+    else:
+        follow_up, times, designators = _fact_sets(facts)
+        words = word_codes(f)
     d = f.date
     return Member(article_id, story, f.lang, d.lo.toordinal(), d.hi.toordinal(),
-                  d.day.toordinal() if d.day else 0, d.soft,
-                  tuple(sorted(f.facts)), array("I", sorted({_crc(w) for w in f.words})))
+                  d.day.toordinal() if d.day else 0, d.soft, facts, array("q", words),
+                  follow_up, times, designators)
 
 
 def features_json(f: Features) -> dict[str, Any]:
@@ -129,14 +172,50 @@ def keys(f: Features) -> set[str]:
     return out
 
 
+def _bases(key_tokens: Iterable[str]) -> list[int]:
+    """Where each key's posting lists are: its CRC-32 shifted left by 20 bits, plus the day
+    (a date ordinal) or the week."""
+    return [_crc(t) << 20 for t in key_tokens]
+
+
+def _firm(m: Member | _Probe) -> bool:
+    """The event day is written (not a weekday or "yesterday"): it meets only that day."""
+    return bool(m.day) and not m.soft
+
+
 def _weeks(lo: int, hi: int) -> range:
     return range(lo // 7, hi // 7 + 1)
+
+
+def _file(postings: dict[int, list[int]], bases: list[int], slots: Iterable[int],
+          n: int) -> None:
+    for base in bases:
+        for slot in slots:
+            found = postings.get(base | slot)
+            if found is None:
+                postings[base | slot] = [n]
+            else:
+                found.append(n)
+
+
+def _collect(postings: dict[int, list[int]], bases: list[int], slots: Iterable[int],
+             into: list[list[int]]) -> None:
+    get = postings.get
+    for base in bases:
+        for slot in slots:
+            found = get(base | slot)
+            if found is not None:
+                into.append(found)
 
 
 @dataclass
 class StoryIndex:
     members: list[Member] = field(default_factory=list)
     by_id: dict[str, int] = field(default_factory=dict)
+    # Posting lists: (key, day) for articles whose event day is written; (key, week) for
+    # the others. Two written days must be the same day (``_Probe.score``), so an
+    # article with a written day is compared only with that day's articles, not the week's.
+    day_postings: dict[int, list[int]] = field(default_factory=dict)
     postings: dict[int, list[int]] = field(default_factory=dict)
     story_size: dict[str, int] = field(default_factory=dict)
     story_members: dict[str, list[int]] = field(default_factory=dict)
@@ -150,6 +229,9 @@ class StoryIndex:
         return self.members[n].story if n is not None else None
 
     def add(self, member: Member, key_tokens: Iterable[str]) -> None:
+        self._add(member, _bases(key_tokens))
+
+    def _add(self, member: Member, bases: list[int]) -> None:
         if member.article_id in self.by_id:
             return
         n = len(self.members)
@@ -160,41 +242,50 @@ class StoryIndex:
         for t in member.facts:
             if t[0] == "c":
                 self.concept_df[t] = self.concept_df.get(t, 0) + 1
-        weeks = _weeks(member.lo, member.hi)
-        for token in key_tokens:
-            base = _crc(token)
-            for week in weeks:
-                self.postings.setdefault(base * 4099 + week, []).append(n)
+        if _firm(member):
+            _file(self.day_postings, bases, (member.day,), n)
+            if member.lo == member.hi == member.day:
+                return
+        # Filed by week over its interval (also a written day whose interval says more).
+        _file(self.postings, bases, _weeks(member.lo, member.hi), n)
 
     def candidates(self, f: Features, key_tokens: Iterable[str]) -> Iterator[Member]:
-        """Members filed under one of ``key_tokens`` whose event days can meet ``f``'s."""
-        lo, hi = f.date.lo.toordinal() - 1, f.date.hi.toordinal() + 1
-        seen: set[int] = set()
-        weeks = _weeks(lo, hi)
-        for token in key_tokens:
-            base = _crc(token)
-            for week in weeks:
-                for n in self.postings.get(base * 4099 + week, ()):
-                    if n not in seen:
-                        seen.add(n)
-                        m = self.members[n]
-                        if m.lo <= hi and m.hi >= lo:
-                            yield m
+        """Members filed under one of ``key_tokens`` whose event days can meet ``f``'s: all
+        those a comparison can find one event with (and a few it cannot)."""
+        members = self.members
+        for n in self._filed(_Probe(f), _bases(key_tokens)):
+            yield members[n]
+
+    def _filed(self, probe: _Probe, bases: list[int]) -> set[int]:
+        """The members filed under one of the keys (``_bases``) whose days can meet the
+        probe's: with a written day, that day's and the weeks' of the others; else the days
+        and weeks of its interval (one set union of the posting lists, in C)."""
+        lists: list[list[int]] = []
+        days = (probe.day,) if _firm(probe) else range(probe.lo, probe.hi + 1)
+        _collect(self.day_postings, bases, days, lists)
+        _collect(self.postings, bases, _weeks(probe.lo, probe.hi), lists)
+        return set().union(*lists)
 
     def decide(self, article_id: str, f: Features) -> Decision:
         """The story of a new article (its stored one when it has one)."""
         known = self.story_of(article_id)
         if known is not None:
             return Decision(known, None, 0.0, 0)
-        key_tokens = keys(f)
+        bases = _bases(keys(f))
+        probe = _Probe(f, self.concept_weight)
         scores: dict[str, list[tuple[float, str]]] = {}  # story -> [(score, member)]
-        count = 0
-        words = {_crc(w) for w in f.words}
-        for m in self.candidates(f, key_tokens):
-            count += 1
-            s = score(f, words, m, self.concept_weight)
+        members = self.members
+        filed = self._filed(probe, bases)
+        count = len(filed)
+        for n in filed:
+            m = members[n]
+            s = probe.score(m)
             if s >= CORROBORATING:
-                scores.setdefault(m.story, []).append((s, m.article_id))
+                found = scores.get(m.story)
+                if found is None:
+                    scores[m.story] = [(s, m.article_id)]
+                else:
+                    found.append((s, m.article_id))
         by_story: dict[str, tuple[float, int, str]] = {}  # story -> (score, -first, member)
         for story_id, found in scores.items():
             found.sort(reverse=True)
@@ -219,7 +310,7 @@ class StoryIndex:
                 decision.story = story
                 for old in decision.merged:
                     self.merge(old, story)
-        self.add(member_of(article_id, decision.story, f), key_tokens)
+        self._add(member_of(article_id, decision.story, f, probe), bases)
         return decision
 
     def concept_weight(self, token: str) -> float:
@@ -243,36 +334,49 @@ class StoryIndex:
         self.story_size[into] = self.story_size.get(into, 0) + self.story_size.pop(old, 0)
 
 
-def compatible_dates(f: Features, m: Member) -> bool:
-    """Two written days must be the same day; otherwise the intervals of possible days
-    (a weekday: its day ±1; no day: the days before publication) must meet."""
-    d = f.date
-    if d.day is not None and not d.soft and m.day and not m.soft:
-        return d.day.toordinal() == m.day
-    return d.lo.toordinal() <= m.hi and m.lo <= d.hi.toordinal()
+class _Probe:
+    """A new article as its comparisons need it: what depends on it alone (its fact sets,
+    the weight of each of its facts in the index as it is) is worked out once per decision,
+    not once per candidate."""
 
+    __slots__ = ("day", "designators", "facts", "firm_day", "follow_up", "hi", "lang", "lo",
+                 "soft", "times", "weights", "words")
 
-def score(f: Features, words: set[int], m: Member,
-          concept_weight: Callable[[str], float] | None = None) -> float:
-    """How strongly the stated facts say one event (0 when they say two)."""
-    if not compatible_dates(f, m):
-        return 0.0
-    mine = f.facts
-    theirs = frozenset(m.facts)
-    if (mine & _FOLLOW_UP) != (theirs & _FOLLOW_UP):
-        return 0.0
-    shared = mine & theirs
-    times = ({t for t in mine if t[0] == "t"}, {t for t in theirs if t[0] == "t"})
-    if times[0] and times[1] and not (times[0] & times[1]):
-        return 0.0  # both give the time of day, and no time agrees: two events
-    total = sum(concept_weight(t) if concept_weight and t[0] == "c" else _weight(t)
-                for t in shared)
-    designators = ({t for t in mine if t[0] == "d"}, {t for t in theirs if t[0] == "d"})
-    if designators[0] and designators[1] and not (designators[0] & designators[1]):
-        total -= WEIGHTS["d"]  # other aircraft or ships; but each outlet names only some
-    if f.date.day is not None and m.day and f.date.day.toordinal() == m.day:
-        total += SAME_DAY_WEIGHT * (0.5 if f.date.soft or m.soft else 1.0)
-    if f.lang == m.lang and words and len(m.words):
-        common = len(words.intersection(m.words))
-        total += WORDS_WEIGHT * common / min(len(words), len(m.words))
-    return total
+    def __init__(self, f: Features, concept_weight: Callable[[str], float] | None = None
+                 ) -> None:
+        d = f.date
+        self.lang = f.lang
+        self.lo, self.hi = d.lo.toordinal(), d.hi.toordinal()
+        self.day = d.day.toordinal() if d.day else 0
+        self.soft = d.soft
+        self.firm_day = self.day if self.day and not d.soft else 0  # a day as written
+        self.facts = f.facts
+        self.follow_up, self.times, self.designators = _fact_sets(f.facts)
+        # The weights of this article's facts (a shared fact is one of them).
+        self.weights = {t: concept_weight(t) if concept_weight and t[0] == "c" else _weight(t)
+                        for t in f.facts}
+        self.words = word_codes(f)
+
+    def score(self, m: Member) -> float:
+        """How strongly the stated facts say one event (0 when they say two). Two written
+        days must be the same day; otherwise the intervals of possible days (a weekday: its
+        day ±1; no day: the days before publication) must meet."""
+        if self.firm_day and m.day and not m.soft:
+            if self.firm_day != m.day:
+                return 0.0
+        elif self.lo > m.hi or m.lo > self.hi:
+            return 0.0
+        if self.follow_up != m.follow_up:
+            return 0.0
+        if self.times and m.times and self.times.isdisjoint(m.times):
+            return 0.0  # both give the time of day, and no time agrees: two events
+        total = sum(map(self.weights.__getitem__, self.facts & m.facts))
+        if self.designators and m.designators and self.designators.isdisjoint(m.designators):
+            total -= WEIGHTS["d"]  # other aircraft or ships; but each outlet names only some
+        if self.day and self.day == m.day:
+            total += SAME_DAY_WEIGHT * (0.5 if self.soft or m.soft else 1.0)
+        if self.lang == m.lang and self.words and len(m.words):
+            common = len(self.words.intersection(m.words))
+            total += WORDS_WEIGHT * common / min(len(self.words), len(m.words))
+        return total
+

@@ -55,6 +55,10 @@ def article_features(item: ArticleItem) -> Features:
     return features(item.title, lead, item.published or item.first_seen)
 
 
+def _features_text(f: Features) -> str:
+    return json.dumps(features_json(f), ensure_ascii=False)
+
+
 @dataclass
 class RebuildReport:
     articles: int
@@ -186,12 +190,11 @@ class StoryStore:
         for article_id in order:
             story = index.story_of(article_id) or article_id
             entry = old.get(article_id)
-            data = json.dumps(features_json(feats[article_id]), ensure_ascii=False)
             if entry is None:
-                added.append((article_id, story, data))
+                added.append((article_id, story, _features_text(feats[article_id])))
             elif entry[1] != story or article_id in recomputed:
                 moved += entry[1] != story
-                changed.append((story, data, article_id))
+                changed.append((story, _features_text(feats[article_id]), article_id))
         with self.store.transaction() as cur:
             self._lock(cur)
             cur.execute(self.store._sql(
