@@ -176,3 +176,18 @@ def test_a_rebuild_decides_what_batches_of_a_crawl_decided(store_location, batch
         again = StoryStore(store)
         again.load()
         assert {a: again.index.story_of(a) for a in expected} == expected
+
+
+def test_a_rebuild_forgets_the_stories_of_articles_no_longer_stored(store_location):
+    items = _synthetic(30)
+    with open_store(store_location) as store:
+        store.upsert_articles(items, now=datetime(2024, 4, 1, tzinfo=UTC))
+        stories = StoryStore(store)
+        stories.assign([(i.id, article_features(i)) for i in items])
+        gone = {items[3].id, items[17].id}
+        with store.transaction() as cur:
+            cur.executemany(store._sql("DELETE FROM articles WHERE id = ?"), [(a,) for a in gone])
+        report = stories.rebuild()
+        assert report.articles == len(items) - 2
+        left = {str(a) for (a,) in store._query("SELECT article_id FROM article_stories")}
+        assert left == {i.id for i in items} - gone
