@@ -97,7 +97,8 @@ BENCHMARKS = {
         "Stories (crawler/stories/)",
         "Clustering articles of all sources into stories: pairwise quality on a labelled set "
         "of its own (five languages, look-alikes of every kind), the cost of one new article "
-        "at 1k, 10k and 100k stored, and the rebuild of 100k.",
+        "at 1k, 10k and 100k stored, the rebuild of 100k (SQLite, PostgreSQL), and the demo "
+        "crawl with and without story assignment.",
     ),
     "crawl_peer": (
         "bench_crawl_peer",

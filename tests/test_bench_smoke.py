@@ -77,7 +77,7 @@ TINY: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]] = {
     "hostile": ({"BOMB": 4 * 1024 * 1024, "ROUNDS": 10, "REPEATS": 1}, lambda m: m.run()),
     "scale": ({"REPEATS": 1, "PROCESSES": (1, 2)}, lambda m: m.run(12, 50)),
     "sites": ({}, lambda m: m.run(articles=12, runs=1)),
-    "stories": ({}, lambda m: m.run([200])),
+    "stories": ({"DEMO_WARMUP": 0}, lambda m: m.run([200], demo_runs=1)),
     "render": ({}, lambda m: m.run(12)),
 }
 
