@@ -1121,14 +1121,17 @@ _CLOCK = (
     r"(?:\s*(?:Uhr|h|horas?|ore))?"
     r"(?:\s*\(?(?P<zone>[A-Z]{2,5}|(?:GMT|UTC)?\s?[+-]\d{1,2}(?::?\d{2})?)\)?(?![\w]))?)?"
 )
+# A year ends where its digits do, or where a clock glued to it begins: a page that sets the
+# time in an element of its own ("6. November 2023<span>14:03</span>") reads "202314:03".
+_YEAR_END = r"(?:(?!\d)|(?=\d{1,2}[:.h]\d{2}(?!\d)))"
 _NUMERIC_DMY = re.compile(
-    r"(?<![\d.:/-])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?(?P<y>\d{4})(?![\d])"
+    r"(?<![\d.:/-])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?(?P<y>\d{4})" + _YEAR_END
     + _CLOCK
 )
 _NAMED = re.compile(
     r"(?<!\w)(?:(?P<d1>\d{1,2})(?:\.|º|er|st|nd|rd|th)?\s*(?:de\s+|of\s+)?(?P<m1>" + _MONTH_ALT
     + r")\.?,?\s*(?:de\s+|del\s+)?|(?P<m2>" + _MONTH_ALT + r")\.?\s+(?P<d2>\d{1,2})"
-    r"(?:st|nd|rd|th)?,?\s*)(?P<y>\d{4})(?!\d)(?:\s*г\.?|\s*года)?" + _CLOCK,
+    r"(?:st|nd|rd|th)?(?:,\s*|\s+))(?P<y>\d{4})" + _YEAR_END + r"(?:\s*г\.?|\s*года)?" + _CLOCK,
     re.IGNORECASE,
 )
 _ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")

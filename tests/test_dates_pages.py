@@ -83,3 +83,33 @@ def test_japanese_dates_and_nhks_yearless_date_line() -> None:
 def test_no_date(text: str) -> None:
     with pytest.raises(DateParseError):
         read_page_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "minute"),
+    [
+        # The time set in an element of its own loses the space before it: "2023<span>14:03"
+        ("6. November 202314:03 Uhr", "de", "2023-11-06T14:03"),
+        ("November 8, 202311:15 PM", "en", "2023-11-08T23:15"),
+        ("24.01.202214:45", "de", "2022-01-24T14:45"),
+    ],
+)
+def test_a_clock_glued_to_the_year_is_the_time_not_more_year(
+    text: str, lang: str, minute: str
+) -> None:
+    found = read_page_date(text, lang=lang)
+    assert found.value.strftime("%Y-%m-%dT%H:%M") == minute
+    assert found.precision == "minute"
+
+
+@pytest.mark.parametrize("text", ["November 202314", "6. November 20231", "November 2023"])
+def test_digits_run_on_from_a_year_are_not_a_day_and_a_year(text: str) -> None:
+    # "November 202314" once read as November 20 of the year 2314
+    with pytest.raises(DateParseError):
+        read_page_date(text, lang="en")
+
+
+def test_a_month_day_and_year_need_a_separator_between_day_and_year() -> None:
+    assert read_page_date("November 20, 2023").iso() == "2023-11-20"
+    assert read_page_date("November 20 2023").iso() == "2023-11-20"
+    assert read_page_date("November 20,2023").iso() == "2023-11-20"
