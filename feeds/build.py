@@ -78,10 +78,10 @@ from html import escape as escape_html
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 from lxml import etree
 
 from crawler.items import PERIODS, ArticleItem
+from crawler.pages.html import fragment
 from feeds.config import FeedConfig, assign_category_slugs, assign_source_slugs, source_slug
 from feeds.jsonfeed import render_json_feed
 from feeds.listing import FeedLink, render_opml
@@ -178,7 +178,7 @@ def excerpt(html: str, limit: int = SUMMARY_CHARS) -> str:
     # (lxml also refuses a single text node over 10 MB, which a hostile body can be).
     head = html[: limit * 50]
     try:
-        root = lxml.html.fragment_fromstring(head, create_parent="div")
+        root = fragment(head)
     except (etree.ParserError, ValueError):
         return ""
     for el in root.xpath(".//script|.//style|.//noscript"):

@@ -43,6 +43,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension  # type: ignore[i
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 from lxml import etree
 
+from crawler.pages.html import fragment
 from feeds.uris import published_uri
 
 Kind = Literal["atom", "rss"]
@@ -102,7 +103,7 @@ def plain_text(text: str) -> str:
     text = xml_text(text)
     if _MARKUP.search(text):
         try:
-            root = lxml.html.fragment_fromstring(text, create_parent="div")
+            root = fragment(text)
         except (etree.ParserError, ValueError):
             return _WHITESPACE.sub(" ", text).strip()
         for el in root.xpath(".//script|.//style|.//noscript"):

@@ -32,7 +32,7 @@ import functools
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -213,29 +213,44 @@ class Block:
                 out.append((_text(li, self.stripped), a.get("href") if a is not None else None))
             return [(t, h) for t, h in out if t]
         nodes: list[Any] = list(self.nodes) if self.nodes is not None else _child_nodes(self.el)
-        for node in nodes:
+        # An inline element holding only inline elements is read as a run of its own, in its
+        # place: a stack of runs being read rather than a call per level (spans nested 2,000
+        # deep). Each piece remembers how many runs deep it was found: every run cleans the
+        # bullets off the pieces it returns, so a piece from k runs down is cleaned k+1 times.
+        found: list[tuple[str, str | None, int]] = []
+        stack: list[Iterator[Any]] = [iter(nodes)]
+        while stack:
+            node: Any = next(stack[-1], _END)
+            if node is _END:
+                stack.pop()
+                continue
+            depth = len(stack) - 1
             if isinstance(node, str):
-                out += [(p, None) for p in _SEPARATORS_RE.split(normalize_space(node)) if p]
+                found += [(p, None, depth) for p in _SEPARATORS_RE.split(normalize_space(node)) if p]
                 continue
             a = node if node.tag == "a" else next(node.iter("a"), None)
             inner = [c for c in node if isinstance(c.tag, str) and c.tag not in ("br", "img")]
             if node.tag != "a" and inner and all(c.tag in INLINE_TAGS for c in inner):
-                inner_run = Block("run", None, node, "", _child_nodes(node))
-                inner_run.stripped = self.stripped
-                out += inner_run.pieces()
+                stack.append(iter(_child_nodes(node)))
                 continue
             text = _text(node, self.stripped)
             if text and a is None and not inner and "【" in text:
                 # "2005年4月1日 【防衛】" in one <font>: the bracketed label is a piece of its own
-                out += [(p, None) for p in _SEPARATORS_RE.split(text) if p]
+                found += [(p, None, depth) for p in _SEPARATORS_RE.split(text) if p]
             elif text:
-                out.append((text, a.get("href") if a is not None else None))
+                found.append((text, a.get("href") if a is not None else None, depth))
         cleaned = []
-        for text, href in out:
-            text = _BULLET_RE.sub("", text).strip()
+        for text, href, depth in found:
+            for _ in range(depth + 1):
+                text = _BULLET_RE.sub("", text).strip()
+                if not text:
+                    break
             if text:
                 cleaned.append((text, href))
         return cleaned
+
+
+_END: Any = object()  # (the end of an iterator, for next())
 
 
 def _child_nodes(el: Any) -> list[Any]:
@@ -298,15 +313,33 @@ class _Walker:
         block.stripped = self.stripped
         self.out.append(block)
 
-    def leaf(self, el: Any) -> None:
+    def walk(self, root: Any) -> None:
+        """The blocks of ``root``, in reading order. Iterative: each element being read is a
+        generator on a stack of its own, which yields the child to read before it goes on (a
+        page nested 2,000 levels deep is no deeper a Python stack)."""
+        stack = [self._walk(root)]
+        push, pop = stack.append, stack.pop
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                pop()
+            else:
+                push(self._walk(child))
+
+    def _leaf(self, el: Any) -> Iterator[Any]:
         tag = el.tag
         if tag == "table" and layout_table(el):
             # A table that lays out the page: its cells are read as a page, each line (up to a
             # <br>) a block of its own, as old markup writes a heading or a date line.
             lines, self.lines = self.lines, True
-            self.walk(el)
+            yield el  # (walked before this generator goes on)
             self.lines = lines
             return
+        self._leaf_block(el)
+
+    def _leaf_block(self, el: Any) -> None:
+        """A leaf element (not a layout table) as one block."""
+        tag = el.tag
         text = " ".join(_TEXT(el).split()) if self.stripped else _text(el)
         if tag in HEADING_TAGS:
             kind = "heading"
@@ -325,7 +358,8 @@ class _Walker:
         if text or kind in ("image", "figure"):
             self.emit(Block(kind, el, el, text))
 
-    def walk(self, el: Any) -> None:
+    def _walk(self, el: Any) -> Iterator[Any]:
+        """Read ``el``'s children; yields each child container to be walked in its place."""
         run: list[Any] = []
         last_br = False
 
@@ -387,12 +421,15 @@ class _Walker:
                 if run:
                     flush()
                 last_br = False
-                self.leaf(child)
+                if tag == "table":
+                    yield from self._leaf(child)
+                else:
+                    self._leaf_block(child)
             else:
                 if run:
                     flush()
                 last_br = False
-                self.walk(child)
+                yield child
             tail = child.tail
             if tail and tail.strip():
                 run.append(tail)

@@ -4,7 +4,8 @@ Nothing here knows a site: selectors of a particular site live in its own module
 (``crawler/pages/jdefense.py``). No Scrapy import: page parsers are pure functions of
 ``(html, url)``.
 
-- :func:`parse_html` — bytes or text to an lxml tree (encoding from BOM / ``<meta charset>``).
+- :func:`parse_html` — bytes or text to an lxml tree (encoding from BOM / ``<meta charset>``);
+  nesting read as deep as libxml2 allows (2048 levels), deeper refused (:class:`PageTooDeep`).
 - :func:`extract_jsonld`, :func:`extract_opengraph`, :func:`find_time_elements` — the
   structured-metadata layers, read without interpretation (dates stay raw strings: every date
   is parsed by ``crawler/dates.py``).
@@ -31,6 +32,7 @@ from w3lib.encoding import html_to_unicode
 __all__ = [
     "ARTICLE_TYPES",
     "PageParseError",
+    "PageTooDeep",
     "TimeElement",
     "clean_html",
     "element_text",
@@ -38,6 +40,8 @@ __all__ = [
     "extract_opengraph",
     "find_time_elements",
     "normalize_space",
+    "fragment",
+    "parse_document",
     "parse_html",
     "parse_html_source",
     "sanitize_html",
@@ -46,6 +50,20 @@ __all__ = [
 
 class PageParseError(ValueError):
     """The document is not what the parser was asked to read (e.g. not an article at all)."""
+
+
+# libxml2 builds trees this deep with XML_PARSE_HUGE (lxml's huge_tree), 256 without.
+MAX_DEPTH = 2048
+
+
+class PageTooDeep(PageParseError):
+    """The document nests elements deeper than libxml2 can build: it cannot be read whole
+    (what lies past the limit would be cut silently)."""
+
+    reason = f"nested deeper than {MAX_DEPTH} levels: cannot be read whole"
+
+    def __init__(self, url: str | None = None) -> None:
+        super().__init__(f"{url}: {self.reason}" if url else self.reason)
 
 
 # -- parsing and text -----------------------------------------------------------------------
@@ -75,6 +93,29 @@ _PLAIN_PARSER = etree.HTMLParser(collect_ids=False)
 _PLAIN_UTF8_PARSER = etree.HTMLParser(
     collect_ids=False, encoding="utf-8", remove_comments=True, remove_pis=True
 )
+# The same parsers for a page nested deeper than 256 levels (libxml2 stops there and drops the
+# rest of the page): huge_tree lifts the limit to 2048. Used only once the plain parse hit the
+# limit, so an ordinary page is read exactly as before.
+_DEEP_PARSER = etree.HTMLParser(collect_ids=False, huge_tree=True)
+_DEEP_UTF8_PARSER = etree.HTMLParser(
+    collect_ids=False, encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+)
+# lxml.html's elements, nesting read to 2048 levels: for documents and for fragments (a body
+# taken from such a page is as deep as it was there).
+HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
+def _too_deep(parser: Any) -> bool:
+    """Whether the last parse stopped at libxml2's depth limit ("Excessive depth in
+    document"): the tree holds the page up to that element and nothing after it."""
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message
+               for e in parser.error_log)
+
+
+def fragment(markup: str) -> lxml.html.HtmlElement:
+    """``lxml.html.fragment_fromstring(markup, create_parent="div")``, nesting read to 2048
+    levels."""
+    return lxml.html.fragment_fromstring(markup, create_parent="div", parser=HTML_PARSER)
 
 
 def parse_html(
@@ -91,26 +132,55 @@ def parse_html(
         return parse_html_source(html, url)[0]
     text = _document_text(html)
     try:
-        return lxml.html.document_fromstring(text, base_url=url)
+        root = lxml.html.document_fromstring(text, parser=HTML_PARSER, base_url=url)
     except (etree.ParserError, etree.XMLSyntaxError) as exc:
         raise PageParseError(f"unparseable document: {exc}") from exc
+    if _too_deep(HTML_PARSER):
+        raise PageTooDeep(url)
+    return root
 
 
 def parse_html_source(html: str | bytes, url: str | None = None) -> tuple[Any, bytes | None]:
     """``parse_html(html, url, plain=True)``, and the UTF-8 text libxml2 read (its lines are
     the elements' ``sourceline``); None when it read a str (a lone surrogate in it)."""
+    root, data, _deep = parse_document(html, url)
+    return root, data
+
+
+def parse_document(html: str | bytes, url: str | None = None) -> tuple[Any, bytes | None, bool]:
+    """:func:`parse_html_source`, and whether the page is nested deeper than 256 levels.
+
+    Such a page is parsed again with huge_tree (read whole up to 2048 levels; the library
+    layers, trafilatura and htmldate, must then be given this tree: their own parser would cut
+    it); deeper still raises :class:`PageTooDeep`."""
     text = _document_text(html)
+    root, data = _parse_plain(text, url, _PLAIN_PARSER, _PLAIN_UTF8_PARSER)
+    if root is not None:
+        return root, data, False
+    root, data = _parse_plain(text, url, _DEEP_PARSER, _DEEP_UTF8_PARSER)
+    if root is None:
+        raise PageTooDeep(url)
+    return root, data, True
+
+
+def _parse_plain(text: str, url: str | None, parser: Any, utf8_parser: Any) -> tuple[Any, bytes | None]:
+    """The page parsed by ``parser`` (``utf8_parser`` for its UTF-8 bytes); (None, None) when
+    the parse stopped at the parser's depth limit."""
     data: bytes | None
     try:
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: libxml2 reads the str itself
             data = None
-            root = etree.fromstring(text, _PLAIN_PARSER, base_url=url or "")
+            used = parser
+            root = etree.fromstring(text, parser, base_url=url or "")
         else:
-            root = etree.fromstring(data, _PLAIN_UTF8_PARSER, base_url=url or "")
+            used = utf8_parser
+            root = etree.fromstring(data, utf8_parser, base_url=url or "")
     except (etree.ParserError, etree.XMLSyntaxError) as exc:
         raise PageParseError(f"unparseable document: {exc}") from exc
+    if _too_deep(used):
+        return None, None
     if root is None:
         raise PageParseError("unparseable document: no elements")
     return root, data
@@ -170,12 +240,14 @@ def _load_json(text: str) -> Any:
         text = _JSON_WRAPPERS.sub("", text)
     try:
         return json.loads(text, strict=False)
+    except RecursionError:  # arrays nested past the interpreter's stack: no metadata
+        return None
     except ValueError:
         pass
     # The commonest template bug: a trailing comma before } or ]. Anything worse is skipped.
     try:
         return json.loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -187,13 +259,22 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 
 def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_jsonld(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _walk_jsonld(data["@graph"])
+    """Every object of a JSON-LD block: top level, in lists, in ``@graph``, in document order
+    (a stack, not a call per level: lists nested a thousand deep are legal JSON)."""
+    stack: list[Iterator[Any]] = [iter((data,))]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+        elif isinstance(item, list):
+            stack.append(iter(item))
+        elif isinstance(item, dict):
+            yield item
+            if "@graph" in item:
+                stack.append(iter((item["@graph"],)))
+
+
+_END: Any = object()
 
 
 def extract_jsonld(
@@ -398,7 +479,7 @@ def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> s
         fragment = without_controls(fragment)
         if not fragment.strip():
             return ""
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=HTML_PARSER)
     else:
         root = copy.deepcopy(fragment)
     if base_url:
@@ -407,7 +488,7 @@ def clean_html(fragment: str | lxml.html.HtmlElement, base_url: str | None) -> s
     cleaned = _cleaner().clean(raw)  # the same allow-list, built once
     if not cleaned.strip():
         return ""
-    holder = lxml.html.fragment_fromstring(cleaned, create_parent="div")
+    holder = lxml.html.fragment_fromstring(cleaned, create_parent="div", parser=HTML_PARSER)
     changed = True
     while changed:
         changed = False

@@ -28,7 +28,7 @@ from typing import Any
 import lxml.html
 
 from crawler.pages.finders import SiteProfile
-from crawler.pages.html import normalize_space
+from crawler.pages.html import fragment, normalize_space
 
 __all__ = ["apply_profile_rules", "page_text"]
 
@@ -61,7 +61,7 @@ def page_text(response: Any) -> str:
 
 
 def _fragment(content_html: str) -> Any:
-    return lxml.html.fragment_fromstring(content_html or "<div></div>", create_parent="div")
+    return fragment(content_html or "<div></div>")
 
 
 def _html(root: Any) -> str:

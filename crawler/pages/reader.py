@@ -48,7 +48,8 @@ from crawler.pages.html import (
     extract_jsonld,
     find_time_elements,
     normalize_space,
-    parse_html_source,
+    parse_document,
+    parse_html,
     sanitize_html,
 )
 from crawler.urls import join_url, url_host, url_path
@@ -202,6 +203,9 @@ class Page:
     declared: bool | None = None
     tagged: dict[str, list[Any]] | None = None  # elements by tag (_TAGS_READ at least)
     jsonld: list[dict[str, Any]] | None = None  # the page's JSON-LD articles
+    # Nested deeper than 256 levels (read with huge_tree): the library layers are given a
+    # tree read the same way (their own parser would cut the page at level 256).
+    deep: bool = False
 
     @property
     def japanese(self) -> bool:
@@ -215,7 +219,15 @@ class Page:
 def parse(page: Page) -> None:
     """Phase *parse*: the tree (unless the caller parsed it)."""
     if page.tree is None:
-        page.tree, _ = parse_html_source(page.html, page.url)
+        page.tree, _, page.deep = parse_document(page.html, page.url)
+
+
+def _library_input(page: Page) -> Any:
+    """What a library layer reads: the page's text, or for a deep page a tree of its own
+    (lxml.html, huge_tree: trafilatura and htmldate change the tree they are given)."""
+    if page.deep:
+        return parse_html(page.html, page.url)
+    return page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
 
 
 def read_metadata(page: Page) -> None:
@@ -468,9 +480,9 @@ def _htmldate(page: Page) -> None:
         from htmldate import find_date  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - an optional layer
         return
-    html = page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
     try:
-        raw = find_date(html, url=page.url, original_date=True, extensive_search=True)
+        raw = find_date(_library_input(page), url=page.url, original_date=True,
+                        extensive_search=True)
     except Exception as exc:  # noqa: BLE001 - a library layer never fails the reading
         logger.debug("htmldate failed on %s: %s", page.url, exc)
         return
@@ -577,6 +589,10 @@ def check_body(page: Page) -> None:
         page.text_length = _length(page.found.body)
 
 
+# trafilatura's HTML output, read as deep as the page was.
+_TRAFILATURA_OUT = etree.HTMLParser(huge_tree=True)
+
+
 def _trafilatura(page: Page) -> tuple[str, str] | None:
     try:
         import trafilatura  # type: ignore[import-untyped]
@@ -584,7 +600,7 @@ def _trafilatura(page: Page) -> tuple[str, str] | None:
         return None
     try:
         out = trafilatura.extract(
-            page.html, url=page.url, output_format="html", include_comments=False,
+            _library_input(page), url=page.url, output_format="html", include_comments=False,
             include_tables=True, include_images=False, favor_precision=False,
         )
     except Exception as exc:  # noqa: BLE001 - a library layer never fails the reading
@@ -592,7 +608,7 @@ def _trafilatura(page: Page) -> tuple[str, str] | None:
         return None
     if not out:
         return None
-    tree = etree.fromstring(out, etree.HTMLParser())
+    tree = etree.fromstring(out, _TRAFILATURA_OUT)
     body = tree.find(".//body") if tree is not None else None
     if body is None:
         return None

@@ -73,6 +73,7 @@ from crawler.pages.html import (
     extract_jsonld,
     extract_opengraph,
     normalize_space,
+    parse_document,
     parse_html,
     parse_html_source,
 )
@@ -302,7 +303,7 @@ def parse_article(
         profile = GENERIC
     if profile.not_article_pages and (url_path(url) or "/") in profile.not_article_pages:
         raise PageParseError(f"{url}: not an article page: the site's profile says so")
-    tree, source = parse_html_source(html, url)
+    tree, source, deep = parse_document(html, url)
     # The elements read by tag, gathered in one C walk of the page (each tree.iter(tag) is a
     # walk of its own: seven of them cost as much as the block walk).
     tagged: dict[str, list[Any]] = {tag: [] for tag in _TAGS_READ}
@@ -319,7 +320,7 @@ def parse_article(
     next_url, prev_url = _next_prev(tree, ranking, url, main, profile)  # before the reader changes it
     page = reader.Page(
         html=html, url=url, profile=profile, generic=False, tree=tree, declared=declared,
-        tagged=tagged, jsonld=jsonld,
+        tagged=tagged, jsonld=jsonld, deep=deep,
         # The sidebar is never read as content — unless what was found is the whole page.
         # (An <aside> is never walked anyway: no need to measure it.)
         skip={ranking}

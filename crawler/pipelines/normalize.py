@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.etree
-import lxml.html
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -18,7 +17,7 @@ from crawler.dates import DateParseError, find_dates, parse_date
 from crawler.drops import record, record_drop, stats_key
 from crawler.items import ArticleItem, DateProvenance, RankingObservation, article_id
 from crawler.pages.feed import first_words
-from crawler.pages.html import clean_html, without_controls
+from crawler.pages.html import clean_html, fragment, without_controls
 from crawler.urls import canonical_url, id_for_url
 
 logger = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ _MARKUP_ROUNDS = 3
 def _text_of(value: str) -> str:
     value = without_controls(value)
     try:
-        root = lxml.html.fragment_fromstring(value, create_parent="div")
+        root = fragment(value)
     except lxml.etree.ParserError:  # only a doctype ("<!DOCTYPE"): a browser shows nothing
         return ""
     for el in root.iter(*_BREAKS):
