@@ -7,15 +7,20 @@ deeper than that is refused with that reason.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
+from crawler.items import ArticleItem
 from crawler.pages import reader
 from crawler.pages import site as pages
 from crawler.pages.html import PageTooDeep, clean_html, extract_jsonld, parse_html
 from crawler.pages.profiles import profile_of, source_for, with_bundled_profile
 from crawler.pipelines.normalize import plain_text
+from crawler.spiders.jdefense import JdefenseSpider
 
 SITE = Path(__file__).resolve().parents[1] / "defnews" / "demo_site"
 TEMPLATE = (SITE / "docs" / "mod" / "001933.html").read_text(encoding="utf-8")
@@ -118,3 +123,29 @@ def test_json_ld_nested_deeper_than_the_python_stack_is_skipped_not_fatal():
     tree = parse_html(html)
     assert extract_jsonld(tree) in ([], [{"@type": "NewsArticle", "headline": "x"}])
     assert pages.parse_article(html, URL, PROFILE)["published_raw"] == DATELINE
+
+
+MIRROR = "http://127.0.0.1:8999/"
+
+
+def crawl_page(html: str):
+    crawler = get_crawler(JdefenseSpider, {})
+    spider = JdefenseSpider.from_crawler(crawler, base_url=MIRROR)
+    crawler.stats.open_spider()
+    response = HtmlResponse(MIRROR + "docs/mod/001933.html", body=html.encode("utf-8"),
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+    return spider, list(spider.parse_article(response))
+
+
+def test_the_site_spider_stores_a_deep_page_and_counts_a_too_deep_one(caplog):
+    _, out = crawl_page(wrapped(2000))
+    (item,) = [o for o in out if isinstance(o, ArticleItem)]
+    assert (item.title, item.published_raw) == (TITLE, DATELINE)
+    with caplog.at_level(logging.ERROR, logger="defnews.failed"):
+        spider, out = crawl_page(wrapped(5000))
+    assert not [o for o in out if isinstance(o, ArticleItem)]
+    stats = spider.crawler.stats
+    assert stats.get_value("defnews/failed") == 1
+    assert stats.get_value("defnews/failed/page_too_deep") == 1
+    assert f"Failed {URL}: page too deep (nested deeper than 2048 levels" in caplog.text
+    assert not stats.get_value("defnews/dropped")  # not "missing published"

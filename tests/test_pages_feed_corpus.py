@@ -48,7 +48,8 @@ EXPECTED: dict[str, tuple[str, int, list[str]]] = {
     "jsonfeed10.json": ("json1", 3, []),
     "jsonfeed11.json": ("json11", 3, []),
     "podcast.xml": ("rss20", 2, []),  # guid isPermaLink=false + audio enclosure only
-    "invalid-utf8.xml": ("rss20", 2, []),
+    # One bad byte costs its entry (issue #18 point 8): dropped, the other entry kept.
+    "invalid-utf8.xml": ("rss20", 1, ["undecodable_text"]),
     "undated.xml": ("rss20", 2, []),
     "shared-guid.xml": ("rss20", 2, []),  # one guid for every item
     "dup-a.xml": ("rss20", 1, []),
@@ -168,8 +169,12 @@ def test_every_entry_a_reader_shows_becomes_an_item(name, sources, normalize):
     by_url = {item.url: item for item in items}
     assert len(by_url) == len(items)
     shown = [r for r in readers if r["link"]]
-    assert len(shown) == kept  # the dropped ones are exactly those with no http(s) identity
-    for reader in shown:
+    # The dropped ones are exactly those with no http(s) identity, and those holding bytes
+    # no encoding reads (one bad byte costs that entry).
+    undecodable = reasons.count("undecodable_text")
+    assert len(shown) == kept + undecodable
+    assert len([r for r in shown if r["link"] not in by_url]) == undecodable
+    for reader in (r for r in shown if r["link"] in by_url):
         item = by_url[reader["link"]]  # byte for byte the outlet's link
         assert item.id == id_for_url(reader["link"])
         assert item.key == canonical_url(reader["link"])
@@ -208,11 +213,16 @@ def test_cdf_is_read_like_feedparser_reads_it(sources, normalize):
     assert items[0].summary == "The brigade tested its new radio net in the field."
 
 
-def test_invalid_byte_is_replaced_and_the_japanese_text_is_kept(sources, normalize):
-    feed, items, _ = defnews_items("invalid-utf8.xml", sources, normalize)
-    assert feed.replaced_chars == 1
-    assert [i.title for i in items] == ["日本の護衛艦が寄港", "壊れた\ufffdバイトを含む記事"]
-    assert items[1].summary == "前後の日本語は正しい。"
+def test_invalid_byte_costs_its_entry_and_the_japanese_text_is_kept(sources, normalize):
+    feed, items, dropped = defnews_items("invalid-utf8.xml", sources, normalize)
+    assert feed.replaced_chars == feed.undecodable_bytes == 1
+    # The entry with the bad byte is read (its text intact but for that byte) and refused;
+    # the other is kept whole, in Japanese (never the whole feed re-read as a Western page).
+    assert [e["title"] for e in feed.entries] == ["日本の護衛艦が寄港", "壊れた\ufffdバイトを含む記事"]
+    assert [e.get("undecodable") for e in feed.entries] == [None, 1]
+    assert feed.entries[1]["summary"] == "前後の日本語は正しい。"
+    assert [i.title for i in items] == ["日本の護衛艦が寄港"] and dropped == ["undecodable_text"]
+    assert items[0].summary == "日本の護衛艦が寄港した。"
 
 
 def test_links_are_the_outlets_own_with_fragment_and_scheme(sources, normalize):

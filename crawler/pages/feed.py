@@ -24,7 +24,6 @@ recorded in the item's ``inferred`` list.
 
 from __future__ import annotations
 
-import codecs
 import html
 import io
 import json
@@ -35,7 +34,9 @@ from typing import Any
 
 import feedparser
 import nh3
+from w3lib.encoding import read_bom
 
+from crawler.charset import MARK, Decoded, decode, looks_like_mojibake, resolve, wide_pattern
 from crawler.items import ArticleItem, Image
 from crawler.sources import Source, map_categories
 from crawler.urls import canonical_url, id_for_url, join_url, split_url, url_path
@@ -47,10 +48,6 @@ ACCEPT = (
 )
 
 _JSON_TYPES = ("application/feed+json", "application/json")
-# Single-byte charsets that decode any byte string, so "it decoded" proves nothing.
-_BYTE_TRANSPARENT = {"iso8859-1", "iso8859-2", "iso8859-15", "cp1252"}
-# Shift_JIS feeds are nearly always Windows-31J (cp932): ①, Ⅱ, ㈱ are not in JIS X 0208.
-_SUPERSETS = {"shift_jis": "cp932"}
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _XML_DECLARED = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[A-Za-z0-9._:-]+(["'])""")
 _LEADING_JUNK = re.compile(r"^(\s+|<\?xml.*?\?>|<!--.*?-->)", re.DOTALL)
@@ -67,13 +64,6 @@ _ROOT_TAG = re.compile(r"^<([A-Za-z_][\w.:-]*)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _HTTP = re.compile(r"^https?://", re.IGNORECASE)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 class FeedError(ValueError):
@@ -100,9 +90,16 @@ class ParsedFeed:
     encoding: str | None = None
     # Entries in the document (``entries`` holds at most ``max_entries`` of them).
     total_entries: int = 0
-    # Bytes not valid in the document's encoding, decoded as U+FFFD (never a whole-feed
-    # re-decode as another code page): how many replacement characters that made.
+    # Byte sequences that no encoding tried reads (crawler.charset), decoded as U+FFFD, and
+    # references to no character (&#xD800;): how many replacement characters that made. The
+    # entries holding the undecodable bytes carry ``undecodable`` (entry_to_item drops them).
     replaced_chars: int = 0
+    # What the feed declared and what read it (crawler.charset.Decoded.describe), and whether
+    # the declared charset was overridden (for the caller to log); None: feedparser decided.
+    charset: str | None = None
+    charset_overridden: bool = False
+    # Of replaced_chars, the byte sequences no encoding reads (not the references).
+    undecodable_bytes: int = 0
     # Entries the reader could not turn into a dict (a bug to report): each one's reason. They
     # count among total_entries and are the caller's to count as failed.
     failed_entries: list[str] = field(default_factory=list)
@@ -134,7 +131,7 @@ def parse_feed(
         raise FeedError(f"an HTML page, not a feed ({_describe(content_type)}{_html_title(body)})")
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"{" or (media_type in _JSON_TYPES and start != b"<"):
-        return _parse_json_feed(body, url, max_entries)
+        return _parse_json_feed(body, url, max_entries, content_type)
     return _parse_xml_feed(body, url, headers, max_entries)
 
 
@@ -149,6 +146,19 @@ def entry_to_item(entry: Mapping[str, Any], source: Source) -> ArticleItem:
             f"entry {_describe_entry(entry)} has no link: {entry.get('no_link_reason') or 'none'}",
             reason="no_http_link" if entry.get("rejected_links") else "no_link",
         )
+    if entry.get("undecodable"):
+        # One bad byte costs this entry: its text would be published with U+FFFD in it.
+        raise EntryError(
+            f"entry {_describe_entry(entry)} has {entry['undecodable']} byte sequence(s) that "
+            "no encoding reads", reason="undecodable_text")
+    garbled = [name for name in ("title", "summary", "content_html", "author")
+               if looks_like_mojibake(entry.get(name) or "")]
+    if garbled or any(looks_like_mojibake(c) for c in entry.get("categories") or []
+                      if isinstance(c, str)):
+        raise EntryError(
+            f"entry {_describe_entry(entry)} is mojibake in its "
+            f"{', '.join(garbled) or 'categories'} (UTF-8 read as a Western code page)",
+            reason="mojibake_text")
     entry = _without_controls(entry)
     summary = entry.get("summary") or ""
     content_html = entry.get("content_html") or summary
@@ -253,18 +263,18 @@ def _parse_xml_feed(
     fp_headers = dict(headers)
     # Base for relative links: feedparser resolves them against Content-Location.
     fp_headers["content-location"] = join_url(url, headers.get("content-location", "")) or url
-    encoding = _choose_xml_encoding(body, headers.get("content-type", ""))
+    # The encoding chosen here (crawler.charset), never feedparser's: it follows RFC 3023
+    # (text/xml without charset is US-ASCII, the header beats the declaration) and re-decodes
+    # a whole feed with one bad byte as a Western code page (日本 -> ć—ĽćœŹ). feedparser is
+    # handed the text as UTF-8, its declaration saying so; bytes that no encoding reads are
+    # MARK, found again in the entries that hold them.
+    decoded = _decode_xml(body, headers.get("content-type", ""))
     replaced = 0
-    if encoding is None:
-        # No encoding decodes every byte: decode with the document's own (declared, else the
-        # HTTP charset, else UTF-8) and replace only the invalid bytes, rather than letting
-        # feedparser re-decode the whole feed as a Western code page (mojibake everywhere).
-        repaired = _decode_with_replacement(body, headers.get("content-type", ""))
-        if repaired is not None:
-            body, replaced, encoding = repaired
-    if encoding:
-        # Hand feedparser the encoding we trust, as an XML media type it will respect.
-        fp_headers["content-type"] = f"application/xml; charset={encoding}"
+    if decoded is not None:
+        text = _XML_DECLARED.sub(r"\1utf-8\2", decoded.text, count=1)
+        body = text.encode("utf-8")
+        replaced = decoded.invalid
+        fp_headers["content-type"] = "application/xml; charset=utf-8"
     # BytesIO: feedparser treats a bare str/bytes that looks like a URL or path as one.
     try:
         result = feedparser.parse(io.BytesIO(body), response_headers=fp_headers)
@@ -289,16 +299,20 @@ def _parse_xml_feed(
     base = fp_headers["content-location"]
     kept = all_entries if max_entries is None else all_entries[: max(max_entries, 0)]
     entries, failed = _each_entry(kept, lambda e: _xml_entry(e, base))
+    title, _ = _unmark(_plain(_string(feed.get("title", ""))))
     return ParsedFeed(
-        title=_plain(_string(feed.get("title", ""))),
+        title=title,
         link=_absolute(base, _string(feed.get("link"))),
         version=version,
-        entries=_distinct_guids(entries),
+        entries=_distinct_guids(_marked(entries)),
         bozo_exception=_exception_text(bozo) if bozo else None,
-        encoding=result.get("encoding") or None,
+        encoding=decoded.encoding if decoded is not None else result.get("encoding") or None,
         total_entries=len(all_entries),
         replaced_chars=replaced + bad_refs,
         failed_entries=failed,
+        charset=decoded.describe() if decoded is not None else None,
+        charset_overridden=decoded is not None and decoded.overridden,
+        undecodable_bytes=replaced,
     )
 
 
@@ -469,151 +483,50 @@ def _xml_images(e: Any, base: str) -> list[dict[str, Any]]:
         urls.extend(t.get("url") for t in _get(e, "media_thumbnail") or [])
     return [{"url": u, "caption": None} for u in _unique(_absolute(base, u) for u in urls)]
 
-_BOM_CHARSETS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
-def _choose_xml_encoding(body: bytes, content_type: str) -> str | None:
-    """The encoding to decode an XML feed with, when feedparser alone would get it wrong.
-
-    feedparser follows RFC 3023: text/xml without charset means US-ASCII, and a charset in
-    the header wins over the XML declaration. Japanese servers commonly send Shift_JIS or
-    EUC-JP feeds as text/xml without charset, or with a wrong single-byte charset; and a
-    "Shift_JIS" feed is nearly always cp932. So: the HTTP charset when it decodes the body
-    (and is not a catch-all single-byte charset contradicted by the declaration), else the
-    XML declaration's encoding (RFC 7303 order) when it decodes the body. None leaves the
-    decision to feedparser (BOMs, undeclared documents).
-    """
-    for bom, bom_codec in _BOM_CHARSETS:
-        if body.startswith(bom):
-            # The BOM decides (XML 1.0 Appendix F), also over text/xml without charset, which
-            # feedparser would read as US-ASCII; named with its byte order (feedparser reads a
-            # bare "utf-16" as little-endian).
-            return bom_codec
-    wide = _wide_without_bom(body)
-    if wide:
-        # UTF-16/32 without a BOM: "<" then NULs decodes as UTF-8 too, and feedparser reads
-        # text/xml without charset as US-ASCII; the byte pattern names the encoding.
-        return _decoding(body, wide)
-    http_charset = _codec(_charset_param(content_type))
-    match = _XML_ENCODING.match(body[:512])
-    declared = _codec(match.group(1).decode("ascii")) if match else None
-    http_ok = _decoding(body, http_charset)
-    declared_ok = _decoding(body, declared)
-    if http_ok and not (
-        http_ok in _BYTE_TRANSPARENT and declared_ok and declared_ok not in _BYTE_TRANSPARENT
-    ):
-        return http_ok if http_ok != http_charset else None
-    if declared_ok:
-        return declared_ok
-    if declared is None and not http_ok:
-        return _decoding(body, "utf-8")  # XML's default encoding
-    return None
-
-
-def _wide_without_bom(body: bytes) -> str | None:
-    """UTF-16/32 without a BOM, from how "<" starts the document (XML 1.0 Appendix F)."""
-    head = body[:4]
-    if head == b"<\x00\x00\x00":
-        return "utf-32-le"
-    if head == b"\x00\x00\x00<":
-        return "utf-32-be"
-    if head[:2] == b"<\x00":
-        return "utf-16-le"
-    if head[:2] == b"\x00<":
-        return "utf-16-be"
-    return None
-
-
-def _decode_with_replacement(body: bytes, content_type: str) -> tuple[bytes, int, str] | None:
-    """``body`` as UTF-8 when it is not valid in its own encoding, invalid bytes replaced.
-
-    None when the document decodes as :func:`_choose_xml_encoding` / feedparser will read it.
-    Otherwise its encoding is the BOM's, else whichever of the XML declaration, the HTTP
-    charset and UTF-8 (XML's default) leaves the fewest invalid bytes (the first on a tie):
-    only those bytes become U+FFFD, so every entry keeps its text. A Western single-byte
-    code page, which "decodes" anything, is never picked over the document's own encoding.
-    Returns the UTF-8 bytes (XML declaration rewritten), how many U+FFFD that made, "utf-8".
-    """
-    candidates: list[str] = []
-    for bom, bom_codec in _BOMS:
-        if body.startswith(bom):
-            candidates = [bom_codec]
-            break
-    else:
-        start = body.lstrip(b" \t\r\n")[:2]
-        if start[:1] != b"<" or start[1:2] == b"\x00":
-            return None  # not ASCII-compatible (EBCDIC, UTF-16 without BOM): feedparser's job
+def _decode_xml(body: bytes, content_type: str) -> Decoded | None:
+    """The feed's text by :func:`crawler.charset.decode` (BOM, then the HTTP charset and the
+    XML declaration when they read the bytes, UTF-8, the detector), invalid byte sequences as
+    :data:`~crawler.charset.MARK`; None leaves the document to feedparser's own detection
+    (not ASCII-compatible without a BOM, such as EBCDIC, or an encoding Python does not know)."""
+    if read_bom(body)[0] is None and wide_pattern(body) is None:
+        start = body.lstrip(b" \t\r\n")[:1]
+        if start != b"<":
+            return None  # EBCDIC and the like: feedparser's job
         match = _XML_ENCODING.match(body[:512])
-        declared = _codec(match.group(1).decode("ascii")) if match else None
-        if match and declared is None:
+        if match and resolve(match.group(1).decode("ascii")) is None:
             return None  # an encoding Python does not know: feedparser's fallbacks decide
-        http_charset = _codec(_charset_param(content_type))
-        if _decoding(body, http_charset) and not (
-            http_charset in _BYTE_TRANSPARENT and declared and declared not in _BYTE_TRANSPARENT
-        ):
-            return None  # the HTTP charset decodes it (feedparser's first choice)
-        if _decoding(body, declared) or (declared is None and _decoding(body, "utf-8")):
-            return None
-        # The document's own declaration first, whatever it is; a catch-all HTTP charset
-        # only when nothing else is declared.
-        for name in (declared, http_charset, "utf-8"):
-            if name and (name == declared or name not in _BYTE_TRANSPARENT or not declared):
-                candidates.append(_SUPERSETS.get(name, name))
-        candidates = list(dict.fromkeys(candidates))
-    best: tuple[int, str, str] | None = None
-    for encoding in candidates:
-        try:
-            text = body.decode(encoding, errors="replace")
-            already = body.decode(encoding, errors="ignore").count("\ufffd")  # the feed's own
-        except LookupError:
-            continue
-        errors = text.count("\ufffd") - already
-        if errors == 0:
-            return None
-        if best is None or errors < best[0]:
-            best = (errors, encoding, text)
-    if best is None:
-        return None
-    errors, _, text = best
-    text = _XML_DECLARED.sub(r"\1utf-8\2", text.lstrip("\ufeff"), count=1)
-    return text.encode("utf-8"), errors, "utf-8"
+    return decode(body, content_type, kind="xml", replacement=MARK)
 
 
-def _decoding(body: bytes, encoding: str | None) -> str | None:
-    """``encoding`` (or its usual superset) if it decodes ``body`` strictly, else None."""
-    if not encoding:
-        return None
-    for candidate in (encoding, _SUPERSETS.get(encoding)):
-        if candidate:
-            try:
-                body.decode(candidate)
-            except (UnicodeDecodeError, LookupError):
-                continue
-            return candidate
-    return None
+def _unmark(value: Any) -> tuple[Any, int]:
+    """``value`` (a string, or lists and dicts of them) with each :data:`MARK` back to U+FFFD,
+    and how many there were."""
+    if isinstance(value, str):
+        n = value.count(MARK)
+        return (value.replace(MARK, "\ufffd"), n) if n else (value, 0)
+    if isinstance(value, list):
+        pairs = [_unmark(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        total = 0
+        out = {}
+        for key, item in value.items():
+            out[key], n = _unmark(item)
+            total += n
+        return out, total
+    return value, 0
 
 
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def _charset_param(content_type: str) -> str | None:
-    for param in content_type.split(";")[1:]:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            return value.strip().strip("\"'") or None
-    return None
+def _marked(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each entry holding bytes no encoding read gets ``undecodable`` (how many sequences);
+    its text keeps U+FFFD in their place (:func:`entry_to_item` refuses such an entry)."""
+    out = []
+    for entry in entries:
+        entry, n = _unmark(entry)
+        if n:
+            entry["undecodable"] = n
+        out.append(entry)
+    return out
 
 
 # --- JSON Feed -----------------------------------------------------------------------------
@@ -650,10 +563,12 @@ class _Typed:
         return kept
 
 
-def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None) -> ParsedFeed:
-    # JSON is UTF-8 (RFC 8259): invalid bytes become U+FFFD, the rest of the feed is kept.
-    text = body.decode("utf-8-sig", errors="replace")
-    replaced = text.count("\ufffd") - body.decode("utf-8-sig", errors="ignore").count("\ufffd")
+def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None,
+                     content_type: str = "") -> ParsedFeed:
+    # JSON is UTF-8 (RFC 8259), unless a BOM or the HTTP charset says otherwise and reads the
+    # bytes (crawler.charset); bytes no encoding reads are MARK until the entries are read.
+    decoded = decode(body, content_type, kind="json", replacement=MARK)
+    text, replaced = decoded.text, decoded.invalid
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -676,16 +591,20 @@ def _parse_json_feed(body: bytes, url: str, max_entries: int | None = None) -> P
     entries, failed = _each_entry(
         enumerate(items[:limit], 1),
         lambda pair: _json_entry(pair[1], base, feed_authors, typed, f"item {pair[0]}"))
+    title, _ = _unmark(_plain(typed.text(data, "title", "feed")))
     return ParsedFeed(
-        title=_plain(typed.text(data, "title", "feed")),
+        title=title,
         link=_absolute(base, typed.text(data, "home_page_url", "feed") or None),
         version="json11" if version.rstrip("/").endswith("1.1") else "json1",
-        entries=_distinct_guids(entries),
-        encoding="utf-8",
+        entries=_distinct_guids(_marked(entries)),
+        encoding=decoded.encoding,
         total_entries=len(items),
-        replaced_chars=max(replaced, 0),
+        replaced_chars=replaced,
         failed_entries=failed,
         warnings=typed.warnings,
+        charset=decoded.describe(),
+        charset_overridden=decoded.overridden,
+        undecodable_bytes=replaced,
     )
 
 

@@ -4,7 +4,7 @@ Nothing here knows a site: selectors of a particular site live in its own module
 (``crawler/pages/jdefense.py``). No Scrapy import: page parsers are pure functions of
 ``(html, url)``.
 
-- :func:`parse_html` — bytes or text to an lxml tree (encoding from BOM / ``<meta charset>``);
+- :func:`parse_html` — bytes or text to an lxml tree (bytes decoded by :mod:`crawler.charset`);
   nesting read as deep as libxml2 allows (2048 levels), deeper refused (:class:`PageTooDeep`).
 - :func:`extract_jsonld`, :func:`extract_opengraph`, :func:`find_time_elements` — the
   structured-metadata layers, read without interpretation (dates stay raw strings: every date
@@ -27,7 +27,6 @@ from typing import Any
 import lxml.html
 import nh3
 from lxml import etree
-from w3lib.encoding import html_to_unicode
 
 __all__ = [
     "ARTICLE_TYPES",
@@ -188,7 +187,9 @@ def _parse_plain(text: str, url: str | None, parser: Any, utf8_parser: Any) -> t
 
 def _document_text(html: str | bytes) -> str:
     if isinstance(html, bytes):
-        _encoding, text = html_to_unicode(None, html)
+        from crawler.charset import decode
+
+        text = decode(html, None, kind="html").text
     else:
         text = html.lstrip("\ufeff")
     # lxml refuses text with an XML encoding declaration; the text is decoded already.

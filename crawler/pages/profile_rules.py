@@ -16,8 +16,9 @@ name (朝雲 needs all of them; a site whose profile leaves a field out skips it
 * **captions before the lead** (``caption_pattern``): they stay captions; the summary is the
   first paragraph that is neither a caption nor a subhead.
 
-Also :func:`page_text`: a response's text, read right whatever its charset (Shift_JIS, EUC-JP,
-UTF-8, declared or not).
+Also :func:`decode_page` (and :func:`page_text`): a response's text, read right whatever its
+charset says (:mod:`crawler.charset`: Shift_JIS, EUC-JP, UTF-8, declared, undeclared or lied
+about), with what was declared and how many bytes nothing could read.
 """
 
 from __future__ import annotations
@@ -27,37 +28,34 @@ from typing import Any
 
 import lxml.html
 
+from crawler.charset import Decoded, decode
 from crawler.pages.finders import SiteProfile
 from crawler.pages.html import fragment, normalize_space
 
-__all__ = ["apply_profile_rules", "page_text"]
+__all__ = ["apply_profile_rules", "decode_page", "page_text"]
 
 _TIME_RE = re.compile(r"\d{1,2}\s*[:：時]\s*\d{0,2}|T\d{2}:\d{2}")
 _DAY_WITHOUT_MARK = re.compile(r"(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2})(?![\d日])")
 _SENTENCE_END = ("。", "」", "）", ")")
 
 
-def page_text(response: Any) -> str:
-    """The text of an HTML response, its charset found as browsers do, and where nothing
-    declares one, guessed from the bytes (charset-normalizer) rather than read as cp1252."""
-    declared = getattr(response, "_declared_encoding", None)
-    if declared is None or declared():
-        return str(response.text)
-    body = bytes(response.body)
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
+def decode_page(response: Any) -> Decoded:
+    """The body of an HTML response decoded by :func:`crawler.charset.decode`: the charset of
+    its Content-Type header, else of its ``<meta>``, when it reads the bytes; else UTF-8 or
+    the detector's. A response given its encoding explicitly (a page a browser rendered,
+    re-encoded in it) is read with that encoding first."""
+    explicit = getattr(response, "_encoding", None)
+    if explicit:
+        content_type: str | None = f"text/html; charset={explicit}"
+    else:
+        header = response.headers.get("Content-Type") if response.headers else None
+        content_type = header.decode("latin-1") if header else None
+    return decode(bytes(response.body), content_type, kind="html")
 
-    # (Japanese pages: the candidates the sites use, tried first; the detector's own guess next.)
-    for encoding in ("shift_jis", "cp932", "euc_jp"):
-        try:
-            return body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    best = from_bytes(body).best()
-    return str(best) if best is not None else str(response.text)
+
+def page_text(response: Any) -> str:
+    """The text of an HTML response (:func:`decode_page`)."""
+    return decode_page(response).text
 
 
 def _fragment(content_html: str) -> Any:

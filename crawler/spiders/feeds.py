@@ -42,7 +42,8 @@ STATS = "defnews/feeds"
 # What the pipelines' DropItem messages say of a duplicate (dedupe: "duplicate of an article
 # already seen in this crawl"; store: "same story already stored from another source").
 # EntryError reasons as the crawl-wide drop counts name them (crawler/drops.py).
-_DROP_REASONS = {"no_http_link": "not http(s) link", "no_link": "no link"}
+_DROP_REASONS = {"no_http_link": "not http(s) link", "no_link": "no link",
+                 "undecodable_text": "undecodable text", "mojibake_text": "mojibake text"}
 _MERGED = re.compile(r": (duplicate of an article already seen|same story already stored)")
 _HEADERS = ("Content-Type", "Content-Location", "Content-Language")
 
@@ -259,15 +260,29 @@ class FeedsSpider(scrapy.Spider):
                 response.url,
                 feed.bozo_exception,
             )
+        if feed.charset_overridden:
+            # The charset the feed declares does not read its bytes: which one did.
+            self._inc("charset_overridden")
+            self.logger.warning("Feed source %s: %s: charset not as declared: %s",
+                                source_key, response.url, feed.charset)
         if feed.replaced_chars:
             self._inc("replaced_chars", feed.replaced_chars)
             self._inc(f"source/{source_key}/replaced_chars", feed.replaced_chars)
+        if feed.undecodable_bytes:
+            # One bad byte costs one item: the entries holding such bytes are dropped below
+            # (entry_to_item: "undecodable text"), the others kept.
+            undecodable = sum(1 for e in feed.entries if e.get("undecodable"))
             self.logger.warning(
-                "Feed source %s: %s has %d byte sequence(s) invalid in its encoding, "
-                "read as U+FFFD (the rest of the text is intact)",
-                source_key,
-                response.url,
-                feed.replaced_chars,
+                "Feed source %s: %s has %d byte sequence(s) that no encoding reads (%s): "
+                "%d entr%s holding them dropped, the others kept",
+                source_key, response.url, feed.undecodable_bytes, feed.charset, undecodable,
+                "y" if undecodable == 1 else "ies",
+            )
+        if feed.replaced_chars > feed.undecodable_bytes:
+            self.logger.warning(
+                "Feed source %s: %s has %d reference(s) to no character (&#xD800;), read as "
+                "U+FFFD (the rest of the text is intact)",
+                source_key, response.url, feed.replaced_chars - feed.undecodable_bytes,
             )
         self._inc(f"source/{source_key}/read", feed.total_entries)
         for warning in feed.warnings:  # a field of the wrong type, ignored (the entry kept)

@@ -41,11 +41,13 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import archive, counterwalk, coverage, render
+from crawler.charset import Decoded, looks_like_mojibake
 from crawler.drops import record, record_drop
+from crawler.failures import record_failure
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem, RankingObservation
 from crawler.pages import site as pages
-from crawler.pages.html import PageParseError
-from crawler.pages.profile_rules import page_text
+from crawler.pages.html import PageParseError, PageTooDeep
+from crawler.pages.profile_rules import decode_page, page_text
 from crawler.pages.profiles import (
     Discovery,
     discovery_of,
@@ -400,8 +402,18 @@ class SiteSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._skip(response.url, "not an HTML page")
             return
-        text = page_text(response)
-        listing = pages.parse_listing(text, response.url, self.profile)
+        decoded = self._decoded(response)
+        if decoded.invalid:
+            # Its links are read all the same (addresses are ASCII): only its text is not.
+            record(self.crawler.stats, "flagged", "undecodable bytes",
+                   self.to_site(response.url), decoded.describe())
+        text = decoded.text
+        try:
+            listing = pages.parse_listing(text, response.url, self.profile)
+        except PageTooDeep as exc:
+            record_failure(self.crawler.stats, "page too deep", self.to_site(response.url),
+                           exc.reason)
+            return
         signature = (pages.ranking_signature(text, response.url, self.profile)
                      if self.discovery.ranking else None)
         lacking = self._listing_lacks(text, response.url, listing, signature)
@@ -479,9 +491,19 @@ class SiteSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._skip(response.url, "not an HTML page")
             return
-        text = page_text(response)
+        decoded = self._decoded(response)
+        if decoded.invalid:
+            # Bytes that no encoding reads: its text would be published with U+FFFD in it (or,
+            # read as another code page, as mojibake). Not published; fetched again next run.
+            self._failed(response, "undecodable page", decoded.describe())
+            return
+        text = decoded.text
         try:
             data = pages.parse_article(text, response.url, self.profile)
+        except PageTooDeep as exc:
+            # libxml2 builds no tree deeper than 2048 levels: what lies below would be cut.
+            self._failed(response, "page too deep", exc.reason)
+            return
         except PageParseError as exc:
             if (rendered := render.again(self, response, "no article body")) is not None:
                 yield rendered
@@ -492,6 +514,14 @@ class SiteSpider(scrapy.Spider):
         if not (data.get("content_html") or "").strip() \
                 and (rendered := render.again(self, response, "no article body")) is not None:
             yield rendered
+            return
+        garbled = [name for name in ("title", "summary", "author", "content_html")
+                   if looks_like_mojibake(data.get(name) or "")]
+        garbled += ["categories"] if any(looks_like_mojibake(c) for c in data.get("categories") or []) else []
+        if garbled:
+            # Valid text of mojibake (the page itself holds UTF-8 read once as cp1252).
+            self._failed(response, "mojibake text", f"in its {', '.join(garbled)}: UTF-8 read "
+                         f"as a Western code page ({decoded.describe()})")
             return
         if response.request is not None and response.request.meta.get("playwright"):
             data["provenance"] = {**(data.get("provenance") or {}), "page": "rendered"}
@@ -645,6 +675,21 @@ class SiteSpider(scrapy.Spider):
             partial=bool(data.get("partial")),
             site_order=self.key(data["url"]) if data.get("published_precision") == "day" else None,
         )
+
+    def _decoded(self, response: Response) -> Decoded:
+        """The page's text by crawler.charset; a page read in another encoding than it
+        declares is flagged (a WARNING naming the URL, the declared and the chosen one)."""
+        decoded = decode_page(response)
+        if decoded.overridden and not decoded.invalid:
+            record(self.crawler.stats, "flagged", "charset not as declared",
+                   self.to_site(response.url), decoded.describe())
+        return decoded
+
+    def _failed(self, response: Response, reason: str, detail: str) -> None:
+        """An article page lost to its content (bytes no encoding reads, nesting too deep):
+        ``Failed <url>: <reason> (<detail>)``, counted, and fetched again next run."""
+        record_failure(self.crawler.stats, reason, self.to_site(response.url), detail)
+        self.archive.failed(self.key(self.to_site(response.url)))
 
     def _skip(self, url: str, reason: str) -> None:
         logger.error("skipped %s: %s", self.to_site(url), reason)
