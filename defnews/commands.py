@@ -302,6 +302,8 @@ def print_health(verdicts: list[Any], out: TextIO | None = None) -> None:
         cov = v.record.get("coverage") or {}
         figures = ", ".join(f"{k} {r:.0%}" for k, r in sorted(cov.items()))
         state = "healthy" if v.healthy else "UNHEALTHY"
+        if v.healthy and v.warnings:
+            state += " with warnings"
         if v.record.get("archive_complete") is False:
             state += " but incomplete (archive walk resumes next run)"
         line = (f"  {v.source:<12} {state}: "
@@ -313,6 +315,8 @@ def print_health(verdicts: list[Any], out: TextIO | None = None) -> None:
         print(line, file=out)
         for reason in v.reasons:
             print(f"  {'':<12} unhealthy: {reason}", file=out)
+        for warning in v.warnings:
+            print(f"  {'':<12} warning: {warning}", file=out)
 
 
 def check_build_source(store: str, public: Path, allow_empty: bool) -> None:

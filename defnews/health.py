@@ -9,6 +9,15 @@ field coverage, duration. A source is **unhealthy** when
 - a coverage figure (``crawler.health.coverage``) falls under its threshold
   (``DEFNEWS_HEALTH_MIN_COVERAGE``, judged from ``DEFNEWS_HEALTH_MIN_ARTICLES`` articles on).
 
+A source is healthy **with warnings** when items were refused for what it sent
+(:data:`CONTENT_LOSSES`): article pages or feed entries holding bytes that no encoding reads,
+or mojibake, and pages nested too deep to be read whole. One bad byte costs that one item:
+the source's other items are published, its crawl did not fail, and the exit status stays 0;
+but it is not reported as clean: its run record's ``warnings`` (printed by the crawl's health
+lines and by ``defnews health``) say how many items and why, every run until the source sends
+them right. A charset that lies but whose bytes another encoding reads cleanly
+(crawler.charset) costs nothing: the text is right, the lie flagged in the log and summary.
+
 An unhealthy source makes the command exit 1; its feeds keep their items (they are built from
 the store, where nothing is removed). The build writes ``health.atom`` (one entry each time a
 source turns unhealthy or recovers) and its JSON Feed twin ``health.json``, which also carries
@@ -41,6 +50,8 @@ class SourceHealth:
     healthy: bool
     reasons: list[str] = field(default_factory=list)
     record: dict[str, Any] = field(default_factory=dict)
+    # Items refused for their content (content_losses): healthy, yet not clean.
+    warnings: list[str] = field(default_factory=list)
 
 
 def thresholds(overrides: Mapping[str, Any]) -> tuple[dict[str, float], int]:
@@ -135,10 +146,34 @@ def judge(c: CrawlerResult, previous: Sequence[SourceRun], limits: Mapping[str, 
                 what = "articles read" if name == "parsed" else f"articles with {name}"
                 reasons.append(f"{what}: {ratio:.0%}, under the {minimum:.0%} threshold "
                                f"({record['articles_attempted']} article pages)")
-    return SourceHealth(c.source, not reasons, reasons, record)
+    warnings = content_losses(c.stats)
+    if warnings:
+        record["warnings"] = warnings
+    return SourceHealth(c.source, not reasons, reasons, record, warnings)
 
 
 FEEDS_CRAWLER = "feeds"  # the one crawler that reads every feed source
+
+# Items refused for what the source sent (its bytes, its markup), by the stats key of the
+# count: site pages counted as failed (crawler.failures), feed entries as dropped.
+CONTENT_LOSSES = (
+    ("defnews/failed/undecodable_page", "article page(s)", "bytes that no encoding reads"),
+    ("defnews/failed/mojibake_text", "article page(s)", "mojibake text"),
+    ("defnews/failed/page_too_deep", "page(s)", "nested deeper than 2048 levels"),
+    ("defnews/dropped/undecodable_text", "feed entries", "bytes that no encoding reads"),
+    ("defnews/dropped/mojibake_text", "feed entries", "mojibake text"),
+)
+
+
+def content_losses(stats: Mapping[str, Any]) -> list[str]:
+    """One reason per kind of item refused for its content (:data:`CONTENT_LOSSES`)."""
+    reasons = []
+    for key, what, why in CONTENT_LOSSES:
+        # (a feed source's drop reasons are kept with spaces: "dropped/undecodable text")
+        n = int(stats.get(key, 0) or 0) + int(stats.get(key.replace("_", " "), 0) or 0)
+        if n:
+            reasons.append(f"{n} {what} not published: {why} (see log)")
+    return reasons
 
 
 def per_source(c: CrawlerResult) -> list[CrawlerResult]:
@@ -265,7 +300,8 @@ def recorded_verdicts(location: str, sources: Sequence[str],
             if runs and runs[0].finished_at >= since:
                 run = runs[0]
                 verdicts.append(SourceHealth(source, run.healthy,
-                                             list(run.data.get("reasons") or []), run.data))
+                                             list(run.data.get("reasons") or []), run.data,
+                                             list(run.data.get("warnings") or [])))
     return verdicts
 
 
@@ -419,6 +455,8 @@ def print_health_history(store: SQLStore, runs: int, out: Any = None,
         for reason in current.run.data.get("reasons") or []:
             print(f"  {reason}", file=out)
         latest = store.source_runs(source, limit=1)[0].data
+        for warning in latest.get("warnings") or []:
+            print(f"  warning: {warning}", file=out)
         if latest.get("last_fetch") or latest.get("last_new_item"):
             print(f"  last fetch {latest.get('last_fetch') or '-'}, last new item "
                   f"{latest.get('last_new_item') or '-'}", file=out)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import itertools
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ from crawler.pages.profile_rules import decode_page
 from crawler.sources import parse_sources
 from crawler.spiders.feeds import FeedsSpider
 from crawler.spiders.jdefense import JdefenseSpider
+from crawler.store import SQLiteStore
+from defnews.health import judge
+from defnews.runner import CrawlerResult
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = (ROOT / "defnews" / "demo_site" / "docs" / "mod" / "001933.html").read_text(encoding="utf-8")
@@ -323,3 +327,22 @@ kind = "feed"
 urls = ["http://127.0.0.1:8123/jp.xml"]
 language = "ja"
 """
+
+
+def test_health_a_source_with_refused_items_is_healthy_with_warnings_not_clean(tmp_path):
+    now = datetime.now(UTC)
+    stats = {"item_scraped_count": 2, "response_received_count": 1, "finish_time": now,
+             "defnews/feeds/entries": 2, "defnews/dropped/undecodable text": 1}
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        verdict = judge(CrawlerResult("feeds", "jp", "finished", stats), store.source_runs("jp"),
+                        {}, 2)
+        site = judge(CrawlerResult("jdefense", "jdefense", "finished",
+                                   {"item_scraped_count": 5, "defnews/failed/undecodable_page": 2,
+                                    "defnews/failed/page_too_deep": 1}),
+                     store.source_runs("jdefense"), {}, 2)
+    assert verdict.healthy and verdict.reasons == []
+    assert verdict.warnings == ["1 feed entries not published: bytes that no encoding reads (see log)"]
+    assert verdict.record["warnings"] == verdict.warnings
+    assert site.healthy and site.warnings == [
+        "2 article page(s) not published: bytes that no encoding reads (see log)",
+        "1 page(s) not published: nested deeper than 2048 levels (see log)"]

@@ -154,10 +154,13 @@ def test_summary_accounts_for_every_entry_read(run):
     assert "rss092: 3 entries read, 2 kept, 0 merged as duplicates, 1 dropped" in out
     assert "dropped 1: no link" in out
     assert "rss091: 2 entries read, 2 kept, 0 merged as duplicates, 0 dropped (2 published inferred)" in out
-    # The entry with the bad byte is dropped (counted, reason named), the other kept.
+    # The entry with the bad byte is dropped (counted, reason named), the other kept; the
+    # source is healthy with a warning, not clean.
     assert ("invalid-utf8: 2 entries read, 1 kept, 0 merged as duplicates, 1 dropped "
             "(1 invalid byte(s) replaced)") in out
     assert "dropped 1: undecodable text" in out
+    assert re.search(r"invalid-utf8 +healthy with warnings", out), out
+    assert "warning: 1 feed entries not published: bytes that no encoding reads" in out
     assert "markup-titles: 2 entries read, 2 kept, 0 merged as duplicates, 0 dropped (2 title inferred)" in out
     for line in re.findall(r"^\s+\S+: (\d+) entries read, (\d+) kept, (\d+) merged as duplicates, "
                            r"(\d+) dropped", out, re.MULTILINE):
