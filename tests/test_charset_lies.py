@@ -346,3 +346,18 @@ def test_health_a_source_with_refused_items_is_healthy_with_warnings_not_clean(t
     assert site.healthy and site.warnings == [
         "2 article page(s) not published: bytes that no encoding reads (see log)",
         "1 page(s) not published: nested deeper than 2048 levels (see log)"]
+
+
+def test_a_stray_bad_byte_in_short_utf8_text_is_a_slip_not_a_lie():
+    # The detector reads this feed as cp1251 (Cyrillic mojibake of the Japanese): a declaration
+    # that leaves a stray byte or two is kept, those bytes alone replaced.
+    items = "".join(
+        f"<item><title>{t}</title><link>https://jpwire.example/{n}</link><description>{t}。"
+        "</description><pubDate>Mon, 02 Mar 2026 09:00:00 +0900</pubDate></item>"
+        for n, t in enumerate(["護衛艦が寄港", "BROKEN", "空自が訓練"]))
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>JP Wire'
+            f"</title><link>https://jpwire.example/</link>{items}</channel></rss>").encode()
+    body = body.replace(b"BROKEN", "壊れた".encode() + b"\xff" + "見出し".encode())
+    decoded = charset.decode(body, "application/rss+xml; charset=UTF-8", kind="xml")
+    assert decoded.encoding == "utf-8" and 1 <= decoded.invalid <= 2
+    assert "護衛艦が寄港" in decoded.text and "見出し" in decoded.text
