@@ -138,3 +138,34 @@ def test_a_page_that_cannot_be_fetched_keeps_the_summary(
         [kept] = list(spider.page_failed(failure))
     assert kept is item
     assert "HTTP 404" in caplog.text
+
+
+JA_ARTICLE = """<html lang="ja"><head><meta charset="utf-8"><title>護衛艦が進水</title></head><body>
+<article><h1>護衛艦が進水</h1><p>海上自衛隊の新しい護衛艦が本日、造船所で進水した。関係者が式典に出席した。</p>
+<p>同艦は来年の就役を予定しており、最新の装備を備える。防衛省が発表した。</p></article></body></html>"""
+
+
+def test_a_page_that_lies_about_its_charset_is_read_right(spider: FeedsSpider) -> None:
+    # Shift_JIS bytes served as UTF-8 (issue #18 point 8): read as cp932, not as U+FFFD.
+    request = page_request(spider)
+    response = HtmlResponse(request.url, body=JA_ARTICLE.encode("cp932"), request=request,
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+    [read] = list(spider.parse_page(response, **request.cb_kwargs))
+    assert "海上自衛隊の新しい護衛艦が本日" in read.content_html
+    assert "\ufffd" not in read.content_html
+
+
+def test_a_page_with_bytes_nothing_reads_keeps_the_feeds_summary(
+    spider: FeedsSpider, caplog: pytest.LogCaptureFixture
+) -> None:
+    request = page_request(spider)
+    item: ArticleItem = request.cb_kwargs["item"]
+    before = item.content_html
+    body = JA_ARTICLE.encode("cp932").replace("防衛省".encode("cp932"), b"\x81 ", 1)
+    response = HtmlResponse(request.url, body=body, request=request,
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+    with caplog.at_level("WARNING"):
+        [kept] = list(spider.parse_page(response, **request.cb_kwargs))
+    assert kept is item and kept.content_html == before
+    assert "undecodable page: declared utf-8 (HTTP header)" in caplog.text
+    assert stats(spider)["defnews/feeds/source/fleetwatch/fulltext/failed"] == 1

@@ -361,13 +361,19 @@ class FeedsSpider(scrapy.Spider):
     def parse_page(self, response: Response, item: ArticleItem) -> Any:
         """The body from the page; the feed's title, date and link stay authoritative."""
         from crawler.pages.html import PageParseError
+        from crawler.pages.profile_rules import decode_page
         from crawler.pages.reader import read_article
 
         if not isinstance(response, TextResponse):
             yield self._keep_summary(item, f"not a text page ({_header(response, 'Content-Type')})")
             return
+        decoded = decode_page(response)  # (crawler.charset: a charset lie read right)
+        if decoded.invalid:
+            # Its text would go out with U+FFFD in it: the feed's own summary is kept instead.
+            yield self._keep_summary(item, f"undecodable page: {decoded.describe()}")
+            return
         try:
-            page = read_article(response.text, self.to_source(response.url))
+            page = read_article(decoded.text, self.to_source(response.url))
         except PageParseError as exc:
             yield self._keep_summary(item, str(exc))
             return
