@@ -321,8 +321,8 @@ def decode(
     # undeclared, only for text with some non-ASCII in it, and only when they read all but a
     # stray byte in a thousand (Western text read as cp932 leaves far more: an accented
     # letter before a space is no cp932 pair). The detector's single-byte guess only when
-    # the declaration leaves a tenth of the non-ASCII bytes or more invalid (Western text
-    # labelled UTF-8: every accented letter): then it is a lie, not a slip.
+    # the declaration leaves more than a stray byte invalid and a tenth of the non-ASCII bytes
+    # or more (Western text labelled UTF-8: every accented letter): a lie, not a slip.
     fallback = [c for c, _ in candidates if not single_byte(c)] + ["utf-8"]
     fallback += [c for c, _ in candidates if single_byte(c)]
     non_ascii = len(body) - len(body.decode("ascii", errors="ignore"))
@@ -344,7 +344,7 @@ def decode(
     assert best is not None  # (utf-8 always reads)
     invalid, codec, text = best
     tried = (*tried, *fallback, *undeclared)
-    if read_by_guess is not None and invalid * 10 >= non_ascii:
+    if read_by_guess is not None and invalid > stray and invalid * 10 >= non_ascii:
         return Decoded(read_by_guess[1], read_by_guess[0], "detector", declared, 0, tried)
     where = next((w for c, w in candidates if c == codec),
                  "UTF-8" if codec == "utf-8" else "fewest invalid bytes")
