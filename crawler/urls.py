@@ -92,6 +92,7 @@ def url_host(url: str | None) -> str:
     return (parts.hostname or "") if parts is not None else ""
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def url_netloc(url: str | None) -> str:
     """host, or host:port when the URL names a port (a mirror on 127.0.0.1:PORT); "" when the
     URL cannot be parsed."""

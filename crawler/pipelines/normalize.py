@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -18,7 +19,7 @@ from crawler.drops import record, record_drop, stats_key
 from crawler.items import ArticleItem, DateProvenance, RankingObservation, article_id
 from crawler.pages.feed import first_words
 from crawler.pages.html import clean_html, fragment, without_controls
-from crawler.urls import canonical_url, id_for_url
+from crawler.urls import CACHE_SIZE, canonical_url, id_for_url
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,10 @@ def _reader_title(item: ArticleItem) -> None:
         item.inferred.append("title")
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def http_url(value: str | None) -> bool:
-    """Only http(s) links are published (never javascript:, data:, vbscript:, file:...)."""
+    """Only http(s) links are published (never javascript:, data:, vbscript:, file:...).
+    (Cached: every page repeats the ranking sidebar's addresses.)"""
     if not value:
         return False
     parts = urlsplit(_CONTROLS.sub("", value).strip())

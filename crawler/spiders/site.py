@@ -123,6 +123,9 @@ class SiteSpider(scrapy.Spider):
         # The sidebar is the same on most pages: parsed again only when its signature changes.
         self._ranking_signature: str | None = None
         self._ranking_seen: Any = None
+        # What _ranking made of that sidebar (kept entries as site addresses, off-site ones):
+        # the same for every page that repeats it, so worked out once per version.
+        self._ranking_sites: tuple[Any, dict[str, list[tuple[int, str, str]]], list[str]] | None = None
         # Incremental state, loaded from the store when the crawl starts (see _load_state).
         self.store: SQLStore | None = None
         self.refresh = False
@@ -581,14 +584,25 @@ class SiteSpider(scrapy.Spider):
         if not ranking:
             self.crawler.stats.inc_value("defnews/ranking/pages_without_sidebar")
             return
-        ranking = {period: self._on_site(entries, response.url) for period, entries in ranking.items()}
+        repeated = self._ranking_sites is not None and self._ranking_sites[0] is ranking
+        if not repeated:
+            hosts = (_netloc(self.base_url), _netloc(self.site_url))
+            kept = {period: [(e["rank"], e["title"], e["url"]) for e in entries
+                             if _netloc(e["url"]) in hosts]
+                    for period, entries in ranking.items()}
+            off_site = [e["url"] for entries in ranking.values() for e in entries
+                        if _netloc(e["url"]) not in hosts]
+            self._ranking_sites = (ranking, kept, off_site)
+        assert self._ranking_sites is not None
+        _, kept, off_site = self._ranking_sites
+        for url in off_site:  # dropped (and counted) on every page that shows them
+            record_drop(self.crawler.stats, "off-site ranking entry", url,
+                        f"in the ranking sidebar of {self.to_site(response.url)}", total=False)
         self._sidebars += 1
         lists = {
-            period: [
-                RankingEntry(rank=e["rank"], title=e["title"], url=self.to_site(e["url"]))
-                for e in entries
-            ]
-            for period, entries in ranking.items()
+            period: [RankingEntry(rank=rank, title=title, url=self.to_site(url))
+                     for rank, title, url in entries]
+            for period, entries in kept.items()
         }
         yield RankingObservation(
             source=self.source_key,
@@ -596,13 +610,14 @@ class SiteSpider(scrapy.Spider):
             lists=lists,
             seen_at=datetime.now(UTC),
         )
+        if repeated:
+            return  # its ranked articles were asked for when this version was first read
         # Ranked articles the crawl has not reached otherwise are fetched too, so the ranking
         # feed carries their date, category and summary. Every page repeats the sidebar: each
         # address is requested once per crawl here rather than 30 requests per page built and
         # fingerprinted only for the dupefilter to drop them.
-        for entries in ranking.values():
-            for entry in entries:
-                url = entry["url"]
+        for entries in kept.values():
+            for _, _, url in entries:
                 if url not in self._ranked_requested and self.key(url) is not None:
                     self._ranked_requested.add(url)
                     yield from self.article_requests(url)
@@ -638,16 +653,6 @@ class SiteSpider(scrapy.Spider):
         if self._ranking_seen is None:
             return "a ranking container with no entry"
         return None
-
-    def _on_site(self, entries: list[dict[str, Any]], page_url: str) -> list[dict[str, Any]]:
-        """Ranking entries that link to another host are dropped (and counted)."""
-        hosts = (_netloc(self.base_url), _netloc(self.site_url))
-        kept = [e for e in entries if _netloc(e["url"]) in hosts]
-        for e in entries:
-            if _netloc(e["url"]) not in hosts:
-                record_drop(self.crawler.stats, "off-site ranking entry", e["url"],
-                            f"in the ranking sidebar of {self.to_site(page_url)}", total=False)
-        return kept
 
     def _item(self, data: dict[str, Any]) -> ArticleItem:
         return ArticleItem(
