@@ -103,11 +103,13 @@ def apply_profile_rules(data: dict[str, Any], tree: Any, profile: SiteProfile) -
     """
     _label_above(data, tree, profile)
     _dates(data, profile)
-    root = _fragment(data.get("content_html") or "")
-    changed = _truncation(data, root, profile)
-    changed = _byline(data, root, profile) or changed
-    if changed:
-        data["content_html"] = _html(root)
+    root = None  # the body parsed again only for a step that reads it
+    if profile.truncation or profile.byline_end_re is not None:
+        root = _fragment(data.get("content_html") or "")
+        changed = _truncation(data, root, profile)
+        changed = _byline(data, root, profile) or changed
+        if changed:
+            data["content_html"] = _html(root)
     _lead(data, root, profile)
     return data
 
@@ -238,7 +240,8 @@ def _body_paragraphs(root: Any, profile: SiteProfile) -> list[Any]:
 
 
 def _lead(data: dict[str, Any], root: Any, profile: SiteProfile) -> None:
-    """The summary is the lead: the first paragraph of the text, never a caption."""
+    """The summary is the lead: the first paragraph of the text, never a caption. (``root``:
+    the body as parsed by the steps before, None when none parsed it.)"""
     if profile.caption_re is None:
         return
     captions = {normalize_space(i.get("caption") or "") for i in data.get("images") or []}
@@ -246,6 +249,8 @@ def _lead(data: dict[str, Any], root: Any, profile: SiteProfile) -> None:
     subhead = len(summary) <= 40 and not summary.endswith(_SENTENCE_END)
     if summary and not subhead and not _is_caption(summary, profile, captions):
         return
+    if root is None:
+        root = _fragment(data.get("content_html") or "")
     paragraphs = _body_paragraphs(root, profile)
     if paragraphs:
         data["summary"] = _text(paragraphs[0])
