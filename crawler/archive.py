@@ -19,7 +19,9 @@ An article reached only through another article's links (the prev/next pager, a 
 on no index page: once the linking article is stored, nothing would ask for it again. So the
 links a page asks for are written to the store (``archive_links``) *before* the page's own
 article is stored, and forgotten once their articles are stored or answered for good; every
-run asks again for those left (:meth:`Walker.ahead`, :meth:`Walker.pending`).
+run asks again for those left (:meth:`Walker.ahead`, :meth:`Walker.pending`). The spider
+hands them to the store with the linking page's article (:meth:`Walker.linked`): one write per
+batch of articles, not one per page.
 
 The spider calls this module at four points (:meth:`ArchiveWalk.load`, :meth:`resume`,
 :meth:`listed`, :meth:`answered` / :meth:`failed`, :meth:`save`); nothing in it knows the
@@ -84,6 +86,7 @@ class Walker:
     failed_numbers: set[int] = field(default_factory=set)
     sections: set[str] = field(default_factory=set)  # those whose walk this crawl asked for
     links: set[str] = field(default_factory=set)  # linked articles asked for, not yet settled
+    _noted: set[str] = field(default_factory=set)  # links noted by linked(), this crawl
 
     def load(self, store: SQLStore) -> None:
         self.walks = store.archive_walks(self.source)
@@ -135,6 +138,24 @@ class Walker:
         if new and store is not None:
             store.record_archive_links(self.source, sorted(new), at=datetime.now(UTC))
         self.links |= new
+
+    def linked(self, urls: Iterable[str]) -> list[str]:
+        """Links about to be asked for, as :meth:`ahead`, but not written here: those no page
+        of this crawl (nor an earlier run) asked for are returned, to be written with the
+        linking page's article (``ArticleItem.linked``: the store pipeline writes them in its
+        batch, before the articles). :meth:`write_linked` writes them all when the crawl
+        closes (a linking page that no pipeline stored, a dropped one, is recorded as fetched
+        only then)."""
+        new = sorted(set(urls) - self.links)
+        self.links.update(new)
+        self._noted.update(new)
+        return new
+
+    def write_linked(self, store: SQLStore, *, at: datetime) -> None:
+        """Every link :meth:`linked` noted this crawl, in the store (those written with their
+        article already are left as they are)."""
+        if self._noted:
+            store.record_archive_links(self.source, sorted(self._noted), at=at)
 
     def settle(self, store: SQLStore, stored: set[int],
                number_of: Callable[[str], int | None]) -> int:

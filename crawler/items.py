@@ -92,6 +92,10 @@ class ArticleItem:
     # The site's own order of its articles (its article id), set where the date alone cannot
     # order them (date-only items): two articles of one day keep the site's order in feeds.
     site_order: int | None = None
+    # Scraped pages: the article addresses this page links and the crawl asks for, first
+    # linked here (crawler/archive.py); the store pipeline writes them in the batch before
+    # the article itself, so no stop leaves them linked from a stored page only.
+    linked: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -158,6 +162,7 @@ _INTERNAL = {
     "updated_source",
     "published_fallback",
     "content_clean",
+    "linked",
 }
 
 

@@ -198,6 +198,13 @@ class StorePipeline:
         while the page does not change again). Returns the results and how many changed."""
         store = self.store
         assert store is not None
+        # The articles these pages link, before the pages themselves (crawler/archive.py).
+        linked: dict[str, list[str]] = {}
+        for item in items:
+            if item.linked:
+                linked.setdefault(item.source, []).extend(item.linked)
+        for source, urls in linked.items():
+            store.record_archive_links(source, urls, at=now)
         stored: dict[int, ArticleItem] = {}
         for n, item in enumerate(items):
             before = store.get_article(item.id) if item.updated is None and item.id else None

@@ -240,6 +240,9 @@ class SiteSpider(scrapy.Spider):
         )
         now = datetime.now(UTC)
         try:
+            # Links noted this crawl, before any page that links them counts as fetched (the
+            # store pipeline wrote those of the articles it stored already).
+            self.archive.write_linked(self.store, at=now)
             stored = {n for url in self.store.source_article_urls(self.source_key)
                       if (n := self.key(url)) is not None}
             pages_done = dict(self._article_fetches)
@@ -561,11 +564,13 @@ class SiteSpider(scrapy.Spider):
             )
         # The articles this page links are written down before its own article is stored: a
         # stop in between must not leave them linked from a stored page only (never asked
-        # for again, since stored pages are not fetched again).
-        self.archive.ahead(self.store, [
+        # for again, since stored pages are not fetched again). They travel with the item:
+        # the store pipeline writes them in the batch before the article (crawler/archive.py).
+        item = self._item(data)
+        item.linked = self.archive.linked([
             self.to_site(r.url) for r in after
             if isinstance(r, scrapy.Request) and r.callback == self.parse_article])
-        yield self._item(data)
+        yield item
         yield from after
 
     def _ranking(
