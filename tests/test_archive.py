@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,27 @@ def test_progress_moves_only_over_pages_whose_articles_are_stored(before, listed
 ], ids=["index-n", "wordpress", "other-section", "none"])
 def test_total_pages_from_the_numbered_pagination(html, url, total):
     assert archive.total_pages(html, url) == total
+
+
+def test_links_noted_for_their_article_are_written_at_the_end_of_the_crawl(tmp_path):
+    """Links handed to the store with the linking page's article (Walker.linked) are each
+    handed over once, and all written when the crawl closes (a linking page that no pipeline
+    stored is recorded as fetched only then)."""
+    base = "https://j-defense.ikaros.jp/docs/mod/"
+    with open_store(tmp_path / "s.sqlite3") as store:
+        store.record_archive_links("jdefense", [f"{base}000600.html"], at=datetime.now(UTC))
+        walker = archive.Walker("jdefense")
+        walker.load(store)
+        assert walker.linked([f"{base}000652.html", f"{base}000600.html"]) == [
+            f"{base}000652.html"]  # asked for by an earlier run: in the store already
+        assert walker.linked([f"{base}000652.html", f"{base}000700.html"]) == [
+            f"{base}000700.html"]
+        assert store.archive_links("jdefense") == {f"{base}000600.html"}  # not written here
+        walker.write_linked(store, at=datetime.now(UTC))
+        assert store.archive_links("jdefense") == {
+            f"{base}000600.html", f"{base}000652.html", f"{base}000700.html"}
+        assert walker.settle(store, {600, 652}, article_number) == 1
+        assert store.archive_links("jdefense") == {f"{base}000700.html"}
 
 
 def test_links_are_kept_until_their_articles_are_stored(tmp_path):

@@ -405,3 +405,22 @@ def test_normalize_sanitizes_content_once(crawler, monkeypatch, already_clean):
     item = pipe.process_item(raw_article(content_html="<p>本文</p>", content_clean=already_clean))
     assert item.content_html == "<p>本文</p>"
     assert len(calls) == (0 if already_clean else 1)
+
+
+def test_store_pipeline_writes_the_links_of_a_batch_before_its_articles(crawler, tmp_path):
+    """The articles a page links (ArticleItem.linked) are in the store before that page's own
+    article is: written by the batch that stores it, ahead of the articles (crawler/archive.py)."""
+    pipe, clock, writes, crawler = _store_pipe(crawler, DEFNEWS_STORE_BATCH_SIZE=2)
+    order: list[str] = []
+    store = pipe.store
+    links, upserts = store.record_archive_links, store.upsert_articles
+    store.record_archive_links = lambda *a, **k: (order.append("links"), links(*a, **k))[1]
+    store.upsert_articles = lambda *a, **k: (order.append("articles"), upserts(*a, **k))[1]
+    first = _start(pipe.process_item(_art(1, linked=["https://x.example/7", "https://x.example/8"])))
+    second = _start(pipe.process_item(_art(2, source="t", linked=["https://x.example/9"])))
+    assert _result(first).first_seen and _result(second).first_seen
+    assert order == ["links", "links", "articles"]
+    _result(_start(pipe.close_spider()))
+    with open_store(tmp_path / "s.sqlite3") as stored:
+        assert stored.archive_links("s") == {"https://x.example/7", "https://x.example/8"}
+        assert stored.archive_links("t") == {"https://x.example/9"}
