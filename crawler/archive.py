@@ -50,6 +50,7 @@ BUDGET = "defnews_archive_budget"
 # ?page=3. Read from every link of an index page: the highest is the section's page count.
 _HREF = re.compile(r"""href\s*=\s*["']([^"'#]+)""", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(r"(?:/index_(\d+)\.html?|/page/(\d+)/?|[?&]page=(\d+))$")
+_ON_ITS_OWN = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://|/(?!/)")  # scheme://..., /path
 
 
 def total_pages(html: str, url: str) -> int | None:
@@ -57,7 +58,12 @@ def total_pages(html: str, url: str) -> int | None:
     folder = urlsplit(url).path.rsplit("/", 1)[0]
     top = 0
     for href in _HREF.findall(html):
-        absolute = urljoin(url, href.strip())
+        href = href.strip()
+        if _ON_ITS_OWN.match(href) and "index_" not in href and "page" not in href:
+            # An absolute or root-relative link names its whole path and query itself: with
+            # neither word in it, the joined address cannot match (most links of a page).
+            continue
+        absolute = urljoin(url, href)
         parts = urlsplit(absolute)
         if not parts.path.startswith(folder):
             continue

@@ -190,3 +190,16 @@ def test_links_are_kept_until_their_articles_are_stored(tmp_path):
     assert archive.summary(done) is None
     assert archive.summary(done, 1) == (
         "incomplete: archive walk: 1 linked articles not fetched yet; resumes next run")
+
+
+@pytest.mark.parametrize(("html", "url", "total"), [
+    # Links that name their whole address skip the join unless they can name a page number;
+    # relative ones are joined (their folder may be what says "page").
+    ('<a href="https://h/docs/mod/index_4.html">4</a><a href="/docs/mod/000123.html">a</a>',
+     "https://h/docs/mod/", 4),
+    ('<a href="HTTP://h/news/page/7/">7</a><a href="//h/news/page/9/">9</a>', "http://h/news/", 9),
+    ('<a href=".">this page</a><a href="?x=1">same</a>', "http://h/news/page/3/", 3),
+    ('<a href="index_5.html">5</a>', "http://h/docs/mod/index_2.html", 5),
+], ids=["absolute", "scheme-case-and-network-path", "relative-in-a-page-folder", "relative"])
+def test_total_pages_joins_only_links_that_can_name_a_page(html, url, total):
+    assert archive.total_pages(html, url) == total
