@@ -203,6 +203,16 @@ def test_reference_next_and_previous_stay_in_the_section(ref: dict[str, Any]) ->
     assert ref["prev_url"] == BASE + "docs/mod/001601.html"
 
 
+def test_pager_links_not_looked_for_by_a_crawl_that_does_not_follow_them(ref) -> None:
+    from crawler.pages import site
+    from crawler.pages.jdefense import PROFILE
+
+    page = site.parse_article(read(REF), BASE + REF, PROFILE, pager=False)
+    assert (page["next_url"], page["prev_url"]) == (None, None)
+    assert {k: v for k, v in page.items() if k not in ("next_url", "prev_url")} == {
+        k: v for k, v in ref.items() if k not in ("next_url", "prev_url")}
+
+
 # -- ranking ------------------------------------------------------------------------------
 
 

@@ -252,15 +252,16 @@ def _pager_links(
     scope: Any, ranking: lxml.html.HtmlElement | None, url: str, found: dict[str, str | None],
     profile: SiteProfile,
 ) -> None:
-    needles = (*profile.next_article, *profile.prev_article)
+    needle = _needle_re((*profile.next_article, *profile.prev_article)).search
     for a in scope.iter("a"):  # cheap tests first: most links are neither
-        rel_attr = a.get("rel")
         own = a.text or ""
-        if not any(n in own for n in needles) and not (
-            rel_attr and ("next" in rel_attr or "prev" in rel_attr)
-        ):
-            if own.strip() or not any(n in (c.text or "") for c in a for n in needles):
+        if not needle(own):
+            rel_attr = a.get("rel")
+            if not (rel_attr and ("next" in rel_attr or "prev" in rel_attr)) and (
+                own.strip() or not any(needle(c.text or "") for c in a)
+            ):
                 continue
+        rel_attr = a.get("rel")
         href = a.get("href")
         if href is None:
             continue
@@ -278,6 +279,12 @@ def _pager_links(
             found[key] = _absolute(url, href)
 
 
+@functools.lru_cache(maxsize=64)
+def _needle_re(needles: tuple[str, ...]) -> re.Pattern[str]:
+    """Whether a text holds any of ``needles`` (one C search instead of a test per needle)."""
+    return re.compile("|".join(re.escape(n) for n in needles) if needles else "(?!)")
+
+
 _PAGER_DECORATION_RE = re.compile(r"[\s<>«»‹›＜＞←→◀▶|｜]+|へ$")
 
 
@@ -285,7 +292,7 @@ _TAGS_READ = ("meta", "title", "link", "script", "aside", "main", "h1")
 
 
 def parse_article(
-    html: str | bytes, url: str, profile: SiteProfile | None = None
+    html: str | bytes, url: str, profile: SiteProfile | None = None, *, pager: bool = True
 ) -> dict[str, Any]:
     """One article page → plain data (see the module docstring for the layers).
 
@@ -296,6 +303,8 @@ def parse_article(
     layer; an error, search or listing page). A page with a title but no date gets
     ``published_raw = None``. The ranking sidebar is not read here (see :func:`parse_ranking`);
     ``ranking_signature`` changes whenever its markup does, so a crawl reads it once per version.
+    ``pager=False``: the 次の記事/前の記事 links are not looked for (``next_url`` and
+    ``prev_url`` None), for a crawl of a site whose discovery does not follow them.
     """
     if profile is None:
         from crawler.pages.profiles import GENERIC
@@ -317,7 +326,8 @@ def parse_article(
     jsonld = extract_jsonld(tree, scripts=tagged["script"])
     declared = bool(jsonld) or og.get("og:type") == "article" or _match(url, profile) is not None
     main = tagged["main"][0] if tagged["main"] else None
-    next_url, prev_url = _next_prev(tree, ranking, url, main, profile)  # before the reader changes it
+    next_url, prev_url = (  # before the reader changes the tree
+        _next_prev(tree, ranking, url, main, profile) if pager else (None, None))
     page = reader.Page(
         html=html, url=url, profile=profile, generic=False, tree=tree, declared=declared,
         tagged=tagged, jsonld=jsonld, deep=deep,

@@ -510,7 +510,8 @@ class SiteSpider(scrapy.Spider):
             return
         text = decoded.text
         try:
-            data = pages.parse_article(text, response.url, self.profile)
+            data = pages.parse_article(text, response.url, self.profile,
+                                       pager=self.discovery.prev_next)
         except PageTooDeep as exc:
             # libxml2 builds no tree deeper than 2048 levels: what lies below would be cut.
             self._failed(response, "page too deep", exc.reason)
