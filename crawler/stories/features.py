@@ -518,8 +518,12 @@ def _concepts(text: str, lowered: str) -> set[str]:
     return found
 
 
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff々]+")
+
+
 def _is_cjk(text: str) -> bool:
-    return len(_CJK.findall(text)) * 3 >= len(text.strip())
+    # (characters counted by runs: a list of the runs, not one string per character)
+    return sum(map(len, _CJK_RUN.findall(text))) * 3 >= len(text.strip())
 
 
 def _words(text: str, lowered: str, cjk: bool) -> list[str]:
