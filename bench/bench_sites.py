@@ -116,7 +116,9 @@ def run(articles: int = 1000, runs: int = 3, baseline: Path | None = None) -> li
         "--no-throttle --counter-walk 0 --max-index-pages 1000 -s "
         "CONCURRENT_REQUESTS_PER_DOMAIN=16`; the baseline is the same command with the code of "
         "the revision before the generic spider (`git archive`, on PYTHONPATH). The 朝雲 copy "
-        "(Shift_JIS) links every article from its front page, 8 a day folder; the J-Defense "
+        "(Shift_JIS) links every article from its front page, 8 a day folder, each article page "
+        "a latest-news box of the 10 newest (as the J-Defense copy's sidebar has 10 a tab); "
+        "the J-Defense "
         "copy is bench/sitemirror.py's (section indexes, 100 a page, 次の記事/前の記事, ranking)."
     )
     return [table]

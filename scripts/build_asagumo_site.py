@@ -5,8 +5,9 @@ HTML is unknown, so the markup is an old static tree of our own: ``<center>``, `
 2021 house style, ``<div>``s in the 2022–26 one. The article texts and what a reader must get
 out of them live in ``scripts/asagumo_site_data/articles.json`` (the e2e test compares the
 crawl with that file). Pages: the front page (teasers, newest first, a latest-news box), the
-company page, every article (paywalled ones stop at ・・・ and 続きを読む), and one article the
-front page does not link (found by the date-folder probe).
+company page, every article (paywalled ones stop at ・・・ and 続きを読む; a latest-news box of
+the 10 newest others), and one article the front page does not link (found by the date-folder
+probe).
 
     python scripts/build_asagumo_site.py [--out DIR] [--encoding shift_jis|euc_jp|utf-8]
         [--no-declaration] [--copies N]
@@ -45,10 +46,13 @@ def _head(title: str, charset: str | None) -> str:
     return f"<html><head>{meta}<title>{_e(title)}｜朝雲新聞</title></head>\n"
 
 
+LATEST = 10  # entries of the latest-news box, the newest (a box of a page, not an index)
+
+
 def _latest(articles: list[dict[str, Any]], own: str) -> str:
+    listed = [a for a in articles if a["id"] != own and not a.get("unlinked")][:LATEST]
     links = "".join(
-        f'<li><a href="{article_path(a["id"])}">{_e(a["title"])}</a></li>'
-        for a in articles if a["id"] != own and not a.get("unlinked")
+        f'<li><a href="{article_path(a["id"])}">{_e(a["title"])}</a></li>' for a in listed
     )
     return f'<div id="latest"><h3>最新ニュース<span>LATEST NEWS</span></h3><ul>{links}</ul></div>\n'
 
