@@ -4,12 +4,16 @@ home list, section indexes and ranking sidebar are filled by scripts from JSON
 (``--render auto`` too: nothing lacks, nothing is rendered); the scripted copy with
 ``--render always`` (every page through Chromium).
 
-    .venv/bin/python bench/bench_render.py [ARTICLES]
+    .venv/bin/python bench/bench_render.py [ARTICLES] [--no-always] [--only-auto] [-s NAME=VALUE]
+
+``--no-always`` skips the ``--render always`` crawl (about 13 minutes), ``--only-auto`` the
+plain copy too (while working on rendering); ``-s NAME=VALUE`` passes a setting to every crawl
+(``-s DEFNEWS_RENDER_MAX_PAGES=2``: what a setting changes).
 
 Per crawl: wall time of ``defnews crawl --no-throttle --counter-walk 0 --max-index-pages
 1000`` (process start to exit), articles stored, pages fetched (responses, a rendered page
 counted once more for its served HTML), pages rendered and their share, articles/s and pages/s,
-and the peak memory of the crawl's whole process tree, Chromium's processes included (the sum
+the CPU time of the crawl's process tree, and the peak memory of the crawl's whole process tree, Chromium's processes included (the sum
 of their proportional set sizes, /proc/PID/smaps_rollup, sampled every 50 ms).
 Floor (issue #21): ``auto`` renders only listing pages, at ≥ 0.5× the plain copy's
 articles/s, under 1 GiB.
@@ -17,9 +21,11 @@ articles/s, under 1 GiB.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -66,10 +72,18 @@ def tree_memory(pid: int) -> int:
     return sum(_pss(p) for p in [pid, *descendants(pid)])
 
 
-def crawl(url: str, store: Path, mode: str) -> dict[str, Any]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def crawl(url: str, store: Path, mode: str, settings: tuple[str, ...] = ()) -> dict[str, Any]:
     command = [PYTHON, "-m", "defnews", "crawl", "--only", "jdefense", "--base-url", url,
                "--store", str(store), "--no-throttle", "--counter-walk", "0",
                "--max-index-pages", "1000", "--render", mode]
+    for setting in settings:
+        command += ["-s", setting]
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=store.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -86,6 +100,9 @@ def crawl(url: str, store: Path, mode: str) -> dict[str, Any]:
     sampler.start()
     out, err = proc.communicate(timeout=1800)
     seconds = time.perf_counter() - start
+    # The crawl's whole tree (Chromium's processes are reaped below it): the server, another
+    # child of this process, is waited for only after the crawl.
+    cpu = _children_cpu() - cpu
     done.set()
     sampler.join()
     m = SUMMARY.search(out)
@@ -93,14 +110,15 @@ def crawl(url: str, store: Path, mode: str) -> dict[str, Any]:
     if m is None:  # (a summary format or flag change must fail the benchmark, not read -1)
         raise RuntimeError(f"no crawl summary (exit {proc.returncode}):\n{out}\n{err[-3000:]}")
     return {
-        "status": proc.returncode, "seconds": seconds, "peak": peak,
+        "status": proc.returncode, "seconds": seconds, "cpu": cpu, "peak": peak,
         "pages": int(m["pages"]) if m else -1, "new": int(m["new"]) if m else -1,
         "rendered": int(r["n"]) if r else 0, "kinds": r["kinds"] if r else "",
         "stderr": err[-2000:],
     }
 
 
-def run(articles: int = ARTICLES) -> list[Table]:
+def run(articles: int = ARTICLES, *, always: bool = True, plain: bool = True,
+        extra: tuple[str, ...] = ()) -> list[Table]:
     sys.path.insert(0, str(REPO))
     from scrapy.settings import Settings
 
@@ -114,7 +132,7 @@ def run(articles: int = ARTICLES) -> list[Table]:
         f"Script-rendered pages: {articles:,} articles, --render auto against plain HTML and "
         "--render always",
         ["copy, mode", "articles", "pages", "rendered", "share rendered", "articles/s",
-         "pages/s", "wall", "peak memory"],
+         "pages/s", "wall", "CPU", "peak memory"],
     )
     figures: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="defnews-bench-render-") as tmp:
@@ -122,14 +140,15 @@ def run(articles: int = ARTICLES) -> list[Table]:
         files = sitemirror.mirror_files(articles)
         scripted_site.write_folder(files, plain_dir)
         scripted_site.write_folder(scripted_site.scripted(files), scripted_dir)
-        runs = [("plain HTML, auto", plain_dir, "auto"), ("scripted, auto", scripted_dir, "auto")]
-        if unavailable is None:
+        runs = [("plain HTML, auto", plain_dir, "auto")] if plain else []
+        runs.append(("scripted, auto", scripted_dir, "auto"))
+        if unavailable is None and always:
             runs.append(("scripted, always", scripted_dir, "always"))
         for label, root, mode in runs:
             work = Path(tmp) / label.replace(" ", "").replace(",", "-")
             work.mkdir()
             with sitemirror.served(root) as url:
-                f = crawl(url, work / "s.sqlite3", mode)
+                f = crawl(url, work / "s.sqlite3", mode, extra)
             figures[label] = f
             print(f"{label}: {f}", file=sys.stderr, flush=True)  # (the always run is long)
             share = f["rendered"] / f["pages"] if f["pages"] > 0 else 0.0
@@ -139,15 +158,19 @@ def run(articles: int = ARTICLES) -> list[Table]:
                 f"{f['rendered']:,}" + (f" ({f['kinds']})" if f["kinds"] else ""),
                 f"{share:.1%}", fmt_rate(f["new"], f["seconds"], "articles"),
                 fmt_rate(f["pages"], f["seconds"], "pages"), f"{f['seconds']:.1f} s",
+                f"{f['cpu']:.1f} s",
                 f"{f['peak'] / 2**20:,.0f} MiB",
             )
-    plain, auto = figures["plain HTML, auto"], figures["scripted, auto"]
-    if plain["seconds"] > 0 and auto["seconds"] > 0 and plain["new"] > 0:
+    plain, auto = figures.get("plain HTML, auto", {}), figures["scripted, auto"]
+    if plain and plain["seconds"] > 0 and auto["seconds"] > 0 and plain["new"] > 0:
         ratio = (auto["new"] / auto["seconds"]) / (plain["new"] / plain["seconds"])
         table.notes.append(
             f"auto on the scripted copy: {ratio:.2f}× the plain copy's articles/s (floor ≥ 0.5×); "
             f"rendered: {auto['kinds'] or 'nothing'} (floor: listing pages only); peak "
             f"{auto['peak'] / 2**20:,.0f} MiB (floor < 1,024 MiB).")
+    if unavailable is None and not (always and plain):
+        table.notes.append("--render always was not run (--no-always)" if plain
+                           else "Only the scripted copy with --render auto (--only-auto).")
     if unavailable is not None:
         table.notes.append(f"No rendering here ({unavailable}): the scripted copy's listing "
                            "pages were not read, and --render always was not run.")
@@ -155,11 +178,29 @@ def run(articles: int = ARTICLES) -> list[Table]:
         "Each: `defnews crawl --only jdefense --no-throttle --counter-walk 0 "
         "--max-index-pages 1000 --render MODE` against the copy served from memory by "
         "bench/sitemirror.py; peak memory: PSS summed over the crawl's process tree (Python, "
-        "Playwright's driver, Chromium's processes), sampled every 50 ms.")
+        "Playwright's driver, Chromium's processes), sampled every 50 ms; CPU: user + system "
+        "time of that tree (2 cores: CPU above the wall time is both cores busy)."
+        + (f" Settings: {', '.join(extra)}." if extra else ""))
     return [table]
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
     from _common import print_tables
 
-    print_tables(run(int(sys.argv[1]) if len(sys.argv) > 1 else ARTICLES))
+    parser = argparse.ArgumentParser(
+        description="Script-rendered pages: --render auto against plain HTML and --render always")
+    parser.add_argument("articles", nargs="?", type=int, default=ARTICLES)
+    parser.add_argument("--no-always", action="store_true",
+                        help="skip the --render always crawl (about 13 minutes)")
+    parser.add_argument("--only-auto", action="store_true",
+                        help="only the scripted copy with --render auto")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting passed to every crawl (defnews crawl -s)")
+    args = parser.parse_args(argv)
+    print_tables(run(args.articles, always=not (args.no_always or args.only_auto),
+                     plain=not args.only_auto, extra=tuple(args.set)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
