@@ -218,7 +218,7 @@ class RenderAddon:
         mode = mode_of(settings)
         if mode == "never" or unavailable(settings) is not None:
             return
-        handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        handler = "crawler.render_handler.ReusedPagesHandler"  # scrapy-playwright's, pages reused
         handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
         handlers.setdefault("http", handler)
         handlers.setdefault("https", handler)

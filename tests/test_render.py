@@ -135,7 +135,7 @@ def test_addon_installs_scrapy_playwright_with_the_limits():
     if render.unavailable(settings):
         pytest.skip(f"rendering unavailable here: {render.unavailable(settings)}")
     render.RenderAddon().update_settings(settings)
-    assert settings.getdict("DOWNLOAD_HANDLERS")["http"].startswith("scrapy_playwright.")
+    assert settings.getdict("DOWNLOAD_HANDLERS")["http"] == "crawler.render_handler.ReusedPagesHandler"
     launch = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
     assert launch["executable_path"] == "/usr/bin/chromium"
     assert {"--headless", "--no-sandbox", "--disable-quic"} <= set(launch["args"])

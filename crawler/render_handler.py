@@ -1,0 +1,67 @@
+"""scrapy-playwright's download handler with its browser pages kept open and reused.
+
+scrapy-playwright opens a new browser page for every request and closes it after: a new
+target, its CDP sessions and routes, a new renderer process for the tab. For a crawl that
+renders a hundred listing pages that was most of the browser's work: on the 103 listing
+pages of bench/bench_render.py's scripted copy, 350 ms of CPU per page (Chromium, Playwright's
+driver, Python) against 215 ms with the pages reused (the navigation to the next address in a
+page that rendered the last one).
+
+At most ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` pages (DEFNEWS_RENDER_MAX_PAGES) are open, each
+rendering one request at a time; a page whose request failed (a timeout, a script that never
+yields, a crash) is closed rather than reused, and a closed page (the browser restarted) is
+dropped from the pool. A request that asks for its page (``playwright_include_page``) gets its
+own, as with scrapy-playwright. Imported only when rendering is on (the ``render`` extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.http import Response
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+
+class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._idle: list[Any] = []  # open pages, free for the next request
+        self._gate: asyncio.Semaphore | None = None  # made in the handler's event loop
+
+    async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
+        if request.meta.get("playwright_include_page") or request.meta.get("playwright_page"):
+            return await super()._download_request(request, spider)
+        if self._gate is None:
+            # No more requests in a page at once than pages may be open: a request always
+            # finds a free page or room for a new one (scrapy-playwright's own limit waits for
+            # a page to close, and a reused page does not).
+            self._gate = asyncio.Semaphore(self.config.max_pages_per_context)
+        async with self._gate:
+            page = None
+            while self._idle and page is None:
+                candidate = self._idle.pop()
+                if not candidate.is_closed():
+                    page = candidate
+            meta = request.meta
+            meta["playwright_include_page"] = True  # the handler leaves the page open
+            if page is not None:
+                meta["playwright_page"] = page
+                self.stats.inc_value("defnews/render/pages_reused")
+            try:
+                response = await super()._download_request(request, spider)
+            except BaseException:
+                page = meta.pop("playwright_page", None)
+                meta.pop("playwright_include_page", None)
+                if page is not None and not page.is_closed():
+                    with suppress(Exception):
+                        await page.close()
+                    self.stats.inc_value("playwright/page_count/closed")
+                raise
+            page = meta.pop("playwright_page", None)  # (response.meta is this dict)
+            meta.pop("playwright_include_page", None)
+            if page is not None and not page.is_closed():
+                self._idle.append(page)
+            return response
