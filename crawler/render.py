@@ -3,7 +3,10 @@
 Some sites fill their listings or ranking sidebar from JSON once the page runs. Such a page's
 served HTML has an empty container; a real Chromium shows every link. Rendering goes through
 the Scrapy ecosystem's own tool, scrapy-playwright (a download handler), driving Debian's
-``/usr/bin/chromium`` (``DEFNEWS_RENDER_BROWSER``; ``playwright install`` is never needed).
+Chromium (``playwright install`` is never needed): ``DEFNEWS_RENDER_BROWSER``, by default
+``/usr/bin/chromium-headless-shell`` where installed (package ``chromium-headless-shell``:
+Chromium's old headless mode, without the browser's UI layers, about a quarter less CPU per
+page), else ``/usr/bin/chromium``.
 
 Three parts, all here (spiders only say what a page is and, when a page they parsed lacks
 what it should have, ask :func:`again`):
@@ -50,6 +53,9 @@ from scrapy.settings import BaseSettings
 logger = logging.getLogger(__name__)
 
 MODES = ("auto", "never", "always")
+# The browsers tried when DEFNEWS_RENDER_BROWSER is empty, first the lighter (Debian packages
+# chromium-headless-shell and chromium; bench/bench_render.py measures them).
+BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 # Chromium's flags: headless as root with no network beyond the crawled site (no sandbox
 # namespaces for root, no GPU, no QUIC probe, no first-run, update, sync or background
 # fetches of Google's services).
@@ -58,8 +64,10 @@ BROWSER_ARGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 )  # fmt: skip
 # What a browser rendering a page for its links and text never needs to fetch (Playwright's
-# resource types; DEFNEWS_RENDER_BLOCK).
-BLOCKED_RESOURCES = ("image", "media", "font", "stylesheet", "texttrack", "manifest")
+# resource types; DEFNEWS_RENDER_BLOCK): pixels, sounds, styles, and beacons (``ping``:
+# navigator.sendBeacon, <a ping>; ``cspreport``: CSP violation reports).
+BLOCKED_RESOURCES = ("image", "media", "font", "stylesheet", "texttrack", "manifest", "ping",
+                     "cspreport")
 # The downloader slot of every rendered request (see RenderMiddleware.process_request).
 BROWSER_SLOT = "defnews-browser"
 # Conditional request headers are not sent by the browser: it has no cached copy a 304 would
@@ -143,13 +151,25 @@ def has_scripts(body: bytes) -> bool:
     return _SCRIPT_RE.search(body) is not None
 
 
+def browser_path(settings: BaseSettings) -> str:
+    """The browser to launch: DEFNEWS_RENDER_BROWSER, or the first of BROWSERS installed
+    (the last when none is: named by :func:`unavailable`)."""
+    chosen = settings.get("DEFNEWS_RENDER_BROWSER")
+    if chosen:
+        return str(chosen)
+    return next((b for b in BROWSERS if os.access(b, os.X_OK)), BROWSERS[-1])
+
+
 def unavailable(settings: BaseSettings) -> str | None:
     """Why pages cannot be rendered here (None: they can)."""
     if importlib.util.find_spec("scrapy_playwright") is None:
         return "scrapy-playwright is not installed (pip install 'defnews[render]')"
-    browser = settings.get("DEFNEWS_RENDER_BROWSER") or "/usr/bin/chromium"
+    browser = browser_path(settings)
     if not os.access(browser, os.X_OK):
-        return f"no browser at {browser} (apt-get install chromium, or set DEFNEWS_RENDER_BROWSER)"
+        if settings.get("DEFNEWS_RENDER_BROWSER"):
+            return f"no browser at {browser} (set DEFNEWS_RENDER_BROWSER to an installed one)"
+        return (f"no browser at {' or '.join(BROWSERS)} (apt-get install "
+                "chromium-headless-shell, or chromium, or set DEFNEWS_RENDER_BROWSER)")
     return None
 
 
@@ -225,7 +245,7 @@ class RenderAddon:
         settings.set("DOWNLOAD_HANDLERS", handlers, priority="addon")
         settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="addon")
         settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
-            "executable_path": settings.get("DEFNEWS_RENDER_BROWSER") or "/usr/bin/chromium",
+            "executable_path": browser_path(settings),
             "headless": True,
             "args": [*BROWSER_ARGS, *settings.getlist("DEFNEWS_RENDER_BROWSER_ARGS")],
             "timeout": settings.getfloat("DEFNEWS_RENDER_PAGE_TIMEOUT") * 1000,

@@ -70,7 +70,7 @@ def _add_crawl(p: argparse.ArgumentParser) -> None:
     p.add_argument("--render", choices=("auto", "never", "always"), default=None,
                    help="render script-filled pages in Chromium: auto (default) only pages whose "
                    "HTML lacks their links, ranking or body; never; always (every site page). "
-                   "Needs the render extra and /usr/bin/chromium")
+                   "Needs the render extra and /usr/bin/chromium-headless-shell or /usr/bin/chromium")
     _add_crawl_tuning(p)
 
 

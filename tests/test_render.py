@@ -4,6 +4,7 @@ the retry after a browser failure, the add-on's settings (no browser started her
 from __future__ import annotations
 
 import logging
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -137,7 +138,9 @@ def test_addon_installs_scrapy_playwright_with_the_limits():
     render.RenderAddon().update_settings(settings)
     assert settings.getdict("DOWNLOAD_HANDLERS")["http"] == "crawler.render_handler.ReusedPagesHandler"
     launch = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
-    assert launch["executable_path"] == "/usr/bin/chromium"
+    # The lighter browser where installed (chromium-headless-shell), else Debian's chromium.
+    installed = [b for b in render.BROWSERS if os.access(b, os.X_OK)]
+    assert launch["executable_path"] == installed[0]
     assert {"--headless", "--no-sandbox", "--disable-quic"} <= set(launch["args"])
     assert settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") == 4
     assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 30_000
@@ -175,6 +178,38 @@ def test_addon_gives_rendered_requests_a_slot_of_their_own_and_takes_the_block_l
     assert policy(SimpleNamespace(url="http://127.0.0.1:1/a.css", resource_type="stylesheet")) is True
     assert policy(SimpleNamespace(url="http://127.0.0.1:1/f.woff2", resource_type="font")) is True  # offsite
     assert policy.resources == 1
+
+
+def test_the_browser_is_the_setting_or_the_first_installed(tmp_path, monkeypatch):
+    shell, full = tmp_path / "chromium-headless-shell", tmp_path / "chromium"
+    monkeypatch.setattr(render, "BROWSERS", (str(shell), str(full)))
+    settings = Settings({"DEFNEWS_RENDER_BROWSER": ""})
+    if render.unavailable(settings) and "scrapy-playwright" in str(render.unavailable(settings)):
+        pytest.skip(str(render.unavailable(settings)))
+    # Neither installed: both named, and how to install them.
+    assert render.browser_path(settings) == str(full)
+    why = render.unavailable(settings)
+    assert why and str(shell) in why and str(full) in why and "chromium-headless-shell" in why
+    full.write_text("#!/bin/sh\n")
+    full.chmod(0o755)
+    assert render.browser_path(settings) == str(full) and render.unavailable(settings) is None
+    shell.write_text("#!/bin/sh\n")
+    shell.chmod(0o755)
+    assert render.browser_path(settings) == str(shell)  # the lighter one first
+    # A browser named in the setting is the one, installed or not.
+    named = Settings({"DEFNEWS_RENDER_BROWSER": "/nonexistent/chromium"})
+    assert render.browser_path(named) == "/nonexistent/chromium"
+    assert "/nonexistent/chromium" in (render.unavailable(named) or "")
+
+
+def test_beacons_are_not_sent():
+    policy = render.BrowserRequestPolicy()
+    policy.hosts.add("127.0.0.1:1")
+    for kind in ("ping", "cspreport", "image", "font", "stylesheet", "media"):
+        assert policy(SimpleNamespace(url="http://127.0.0.1:1/x", resource_type=kind)) is True
+    for kind in ("document", "script", "fetch", "xhr"):
+        assert policy(SimpleNamespace(url="http://127.0.0.1:1/x", resource_type=kind)) is False
+    assert policy.resources == 6
 
 
 def test_a_rendered_request_goes_to_the_browser_slot(tmp_path):
