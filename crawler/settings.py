@@ -146,6 +146,9 @@ DEFNEWS_RENDER_WAIT = 10.0
 DEFNEWS_RENDER_SETTLE = 0.2
 DEFNEWS_RENDER_PAGE_TIMEOUT = 30.0
 DEFNEWS_RENDER_MAX_PAGES = 4
+# A browser page is reused for this many rendered pages, then closed and a new one opened
+# (crawler/render_handler.py: a new page per request costs CPU, one reused without end memory).
+DEFNEWS_RENDER_PAGE_USES = 5
 DEFNEWS_RENDER_ALLOW_HOSTS: list[str] = []
 # The page's own requests never made, by Playwright resource type (a page is rendered for its
 # DOM: no pixels, so no images, media, fonts or style sheets; no beacons), and more Chromium

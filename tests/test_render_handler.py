@@ -1,0 +1,128 @@
+"""crawler/render_handler.py: browser pages reused, at most DEFNEWS_RENDER_PAGE_USES times each,
+closed after a failure (scrapy-playwright's own download stood in for: no browser here)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from types import SimpleNamespace
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+
+if importlib.util.find_spec("scrapy_playwright") is None:
+    pytest.skip("scrapy-playwright is not installed (pip install -e '.[render]')",
+                allow_module_level=True)
+
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler  # noqa: E402
+
+from crawler.render_handler import ReusedPagesHandler  # noqa: E402
+
+
+class FakePage:
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.closed = False
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + count
+
+
+def handler(uses: int = 3, pages: int = 2) -> ReusedPagesHandler:
+    h = ReusedPagesHandler.__new__(ReusedPagesHandler)  # no browser, no reactor
+    h._idle, h._uses, h._max_uses, h._gate = [], {}, uses, None
+    h.stats = Stats()
+    h.config = SimpleNamespace(max_pages_per_context=pages)
+    return h
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """scrapy-playwright's download: a new page when the request brings none, as it does."""
+    made: list[FakePage] = []
+    seen: list[FakePage] = []
+
+    async def download(self, request, spider=None):
+        page = request.meta.get("playwright_page")
+        if page is None or page.is_closed():
+            page = FakePage(len(made))
+            made.append(page)
+        if request.meta.get("playwright_include_page"):
+            request.meta["playwright_page"] = page
+        seen.append(page)
+        await asyncio.sleep(0)
+        if request.meta.get("fail"):
+            raise RuntimeError("the page crashed")
+        return HtmlResponse(request.url, body=b"<html></html>", request=request)
+
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_download_request", download)
+    return SimpleNamespace(made=made, seen=seen)
+
+
+def fetch(h: ReusedPagesHandler, *requests: Request) -> list[object]:
+    async def run() -> list[object]:
+        out: list[object] = []
+        for r in requests:
+            try:
+                out.append(await h._download_request(r))
+            except RuntimeError as exc:
+                out.append(exc)
+        return out
+
+    return asyncio.run(run())
+
+
+def test_one_page_renders_one_request_after_another_then_a_new_one(downloads):
+    h = handler(uses=3)
+    responses = fetch(h, *(Request(f"http://127.0.0.1/{n}", meta={"playwright": True})
+                          for n in range(7)))
+    assert [p.number for p in downloads.seen] == [0, 0, 0, 1, 1, 1, 2]
+    assert downloads.made[0].closed and downloads.made[1].closed and not downloads.made[2].closed
+    assert h.stats.values["defnews/render/pages_reused"] == 4
+    # The page never reaches the spider: response.meta is the request's.
+    assert all("playwright_page" not in r.meta and "playwright_include_page" not in r.meta
+               for r in responses)
+
+
+def test_a_page_whose_request_failed_is_closed_not_reused(downloads):
+    h = handler(uses=10)
+    out = fetch(h, Request("http://127.0.0.1/a", meta={"playwright": True}),
+                Request("http://127.0.0.1/b", meta={"playwright": True, "fail": True}),
+                Request("http://127.0.0.1/c", meta={"playwright": True}))
+    assert isinstance(out[1], RuntimeError)
+    assert [p.number for p in downloads.seen] == [0, 0, 1]
+    assert downloads.made[0].closed and "playwright_page" not in out[2].meta
+
+
+def test_a_closed_page_is_dropped_and_one_that_asks_for_its_page_gets_its_own(downloads):
+    h = handler(uses=10)
+    fetch(h, Request("http://127.0.0.1/a", meta={"playwright": True}))
+    downloads.made[0].closed = True  # the browser restarted
+    kept = Request("http://127.0.0.1/b", meta={"playwright": True, "playwright_include_page": True})
+    fetch(h, kept, Request("http://127.0.0.1/c", meta={"playwright": True}))
+    assert [p.number for p in downloads.seen] == [0, 1, 2]
+    assert kept.meta["playwright_page"] is downloads.made[1]  # its own, left open for it
+    assert not downloads.made[1].closed and h._idle == [downloads.made[2]]
+
+
+def test_no_more_requests_in_pages_at_once_than_pages(downloads):
+    h = handler(uses=100, pages=2)
+
+    async def run() -> None:
+        await asyncio.gather(*(h._download_request(
+            Request(f"http://127.0.0.1/{n}", meta={"playwright": True})) for n in range(6)))
+
+    asyncio.run(run())
+    assert len(downloads.made) == 2  # two at a time: each finds a free page or makes one
