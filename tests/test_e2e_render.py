@@ -336,6 +336,28 @@ def test_scrapy_crawl_as_scrapyd_runs_it_renders_too(scripted, plain, tmp_path):
     assert reused and int(reused[1]) >= 2, run.stderr[-3000:]
     assert {p: counts.get(p) for p in LISTINGS} == dict.fromkeys(LISTINGS, 2)
     assert article_urls(tmp_path / "s.sqlite3") == article_urls(plain)
+    assert run.stderr.count("Starting download handler") == 1  # Playwright, started once
+
+
+def test_a_crawl_that_renders_no_page_starts_no_browser(tmp_path):
+    """Rendering on (``auto``, the browser installed) and a site served as plain HTML: nothing
+    lacks, so Playwright and Chromium are never started (crawler/render_handler.py)."""
+    browser_or_skip()
+    server = serve(SITE)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-a", f"base_url={server.url}",
+             "-s", f"DEFNEWS_STORE={tmp_path / 's.sqlite3'}", "-s", "DOWNLOAD_DELAY=0",
+             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=INFO"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        server.__exit__()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "[scrapy-playwright] INFO: Closing download handler" in run.stderr  # it was on
+    assert "'defnews/render/pages/" not in run.stderr
+    assert "Starting download handler" not in run.stderr
+    assert "playwright/browser_count" not in run.stderr
+    assert article_urls(tmp_path / "s.sqlite3")
 
 
 def test_a_page_whose_scripts_never_yield_fails_with_its_url(scripted, tmp_path):

@@ -42,7 +42,14 @@ class Stats:
 
 def handler(uses: int = 3, pages: int = 2) -> ReusedPagesHandler:
     h = ReusedPagesHandler.__new__(ReusedPagesHandler)  # no browser, no reactor
-    h._idle, h._uses, h._max_uses, h._gate = [], {}, uses, None
+    h._idle, h._uses, h._max_uses, h._gate, h._started = [], {}, uses, None, None
+    h.launches = 0
+
+    async def launch() -> None:
+        h.launches += 1  # type: ignore[attr-defined]
+        await asyncio.sleep(0.01)
+
+    h._launch = launch  # type: ignore[method-assign]
     h.stats = Stats()
     h.config = SimpleNamespace(max_pages_per_context=pages)
     return h
@@ -126,3 +133,17 @@ def test_no_more_requests_in_pages_at_once_than_pages(downloads):
 
     asyncio.run(run())
     assert len(downloads.made) == 2  # two at a time: each finds a free page or makes one
+
+
+def test_playwright_is_started_by_the_first_rendered_page_once_not_by_the_engine(downloads):
+    h = handler(uses=100, pages=4)
+
+    async def run() -> None:
+        await h._maybe_launch_in_thread()  # the engine_started signal's handler
+        assert h.launches == 0
+        await asyncio.gather(*(h._download_request(
+            Request(f"http://127.0.0.1/{n}", meta={"playwright": True})) for n in range(6)))
+
+    asyncio.run(run())
+    assert h.launches == 1 and len(downloads.seen) == 6
+    assert h._engine_started().called  # (Scrapy's older API: a fired Deferred, nothing run)
