@@ -88,6 +88,17 @@ def crawl(server: FixtureServer, store: Path, *extra: str) -> Run:
     return defnews(*CRAWL, "--base-url", server.url, "--store", str(store), *extra, cwd=store.parent)
 
 
+def scrapy_crawl(server: FixtureServer, store: Path, *settings: str) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl jdefense`` as Scrapyd runs it (the project's settings, no defnews
+    command), against ``server``, INFO logging (the stats dump is in stderr)."""
+    extra = [a for s in settings for a in ("-s", s)]
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-a", f"base_url={server.url}",
+         "-s", f"DEFNEWS_STORE={store}", "-s", "DOWNLOAD_DELAY=0",
+         "-s", "AUTOTHROTTLE_ENABLED=0", *extra, "-s", "LOG_LEVEL=INFO"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
 def ranking_lists(store: Path) -> dict[str, list[tuple[int, str, str]]]:
     with open_store(store) as s:
         view = s.latest_ranking("jdefense")
@@ -319,12 +330,7 @@ def test_scrapy_crawl_as_scrapyd_runs_it_renders_too(scripted, plain, tmp_path):
     browser_or_skip()
     server = serve(scripted)
     try:
-        run = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-a", f"base_url={server.url}",
-             "-s", f"DEFNEWS_STORE={tmp_path / 's.sqlite3'}", "-s", "DOWNLOAD_DELAY=0",
-             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-             "-s", "LOG_LEVEL=INFO"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300)
+        run = scrapy_crawl(server, tmp_path / "s.sqlite3", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
         counts = dict(server.counts)
     finally:
         server.__exit__()
@@ -345,11 +351,7 @@ def test_a_crawl_that_renders_no_page_starts_no_browser(tmp_path):
     browser_or_skip()
     server = serve(SITE)
     try:
-        run = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "jdefense", "-a", f"base_url={server.url}",
-             "-s", f"DEFNEWS_STORE={tmp_path / 's.sqlite3'}", "-s", "DOWNLOAD_DELAY=0",
-             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=INFO"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300)
+        run = scrapy_crawl(server, tmp_path / "s.sqlite3")
     finally:
         server.__exit__()
     assert run.returncode == 0, run.stderr[-3000:]
