@@ -216,14 +216,15 @@ def test_a_rendered_page_is_read_in_the_encoding_it_was_given():
 
 # -- feeds ---------------------------------------------------------------------------------
 
-SOURCES = parse_sources("""
+SOURCES_TEXT = """
 [[source]]
 key = "jp"
 name = "JP"
 kind = "feed"
 urls = ["http://127.0.0.1:8123/jp.xml"]
 language = "ja"
-""")
+"""
+SOURCES = parse_sources(SOURCES_TEXT)
 
 
 def rss(titles: list[str], declared: str | None) -> str:
@@ -318,15 +319,6 @@ def test_the_feeds_spider_drops_counts_and_names_the_undecodable_entry(tmp_path,
     assert (f"Feed source jp: {url}: entry dropped: entry '\ufffd\ufffd部隊の概要' has 2 byte "
             "sequence(s) that no encoding reads") in caplog.text
 
-
-SOURCES_TEXT = """
-[[source]]
-key = "jp"
-name = "JP"
-kind = "feed"
-urls = ["http://127.0.0.1:8123/jp.xml"]
-language = "ja"
-"""
 
 
 def test_health_a_source_with_refused_items_is_healthy_with_warnings_not_clean(tmp_path):
