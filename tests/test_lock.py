@@ -40,7 +40,9 @@ def test_two_concurrent_runs_do_not_both_crawl(store_location, tmp_path):
     site = tmp_path / "site"
     build_mirror(site)
     with FixtureServer(site) as server:
-        server.delay = 0.05  # long enough for the second run to start during the first
+        # Long enough for the second run to start during the first (0.05 s was not always,
+        # once a run that renders nothing stopped starting a browser).
+        server.delay = 0.2
         first = subprocess.Popen(
             [sys.executable, "-m", "defnews", "run", "--only", "jdefense", "--base-url",
              server.url, "--no-throttle", "--store", store_location, "--public",
