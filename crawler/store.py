@@ -1047,18 +1047,31 @@ class SQLStore:
             "SELECT url FROM archive_links WHERE source = ?", (source,))}
 
     def record_archive_links(self, source: str, urls: Iterable[str], *, at: datetime) -> None:
-        with self.transaction() as cur:
-            for url in urls:
-                cur.execute(
-                    self._sql("INSERT INTO archive_links (source, url, found_at) VALUES (?, ?, ?)"
-                              " ON CONFLICT (source, url) DO NOTHING"),
-                    (source, url, at.isoformat()))
+        rows = [(source, url, at.isoformat()) for url in sorted(set(urls))]
+        if rows:
+            self._write_retrying(
+                "INSERT INTO archive_links (source, url, found_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (source, url) DO NOTHING", rows)
 
     def forget_archive_links(self, source: str, urls: Iterable[str]) -> None:
-        with self.transaction() as cur:
-            for url in urls:
-                cur.execute(self._sql("DELETE FROM archive_links WHERE source = ? AND url = ?"),
-                            (source, url))
+        rows = [(source, url) for url in sorted(set(urls))]
+        if rows:
+            self._write_retrying("DELETE FROM archive_links WHERE source = ? AND url = ?", rows)
+
+    def _write_retrying(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement over ``rows`` in one transaction. Several crawl processes on one
+        frontier write overlapping rows: the callers give them in key order, so two writers
+        take the row locks in the same order and one waits for the other; a deadlock the
+        database still reports (another statement's locks) is retried as a whole."""
+        for attempt in range(5):
+            try:
+                with self.transaction() as cur:
+                    cur.executemany(self._sql(sql), rows)
+                return
+            except Exception as exc:
+                if attempt < 4 and self._is_retryable(exc):
+                    continue
+                raise
 
     def run_sources(self) -> list[str]:
         return [str(r[0]) for r in self._query(

@@ -305,3 +305,45 @@ def test_batches_give_what_one_at_a_time_gives(store, tmp_path, seed):
         tuple(r) for r in reference._query("SELECT source, guid, article_id FROM article_guids ORDER BY 1, 2")
     ]
     reference.close()
+
+
+def _link_writer(location: str, reverse: bool, barrier, out) -> None:
+    from crawler.store import open_store
+
+    urls = [f"https://j-defense.ikaros.jp/docs/others/{n:06d}.html" for n in range(400)]
+    if reverse:
+        urls.reverse()
+    errors: list[str] = []
+    with open_store(location) as s:
+        barrier.wait()
+        for round_ in range(6):
+            try:
+                s.record_archive_links("jdefense", urls, at=T0)
+                s.forget_archive_links("jdefense", urls[round_ % 2::2])
+            except Exception as exc:  # the assertion below names it
+                errors.append(f"{type(exc).__name__}: {exc}")
+    out.put(errors)
+
+
+def test_concurrent_archive_link_writers_do_not_deadlock(store_location):
+    """Two crawl processes on one frontier note and forget overlapping archive links, each in
+    its own order (the order their pages link them): neither write fails (a PostgreSQL
+    deadlock stopped a crawl with exit 2), and the links end as the last writes left them."""
+    import multiprocessing
+
+    from crawler.store import open_store
+
+    open_store(store_location).close()
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_link_writer, args=(store_location, rev, barrier, out))
+             for rev in (False, True)]
+    for p in procs:
+        p.start()
+    errors = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert errors == [[], []]
+    with open_store(store_location) as s:
+        left = s.archive_links("jdefense")
+    assert left <= {f"https://j-defense.ikaros.jp/docs/others/{n:06d}.html" for n in range(400)}
