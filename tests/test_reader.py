@@ -272,3 +272,30 @@ def test_the_library_layers_are_installed_and_read() -> None:
                        generic=True)
     out = reader._trafilatura(page)
     assert out is not None and "Paragraph 5 of the article" in out[1]
+
+
+def test_trafilatura_reads_only_the_part_of_the_page_the_readings_come_from(monkeypatch) -> None:
+    """Where the two body readings disagree, trafilatura arbitrates on the element that holds
+    both (its cost grows with the tree it parses), not on the whole page."""
+    import crawler.pages.reader as reader
+
+    seen: list[str | None] = []
+    real = reader._trafilatura
+
+    def spy(page: Any, fast: bool = False, region: str | None = None) -> Any:
+        seen.append(region)
+        return real(page, fast=fast, region=region)
+
+    monkeypatch.setattr(reader, "_trafilatura", spy)
+    sidebar = "".join(f"<p>Sidebar story {i} with a long teaser sentence of its own.</p>"
+                      for i in range(30))
+    html = (
+        "<html lang='en'><head><title>The headline</title></head><body>"
+        "<main><div class='head'><h1>The headline</h1><p>By Jane Doe</p></div>"
+        f"<div class='story'>{BODY}</div></main><aside>{sidebar}</aside></body></html>"
+    )
+    item = read_article(html, "https://news.example/a")
+    assert seen and seen[0] is not None
+    assert "Paragraph 5" in seen[0] and "Sidebar story" not in seen[0]
+    assert all(f"Paragraph {i}" in item["content_html"] for i in range(6))
+    assert "Sidebar story" not in item["content_html"]

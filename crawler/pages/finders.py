@@ -917,6 +917,7 @@ class Reading:
     header_end: int = -1
     consumed: set[int] = field(default_factory=set)
     candidates: dict[str, list[Block]] = field(default_factory=dict)  # other body readings
+    containers: list[Any] = field(default_factory=list)  # the elements the readings come from
     _dated: list[Block] | None = None
 
     @property
@@ -1255,8 +1256,10 @@ def find_body(r: Reading) -> None:
         if profile.body_by_density:  # two candidates: the caller may choose between them
             dense = densest_container(bl[start:])
             r.candidates["title wrapper"] = body_blocks(r, start, container)
+            r.containers = [container]
             if dense is not None and dense is not container:
                 r.candidates["densest"] = body_blocks(r, start, dense)
+                r.containers.append(dense)
                 container = dense
     found.body = body_blocks(r, start, container)
     r.found.container = container
