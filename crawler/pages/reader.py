@@ -538,9 +538,10 @@ def choose_body(page: Page, r: finders.Reading) -> None:
     if agree and length >= _SURE_LENGTH and len(found.body) >= 4:
         return  # one long body of several blocks: the finders are sure
     full = None
-    alternative = _trafilatura(page, fast=True, region=_region(r))
+    region = _region(r)
+    alternative = _trafilatura(page, fast=True, region=region)
     if alternative is None or len(alternative[1]) < _SURE_LENGTH:
-        alternative = full = _trafilatura(page) or alternative
+        alternative = full = _trafilatura(page, region=region) or alternative
     if alternative is None:
         return
     alt_html, alt_text = alternative
@@ -549,7 +550,7 @@ def choose_body(page: Page, r: finders.Reading) -> None:
     best = max(readings, key=lambda c: _overlap(_tokens(" ".join(b.text for b in c)), alt_tokens))
     best_length = _length(best)
     if len(alt_text) > max(1.5 * best_length, best_length + 200):
-        full = full or _trafilatura(page)
+        full = full or _trafilatura(page, region=region)
         if full is None or len(full[1]) <= max(1.5 * best_length, best_length + 200):
             return _keep_shared(found, best, alt_tokens if full is None else _tokens(full[1]))
         alt_html, alt_text = full
