@@ -136,6 +136,13 @@ SKIP_TAGS = frozenset(
     "script style noscript template iframe svg math button input select textarea head "
     "title meta link object embed canvas video audio nav aside dialog".split()
 )
+# ARIA roles of what is not the article: a button's label ("Box aufklappen"), the site's
+# navigation, search and dialogs; an element hidden from screen readers (aria-hidden) is
+# decoration or a copy shown to sighted readers only.
+CHROME_ROLES = frozenset(
+    "button navigation search dialog alertdialog menu menubar tablist toolbar banner "
+    "complementary contentinfo".split()
+)
 # Skipped only when small: a search form is chrome, a <form> around the whole page (some CMS
 # do that) is not. Likewise for a class that names chrome ("sidebar" in "with-sidebar").
 SMALL_CHROME_TAGS = frozenset({"form"})
@@ -391,6 +398,8 @@ class _Walker:
                 (attrs := child.keys())
                 and (
                     "hidden" in attrs
+                    or ("role" in attrs and child.get("role") in CHROME_ROLES)
+                    or ("aria-hidden" in attrs and child.get("aria-hidden") == "true")
                     or (
                         ("class" in attrs or "id" in attrs)
                         and _chrome(child, child.get("class"), child.get("id"), index, extra)
@@ -768,7 +777,7 @@ _HREFS = etree.XPath("descendant-or-self::*/@href", smart_strings=False)
 _NOT_RELATIVE = ("/", "#", "http:", "https:", "mailto:", "javascript:", "HTTP:", "HTTPS:")
 
 
-_CAPTION_CLASS_RE = re.compile(r"caption|credit|cap\b|photo-?txt", re.IGNORECASE)
+CAPTION_CLASS_RE = re.compile(r"caption|credit|cap\b|photo-?txt", re.IGNORECASE)
 _BANNER_ALT_RE = re.compile(r"bnr|banner|バナー|広告", re.IGNORECASE)
 
 
@@ -918,6 +927,8 @@ class Reading:
     consumed: set[int] = field(default_factory=set)
     candidates: dict[str, list[Block]] = field(default_factory=dict)  # other body readings
     containers: list[Any] = field(default_factory=list)  # the elements the readings come from
+    lead: list[Block] = field(default_factory=list)  # a standfirst beside the densest element
+    end_marks: set[int] = field(default_factory=set)  # blocks whose words ended a reading
     _dated: list[Block] | None = None
 
     @property
@@ -1258,11 +1269,52 @@ def find_body(r: Reading) -> None:
             r.candidates["title wrapper"] = body_blocks(r, start, container)
             r.containers = [container]
             if dense is not None and dense is not container:
-                r.candidates["densest"] = body_blocks(r, start, dense)
+                r.lead = _lead(r.candidates["title wrapper"], body_blocks(r, start, dense),
+                               container, dense)
+                r.candidates["densest"] = r.lead + body_blocks(r, start, dense)
                 r.containers.append(dense)
                 container = dense
-    found.body = body_blocks(r, start, container)
+    dense_body = r.candidates.get("densest")
+    found.body = dense_body if dense_body is not None else body_blocks(r, start, container)
     r.found.container = container
+
+
+_LEAD_MIN = 80  # characters: a standfirst, not a byline, a date or a button's label
+
+
+def _lead(wrapper: list[Block], dense: list[Block], outer: Any, inner: Any) -> list[Block]:
+    """The lead the densest element's blocks follow in the title's wrapper: a standfirst
+    between the title and the paragraphs' own element (its sibling) is the article's, where
+    the share bars and bylines beside it are not."""
+    if not dense or outer is None or not any(a is outer for a in inner.iterancestors()):
+        return []
+    first = dense[0].index
+    lead: list[Block] = []
+    # Walking back from the paragraphs: the standfirst is next to them, with only short
+    # things (a share bar's "Share", a date) between; a figure, a caption or another text
+    # block ends the lead (a video's teaser above, a photo's credit).
+    for b in reversed([b for b in wrapper if b.index < first]):
+        if len(b.text) < _PARA_MIN and b.kind not in ("image", "figure"):
+            continue
+        if (b.kind not in ("para", "run", "heading") or len(b.text) < _LEAD_MIN
+                or _link_density(b) >= 0.3 or _caption(b)):
+            break
+        lead.insert(0, b)
+    return lead
+
+
+def _caption(b: Block) -> bool:
+    """Whether ``b`` is an image's caption or credit: inside a figure, or in an element
+    (or its parent or grandparent) whose class says so."""
+    el = b.el if b.el is not None else b.container
+    if el is None:
+        return False
+    for depth, e in enumerate((el, *el.iterancestors())):
+        if e.tag in ("figure", "figcaption"):
+            return True
+        if depth <= 2 and CAPTION_CLASS_RE.search(e.get("class") or ""):
+            return True
+    return False
 
 
 _PARA_MIN = 40  # a paragraph of text, not a label, a caption or a button
@@ -1320,12 +1372,18 @@ def body_blocks(r: Reading, start: int, container: Any) -> list[Block]:
     """The content blocks from ``start`` inside ``container`` until an end marker."""
     profile, dre = r.profile, r.profile.dateline_re
     body: list[Block] = []
-    for b in r.bl[start:]:
+    bl = r.bl
+    for i in range(start, len(bl)):
+        b = bl[i]
         if container is not None and not _inside(b, container):
             if body:
                 break
             continue
         if len(b.text) <= 120 and profile.end_re is not None and profile.end_re.search(b.text):
+            if profile.body_by_density and _text_goes_on(bl, i, container):
+                continue  # a box of links inside the article ("Mehr zum Thema"), not its end
+            if body:
+                r.end_marks.add(i)
             break
         if b.chrome:
             continue
@@ -1335,8 +1393,38 @@ def body_blocks(r: Reading, start: int, container: Any) -> list[Block]:
             continue  # the label list repeated at the foot
         if profile.body_by_density and b.kind != "heading" and _link_list(b):
             continue  # teasers of other articles, a list of links
+        if (profile.body_by_density and b.kind == "heading" and _length(body) >= _TEASERS_AFTER
+                and _link_density(b) > 0.9):
+            if _text_goes_on(bl, i, container):
+                continue  # a teaser inside the article
+            r.end_marks.add(i)
+            break  # a heading that links another page: the teasers after the article
         body.append(b)
     return body
+
+
+_GOES_ON_PARA = 200  # characters: a paragraph of the article, longer than a teaser's summary
+_GOES_ON_LOOK = 12  # blocks looked at after an end marker
+
+
+def _text_goes_on(bl: list[Block], i: int, container: Any) -> bool:
+    """Whether the article's text goes on after block ``i`` (an end marker, a linked
+    heading): a long paragraph, mostly not links, follows soon in the same container. The
+    teasers after an article have headings and summaries of a sentence or two."""
+    for b in bl[i + 1 : i + 1 + _GOES_ON_LOOK]:
+        if container is not None and not _inside(b, container):
+            return False
+        if (b.kind in ("para", "run") and len(b.text) >= _GOES_ON_PARA and not b.chrome
+                and _link_density(b) < 0.2):
+            return True
+    return False
+
+
+_TEASERS_AFTER = 500  # characters of body before a linked heading is taken for a teaser
+
+
+def _length(blocks: list[Block]) -> int:
+    return sum(len(b.text) for b in blocks)
 
 
 def find_images(r: Reading) -> None:
@@ -1395,7 +1483,7 @@ def _image_block(r: Reading, holder: Any, i: int) -> None:
             nxt.text == alt
             or (cap_re is not None and cap_re.search(nxt.text))
             or (nxt.el is not None and nxt.el.tag in ("figcaption", "small", "cite"))
-            or (nxt.container is not r.found.container and _CAPTION_CLASS_RE.search(cls))
+            or (nxt.container is not r.found.container and CAPTION_CLASS_RE.search(cls))
         ):
             caption = nxt.text
             r.consumed.add(i + 1)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
+import lxml.html
 from lxml import etree
 
 from crawler.dates import DateParseError, PageDate, read_page_date
@@ -45,6 +46,7 @@ from crawler.pages.finders import Found, Hints, SiteProfile, strip_site_name
 from crawler.pages.html import (
     ARTICLE_TYPES,
     PageParseError,
+    clean_html,
     extract_jsonld,
     find_time_elements,
     normalize_space,
@@ -105,7 +107,14 @@ GENERIC = SiteProfile(
         r"^(?:[■●◆【\[]?(?:関連記事|関連ニュース|あわせて読みたい|おすすめ記事)[】\]]?"
         r"|Related(?: articles| stories| coverage| content)?|Read more|More on this|"
         r"Mehr zum Thema|Lesen Sie auch|Weitere Artikel|À lire aussi|Lire aussi|Leia também|"
-        r"Más información|Leggi anche|Relaterade artiklar|Les også)\s*[:：]?$",
+        r"Más información|Leggi anche|Relaterade artiklar|Les også|"
+        # what sites show under the article: the most read, recommendations, more on the topic
+        r"(?:Most )?Popular(?: now| stories| articles)?|Most (?:read|viewed|shared)|Trending(?: now)?|"
+        r"Recommended(?: for you| stories)?|You (?:may|might) also like|Read next|Also read|"
+        r"Ähnliche (?:Beiträge|Artikel)|Das könnte Sie auch interessieren|Meistgelesen|"
+        r"Weitere Nachrichten|Lo más (?:leído|visto)|Más leídas|Les plus lus|À voir aussi|"
+        r"Vous aimerez aussi|Potrebbe interessarti|I più letti|人気記事|よく読まれている記事|"
+        r"(?:Mehr zum Thema|Mehr aus|More (?:on|from|about)|Plus sur|Más sobre)\s.{1,60})\s*[:：]?$",
         re.IGNORECASE | re.S,
     ),
     caption_re=re.compile(r"^(?:写真|画像|Foto|Photo|Bild|Image)\s*[:：]|^\(?(?:Photo|Foto):"),
@@ -206,6 +215,7 @@ class Page:
     # Nested deeper than 256 levels (read with huge_tree): the library layers are given a
     # tree read the same way (their own parser would cut the page at level 256).
     deep: bool = False
+    scripts: list[Any] = field(default_factory=list)  # the page's <script> elements
 
     @property
     def japanese(self) -> bool:
@@ -245,6 +255,7 @@ def read_metadata(page: Page) -> None:
     if page.jsonld is None:
         page.jsonld = extract_jsonld(tree, scripts=tagged["script"])
     meta.jsonld = page.jsonld
+    page.scripts = tagged["script"]  # (kept: the tree loses them in the finders' clean)
     for m in tagged["meta"]:
         key = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
         content = m.get("content")
@@ -549,10 +560,14 @@ def choose_body(page: Page, r: finders.Reading) -> None:
     readings = list(r.candidates.values()) or [found.body]
     best = max(readings, key=lambda c: _overlap(_tokens(" ".join(b.text for b in c)), alt_tokens))
     best_length = _length(best)
-    if len(alt_text) > max(1.5 * best_length, best_length + 200):
+    # trafilatura's body replaces the finders' when it has much more text, unless the finders
+    # ended theirs at words that say the article is over ("Most read", "Related"): its extra
+    # text is then what follows them.
+    if len(alt_text) > max(1.5 * best_length, best_length + 200) and not r.end_marks:
         full = full or _trafilatura(page, region=region)
         if full is None or len(full[1]) <= max(1.5 * best_length, best_length + 200):
-            return _keep_shared(found, best, alt_tokens if full is None else _tokens(full[1]))
+            return _keep_shared(found, best, alt_tokens if full is None else _tokens(full[1]),
+                                r.lead)
         alt_html, alt_text = full
         found.body = best
         page.content_html = alt_html
@@ -563,13 +578,17 @@ def choose_body(page: Page, r: finders.Reading) -> None:
     # boilerplate); figures stay (trafilatura leaves images out, defnews keeps them), and so do
     # data tables (a layout table is read as blocks of its own, never as a "table" block;
     # trafilatura often drops a table whose cells are numbers).
-    _keep_shared(found, best, alt_tokens)
+    _keep_shared(found, best, alt_tokens, r.lead)
 
 
-def _keep_shared(found: Found, best: list[finders.Block], alt_tokens: Counter[str]) -> None:
+def _keep_shared(found: Found, best: list[finders.Block], alt_tokens: Counter[str],
+                 lead: list[finders.Block]) -> None:
     words = set(alt_tokens)
+    # (the standfirst the finders found beside the paragraphs stays: trafilatura often drops
+    # a lead that is a heading or a bare <div>)
     kept = [b for b in best
-            if b.kind in ("image", "figure", "table") or _shared(b.text, words) >= 0.5]
+            if b.kind in ("image", "figure", "table") or any(b is x for x in lead)
+            or _shared(b.text, words) >= 0.5]
     found.body = kept if _length(kept) >= 0.5 * _length(best) else best
 
 
@@ -602,6 +621,98 @@ def check_body(page: Page) -> None:
     if page.prov.get("body") != "trafilatura":
         page.content_html = page.found.content_html
         page.text_length = _length(page.found.body)
+
+
+_SCRIPT_BODY_UNDER = 200  # characters: a body this short may be filled in by a script
+
+
+def script_body(page: Page) -> None:
+    """Phase *script body*: a page whose markup holds no article text, while its data does
+    (a Next.js or React page hydrated by script, the body as an HTML string in a ``<script>``;
+    a JSON-LD ``articleBody``), is read from that data: a browser would show that text.
+
+    Hand-written: no library reads an HTML body out of a framework's state. The string is
+    found by what it is (the longest JSON string literal of a script holding paragraphs), not
+    by a framework's variable names.
+    """
+    if _length(page.found.body) >= _SCRIPT_BODY_UNDER or page.prov.get("body") == "hints":
+        return
+    # (trafilatura's body of such a page is often that same data, JSON-LD's articleBody, its
+    # paragraphs run together: the data read here wins unless trafilatura found much more)
+    best_html, best_length = "", int(0.8 * page.text_length)
+    for text in _script_html(page.scripts):
+        try:
+            fragment = lxml.html.fragment_fromstring(text, create_parent="div")
+        except (etree.LxmlError, ValueError):
+            continue
+        etree.strip_elements(fragment, *finders.NEVER_TEXT, with_tail=False)
+        length = len(normalize_space(fragment.text_content()))
+        if length > max(best_length, _SCRIPT_BODY_UNDER):
+            best_html, best_length = _figures(fragment), length
+    body = _jsonld_first(page.meta.jsonld, "articleBody")
+    if isinstance(body, list):
+        body = "\n".join(v for v in body if isinstance(v, str))
+    if isinstance(body, str) and len(normalize_space(body)) > max(best_length, _SCRIPT_BODY_UNDER):
+        if _PARAGRAPH_RE.search(body):  # (some sites write HTML there)
+            best_html = body
+        else:
+            paragraphs = [normalize_space(p) for p in body.splitlines() if p.strip()]
+            best_html = "".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs)
+        best_length = len(normalize_space(body))
+    if not best_html:
+        return
+    page.content_html = clean_html(best_html, page.url)
+    page.text_length = best_length
+    page.prov["body"] = "script"
+
+
+_PLACEHOLDER_RE = re.compile(r"\$\$[A-Z][A-Z0-9_]*\$\$|\{\{\s*[A-Za-z_][\w.]*\s*\}\}")
+
+
+def _figures(fragment: Any) -> str:
+    """The fragment's markup, an image and its caption (an element whose class says
+    caption or credit) made a ``<figure>``, a template's placeholders (``$$ARTICLEAD$$``,
+    ``{{ad}}``: where the page's script puts an ad) left out."""
+    for el in list(fragment.iter()):
+        if not isinstance(el.tag, str) or el.tag == "figcaption":
+            continue
+        parent = el.getparent()
+        if (parent is not None and parent is not fragment
+                and finders.CAPTION_CLASS_RE.search(el.get("class") or "")
+                and next(parent.iter("img"), None) is not None):
+            parent.tag, el.tag = "figure", "figcaption"
+    markup = "".join(etree.tostring(c, method="html", encoding="unicode") for c in fragment)
+    return _PLACEHOLDER_RE.sub("", (fragment.text or "") + markup)
+
+
+# A JSON string literal of 300 characters or more that holds a paragraph's start tag, raw or
+# escaped as JSON writes it ("\u003cp").
+_SCRIPT_STRING_RE = re.compile(r'"((?:[^"\\]|\\.){300,}?)"')
+_PARAGRAPH_RE = re.compile(r"<p[\s>]", re.IGNORECASE)
+
+
+def _script_html(scripts: list[Any]) -> list[str]:
+    """The HTML strings in the page's scripts that hold two paragraphs or more."""
+    import json
+
+    found: list[str] = []
+    for script in scripts:
+        code = script.text or ""
+        if (script.get("type") or "").lower() == "application/ld+json":
+            continue
+        if "\\u003cp" not in code.lower() and "<p" not in code.lower():
+            continue
+        for m in _SCRIPT_STRING_RE.finditer(code):
+            raw = m.group(1)
+            if "u003cp" not in raw.lower() and "<p" not in raw.lower():
+                continue
+            try:
+                value = json.loads(f'"{raw}"')
+            except ValueError:
+                continue
+            if len(_PARAGRAPH_RE.findall(value)) >= 2:
+                found.append(value)
+    return found
 
 
 def _region(r: finders.Reading) -> str | None:
@@ -760,7 +871,7 @@ def url_section(page: Page) -> str | None:
 
 PHASES = (
     parse, read_metadata, find, choose_title, choose_date, choose_author, check_body,
-    check_generic,
+    script_body, check_generic,
 )
 
 
