@@ -700,8 +700,9 @@ def _site_name_res(site_name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     # The suffix pattern starts at the separator (a character class: the regex engine skips
     # to it) rather than at the white space before it, which it would try at every position;
     # that white space is stripped after the cut.
-    return (re.compile(r"[|｜\-–—:：]\s*" + re.escape(site_name) + r".*$"),
-            re.compile(r"^" + re.escape(site_name) + r"\s*[|｜\-–—:：]\s*"))
+    # (ㅣ, the Hangul letter, and 丨 stand for a bar in Korean and Chinese titles)
+    return (re.compile(r"[|｜ㅣ丨\-–—:：]\s*" + re.escape(site_name) + r".*$"),
+            re.compile(r"^" + re.escape(site_name) + r"\s*[|｜ㅣ丨\-–—:：]\s*"))
 
 
 def strip_site_name(title: str | None, site_name: str) -> str:

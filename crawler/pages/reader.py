@@ -216,6 +216,7 @@ class Page:
     # tree read the same way (their own parser would cut the page at level 256).
     deep: bool = False
     scripts: list[Any] = field(default_factory=list)  # the page's <script> elements
+    titles: list[str] = field(default_factory=list)  # the metadata titles, best first
 
     @property
     def japanese(self) -> bool:
@@ -315,7 +316,7 @@ def title_candidates(page: Page) -> list[str]:
         if not value:
             continue
         text = normalize_space(html_lib.unescape(value))
-        out.append(_strip_site(text, page.site_name, url_host(page.url)))
+        out.append(_strip_site(text, page.site_name, url_host(page.url), _sections(page)))
     if headline and truncated:
         out.append(headline)
     # Then each without its last part ("Title - Name of a site we cannot tell"): the page's
@@ -325,13 +326,20 @@ def title_candidates(page: Page) -> list[str]:
     return list(dict.fromkeys(t for t in out if t))
 
 
-def _strip_site(title: str, site_name: str, host: str = "") -> str:
+def _strip_site(title: str, site_name: str, host: str = "", sections: tuple[str, ...] = ()) -> str:
     """``"Title - Site"`` → ``"Title"``: the site name as the page gives it, or an end (or
     start) part that names the site another way (``政治ㅣ한국일보`` for hankookilbo.com: a part
-    whose letters the host name holds, or that holds the host's name)."""
+    whose letters the host name holds, or that holds the host's name). A section the page
+    names in its metadata, left at the end once the site is cut (``Title-정치ㅣ한국일보``),
+    goes too."""
     if site_name:
         stripped = strip_site_name(title, site_name)
         if stripped and stripped != title:
+            for section in sections:
+                if stripped.endswith(section) and len(stripped) > len(section) + 8:
+                    head = stripped[: -len(section)].rstrip()
+                    if head and head[-1] in "-–—|｜ㅣ丨:：/":
+                        return head[:-1].rstrip()
             return stripped
     parts = [p for p in _SITE_NAME_SPLIT.split(title) if p.strip()]
     if len(parts) > 1:
@@ -343,6 +351,18 @@ def _strip_site(title: str, site_name: str, host: str = "") -> str:
                 rest = parts[:-1] if i == -1 else parts[1:]
                 return normalize_space(" - ".join(rest))
     return title
+
+
+_SECTION_META = ("article:section", "content_category", "category", "section")
+
+
+def _sections(page: Page) -> tuple[str, ...]:
+    """The section names the page's metadata gives (``article:section``, JSON-LD's
+    ``articleSection``...)."""
+    names = [v for n in _SECTION_META for v in page.meta.meta.get(n, ())]
+    section = _jsonld_first(page.meta.jsonld, "articleSection")
+    names += section if isinstance(section, list) else [section]
+    return tuple(dict.fromkeys(normalize_space(v) for v in names if isinstance(v, str) and v.strip()))
 
 
 def _host_word(host: str) -> str:
@@ -359,8 +379,9 @@ def find(page: Page) -> None:
     declared = _declared(page) if page.declared is None else page.declared
     skip = _skip(page) if page.skip is None else page.skip
     try:
+        page.titles = title_candidates(page)
         r = finders.segment(
-            finders.clean(page.tree), page.url, profile, title_candidates(page), declared, skip
+            finders.clean(page.tree), page.url, profile, page.titles, declared, skip
         )
         for step in finders.PHASES:
             if step is finders.find_images:
@@ -415,10 +436,24 @@ def choose_title(page: Page) -> None:
         if len(h1s) == 1 and h1s[0] != title and _loose(h1s[0]) in _loose(title) + "":
             title = h1s[0]
             page.prov["title"] = "structure"
+    if page.generic:
+        # A heading whose parts run together ("Nationale DemoDer 9. Juli": a kicker in an
+        # element of its own, set apart by the style sheet) is written with its separator
+        # by the metadata title of the same letters.
+        letters = _LETTERS_RE.sub("", title.lower())
+        for candidate in page.titles:
+            if (candidate != title and candidate.count(" ") > title.count(" ")
+                    and _LETTERS_RE.sub("", candidate.lower()) == letters):
+                title = candidate
+                break
     page.title = title
     if page.generic:
         host = url_host(page.url)
-        page.title = _strip_site(normalize_space(html_lib.unescape(title)), page.site_name, host)
+        page.title = _strip_site(normalize_space(html_lib.unescape(title)), page.site_name, host,
+                                 _sections(page))
+
+
+_LETTERS_RE = re.compile(r"[\W_]+")
 
 
 def _loose(text: str) -> str:

@@ -1,0 +1,50 @@
+"""Generic titles (issue 19): the site's and the section's names cut in any script's
+separators, and a heading whose parts run together written with its separator."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.pages import read_article
+
+BODY = "".join(f"<p>Paragraph {i} of the article tells the reader something at length, with a "
+               f"few clauses and numbers, and a full stop at its end.</p>" for i in range(8))
+
+
+def page(title: str, og: str, h1: str | None, section: str = "", site: str = "Example") -> str:
+    meta = f"<meta property='og:title' content=\"{og}\"><meta property='og:site_name' content='{site}'>"
+    if section:
+        meta += f"<meta property='article:section' content='{section}'>"
+    heading = f"<h1>{h1}</h1>" if h1 is not None else ""
+    return (f"<html><head><title>{title}</title>{meta}</head><body><article>{heading}"
+            f"<div class='text'>{BODY}</div></article></body></html>")
+
+
+@pytest.mark.parametrize(("raw", "site", "section"), [
+    ("장동혁, 한동훈 제명했지만 부담 커졌다-정치ㅣ한국일보", "한국일보", "정치"),
+    ("国务院召开常务会议部署经济工作 - 时政丨人民网", "人民网", "时政"),
+    ("The minister resigns after the vote - Politics | Example Times", "Example Times", "Politics"),
+    ("Der Minister tritt nach der Abstimmung zurück – Politik | Beispiel-Zeitung",
+     "Beispiel-Zeitung", "Politik"),
+])
+def test_the_site_and_section_names_are_cut_in_any_separator(raw: str, site: str, section: str) -> None:
+    item = read_article(page(raw, raw, None, section, site), "https://news.example/2025/01/02/a")
+    want = raw.split(site)[0].rstrip(" |ㅣ丨-–")[: -len(section)].rstrip(" -–|ㅣ丨")
+    assert item["title"] == want
+
+
+def test_a_title_that_ends_in_a_word_like_a_section_keeps_it_when_no_site_name_is_cut() -> None:
+    raw = "Why the vote matters for Politics"
+    item = read_article(page(raw, raw, raw, "Politics"), "https://news.example/2025/01/02/a")
+    assert item["title"] == raw
+
+
+@pytest.mark.parametrize(("h1", "og"), [
+    ("<span class='kicker'>Nationale Demo</span>Der 9. Juli naht: die Gewerkschaften demonstrieren",
+     "Nationale Demo / Der 9. Juli naht: die Gewerkschaften demonstrieren"),
+    ("<small>Election night</small><span>The count goes on into the morning</span>",
+     "Election night: The count goes on into the morning"),
+])
+def test_a_heading_whose_parts_run_together_takes_the_metadata_separator(h1: str, og: str) -> None:
+    item = read_article(page(og + " | Example", og, h1), "https://news.example/2025/01/02/a")
+    assert item["title"] == og
