@@ -1,0 +1,88 @@
+"""The published day of a generic page: which of the page's dates is its publication day.
+
+Small pages written here, each in several markups and languages: the metadata's instant, the
+date line the reader sees, the URL's date, and how they are weighed against each other.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.pages import read_article
+
+_BODY = (
+    "The council met on Tuesday evening to discuss the new plans for the harbour district. "
+    "Residents had asked for more time to read the proposals, and the mayor agreed to it. "
+) * 4
+
+
+def page(head: str = "", dateline: str = "", lang: str = "en", title: str = "The headline") -> str:
+    return (
+        f"<html lang='{lang}'><head><title>{title} - Example News</title>{head}</head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world/'>World</a></nav>"
+        f"<article><h1>{title}</h1>{dateline}<div class='text'><p>{_BODY}</p>"
+        f"<p>{_BODY}</p></div></article><footer>© Example News</footer></body></html>"
+    )
+
+
+def jsonld(published: str, modified: str | None = None) -> str:
+    extra = f', "dateModified": "{modified}"' if modified else ""
+    return (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "The headline",'
+        f' "datePublished": "{published}"{extra}}}</script>'
+    )
+
+
+def og(published: str) -> str:
+    return f"<meta property='article:published_time' content='{published}'>"
+
+
+# -- a UTC instant and the local day the date line shows ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "dateline", "lang", "day"),
+    [
+        # late evening UTC: the next day east of UTC (Berlin, Rome, Vienna)
+        (og("2021-11-04T23:00Z"), "<p class='date'>5. November 2021</p>", "de", "2021-11-05"),
+        (jsonld("2023-11-01T23:01:00Z"), "<div class='meta'>02 Novembre 2023</div>", "it",
+         "2023-11-02"),
+        (jsonld("2019-10-18T22:04:00Z"), "<span>19. Oktober 2019 00:04 Uhr</span>", "de",
+         "2019-10-19"),
+        # early morning UTC: the day before west of UTC (the Americas)
+        (jsonld("2023-11-09T02:11:03+00:00"), "<p class='byline'>November 8, 2023</p>", "en-US",
+         "2023-11-08"),
+        (og("2023-11-09T06:35:29+00:00"), "<time>Nov 8, 2023 10:35 PM</time>", "en-US",
+         "2023-11-08"),
+    ],
+)
+def test_a_utc_instant_is_the_day_the_date_line_shows(
+    head: str, dateline: str, lang: str, day: str
+) -> None:
+    item = read_article(page(head, dateline, lang), "https://news.example/world/a-story")
+    assert item["published_source"] != "dateline"  # the metadata still gives the instant
+    assert item["published_day"] == day
+
+
+@pytest.mark.parametrize(
+    ("head", "dateline", "lang", "day"),
+    [
+        # 13:23Z is the same day almost everywhere: a date line a day later is an update
+        (jsonld("2024-08-04T13:23:00Z"), "<p class='date'>Updated 5 Aug 2024</p>", "en-GB",
+         "2024-08-04"),
+        # the date line's time is another moment (21:18 is no zone's wall time of 14:03Z)
+        (jsonld("2025-06-28T14:03:53+00:00"), "<p>Akt.: 29. Juni 2025 - 21.18 Uhr</p>", "de",
+         "2025-06-28"),
+        # a value with its own offset is the page's local time already
+        (jsonld("2024-04-25T19:30:04+02:00"), "<p class='date'>26.04.2024</p>", "de",
+         "2024-04-25"),
+        (og("2024-12-03T23:17:00+09:00"), "<time>2024/12/04 00:05</time>", "ja", "2024-12-03"),
+        # two days off is no time zone
+        (og("2021-11-04T23:00Z"), "<p class='date'>6. November 2021</p>", "de", "2021-11-04"),
+    ],
+)
+def test_a_date_line_that_is_not_the_instant_leaves_the_metadata_day(
+    head: str, dateline: str, lang: str, day: str
+) -> None:
+    item = read_article(page(head, dateline, lang), "https://news.example/world/a-story")
+    assert item["published_day"] == day
