@@ -86,3 +86,31 @@ def test_a_date_line_that_is_not_the_instant_leaves_the_metadata_day(
 ) -> None:
     item = read_article(page(head, dateline, lang), "https://news.example/world/a-story")
     assert item["published_day"] == day
+
+
+# -- a UTC instant and the day the URL is dated --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "url", "day"),
+    [
+        # an evening in the Americas: the UTC value is the next day
+        (jsonld("2020-02-25T02:25:54+00:00"), "https://news.example/2020/02/24/a-story/",
+         "2020-02-24"),
+        # past midnight in Europe: the UTC value is the day before
+        (og("2018-12-31T23:11:59+00:00"), "https://blog.example/2019/01/01/ins-neue-jahr/",
+         "2019-01-01"),
+        (jsonld("2023-11-01T23:01:00Z"), "https://giornale.example/esteri/2023/11/02/diretta/",
+         "2023-11-02"),
+        # 10:04Z is the morning of the 9th in the Americas too: the URL names the day it was
+        # first planned, the instant is the day
+        (jsonld("2020-07-09T10:04:04Z"), "https://news.example/politics/2020/07/08/a-story/",
+         "2020-07-09"),
+        # a value with its own offset is its own day
+        (og("2020-02-25T02:25:54+01:00"), "https://news.example/2020/02/24/a-story/",
+         "2020-02-25"),
+    ],
+)
+def test_a_utc_instant_and_the_urls_day(head: str, url: str, day: str) -> None:
+    item = read_article(page(head), url)
+    assert item["published_day"] == day

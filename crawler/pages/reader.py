@@ -885,21 +885,23 @@ def check_generic(page: Page) -> None:
 
 def page_day(page: Page) -> str | None:
     """The day the page shows: the local day its date line shows for a UTC value (see
-    :func:`_local_day`), else the published value's own day; a UTC value one day after a
-    date written in the URL (``/2020/02/24/`` and ``2020-02-25T02:25Z``: an evening in the
-    Americas) is the URL's day."""
+    :func:`_local_day`), else the local day the URL is dated for a UTC value a zone turns to
+    it (``/2020/02/24/`` and ``2020-02-25T02:25Z``: an evening in the Americas;
+    ``/2019/01/01/`` and ``2018-12-31T23:11Z``: past midnight in Europe), else the published
+    value's own day."""
     if page.published is None:
         return None
     if page.shown_day is not None:
         return page.shown_day.isoformat()
-    day = page.published.value.date()
+    value = page.published.value
+    day = value.date()
     m = _URL_DAY_RE.search(page.url)
-    if m and page.published.precision != "day" and page.published.value.utcoffset() == timedelta(0):
+    if m and page.published.precision != "day" and value.utcoffset() == timedelta(0):
         try:
             url_day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             return day.isoformat()
-        if url_day == day - timedelta(days=1):
+        if _zone_turns(value, url_day):
             return url_day.isoformat()
     return day.isoformat()
 
