@@ -114,3 +114,44 @@ def test_a_date_line_that_is_not_the_instant_leaves_the_metadata_day(
 def test_a_utc_instant_and_the_urls_day(head: str, url: str, day: str) -> None:
     item = read_article(page(head), url)
     assert item["published_day"] == day
+
+
+# -- a day without its time gives way to the date line, and a weaker layer does not overrule it --
+
+
+def microdata_day(day: str) -> str:
+    return f"<meta itemprop='datePublished' content='{day}'>"
+
+
+@pytest.mark.parametrize(
+    ("head", "dateline", "lang"),
+    [
+        (microdata_day("2022-01-27") + "<meta name='date' content='2022-01-21T15:38:44+01:00'>",
+         "<p class='date'>27.01.2022</p>", "de"),
+        (jsonld("2022-01-27") + "<meta name='dcterms.date' content='2022-01-21T15:38:44+01:00'>",
+         "<p class='date'>January 27, 2022</p>", "en"),
+        (jsonld("2022-01-27") + "<meta name='DC.date' content='2022-01-21T09:43+01:00'>",
+         "<div class='meta'>27 janvier 2022</div>", "fr"),
+    ],
+)
+def test_a_weaker_layer_does_not_overrule_a_day_and_its_date_line(
+    head: str, dateline: str, lang: str
+) -> None:
+    item = read_article(page(head, dateline, lang), "https://news.example/world/a-story")
+    assert item["published_source"] == "dateline"
+    assert item["published_day"] == "2022-01-27"
+
+
+def test_a_weaker_layer_that_agrees_with_the_date_line_gives_the_minute() -> None:
+    head = microdata_day("2022-01-27") + "<meta name='date' content='2022-01-27T15:38:00+01:00'>"
+    item = read_article(page(head, "<p class='date'>27.01.2022</p>", "de"),
+                        "https://news.example/world/a-story")
+    assert item["published"] == "2022-01-27T15:38+01:00"
+
+
+def test_without_a_day_to_defer_the_metadata_still_wins_over_the_date_line() -> None:
+    head = "<meta name='date' content='2022-01-21T15:38:44+01:00'>"
+    item = read_article(page(head, "<p class='date'>27.01.2022</p>", "de"),
+                        "https://news.example/world/a-story")
+    assert item["published_source"] == "meta"
+    assert item["published_day"] == "2022-01-21"

@@ -446,27 +446,39 @@ def choose_date(page: Page) -> None:
     ]
     japanese = page.japanese
     reference = _url_reference(page.url)  # for a date line without its year (NHK's)
-    for raw, source, layer in candidates:
-        if not raw:
-            continue
-        raw = normalize_space(raw)
-        if found.dateline and source != "dateline" and _DATE_ONLY_RE.match(raw):
-            continue  # a day without its time: the date line says the minute
-        try:
-            value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
-        except DateParseError:
-            continue  # unreadable: the next layer
-        page.published, page.published_raw, page.published_source = value, raw, source
-        page.prov["published"] = layer
-        break
-    if page.published is not None and page.published_source != "dateline" and found.dateline:
+    line: PageDate | None = None
+    if found.dateline:
         try:
             line = read_page_date(normalize_space(found.dateline), lang=m.lang,
                                   japanese=japanese, reference=reference)
         except DateParseError:
             pass
+    deferred = False  # a day without its time gave way to the date line
+    for raw, source, layer in candidates:
+        if not raw:
+            continue
+        raw = normalize_space(raw)
+        if source == "dateline":
+            if line is None:
+                continue
+            value = line
         else:
-            page.shown_day = _local_day(page.published, line)
+            if found.dateline and _DATE_ONLY_RE.match(raw):
+                deferred = True
+                continue  # a day without its time: the date line says the minute
+            try:
+                value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
+            except DateParseError:
+                continue  # unreadable: the next layer
+            if deferred and line is not None and value.value.date() != line.value.date():
+                # a better layer gave its day to the date line: a weaker one that says
+                # another day does not overrule the two
+                continue
+        page.published, page.published_raw, page.published_source = value, raw, source
+        page.prov["published"] = layer
+        break
+    if page.published is not None and page.published_source != "dateline" and line is not None:
+        page.shown_day = _local_day(page.published, line)
     if page.published is None and page.generic:
         _htmldate(page)
     modified = next((t for t in times if t.role == "modified" and t.value), None)
