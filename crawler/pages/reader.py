@@ -198,6 +198,7 @@ class Page:
     site_name: str = ""
     title: str = ""
     published: PageDate | None = None
+    shown_day: date | None = None  # the local day the date line shows for a UTC instant
     published_raw: str | None = None
     published_source: str | None = None
     updated_raw: str | None = None
@@ -480,19 +481,39 @@ def choose_date(page: Page) -> None:
     ]
     japanese = page.japanese
     reference = _url_reference(page.url)  # for a date line without its year (NHK's)
+    line: PageDate | None = None
+    if found.dateline:
+        try:
+            line = read_page_date(normalize_space(found.dateline), lang=m.lang,
+                                  japanese=japanese, reference=reference)
+        except DateParseError:
+            pass
+    deferred = False  # a day without its time gave way to the date line
     for raw, source, layer in candidates:
         if not raw:
             continue
         raw = normalize_space(raw)
-        if found.dateline and source != "dateline" and _DATE_ONLY_RE.match(raw):
-            continue  # a day without its time: the date line says the minute
-        try:
-            value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
-        except DateParseError:
-            continue  # unreadable: the next layer
+        if source == "dateline":
+            if line is None:
+                continue
+            value = line
+        else:
+            if found.dateline and _DATE_ONLY_RE.match(raw):
+                deferred = True
+                continue  # a day without its time: the date line says the minute
+            try:
+                value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
+            except DateParseError:
+                continue  # unreadable: the next layer
+            if deferred and line is not None and value.value.date() != line.value.date():
+                # a better layer gave its day to the date line: a weaker one that says
+                # another day does not overrule the two
+                continue
         page.published, page.published_raw, page.published_source = value, raw, source
         page.prov["published"] = layer
         break
+    if page.published is not None and page.published_source != "dateline" and line is not None:
+        page.shown_day = _local_day(page.published, line)
     if page.published is None and page.generic:
         _htmldate(page)
     modified = next((t for t in times if t.role == "modified" and t.value), None)
@@ -506,6 +527,40 @@ def choose_date(page: Page) -> None:
         if raw:
             page.updated_raw, page.updated_source = normalize_space(raw), source
             break
+
+
+# How far from UTC the zones of news sites are, in hours (Hawaii -10, Sydney +10/+11).
+_ZONE_REACH = 10
+
+
+def _zone_turns(value: datetime, day: date) -> bool:
+    """Whether a UTC instant is ``day`` in a zone within :data:`_ZONE_REACH` hours of UTC: the
+    next day east of UTC late in the UTC day (23:00Z is the next morning in Berlin), the day
+    before west of it early in the UTC day (02:00Z is the evening before in Boston); 13:00Z is
+    the same day almost everywhere."""
+    turn = (day - value.date()).days
+    return (turn == 1 and value.hour >= 24 - _ZONE_REACH) or (turn == -1 and value.hour < _ZONE_REACH)
+
+
+def _local_day(published: PageDate, line: PageDate) -> date | None:
+    """The day the page's date line shows for a metadata instant given in UTC, where it is
+    the page's local day: ``2021-11-04T23:00Z`` under a date line "5. November 2021" is the
+    5th in Berlin, ``2023-11-09T02:11Z`` under "November 8, 2023" the 8th in Boston.
+
+    Only a day a zone can turn the instant to (:func:`_zone_turns`: a date line a day after
+    13:00Z is an update); a date line with a time must show the instant itself, a whole or
+    half hour from UTC (a line at 21:18 under 14:03Z is another moment, the update). A value
+    with its own offset, or none (a wall time), is the page's local time already."""
+    value = published.value
+    if published.precision == "day" or not published.offset_known or value.utcoffset():
+        return None
+    if not _zone_turns(value, line.value.date()):
+        return None
+    if line.precision != "day":
+        shift = (line.value.replace(tzinfo=None) - value.replace(tzinfo=None)).total_seconds() / 60
+        if abs(shift) > 14 * 60 or min(shift % 30, -shift % 30) > 2:
+            return None
+    return line.value.date()
 
 
 def _url_reference(url: str) -> datetime | None:
@@ -876,19 +931,24 @@ def check_generic(page: Page) -> None:
 
 
 def page_day(page: Page) -> str | None:
-    """The day the page shows: the published value's own day; a UTC value one day after a
-    date written in the URL (``/2020/02/24/`` and ``2020-02-25T02:25Z``: an evening in the
-    Americas) is the URL's day."""
+    """The day the page shows: the local day its date line shows for a UTC value (see
+    :func:`_local_day`), else the local day the URL is dated for a UTC value a zone turns to
+    it (``/2020/02/24/`` and ``2020-02-25T02:25Z``: an evening in the Americas;
+    ``/2019/01/01/`` and ``2018-12-31T23:11Z``: past midnight in Europe), else the published
+    value's own day."""
     if page.published is None:
         return None
-    day = page.published.value.date()
+    if page.shown_day is not None:
+        return page.shown_day.isoformat()
+    value = page.published.value
+    day = value.date()
     m = _URL_DAY_RE.search(page.url)
-    if m and page.published.precision != "day" and page.published.value.utcoffset() == timedelta(0):
+    if m and page.published.precision != "day" and value.utcoffset() == timedelta(0):
         try:
             url_day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             return day.isoformat()
-        if url_day == day - timedelta(days=1):
+        if _zone_turns(value, url_day):
             return url_day.isoformat()
     return day.isoformat()
 

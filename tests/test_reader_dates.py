@@ -1,0 +1,157 @@
+"""The published day of a generic page: which of the page's dates is its publication day.
+
+Small pages written here, each in several markups and languages: the metadata's instant, the
+date line the reader sees, the URL's date, and how they are weighed against each other.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.pages import read_article
+
+_BODY = (
+    "The council met on Tuesday evening to discuss the new plans for the harbour district. "
+    "Residents had asked for more time to read the proposals, and the mayor agreed to it. "
+) * 4
+
+
+def page(head: str = "", dateline: str = "", lang: str = "en", title: str = "The headline") -> str:
+    return (
+        f"<html lang='{lang}'><head><title>{title} - Example News</title>{head}</head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world/'>World</a></nav>"
+        f"<article><h1>{title}</h1>{dateline}<div class='text'><p>{_BODY}</p>"
+        f"<p>{_BODY}</p></div></article><footer>© Example News</footer></body></html>"
+    )
+
+
+def jsonld(published: str, modified: str | None = None) -> str:
+    extra = f', "dateModified": "{modified}"' if modified else ""
+    return (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "The headline",'
+        f' "datePublished": "{published}"{extra}}}</script>'
+    )
+
+
+def og(published: str) -> str:
+    return f"<meta property='article:published_time' content='{published}'>"
+
+
+# -- a UTC instant and the local day the date line shows ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "dateline", "lang", "day"),
+    [
+        # late evening UTC: the next day east of UTC (Berlin, Rome, Vienna)
+        (og("2021-11-04T23:00Z"), "<p class='date'>5. November 2021</p>", "de", "2021-11-05"),
+        (jsonld("2023-11-01T23:01:00Z"), "<div class='meta'>02 Novembre 2023</div>", "it",
+         "2023-11-02"),
+        (jsonld("2019-10-18T22:04:00Z"), "<span>19. Oktober 2019 00:04 Uhr</span>", "de",
+         "2019-10-19"),
+        # early morning UTC: the day before west of UTC (the Americas)
+        (jsonld("2023-11-09T02:11:03+00:00"), "<p class='byline'>November 8, 2023</p>", "en-US",
+         "2023-11-08"),
+        (og("2023-11-09T06:35:29+00:00"), "<time>Nov 8, 2023 10:35 PM</time>", "en-US",
+         "2023-11-08"),
+    ],
+)
+def test_a_utc_instant_is_the_day_the_date_line_shows(
+    head: str, dateline: str, lang: str, day: str
+) -> None:
+    item = read_article(page(head, dateline, lang), "https://news.example/world/a-story")
+    assert item["published_source"] != "dateline"  # the metadata still gives the instant
+    assert item["published_day"] == day
+
+
+@pytest.mark.parametrize(
+    ("head", "dateline", "lang", "day"),
+    [
+        # 13:23Z is the same day almost everywhere: a date line a day later is an update
+        (jsonld("2024-08-04T13:23:00Z"), "<p class='date'>Updated 5 Aug 2024</p>", "en-GB",
+         "2024-08-04"),
+        # the date line's time is another moment (21:18 is no zone's wall time of 14:03Z)
+        (jsonld("2025-06-28T14:03:53+00:00"), "<p>Akt.: 29. Juni 2025 - 21.18 Uhr</p>", "de",
+         "2025-06-28"),
+        # a value with its own offset is the page's local time already
+        (jsonld("2024-04-25T19:30:04+02:00"), "<p class='date'>26.04.2024</p>", "de",
+         "2024-04-25"),
+        (og("2024-12-03T23:17:00+09:00"), "<time>2024/12/04 00:05</time>", "ja", "2024-12-03"),
+        # two days off is no time zone
+        (og("2021-11-04T23:00Z"), "<p class='date'>6. November 2021</p>", "de", "2021-11-04"),
+    ],
+)
+def test_a_date_line_that_is_not_the_instant_leaves_the_metadata_day(
+    head: str, dateline: str, lang: str, day: str
+) -> None:
+    item = read_article(page(head, dateline, lang), "https://news.example/world/a-story")
+    assert item["published_day"] == day
+
+
+# -- a UTC instant and the day the URL is dated --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "url", "day"),
+    [
+        # an evening in the Americas: the UTC value is the next day
+        (jsonld("2020-02-25T02:25:54+00:00"), "https://news.example/2020/02/24/a-story/",
+         "2020-02-24"),
+        # past midnight in Europe: the UTC value is the day before
+        (og("2018-12-31T23:11:59+00:00"), "https://blog.example/2019/01/01/ins-neue-jahr/",
+         "2019-01-01"),
+        (jsonld("2023-11-01T23:01:00Z"), "https://giornale.example/esteri/2023/11/02/diretta/",
+         "2023-11-02"),
+        # 10:04Z is the morning of the 9th in the Americas too: the URL names the day it was
+        # first planned, the instant is the day
+        (jsonld("2020-07-09T10:04:04Z"), "https://news.example/politics/2020/07/08/a-story/",
+         "2020-07-09"),
+        # a value with its own offset is its own day
+        (og("2020-02-25T02:25:54+01:00"), "https://news.example/2020/02/24/a-story/",
+         "2020-02-25"),
+    ],
+)
+def test_a_utc_instant_and_the_urls_day(head: str, url: str, day: str) -> None:
+    item = read_article(page(head), url)
+    assert item["published_day"] == day
+
+
+# -- a day without its time gives way to the date line, and a weaker layer does not overrule it --
+
+
+def microdata_day(day: str) -> str:
+    return f"<meta itemprop='datePublished' content='{day}'>"
+
+
+@pytest.mark.parametrize(
+    ("head", "dateline", "lang"),
+    [
+        (microdata_day("2022-01-27") + "<meta name='date' content='2022-01-21T15:38:44+01:00'>",
+         "<p class='date'>27.01.2022</p>", "de"),
+        (jsonld("2022-01-27") + "<meta name='dcterms.date' content='2022-01-21T15:38:44+01:00'>",
+         "<p class='date'>January 27, 2022</p>", "en"),
+        (jsonld("2022-01-27") + "<meta name='DC.date' content='2022-01-21T09:43+01:00'>",
+         "<div class='meta'>27 janvier 2022</div>", "fr"),
+    ],
+)
+def test_a_weaker_layer_does_not_overrule_a_day_and_its_date_line(
+    head: str, dateline: str, lang: str
+) -> None:
+    item = read_article(page(head, dateline, lang), "https://news.example/world/a-story")
+    assert item["published_source"] == "dateline"
+    assert item["published_day"] == "2022-01-27"
+
+
+def test_a_weaker_layer_that_agrees_with_the_date_line_gives_the_minute() -> None:
+    head = microdata_day("2022-01-27") + "<meta name='date' content='2022-01-27T15:38:00+01:00'>"
+    item = read_article(page(head, "<p class='date'>27.01.2022</p>", "de"),
+                        "https://news.example/world/a-story")
+    assert item["published"] == "2022-01-27T15:38+01:00"
+
+
+def test_without_a_day_to_defer_the_metadata_still_wins_over_the_date_line() -> None:
+    head = "<meta name='date' content='2022-01-21T15:38:44+01:00'>"
+    item = read_article(page(head, "<p class='date'>27.01.2022</p>", "de"),
+                        "https://news.example/world/a-story")
+    assert item["published_source"] == "meta"
+    assert item["published_day"] == "2022-01-21"
