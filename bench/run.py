@@ -225,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(fresh[heading])
         elif heading in old:
             sections.append(old[heading])
+    # Sections no benchmark here writes (bench_articles.py needs corpora run.py does not
+    # have) stay as they are, in their place at the end: a re-run used to drop them.
+    ours = {heading for _module, heading, _what in BENCHMARKS.values()}
+    sections += [text for heading, text in old.items() if heading not in ours]
     partial = len(fresh) < len(sections)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(f".{args.out.name}.tmp")
