@@ -21,6 +21,7 @@ published   JSON-LD ``datePublished`` → ``article:published_time`` → microda
             the whole page again); a day without its time gives way to a date line that has it
 body        the finders' body (hint, structure) → trafilatura where the finders' body is
             unsure (a body much shorter than the page's main text: see :func:`check_body`)
+            → the page's script data, where the markup holds no text (:func:`script_body`)
 ==========  ===================================================================================
 
 The libraries run only where the fast path is unsure: trafilatura reads a page in 10-30 ms
