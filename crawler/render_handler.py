@@ -23,6 +23,18 @@ rendered page, not when the engine starts: scrapy-playwright starts it on every 
 rendering on (``auto``, the default), and most crawls render no page at all; the start cost
 such a crawl about 1 s of CPU and 1.5 s of wall time for nothing. The pages rendered at once
 wait for the one start.
+
+No request waits on the browser without end. Playwright's ``BrowserContext.new_page()`` in
+flight when the browser dies never returns with Debian's chromium-headless-shell (Playwright
+1.65: 12 of 15 tries of four pages opened at once, the browser killed 0-80 ms later; none of 10
+with chromium): the request hung, and the crawl with it (its engine waits for every request).
+So a page being opened is given up the moment the browser it was asked of disconnects
+(``TargetClosedError``: scrapy-playwright's own loop launches the browser again and opens the
+page there) or after DEFNEWS_RENDER_PAGE_TIMEOUT s (:class:`~crawler.render.PageTooSlow`); a
+page that opens after all is closed. And a whole rendering (navigation, the wait for the
+content, the page's HTML) is given up after the time its own limits add up to, and 30 s more:
+whatever else in the browser or its driver never answers fails that one request (retried once,
+then logged and counted as not rendered, crawler/render.py), never the crawl.
 """
 
 from __future__ import annotations
@@ -31,9 +43,15 @@ import asyncio
 from contextlib import suppress
 from typing import Any
 
+from playwright._impl._errors import TargetClosedError  # (as scrapy-playwright's handler)
 from scrapy import Request, Spider
 from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from crawler.render import PageTooSlow
+
+# What a rendering may take beyond the sum of its own limits before it is given up.
+MARGIN = 30.0
 
 
 class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
@@ -44,6 +62,14 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
         self._max_uses = max(1, crawler.settings.getint("DEFNEWS_RENDER_PAGE_USES", 5))
         self._gate: asyncio.Semaphore | None = None  # made in the handler's event loop
         self._started: asyncio.Future[None] | None = None  # Playwright's start, once begun
+        settings = crawler.settings
+        page_timeout = settings.getfloat("DEFNEWS_RENDER_PAGE_TIMEOUT", 30.0)
+        self._open_limit = page_timeout  # s to open a page
+        # The navigation, the wait for the content (crawler/render.py's await_content limit),
+        # the HTML: no rendering may take longer than its own limits and MARGIN.
+        wait = settings.getfloat("DEFNEWS_RENDER_WAIT", 10.0)
+        self._render_limit = page_timeout + max(page_timeout, wait + 5) + MARGIN
+        self._lost: asyncio.Future[None] | None = None  # done when the browser disconnects
 
     # Connected to the engine_started signal by scrapy-playwright (one or the other, by
     # Scrapy's API): nothing is started there (see the module docstring).
@@ -60,7 +86,54 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
             self._started = asyncio.ensure_future(self._launch())
         await asyncio.shield(self._started)
 
+    # -- the browser's disconnection, and pages being opened when it comes ----------------
+    def _browser_lost(self) -> asyncio.Future[None]:
+        """Done when the browser in use now disconnects (a new one for the next browser)."""
+        if self._lost is None or self._lost.done():
+            self._lost = asyncio.get_running_loop().create_future()
+        return self._lost
+
+    async def _browser_disconnected_callback(self) -> None:
+        lost = self._browser_lost()
+        lost.set_result(None)
+        await super()._browser_disconnected_callback()
+
+    async def _create_page(self, request: Request, spider: Spider) -> Any:
+        lost = self._browser_lost()
+        opening = asyncio.ensure_future(super()._create_page(request, spider))
+        try:
+            done, _ = await asyncio.wait({opening, lost}, timeout=self._open_limit,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (the rendering's own limit): the page is not wanted
+            opening.add_done_callback(self._close_late)
+            raise
+        if opening in done:
+            return opening.result()
+        opening.add_done_callback(self._close_late)
+        self.stats.inc_value("defnews/render/page_open_given_up")
+        if lost.done():
+            raise TargetClosedError("the browser closed while a page was being opened in it")
+        raise PageTooSlow(f"no browser page opened within {self._open_limit:.0f} s")
+
+    @staticmethod
+    def _close_late(opening: asyncio.Future[Any]) -> None:
+        """A page given up that opened after all is closed (its slot in the context freed)."""
+        if opening.cancelled() or opening.exception() is not None:
+            return  # (the exception retrieved: nothing to say of a page nobody waits for)
+        page = opening.result()
+        if not page.is_closed():
+            task = asyncio.ensure_future(page.close())
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
+        try:
+            return await asyncio.wait_for(self._render(request, spider), self._render_limit)
+        except TimeoutError:
+            self.stats.inc_value("defnews/render/given_up")
+            raise PageTooSlow(f"the browser gave no page within {self._render_limit:.0f} s") \
+                from None
+
+    async def _render(self, request: Request, spider: Spider | None) -> Response:
         await self._start_once()
         if request.meta.get("playwright_include_page") or request.meta.get("playwright_page"):
             return await super()._download_request(request, spider)
@@ -91,7 +164,7 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
                     self._uses.pop(page, None)
                     if not page.is_closed():
                         with suppress(Exception):
-                            await page.close()
+                            await asyncio.wait_for(page.close(), 5)
                         self.stats.inc_value("playwright/page_count/closed")
                 raise
             page = meta.pop("playwright_page", None)  # (response.meta is this dict)
@@ -103,6 +176,6 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
                 else:
                     self._uses.pop(page, None)
                     with suppress(Exception):
-                        await page.close()
+                        await asyncio.wait_for(page.close(), 5)
                     self.stats.inc_value("playwright/page_count/closed")
             return response

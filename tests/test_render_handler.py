@@ -1,5 +1,7 @@
 """crawler/render_handler.py: browser pages reused, at most DEFNEWS_RENDER_PAGE_USES times each,
-closed after a failure (scrapy-playwright's own download stood in for: no browser here)."""
+closed after a failure; no request left waiting on a browser that died or does not answer
+(scrapy-playwright's own download stood in for: no browser here; tests/test_e2e_render.py kills
+a real one)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ if importlib.util.find_spec("scrapy_playwright") is None:
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler  # noqa: E402
 
+from crawler.render import PageTooSlow  # noqa: E402
 from crawler.render_handler import ReusedPagesHandler  # noqa: E402
 
 
@@ -43,6 +46,7 @@ class Stats:
 def handler(uses: int = 3, pages: int = 2) -> ReusedPagesHandler:
     h = ReusedPagesHandler.__new__(ReusedPagesHandler)  # no browser, no reactor
     h._idle, h._uses, h._max_uses, h._gate, h._started = [], {}, uses, None, None
+    h._open_limit, h._render_limit, h._lost = 30.0, 90.0, None
     h.launches = 0
 
     async def launch() -> None:
@@ -147,3 +151,104 @@ def test_playwright_is_started_by_the_first_rendered_page_once_not_by_the_engine
     asyncio.run(run())
     assert h.launches == 1 and len(downloads.seen) == 6
     assert h._engine_started().called  # (Scrapy's older API: a fired Deferred, nothing run)
+
+
+class Forever:
+    """A Playwright call that never returns (BrowserContext.new_page() in flight when
+    chromium-headless-shell dies does that), and the page it would have opened after all."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.release = asyncio.Event()
+        self.late: list[FakePage] = []
+
+    async def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            await self.release.wait()
+            self.late.append(FakePage(-1))
+            return self.late[-1]
+        return FakePage(self.calls)
+
+
+def dead_browser(h: ReusedPagesHandler) -> None:
+    """What scrapy-playwright's disconnection callback reads."""
+    h.context_wrappers = {}
+    h.browser = object()
+    h.config.restart_disconnected_browser = True
+
+
+def test_a_page_being_opened_when_the_browser_dies_is_given_up_and_opened_again(monkeypatch):
+    """scrapy-playwright's own loop (a TargetClosedError: open the page again) gets the
+    request through: without the browser's end ending the wait, the request waits for ever."""
+    opening = Forever()
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_create_page", opening)
+
+    async def with_retry(self, request, spider):  # scrapy-playwright's, past the page
+        page = await self._create_page(request=request, spider=spider)
+        return HtmlResponse(request.url, body=b"<html></html>", request=request,
+                            flags=[str(page.number)])
+
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_download_request_with_retry",
+                        with_retry)
+    h = handler()
+    dead_browser(h)
+    h.config.target_closed_max_retries = 3
+    h._crawler = SimpleNamespace(spider=None)
+
+    async def run():
+        rendering = asyncio.ensure_future(h._download_request(
+            Request("http://127.0.0.1/a", meta={"playwright": True})))
+        while opening.calls == 0:
+            await asyncio.sleep(0)
+        await h._browser_disconnected_callback()
+        response = await asyncio.wait_for(rendering, 5)
+        opening.release.set()  # the first page opens after all: it is closed
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return response
+
+    response = asyncio.run(run())
+    assert response.flags == ["2"] and opening.calls == 2
+    assert opening.late and opening.late[0].closed
+    assert h.stats.values["defnews/render/page_open_given_up"] == 1
+    assert not hasattr(h, "browser")  # scrapy-playwright's callback ran: launched again next
+
+
+def test_a_page_the_live_browser_never_opens_fails_that_request_only(monkeypatch):
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_create_page", Forever())
+    h = handler()
+    h._open_limit = 0.05
+
+    async def run():
+        return await asyncio.wait_for(h._create_page(Request("http://127.0.0.1/a"), None), 5)
+
+    with pytest.raises(PageTooSlow, match="no browser page opened within"):
+        asyncio.run(run())
+
+
+def test_a_rendering_that_never_ends_is_given_up_and_frees_its_page(monkeypatch):
+    made: list[FakePage] = []
+
+    async def download(self, request, spider=None):
+        page = FakePage(len(made))
+        made.append(page)
+        request.meta["playwright_page"] = page
+        if request.url.endswith("/stuck"):
+            await asyncio.Event().wait()  # a call into the browser that never returns
+        return HtmlResponse(request.url, body=b"<html></html>", request=request)
+
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_download_request", download)
+    h = handler(pages=1)  # one page: the stuck rendering holds the only one
+    h._render_limit = 0.1
+
+    async def run():
+        stuck = h._download_request(Request("http://127.0.0.1/stuck", meta={"playwright": True}))
+        with pytest.raises(PageTooSlow, match="the browser gave no page within"):
+            await asyncio.wait_for(stuck, 5)
+        return await asyncio.wait_for(h._download_request(
+            Request("http://127.0.0.1/next", meta={"playwright": True})), 5)
+
+    assert asyncio.run(run()).url == "http://127.0.0.1/next"
+    assert made[0].closed  # the stuck rendering's page, not reused
+    assert h.stats.values["defnews/render/given_up"] == 1
