@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.pages import read_article
+from crawler.pages import PageParseError, read_article
 
 BODY = "".join(f"<p>Paragraph {i} of the article tells the reader something at length, with a "
                f"few clauses and numbers, and a full stop at its end.</p>" for i in range(8))
@@ -48,3 +48,24 @@ def test_a_title_that_ends_in_a_word_like_a_section_keeps_it_when_no_site_name_i
 def test_a_heading_whose_parts_run_together_takes_the_metadata_separator(h1: str, og: str) -> None:
     item = read_article(page(og + " | Example", og, h1), "https://news.example/2025/01/02/a")
     assert item["title"] == og
+
+
+def _app_named(title: str) -> str:
+    """A page with no og:site_name whose ``application-name`` is its own title (msn.com's
+    article pages)."""
+    return (f"<html><head><title>{title}</title><meta name='application-name' content='{title}'>"
+            f"</head><body><article><h1>{title}</h1><div class='text'>{BODY}</div></article>"
+            "</body></html>")
+
+
+def test_an_application_name_that_is_the_pages_own_title_is_no_site_name() -> None:
+    title = "UK university student halls too full to be safe, experts warn"
+    url = "https://www.example.com/en-gb/news/uknews/uk-university-student-halls/ar-BB19DUqK"
+    item = read_article(_app_named(title), url)
+    assert item["title"] == title
+    assert item["site_name"] is None
+
+
+def test_on_the_site_root_an_application_name_equal_to_the_title_still_names_the_site() -> None:
+    with pytest.raises(PageParseError, match="home page"):
+        read_article(_app_named("The Example Blog"), "https://blog.example.com/")

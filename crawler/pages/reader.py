@@ -293,7 +293,18 @@ def read_metadata(page: Page) -> None:
 def _site_name(page: Page) -> str:
     if not page.generic:
         return page.profile.site_name
-    name = page.meta.first("og:site_name", "application-name", "twitter:site")
+    name = page.meta.first("og:site_name")
+    if not name:
+        # ``application-name`` names a web application, and some sites set it to each page's
+        # own title (msn.com: an article refused as "a home page" because its title was taken
+        # for the site's name). A value equal to the page's title names the site only on the
+        # site's root.
+        name = page.meta.first("application-name")
+        titles = {_loose(t) for t in (page.meta.first("og:title"), *page.meta.titles) if t}
+        if name and _loose(name) in titles and not _is_site_root(page.url):
+            name = None
+    if not name:
+        name = page.meta.first("twitter:site")
     if not name:
         for obj in page.meta.jsonld:
             publisher = obj.get("publisher")
@@ -365,6 +376,12 @@ def _sections(page: Page) -> tuple[str, ...]:
     section = _jsonld_first(page.meta.jsonld, "articleSection")
     names += section if isinstance(section, list) else [section]
     return tuple(dict.fromkeys(normalize_space(v) for v in names if isinstance(v, str) and v.strip()))
+
+
+def _is_site_root(url: str | None) -> bool:
+    """``https://example.com/``, ``/index.html``, ``/en/``: a path of at most one short part."""
+    parts = [p for p in url_path(url or "").split("/") if p]
+    return not parts or (len(parts) == 1 and (len(parts[0]) <= 5 or parts[0].startswith("index")))
 
 
 def _host_word(host: str) -> str:
