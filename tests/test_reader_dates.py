@@ -155,3 +155,27 @@ def test_without_a_day_to_defer_the_metadata_still_wins_over_the_date_line() -> 
                         "https://news.example/world/a-story")
     assert item["published_source"] == "meta"
     assert item["published_day"] == "2022-01-21"
+
+
+# -- a year alone is no day --------------------------------------------------------------------
+def _footer_year(year_note: str) -> str:
+    return page().replace("© Example News", f"© {year_note} Example News")
+
+
+def test_a_copyright_year_alone_gives_no_published_day() -> None:
+    """htmldate's last resort is the copyright year's 1 January: a day the page never shows."""
+    item = read_article(_footer_year("2016"), "https://news.example/harbour-plans")
+    assert item["published"] is None
+    assert item["published_day"] is None
+
+
+@pytest.mark.parametrize("shown", ["2016-01-01", "1 January 2016", "01.01.2016", "2016年1月1日"])
+def test_a_first_of_january_the_page_shows_is_kept(shown: str) -> None:
+    html = _footer_year("2016").replace("<div class='text'>", f"<p class='x'>{shown}</p><div class='text'>", 1)
+    item = read_article(html, "https://news.example/harbour-plans")
+    assert item["published_day"] == "2016-01-01"
+
+
+def test_a_first_of_january_in_the_url_is_kept() -> None:
+    item = read_article(_footer_year("2016"), "https://news.example/2016/01/01/harbour-plans")
+    assert item["published_day"] == "2016-01-01"

@@ -605,6 +605,12 @@ def _htmldate(page: Page) -> None:
     except Exception as exc:  # noqa: BLE001 - a library layer never fails the reading
         logger.debug("htmldate failed on %s: %s", page.url, exc)
         return
+    if raw and raw.endswith("-01-01") and not _shows_new_year(page, int(raw[:4])):
+        # htmldate's answer when it found only a year (a copyright line, a year in the URL or
+        # an itemprop copyrightYear) is that year's 1 January: a day the page never shows.
+        # (htmldate corpus: all 6 such answers wrong.) No date is better than an invented one.
+        logger.debug("htmldate gave only a year on %s (%s): no date", page.url, raw)
+        return
     if raw:
         try:
             page.published = read_page_date(raw, japanese=page.japanese)
@@ -612,6 +618,21 @@ def _htmldate(page: Page) -> None:
             return
         page.published_raw, page.published_source = raw, "htmldate"
         page.prov["published"] = "htmldate"
+
+
+def _shows_new_year(page: Page, year: int) -> bool:
+    """Whether the page writes 1 January ``year`` as a day (2020-01-01, 2020/1/1, 01.01.2020,
+    2020年1月1日, January 1, 2020, 1. Januar 2020, 1er janvier 2020, 1 de enero de 2020), not
+    only the year."""
+    html = page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
+    html = f"{page.url} {html}"  # (a URL dated /2020/01/01/ shows the day too)
+    y = str(year)
+    return re.search(
+        rf"{y}[-/.]0?1[-/.]0?1(?!\d)|(?<!\d)0?1[./-]0?1[./-]{y}|{y}年0?1月0?1日"
+        rf"|(?i:jan\w*\.?\s+0?1(?:st)?,?\s+{y}|(?<!\d)0?1(?:st|er)?\.?\s+(?:de\s+)?jan\w*\.?,?\s+"
+        rf"(?:de\s+)?{y}|(?<!\d)0?1(?:st|er)?\.?\s+(?:de\s+)?enero\s+(?:de\s+)?{y})",
+        html,
+    ) is not None
 
 
 def choose_author(page: Page) -> None:
