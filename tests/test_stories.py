@@ -234,3 +234,42 @@ def test_an_article_matching_two_stories_joins_them_in_every_process(store_locat
         assert set(a.stories_of(ids).values()) == {"00000000000000a1"}
         a.load()  # the first process catches up: the merge reaches its index too
         assert a.index.story_of("00000000000000b2") == "00000000000000a1"
+
+
+@pytest.mark.parametrize(("text", "countries"), [
+    ("日英伊で共同開発を進める次期戦闘機", {"japan", "uk", "italy"}),
+    ("日米豪印首脳会談を開催", {"japan", "usa", "australia", "india"}),
+    ("米英豪の3か国が合意", {"usa", "uk", "australia"}),
+    ("日中首脳会談が行われた", {"japan", "china"}),
+])
+def test_countries_written_one_kanji_each_are_the_countries(text, countries):
+    pub = datetime.fromisoformat("2026-03-09T12:00+09:00")
+    assert {f"c:{c}" for c in countries} <= features("見出し", text, pub).facts
+
+
+@pytest.mark.parametrize("text", ["日中の気温は高い", "中日新聞の記事", "来日中の選手"])
+def test_kanji_that_only_look_like_countries_are_not(text):
+    pub = datetime.fromisoformat("2026-03-09T12:00+09:00")
+    facts = features("見出し", text, pub).facts
+    assert not {"c:japan", "c:china"} & facts, facts
+
+
+def test_a_japanese_and_an_english_report_of_one_programme_are_one_story_in_either_order():
+    """日英伊 names the three countries the English report names: the two reports of the next
+    fighter's progress are one story whichever is decided first (the demo's pair)."""
+    from crawler.stories.index import StoryIndex
+
+    ja = features("防衛装備庁、次期戦闘機の共同開発に関する進捗を公表(3月9日)",
+                  "防衛装備庁は令和8(2026)年3月9日(月)、日英伊で共同開発を進める次期戦闘機の"
+                  "進捗状況について以下のように公表した。基本設計の作業が順調に進捗しており、"
+                  "予定通り令和17年度の配備開始を目指す。令和8年度は詳細設計に着手する計画である。",
+                  datetime.fromisoformat("2026-03-10T16:00+09:00"))
+    en = features("Japan says next fighter co-developed with UK and Italy is on schedule",
+                  "Japan's Acquisition, Technology and Logistics Agency said on March 9 that "
+                  "basic design of the next fighter it develops with the United Kingdom and "
+                  "Italy is progressing as planned, for deployment from fiscal 2035; detailed "
+                  "design starts in fiscal 2026.", datetime.fromisoformat("2026-03-09T18:40+09:00"))
+    for first, second in ((ja, en), (en, ja)):
+        index = StoryIndex()
+        index.decide("a" * 16, first)
+        assert index.decide("b" * 16, second).story == index.story_of("a" * 16)

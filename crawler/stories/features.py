@@ -512,9 +512,25 @@ def _names(text: str) -> set[str]:
     return names
 
 
+# Japanese writes the countries of a meeting or a joint programme one kanji each: 日英伊
+# (Japan, the UK and Italy), 日米豪印, 米英豪. Three or more such kanji in a row are always
+# that; two only before a word that says so (日中 alone is also "daytime", 中日 "mid-day").
+_COUNTRY_KANJI = {"日": "japan", "米": "usa", "英": "uk", "伊": "italy", "豪": "australia",
+                  "仏": "france", "独": "germany", "中": "china", "韓": "korea_s",
+                  "露": "russia", "印": "india", "比": "philippines"}
+_COUNTRY_RUN = re.compile(
+    "(?<![\u3040-\u30ff\u4e00-\u9fff])([" + "".join(_COUNTRY_KANJI) + "]{3,5}"
+    "|[" + "".join(_COUNTRY_KANJI) + "]{2}(?=首脳|外相|防衛相|国防相|両国|共同|合同|間|関係|会談"
+    "|協議|対話|連携|協力|同盟|訓練|演習|安保|戦略))")
+
+
 def _concepts(text: str, lowered: str) -> set[str]:
     found = {_CONCEPT_SURFACE[m.group(1).lower()] for m in _LATIN_CONCEPT.finditer(text)}
     found |= {_CONCEPT_SURFACE[m.group(0).lower()] for m in _CJK_CONCEPT.finditer(lowered)}
+    for m in _COUNTRY_RUN.finditer(text):
+        run = m.group(1)
+        if len(set(run)) == len(run):  # (each country once: 日日 is no pair)
+            found |= {f"c:{_COUNTRY_KANJI[k]}" for k in run}
     return found
 
 
