@@ -565,7 +565,7 @@ def stories(args: argparse.Namespace) -> int:
         if args.rebuild:
             report = StoryStore(store).rebuild(recompute=args.features)
             print(f"stories rebuilt: {report.articles} articles, {report.stories} stories "
-                  f"({report.multi_source} with two or more sources); {report.moved} articles "
+                  f"({report.multi_article} of two or more articles); {report.moved} articles "
                   f"changed story; features read again for {report.recomputed}; "
                   f"{report.seconds:.1f} s")
         top = story_members(store, limit=args.top)

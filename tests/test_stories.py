@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -154,6 +155,8 @@ def test_a_crawl_gives_every_article_its_story_kept_by_recrawl_and_rebuild(
     run = defnews("stories", "--rebuild", "--store", store_location, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "0 articles changed story" in run.stdout
+    multi = sum(1 for n in Counter(stored.values()).values() if n > 1)
+    assert f"({multi} of two or more articles)" in run.stdout, run.stdout
     assert "Chinese military plane violates" in run.stdout or "中国機による領空侵犯" in run.stdout
 
 

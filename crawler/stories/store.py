@@ -63,7 +63,7 @@ def _features_text(f: Features) -> str:
 class RebuildReport:
     articles: int
     stories: int
-    multi_source: int
+    multi_article: int  # stories of two or more articles (of any sources)
     moved: int  # articles whose story changed
     recomputed: int  # articles whose features were computed again
     seconds: float
