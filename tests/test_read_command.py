@@ -37,6 +37,9 @@ def test_the_second_site_is_a_profile_of_the_read_command(capsys):
 def test_without_the_profile_the_generic_reader_reads_it(capsys):
     status, out, _ = _read(capsys, str(ASAGUMO_PAGE), "--url", ASAGUMO_URL)
     assert status == 0 and out["profile"] == "generic" and out["title"]
+    # Its date line lost its 日 ("2024年11月29更新"): still the day, not htmldate's guess from
+    # the year alone (2024-01-01).
+    assert out["published_raw"].startswith("2024年11月29"), out["published_raw"]
 
 
 def test_an_unknown_profile_names_every_known_one(capsys):
