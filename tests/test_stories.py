@@ -276,3 +276,30 @@ def test_a_japanese_and_an_english_report_of_one_programme_are_one_story_in_eith
         index = StoryIndex()
         index.decide("a" * 16, first)
         assert index.decide("b" * 16, second).story == index.story_of("a" * 16)
+
+
+def test_one_region_named_by_two_reports_of_different_events_is_not_one_story():
+    """Hokkaido is all that the long-range fires and the F-15Js' arrival share (with a few
+    common words); the two reports of the arrival, in two languages, are one story."""
+    import itertools
+
+    from crawler.stories.index import StoryIndex
+
+    fires = features("Ground forces test long-range fires on Hokkaido range",
+                     "The Ground Self-Defense Force fired its stand-off missiles on the "
+                     "Yausubetsu range for the first time.",
+                     datetime.fromisoformat("2026-02-27T09:00+09:00"))
+    arrival_en = features("First modernized F-15J fighters arrive at Chitose",
+                          "The Air Self-Defense Force has begun fielding F-15J fighters back "
+                          "from their modernization upgrade at Chitose air base in Hokkaido.",
+                          datetime.fromisoformat("2026-03-02T13:10+09:00"))
+    arrival_ja = features("千歳基地でF-15J近代化改修機の配備始まる",
+                          "航空自衛隊千歳基地に、近代化改修を終えたF-15J戦闘機の配備が始まった。",
+                          datetime.fromisoformat("2026-03-02T11:00+09:00"))
+    articles = {"a" * 16: fires, "b" * 16: arrival_en, "c" * 16: arrival_ja}
+    for order in itertools.permutations(articles):
+        index = StoryIndex()
+        for article_id in order:
+            index.decide(article_id, articles[article_id])
+        assert index.story_of("a" * 16) != index.story_of("b" * 16), order
+        assert index.story_of("b" * 16) == index.story_of("c" * 16), order
