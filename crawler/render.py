@@ -122,7 +122,8 @@ async ({pairs, timeout, settle}) => {
 
 
 class PageTooSlow(Exception):
-    """A rendered page's scripts kept its main thread past DEFNEWS_RENDER_PAGE_TIMEOUT."""
+    """A rendering past its limits: the page's scripts kept its main thread past
+    DEFNEWS_RENDER_PAGE_TIMEOUT, or the browser gave no page in time (crawler/render_handler.py)."""
 
 
 async def await_content(page: Any, pairs: list[list[Any]], wait: float, settle: float,
