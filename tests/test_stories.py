@@ -303,3 +303,17 @@ def test_one_region_named_by_two_reports_of_different_events_is_not_one_story():
             index.decide(article_id, articles[article_id])
         assert index.story_of("a" * 16) != index.story_of("b" * 16), order
         assert index.story_of("b" * 16) == index.story_of("c" * 16), order
+
+
+def test_words_a_title_case_headline_capitalizes_are_not_names():
+    """A word the text also writes in lower case ("fighters", "first") is no name, however a
+    Title Case headline or a sentence's start capitalizes it; real names stay."""
+    pub = datetime.fromisoformat("2026-03-02T12:00+09:00")
+    f = features("First Modernized F-15J Fighters Arrive at Chitose",
+                 "The Air Self-Defense Force has begun fielding modernized F-15J fighters, the "
+                 "first to arrive at Chitose air base in Hokkaido.", pub)
+    names = {t for t in f.facts if t.startswith("p:")}
+    assert names == {f"p:{phonetic_key('Chitose')}", f"p:{phonetic_key('Hokkaido')}"}, names
+    g = features("Defense Minister Nakatani visits Yonaguni",
+                 "Nakatani said on Tuesday that Yonaguni will host a new unit.", pub)
+    assert {f"p:{phonetic_key('Nakatani')}", f"p:{phonetic_key('Yonaguni')}"} <= g.facts

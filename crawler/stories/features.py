@@ -261,6 +261,7 @@ _COUNT_WORDS = re.compile(
     r"\b(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
     r"(?:(?:of\s+the|dei|delle|degli|de|of|the|[a-zà-ÿ-]{3,})\s+){0,2}?("
     + "|".join(sorted((re.escape(u) for u in _COUNT_UNITS), key=len, reverse=True)) + r")\b")
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zà-ÿ][a-zà-ÿ'’]+")
 _CAPITALIZED = re.compile(r"\b([A-Z][a-zà-ÿ'’]+(?:[-\s][A-Z][a-zà-ÿ'’]+)*)")
 _QUOTED = re.compile(r"[「『]([^」』]{1,20})[」』]")
 _KANJI_RUN = re.compile(r"[\u4e00-\u9fff々]{2,}")
@@ -504,9 +505,16 @@ def _names(text: str) -> set[str]:
         key = phonetic_key("".join(_romanize(run)))
         if len(key) >= 4:
             names.add(f"p:{key}")
+    lowered_words: set[str] | None = None
     for m in _CAPITALIZED.finditer(text):
         for word in re.split(r"[-\s]", m.group(1)):
             if word.lower() in _NAME_STOP or len(word) < 4 or word.lower() in _CONCEPT_SURFACE:
+                continue
+            if lowered_words is None:
+                lowered_words = set(_LOWER_WORD.findall(text))
+            if word.lower() in lowered_words:
+                # The text writes it in lower case too: a word capitalized by a Title Case
+                # headline or a sentence's start ("First ... fighters arrive"), not a name.
                 continue
             names.add(f"p:{phonetic_key(word)}")
     return names

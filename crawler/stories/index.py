@@ -44,7 +44,7 @@ from typing import Any
 from crawler.stories.features import EventDate, Features
 from crawler.stories.lexicon import FOLLOW_UP
 
-FEATURES_VERSION = 2  # 2: countries written one kanji each (日英伊) read as countries
+FEATURES_VERSION = 3  # 2: countries one kanji each (日英伊); 3: a word also written in lower case is no name
 THRESHOLD = 3.0
 # A new article that matches two stories this well joins them into one (the older one's id
 # stays): outlets that name different facts of one event had made two stories of it.
