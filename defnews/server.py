@@ -133,9 +133,10 @@ DEFAULT_BACKLOG = 1024  # pending connections the kernel queues (Twisted's defau
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds to send the whole request head
 DEFAULT_IDLE_TIMEOUT = 15.0  # seconds a kept-alive connection may wait for its next request
 # Open connections at most: by default the open-file limit less a reserve (an answer being
-# sent holds its file open too; the log, the listening socket). Past it, the oldest connection that is not being answered
-# (idle, or still sending its head) is closed for the new one, as nginx reuses keep-alive
-# connections; with every one busy, the new connection gets a 503. Without a cap, accept()
+# sent holds its file open too; the log, the listening socket). Past it, the oldest kept-alive
+# connection whose client has had its answer is closed for the new one, as nginx reuses
+# keep-alive connections; else the oldest that is not being answered (idle, or still sending
+# its head); with every one busy, the new connection gets a 503. Without a cap, accept()
 # failed with EMFILE at the limit and no normal request was answered at all.
 FD_RESERVE = 64
 # A connection this young is not closed for a newer one (it has had no time to send its
@@ -366,6 +367,7 @@ def make_site(
         transport: Any
         _head_deadline: Any = None
         connected_at = 0.0
+        served = 0  # requests answered on this connection
 
         def connectionMade(self) -> None:
             super().connectionMade()
@@ -389,6 +391,7 @@ def make_site(
             super().allHeadersReceived()
 
         def requestDone(self, request: Any) -> None:
+            self.served += 1
             super().requestDone(request)
             if self.persistent and self.transport.connected and self._head_deadline is None:
                 self._expect_head()
@@ -421,8 +424,13 @@ def make_site(
         def buildProtocol(self, addr: Any) -> Any:
             if len(self.open) >= cap:
                 old = reactor.seconds() - EVICT_AGE
-                victim = next((c for c in self.open
-                               if not c.answering and c.connected_at <= old), None)
+                # First a kept-alive connection whose client has had its answer; only then one
+                # that has sent nothing yet (a slow client's, or a busy one's that has not got
+                # round to its request: closing it resets a connection its client is still
+                # opening).
+                victim = next((c for c in self.open if c.served and not c.answering
+                               and c.connected_at <= old), None) or next(
+                    (c for c in self.open if not c.answering and c.connected_at <= old), None)
                 if victim is None:
                     busy = _Busy()
                     busy.factory = self

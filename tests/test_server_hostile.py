@@ -224,3 +224,42 @@ def test_a_normal_client_is_answered_under_load_at_the_common_fd_limit(public):
     assert [status for status, _ in timed] == [200] * NORMAL
     slowest = max(took for _, took in timed)
     assert slowest < 1.0, f"a normal request took {slowest:.2f} s"
+
+
+def test_at_the_connection_cap_a_kept_alive_connection_goes_before_one_still_opening(public):
+    """At the cap, the connection closed for a new one is a kept-alive one whose client had
+    its answer, not an older one whose client has not sent its request yet (a busy client
+    still opening its connections: closing that one resets it; seen as ConnectionResetError
+    in a 1,000-connection burst)."""
+
+    def get(sock: socket.socket) -> bytes:
+        sock.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")))
+        while len(body) < length:
+            body += sock.recv(65536)
+        return head
+
+    with serving(public, "--max-connections", "4") as (host, port):
+        opening = socket.create_connection((host, port), timeout=10)  # sends nothing yet
+        time.sleep(0.1)
+        kept = [socket.create_connection((host, port), timeout=10) for _ in range(2)]
+        for sock in kept:
+            assert get(sock).startswith(b"HTTP/1.1 200")
+        other = socket.create_connection((host, port), timeout=10)
+        time.sleep(1.5)  # all older than the age below which no connection is closed
+        new = socket.create_connection((host, port), timeout=10)
+        try:
+            assert get(new).startswith(b"HTTP/1.1 200")
+            # The oldest connection, still opening, was spared: its request is answered now.
+            assert get(opening).startswith(b"HTTP/1.1 200")
+        finally:
+            for sock in [opening, *kept, other, new]:
+                sock.close()
