@@ -126,6 +126,12 @@ class PageTooSlow(Exception):
     DEFNEWS_RENDER_PAGE_TIMEOUT, or the browser gave no page in time (crawler/render_handler.py)."""
 
 
+def content_limit(page_timeout: float, wait: float) -> float:
+    """How long :func:`await_content` may take in all (its ``limit``): a page whose scripts
+    hold its main thread fails then, not later."""
+    return max(page_timeout, wait + 5)
+
+
 async def await_content(page: Any, pairs: list[list[Any]], wait: float, settle: float,
                         limit: float) -> bool:
     """The page method run on every rendered page: True once every awaited container present
@@ -428,7 +434,7 @@ class RenderMiddleware:
         request.meta["playwright_page_goto_kwargs"] = {"wait_until": "load"}
         request.meta["playwright_page_methods"] = [PageMethod(
             await_content, pairs=pairs, wait=self.wait, settle=self.settle,
-            limit=max(self.page_timeout, self.wait + 5))]
+            limit=content_limit(self.page_timeout, self.wait))]
         for name in _CONDITIONAL:
             request.headers.pop(name, None)
         # A downloader slot of its own (BROWSER_SLOT: as many requests at once as browser

@@ -48,7 +48,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from crawler.render import PageTooSlow
+from crawler.render import PageTooSlow, content_limit
 
 # What a rendering may take beyond the sum of its own limits before it is given up.
 MARGIN = 30.0
@@ -65,10 +65,10 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
         settings = crawler.settings
         page_timeout = settings.getfloat("DEFNEWS_RENDER_PAGE_TIMEOUT", 30.0)
         self._open_limit = page_timeout  # s to open a page
-        # The navigation, the wait for the content (crawler/render.py's await_content limit),
-        # the HTML: no rendering may take longer than its own limits and MARGIN.
+        # The navigation, the wait for the content, the HTML: no rendering may take longer
+        # than its own limits and MARGIN.
         wait = settings.getfloat("DEFNEWS_RENDER_WAIT", 10.0)
-        self._render_limit = page_timeout + max(page_timeout, wait + 5) + MARGIN
+        self._render_limit = page_timeout + content_limit(page_timeout, wait) + MARGIN
         self._lost: asyncio.Future[None] | None = None  # done when the browser disconnects
 
     # Connected to the engine_started signal by scrapy-playwright (one or the other, by
@@ -161,11 +161,7 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
                 page = meta.pop("playwright_page", None)
                 meta.pop("playwright_include_page", None)
                 if page is not None:
-                    self._uses.pop(page, None)
-                    if not page.is_closed():
-                        with suppress(Exception):
-                            await asyncio.wait_for(page.close(), 5)
-                        self.stats.inc_value("playwright/page_count/closed")
+                    await self._close(page)
                 raise
             page = meta.pop("playwright_page", None)  # (response.meta is this dict)
             meta.pop("playwright_include_page", None)
@@ -174,8 +170,14 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
                 if uses < self._max_uses:
                     self._idle.append(page)
                 else:
-                    self._uses.pop(page, None)
-                    with suppress(Exception):
-                        await asyncio.wait_for(page.close(), 5)
-                    self.stats.inc_value("playwright/page_count/closed")
+                    await self._close(page)
             return response
+
+    async def _close(self, page: Any) -> None:
+        """A page the pool lets go (failed, or used up): closed, within 5 s, and counted."""
+        self._uses.pop(page, None)
+        if page.is_closed():
+            return
+        with suppress(Exception):
+            await asyncio.wait_for(page.close(), 5)
+        self.stats.inc_value("playwright/page_count/closed")

@@ -241,6 +241,10 @@ def _library_input(page: Page) -> Any:
     (lxml.html, huge_tree: trafilatura and htmldate change the tree they are given)."""
     if page.deep:
         return parse_html(page.html, page.url)
+    return _page_text(page)
+
+
+def _page_text(page: Page) -> str:
     return page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
 
 
@@ -301,8 +305,8 @@ def _site_name(page: Page) -> str:
         # for the site's name). A value equal to the page's title names the site only on the
         # site's root.
         name = page.meta.first("application-name")
-        titles = {_loose(t) for t in (page.meta.first("og:title"), *page.meta.titles) if t}
-        if name and _loose(name) in titles and not _is_site_root(page.url):
+        if name and not _is_site_root(page.url) and _loose(name) in {
+                _loose(t) for t in (page.meta.first("og:title"), *page.meta.titles) if t}:
             name = None
     if not name:
         name = page.meta.first("twitter:site")
@@ -625,8 +629,7 @@ def _shows_new_year(page: Page, year: int) -> bool:
     """Whether the page writes 1 January ``year`` as a day (2020-01-01, 2020/1/1, 01.01.2020,
     2020年1月1日, January 1, 2020, 1. Januar 2020, 1er janvier 2020, 1 de enero de 2020), not
     only the year."""
-    html = page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
-    html = f"{page.url} {html}"  # (a URL dated /2020/01/01/ shows the day too)
+    html = f"{page.url} {_page_text(page)}"  # (a URL dated /2020/01/01/ shows the day too)
     y = str(year)
     return re.search(
         rf"{y}[-/.]0?1[-/.]0?1(?!\d)|(?<!\d)0?1[./-]0?1[./-]{y}|{y}年0?1月0?1日"
