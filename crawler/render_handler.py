@@ -161,7 +161,7 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
                 page = meta.pop("playwright_page", None)
                 meta.pop("playwright_include_page", None)
                 if page is not None:
-                    await self._close(page)
+                    await self._release_page(page)
                 raise
             page = meta.pop("playwright_page", None)  # (response.meta is this dict)
             meta.pop("playwright_include_page", None)
@@ -170,10 +170,10 @@ class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
                 if uses < self._max_uses:
                     self._idle.append(page)
                 else:
-                    await self._close(page)
+                    await self._release_page(page)
             return response
 
-    async def _close(self, page: Any) -> None:
+    async def _release_page(self, page: Any) -> None:
         """A page the pool lets go (failed, or used up): closed, within 5 s, and counted."""
         self._uses.pop(page, None)
         if page.is_closed():
