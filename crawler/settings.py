@@ -145,7 +145,10 @@ DEFNEWS_RENDER_BROWSER = ""
 DEFNEWS_RENDER_WAIT = 10.0
 DEFNEWS_RENDER_SETTLE = 0.2
 DEFNEWS_RENDER_PAGE_TIMEOUT = 30.0
-DEFNEWS_RENDER_MAX_PAGES = 4
+# Pages at once: 6 (bench/bench_render.py's auto crawl, 103 listings rendered: 4 pages 20-22 s
+# at 740 MiB peak with the browser's processes, 6 pages 15.5 s at 810 MiB, 8 about as fast
+# again, within the noise of the runs, at 870 MiB).
+DEFNEWS_RENDER_MAX_PAGES = 6
 # A browser page is reused for this many rendered pages, then closed and a new one opened
 # (crawler/render_handler.py: a new page per request costs CPU, one reused without end memory).
 DEFNEWS_RENDER_PAGE_USES = 5

@@ -360,14 +360,15 @@ def test_scrapy_crawl_as_scrapyd_runs_it_renders_too(scripted, plain, tmp_path):
     browser_or_skip()
     server = serve(scripted)
     try:
-        run = scrapy_crawl(server, tmp_path / "s.sqlite3", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+        run = scrapy_crawl(server, tmp_path / "s.sqlite3", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+                           "DEFNEWS_RENDER_MAX_PAGES=3")
         counts = dict(server.counts)
     finally:
         server.__exit__()
     assert run.returncode == 0, run.stderr[-3000:]
     assert "'defnews/render/pages/listing': 6" in run.stderr
     # The browser's pages are kept open and reused (crawler/render_handler.py): 6 renderings
-    # in at most DEFNEWS_RENDER_MAX_PAGES (4) pages.
+    # in at most DEFNEWS_RENDER_MAX_PAGES (3, set above) pages.
     reused = re.search(r"'defnews/render/pages_reused': (\d+)", run.stderr)
     assert reused and int(reused[1]) >= 2, run.stderr[-3000:]
     assert {p: counts.get(p) for p in LISTINGS} == dict.fromkeys(LISTINGS, 2)

@@ -8,7 +8,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
@@ -94,6 +94,31 @@ def test_a_lacking_page_with_scripts_comes_back_marked_for_rendering(tmp_path):
     assert mw.again(listing_response(b"<main></main>"), "no article link") is None
 
 
+def test_a_request_to_be_rendered_is_scheduled_in_the_browsers_slot(tmp_path):
+    """Queued under the site's slot, the rendered requests (first by priority) filled the
+    downloader waiting for a browser page and the served pages waited behind them: Scrapy's
+    downloader-aware queue reads the slot when the request is scheduled, so it is set then."""
+    from scrapy.core.downloader import Downloader
+
+    crawler, mw = middleware(tmp_path)
+    if not mw.enabled:
+        pytest.skip(f"rendering unavailable here: {mw.unavailable}")
+    again = mw.again(listing_response(), "no article link")
+    served = Request("https://example.jp/docs/mod/001.html", meta={"defnews_page": "article"})
+    feed = Request("https://example.jp/feed.xml")
+    for request in (again, served, feed):
+        crawler.signals.send_catch_log(signals.request_scheduled, request=request,
+                                       spider=crawler.spider)
+    slot_of = Downloader(crawler).get_slot_key
+    assert slot_of(again) == render.BROWSER_SLOT
+    assert slot_of(served) == slot_of(feed) == "example.jp"
+    # A site that needed rendering before: its listings go to the browser's slot directly.
+    mw.remembered["listing"] = "no article link"
+    listing = Request("https://example.jp/docs/mod/", meta={"defnews_page": "listing"})
+    crawler.signals.send_catch_log(signals.request_scheduled, request=listing, spider=crawler.spider)
+    assert slot_of(listing) == render.BROWSER_SLOT
+
+
 def test_a_page_rendered_and_still_lacking_is_not_rendered_again(tmp_path):
     crawler, mw = middleware(tmp_path)
     assert mw.again(listing_response(playwright=True), "no article link") is None
@@ -142,7 +167,9 @@ def test_addon_installs_scrapy_playwright_with_the_limits():
     installed = [b for b in render.BROWSERS if os.access(b, os.X_OK)]
     assert launch["executable_path"] == installed[0]
     assert {"--headless", "--no-sandbox", "--disable-quic"} <= set(launch["args"])
-    assert settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") == 4
+    assert settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") == 6
+    # Playwright in its own thread and loop, not behind the parsing of the served pages.
+    assert settings.getbool("_PLAYWRIGHT_THREADED_LOOP")
     assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 30_000
     assert isinstance(settings.get("PLAYWRIGHT_ABORT_REQUEST"), render.BrowserRequestPolicy)
 

@@ -291,9 +291,11 @@ class SiteSpider(scrapy.Spider):
             meta[archive.SECTION] = section
         if budget:
             meta[archive.BUDGET] = budget
+        # Before the articles in the site's queue (priority 1): the pager is walked while the
+        # articles are fetched, not after (a rendered listing's links come late as it is).
         return scrapy.Request(
             url, callback=self.parse_listing, cb_kwargs={"page": page}, headers=headers,
-            meta=meta, dont_filter=bool(budget),
+            meta=meta, dont_filter=bool(budget), priority=1,
         )
 
     # -- addresses ----------------------------------------------------------------------
