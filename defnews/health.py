@@ -404,6 +404,7 @@ def render_atom(changes: Mapping[str, list[Change]], self_url: str) -> bytes:
     fg.id(f"{TAG}:feed")
     fg.title("defnews source health")
     fg.subtitle("One entry each time a source turns unhealthy or recovers.")
+    fg.language("en")  # (xml:lang: its texts are English; the W3C validator asks for one)
     fg.link(href=self_url, rel="self")
     fg.generator("defnews")
     fg.updated(_updated(changes, entries))

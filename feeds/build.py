@@ -187,6 +187,26 @@ def excerpt(html: str, limit: int = SUMMARY_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _distinct_updated(entries: list[EntrySpec]) -> list[EntrySpec]:
+    """The entries, no two sharing an ``updated`` instant (the W3C Feed Validator warns on
+    such a pair: "Two entries with the same value for atom:updated"). A weekly's articles of
+    one day all carry that day's midnight; read from the bottom of the feed up, each entry
+    that meets one below it is updated a second after the latest it meets. The oldest keeps
+    its value and an article added later (the top of its day) takes the new second, so the
+    entries already published keep theirs from build to build. ``published`` and the ids keep
+    the real values (a date-only entry's published stays its midnight)."""
+    used: set[datetime] = set()
+    out = list(entries)
+    for i in range(len(out) - 1, -1, -1):
+        stamp = out[i].updated
+        if stamp in used:
+            while stamp in used:
+                stamp += timedelta(seconds=1)
+            out[i] = replace(out[i], updated=stamp)
+        used.add(stamp)
+    return out
+
+
 def _by_date(items: Iterable[ArticleItem]) -> list[ArticleItem]:
     """Published desc, then id (the canonical URL when the id is unset), one per URL."""
     unique: dict[str, ArticleItem] = {}
@@ -448,6 +468,7 @@ class _Builder:
         *,
         updated: datetime | None = None,
     ) -> FeedSpec:
+        entries = _distinct_updated(entries)
         stamps = [e.updated for e in entries] + ([updated] if updated is not None else [])
         return FeedSpec(
             title=f"{self.config.title} | {title}",

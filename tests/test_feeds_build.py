@@ -955,6 +955,46 @@ def test_ranking_feed_entries_have_distinct_updated_values(tmp_path: Path, feed:
     assert instants == sorted(instants, reverse=True)
 
 
+def _atom_entries(path: Path) -> dict[str, tuple[str, str]]:
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = etree.parse(str(path)).getroot()
+    return {str(e.findtext(f"{atom}id")).rsplit("/", 1)[-1]:
+            (str(e.findtext(f"{atom}updated")), str(e.findtext(f"{atom}published")))
+            for e in root.iter(f"{atom}entry")}
+
+
+def test_date_only_articles_of_one_day_have_distinct_updated_values(tmp_path: Path) -> None:
+    """A weekly's articles of one day all carried that day's midnight as `updated` (the W3C
+    Feed Validator: "Two entries with the same value for atom:updated"). Each is a second
+    after the one below it; `published` stays the midnight; an article added later takes the
+    next second and those published before keep theirs."""
+    midnight = datetime(2026, 1, 7, tzinfo=TOKYO)
+
+    def weekly(n: int) -> ArticleItem:
+        return article(f"w{n}", source="asagumo", published=midnight, site_order=n,
+                       published_precision="day")
+
+    data = sample()
+    data.items += [weekly(1), weekly(2)]
+    build_feeds(data, tmp_path, CONFIG)
+    first = _atom_entries(tmp_path / "all.atom")
+    assert first["w1"] == ("2026-01-07T00:00:00+09:00", "2026-01-07T00:00:00+09:00")
+    assert first["w2"] == ("2026-01-07T00:00:01+09:00", "2026-01-07T00:00:00+09:00")
+    for feed in tmp_path.rglob("*.atom"):
+        stamps = [u for u, _ in _atom_entries(feed).values()]
+        assert len(set(stamps)) == len(stamps), feed
+    data.items.append(weekly(3))
+    build_feeds(data, tmp_path, CONFIG)
+    second = _atom_entries(tmp_path / "all.atom")
+    assert second["w1"] == first["w1"] and second["w2"] == first["w2"]
+    assert second["w3"] == ("2026-01-07T00:00:02+09:00", "2026-01-07T00:00:00+09:00")
+    # JSON Feed: the same instants; the date-only marker stays.
+    items = {i["id"].rsplit("/", 1)[-1]: i
+             for i in json.loads((tmp_path / "all.json").read_text())["items"]}
+    assert items["w2"]["date_modified"] == "2026-01-07T00:00:01+09:00"
+    assert items["w2"]["date_published"] == "2026-01-07T00:00:00+09:00"
+
+
 VANISHED = ["category/naval-news.atom", "category/naval-news.json", "category/naval-news.rss",
             "source/navalnews.atom", "source/navalnews.json", "source/navalnews.rss"]
 
