@@ -29,6 +29,7 @@ link, since neither format carries an ``xml:base`` here; only http(s) URLs are u
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,6 +88,8 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 # word that is no HTML element ("the <future>") is text and stays.
 _HTML_TAGS = "|".join(sorted(lxml.html.defs.tags, key=len, reverse=True))
 _MARKUP = re.compile(r"<(?:!|/?(?:" + _HTML_TAGS + r")(?=[\s/>]))", re.IGNORECASE)
+# A named or numeric character reference, with its semicolon ("AT&T" and "R&D" are text).
+_CHARACTER_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Line breaks and tabs become one space; other spaces (the ideographic U+3000 of Japanese
 # titles) are the author's and stay.
 _WHITESPACE = re.compile(r"[ \t\r\n]+")
@@ -99,7 +102,15 @@ def plain_text(text: str) -> str:
 
     Validators warn when a plain-text field looks like HTML, and some readers render it: a
     scraped ``<script>`` or ``<img onerror>`` must not reach a title as such. Text without a
-    tag-like ``<`` is left as it is (``a < b``, ``the <future>`` and ``AT&T`` stay)."""
+    tag-like ``<`` is left as it is (``a < b``, ``the <future>`` and ``AT&T`` stay). A
+    character reference left in the text (``&amp;``, ``&quot;``, ``&#8217;``: a source that
+    escaped its titles twice) is the character it names: readers showed ``&amp;`` as such,
+    and the W3C Feed Validator took it for HTML ("title should not contain HTML")."""
+    for _ in range(3):  # (escaped twice or three times: "&amp;amp;")
+        decoded = _CHARACTER_REFERENCE.sub(lambda m: html.unescape(m[0]), text)
+        if decoded == text:
+            break
+        text = decoded
     text = xml_text(text)
     if _MARKUP.search(text):
         try:
@@ -286,7 +297,9 @@ def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
                 fe.author({"name": author})
         summary = plain_text(entry.summary)
         if summary:
-            fe.summary(summary)  # also RSS description
+            # Also RSS <description>, which readers and validators read as HTML: the plain
+            # text escaped ("R&D", "the <future>" shown as written, not a bare "&" or a tag).
+            fe.summary(html.escape(summary, quote=False) if kind == "rss" else summary)
         content = safe_html(entry.content_html, entry.link)
         if content:
             # With a description set first, feedgen writes this as RSS content:encoded.

@@ -356,13 +356,23 @@ def test_hostile_text_survives_as_text(built) -> None:
     titles = {i["title"] for i in feed["items"]}
     assert "護衛艦" in titles  # the script and the onerror image are gone, the words stay
     assert "a ]]> b" in titles
-    assert "AT&T & 三菱重工 &amp; co" in titles
+    # A character reference left in a title ("&amp;": the source escaped it twice) is the
+    # character it names (readers showed "&amp;"; the W3C validator: "title should not
+    # contain HTML"); a bare "&" is text.
+    assert "AT&T & 三菱重工 & co" in titles
     assert "制御文字と[31m色" in titles  # control characters dropped, nothing else
     assert f"{EMOJI} {RTL}" in titles
     atom = feedparser.parse((out / "all.atom").read_bytes())
     assert {e.title for e in atom.entries} >= {"a ]]> b", f"{EMOJI} {RTL}"}
     rss = feedparser.parse((out / "all.rss").read_bytes())
     assert {e.title for e in rss.entries} >= {"a ]]> b", f"{EMOJI} {RTL}"}
+    # RSS <description> is read as HTML (the validator: "Invalid HTML" for a bare "R&D"): the
+    # plain summary is escaped, so that it shows as written; Atom's <summary> is text.
+    (described,) = [e for e in rss.entries if e.title.startswith("AT&T")]
+    assert described.summary_detail.type == "text/html"
+    assert lxml.html.fragment_fromstring(described.summary, create_parent="p").text_content() == "R&D"
+    (summarized,) = [e for e in atom.entries if e.title.startswith("AT&T")]
+    assert (summarized.summary, summarized.summary_detail.type) == ("R&D", "text/plain")
 
 
 def test_a_10mb_body_is_published_whole_and_valid(built, atom_schema) -> None:
@@ -413,3 +423,17 @@ def test_opml_follows_the_validator_rules(built) -> None:
         assert etree.parse(str(feed), etree.XMLParser(huge_tree=True)).getroot().tag == "rss"
     for folder in (o for o in root.iter("outline") if not o.get("xmlUrl")):
         assert folder.get("type") is None and folder.get("text")
+
+
+@pytest.mark.parametrize(("raw", "text"), [
+    ("AT&amp;T &amp; co", "AT&T & co"),  # escaped once more than it should be
+    ("&quot;護衛艦&quot; &#8220;いずも&#x201D;", "\"護衛艦\" “いずも”"),
+    ("AT&amp;amp;T", "AT&T"),  # twice
+    ("&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;護衛艦", "護衛艦"),  # markup once decoded
+    ("AT&T R&D &D; &nosuch; a < b the <future>", "AT&T R&D &D; &nosuch; a < b the <future>"),
+    ("制御&#1;文字", "制御文字"),
+])
+def test_plain_text_fields_decode_left_character_references(raw: str, text: str) -> None:
+    from feeds.render import plain_text
+
+    assert plain_text(raw) == text
