@@ -27,7 +27,7 @@ from lxml import etree
 from crawler.items import ArticleItem, Image, RankingEntry, RankingItem
 from crawler.store import SQLiteStore
 from crawler.urls import id_for_url
-from feeds.build import BuildReport, build_feeds
+from feeds.build import FEED_CONTENT_BUDGET, BuildReport, build_feeds
 from feeds.config import FeedConfig
 from feeds.render import _MARKUP
 
@@ -375,16 +375,48 @@ def test_hostile_text_survives_as_text(built) -> None:
     assert (summarized.summary, summarized.summary_detail.type) == ("R&D", "text/plain")
 
 
-def test_a_10mb_body_is_published_whole_and_valid(built, atom_schema) -> None:
+def test_a_10mb_body_is_cut_to_the_feeds_budget_with_a_link_to_the_rest(built, atom_schema) -> None:
+    """Published whole, the 10 MB body made feeds of 30 MB the W3C Feed Validator does not read
+    ("Unable to validate, due to hardcoded resource limits (feed length > 5000000 bytes)"), nor
+    would many readers. Its head is published, well-formed, and a link to the rest."""
     out, _ = built
+    for path in out.rglob("*"):
+        if path.suffix in (".atom", ".rss", ".json"):
+            assert path.stat().st_size < 5_000_000, path
     feed = json.loads((out / "all.json").read_bytes())
     (big,) = [i for i in feed["items"] if i["title"] == "10 MB の本文"]
-    assert big["content_html"].count("防") == BIG // 3
+    content = big["content_html"]
+    assert 100_000 < content.count("防") and len(content.encode()) <= FEED_CONTENT_BUDGET
+    rest = lxml.html.fragment_fromstring(content, create_parent="div").findall(".//a")[-1]
+    assert rest.get("href") == big["url"] and rest.text == "続きはjdefenseのサイトで"
     doc = etree.parse(str(out / "all.atom"), etree.XMLParser(huge_tree=True))
     assert atom_schema.validate(doc)
     parsed = feedparser.parse((out / "all.atom").read_bytes())
+    assert not parsed.bozo
     (entry,) = [e for e in parsed.entries if e.title == "10 MB の本文"]
-    assert entry.content[0].value.count("防") == BIG // 3
+    assert entry.content[0].value.count("防") == content.count("防")
+
+
+def test_entries_past_the_budget_keep_their_summary_and_a_link(tmp_path: Path) -> None:
+    """Twelve 300 KB articles: as many whole as fit in FEED_CONTENT_BUDGET, the next cut with
+    a link to the rest, the others their summary and the link; every file under 5 MB."""
+    body = "<p>" + "装備の記事。" * 17_000 + "</p>"  # ~300 KB of UTF-8
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        for n in range(12):
+            store.upsert_article(_article(n, content_html=body, source="jdefense"),
+                                 now=datetime(2025, 3, 10, tzinfo=UTC))
+        build_feeds(store, tmp_path / "public", FeedConfig(base_url=BASE, limit=30))
+    atom = tmp_path / "public" / "source" / "jdefense.atom"
+    assert atom.stat().st_size < 5_000_000
+    entries = feedparser.parse(atom.read_bytes()).entries
+    sizes = [len(e.content[0].value.encode()) for e in entries]
+    whole = FEED_CONTENT_BUDGET // len(body.encode())
+    assert sizes[:whole] == [len(body.encode())] * whole
+    assert 64 * 1024 < sizes[whole] < len(body.encode())
+    assert all(size < 200 for size in sizes[whole + 1:])
+    assert all(e.summary for e in entries)
+    assert all("続きはjdefenseのサイトで" in e.content[0].value for e in entries[whole:])
+    assert sum(sizes) <= FEED_CONTENT_BUDGET + 12 * 200
 
 
 def test_same_store_gives_byte_identical_files(built, tmp_path: Path) -> None:
