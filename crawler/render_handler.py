@@ -54,8 +54,35 @@ from crawler.render import PageTooSlow, content_limit
 MARGIN = 30.0
 
 
+def _fresh_threaded_loop() -> None:
+    """scrapy-playwright's threaded loop (crawler/render.py turns it on) for this handler: a
+    loop stopped by an earlier crawl of this process is replaced.
+
+    Its ``_ThreadedLoopAdapter`` is started once per process: when every handler it served has
+    closed, it stops its loop and joins its thread, and a later crawl in the same process (a
+    CrawlerRunner run twice, a scheduler in one process, a test) queued its renderings to a loop
+    that no longer ran: each rendered request waited for ever, and so did the crawl."""
+    from scrapy_playwright._loop import _ThreadedLoopAdapter as adapter
+
+    thread = getattr(adapter, "_thread", None)
+    if thread is None or thread.is_alive():
+        return
+    loop = getattr(adapter, "_loop", None)
+    if loop is not None and not loop.is_running() and not loop.is_closed():
+        pending = asyncio.all_tasks(loop)  # (its queue's reader, waiting for ever)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+    del adapter._thread, adapter._loop
+    adapter._coro_queue = asyncio.Queue()  # (bound to the old loop once used)
+    adapter._stop_events = {}
+
+
 class ReusedPagesHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
     def __init__(self, crawler: Any) -> None:
+        if crawler.settings.getbool("_PLAYWRIGHT_THREADED_LOOP"):
+            _fresh_threaded_loop()
         super().__init__(crawler)
         self._idle: list[Any] = []  # open pages, free for the next request
         self._uses: dict[Any, int] = {}  # page -> requests it rendered

@@ -252,3 +252,29 @@ def test_a_rendering_that_never_ends_is_given_up_and_frees_its_page(monkeypatch)
     assert asyncio.run(run()).url == "http://127.0.0.1/next"
     assert made[0].closed  # the stuck rendering's page, not reused
     assert h.stats.values["defnews/render/given_up"] == 1
+
+
+def test_a_second_crawl_in_the_process_gets_a_running_threaded_loop(monkeypatch):
+    """scrapy-playwright's threaded loop stops (its thread joined) once every handler of a crawl
+    has closed; a later crawl in the same process queued its renderings to that stopped loop
+    and waited for ever. The handler of the next crawl replaces it."""
+    from scrapy.settings import Settings
+    from scrapy_playwright._loop import _ThreadedLoopAdapter as adapter
+
+    def run_there(value: str) -> str:
+        return asyncio.run_coroutine_threadsafe(asyncio.sleep(0, value), adapter._loop).result(5)
+
+    adapter.start(1)  # a first crawl's handler...
+    assert run_there("first") == "first"
+    adapter.stop(1)  # ...closed: the loop stops, its thread is joined
+    assert not adapter._thread.is_alive()
+    # The next crawl's handler (scrapy-playwright's own __init__, which starts the adapter,
+    # without a browser or a reactor behind it).
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "__init__",
+                        lambda self, crawler: adapter.start(id(self)))
+    settings = Settings({"_PLAYWRIGHT_THREADED_LOOP": True})
+    second = ReusedPagesHandler(SimpleNamespace(settings=settings))
+    assert adapter._thread.is_alive()
+    assert run_there("second") == "second"
+    adapter.stop(id(second))
+    assert not adapter._thread.is_alive()
