@@ -241,7 +241,7 @@ def _health(rows: Sequence[SourceHealth]) -> list[str]:
         out.append(
             f'<li><strong>{_e(plain_text(row.name))}</strong> <span class="{css}">'
             f"{_e(STATE_LABELS.get(row.state, row.state))}</span>{since}{why} ・ "
-            f"最新記事 {newest} ・ 24時間の新着 {row.items:,} 件</li>"
+            f"最後の新着 {newest} ・ 24時間の新着 {row.items:,} 件</li>"
         )
     out.append("</ul>")
     return out

@@ -779,8 +779,8 @@ def test_index_shows_source_health(tmp_path: Path) -> None:
     # The newest article's sighting is labelled as such (#17 point 3: it was called the last
     # fetch), the state first, times in JST (#17 point 13).
     assert lines == [
-        "Jディフェンスニュース 正常 ・ 最新記事 2025-03-12 06:00 JST ・ 24時間の新着 1,234 件",
-        "navalnews 記事なし ・ 最新記事 なし ・ 24時間の新着 0 件",
+        "Jディフェンスニュース 正常 ・ 最後の新着 2025-03-12 06:00 JST ・ 24時間の新着 1,234 件",
+        "navalnews 記事なし ・ 最後の新着 なし ・ 24時間の新着 0 件",
     ]
 
 
@@ -1063,6 +1063,6 @@ def test_index_source_states_come_from_the_health_records(tmp_path: Path) -> Non
     assert "正常（2026-11-02 12:00 JST から）" in lines["fleetwatch"], lines["fleetwatch"]
     maintenance = lines["maintenance"]
     assert "異常" in maintenance and "error.html: not a usable feed" in maintenance
-    assert "最新記事 なし" in maintenance and "24時間の新着 0 件" in maintenance
+    assert "最後の新着 なし" in maintenance and "24時間の新着 0 件" in maintenance
     assert [li.xpath("span/@class")[0] for li in items if li.findtext("strong") == "maintenance"
             ] == ["state-bad"]
