@@ -6,7 +6,7 @@ home list, section indexes and ranking sidebar are filled by scripts from JSON
 
     .venv/bin/python bench/bench_render.py [ARTICLES] [--no-always] [--only-auto] [-s NAME=VALUE]
 
-``--no-always`` skips the ``--render always`` crawl (about 13 minutes), ``--only-auto`` the
+``--no-always`` skips the ``--render always`` crawl (about 2 minutes), ``--only-auto`` the
 plain copy too (while working on rendering); ``-s NAME=VALUE`` passes a setting to every crawl
 (``-s DEFNEWS_RENDER_MAX_PAGES=2``: what a setting changes).
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Script-rendered pages: --render auto against plain HTML and --render always")
     parser.add_argument("articles", nargs="?", type=int, default=ARTICLES)
     parser.add_argument("--no-always", action="store_true",
-                        help="skip the --render always crawl (about 13 minutes)")
+                        help="skip the --render always crawl (about 2 minutes)")
     parser.add_argument("--only-auto", action="store_true",
                         help="only the scripted copy with --render auto")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
