@@ -296,11 +296,15 @@ def render_feed(spec: FeedSpec, kind: Kind) -> bytes:
             else:
                 fe.author({"name": author})
         summary = plain_text(entry.summary)
+        content = safe_html(entry.content_html, entry.link)
+        if not summary and not content and kind == "atom":
+            # A feed entry of a title and a link only: its title is its summary too (the W3C
+            # validator warns on an Atom entry with no textual content; RSS needs none).
+            summary = plain_text(entry.title) or link
         if summary:
             # Also RSS <description>, which readers and validators read as HTML: the plain
             # text escaped ("R&D", "the <future>" shown as written, not a bare "&" or a tag).
             fe.summary(html.escape(summary, quote=False) if kind == "rss" else summary)
-        content = safe_html(entry.content_html, entry.link)
         if content:
             # With a description set first, feedgen writes this as RSS content:encoded.
             fe.content(content, type="html")

@@ -995,6 +995,23 @@ def test_date_only_articles_of_one_day_have_distinct_updated_values(tmp_path: Pa
     assert items["w2"]["date_published"] == "2026-01-07T00:00:00+09:00"
 
 
+def test_a_title_only_entry_has_its_title_as_atom_summary(tmp_path: Path) -> None:
+    """A feed entry of a title and a link only (feeds that give no description) made an Atom
+    entry with no textual content: the W3C Feed Validator warns ("Missing textual content")."""
+    data = sample()
+    data.items.append(article("bare", title="入札公告 第12号", summary="", content_html="",
+                              published=jst(12, 9)))
+    build_feeds(data, tmp_path, CONFIG)
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = etree.parse(str(tmp_path / "all.atom")).getroot()
+    (entry,) = [e for e in root.iter(f"{atom}entry") if e.findtext(f"{atom}id").endswith("/bare")]
+    assert entry.findtext(f"{atom}summary") == "入札公告 第12号"
+    assert entry.find(f"{atom}content") is None
+    rss = etree.parse(str(tmp_path / "all.rss")).getroot()
+    (item,) = [i for i in rss.iter("item") if i.findtext("link").endswith("/bare")]
+    assert item.find("description") is None  # RSS needs a title or a description, not both
+
+
 VANISHED = ["category/naval-news.atom", "category/naval-news.json", "category/naval-news.rss",
             "source/navalnews.atom", "source/navalnews.json", "source/navalnews.rss"]
 
