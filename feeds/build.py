@@ -170,19 +170,27 @@ def _require_aware(value: datetime, what: str) -> datetime:
     return value
 
 
+def _head_fragment(html: str, chars: int) -> Any | None:
+    """The first ``chars`` characters of an HTML fragment, parsed, without scripts and styles
+    (None: unparseable). Only the head is parsed: lxml refuses a single text node over 10 MB,
+    which a hostile body can be."""
+    try:
+        root = fragment(html[:chars])
+    except (etree.ParserError, ValueError):
+        return None
+    for el in root.xpath(".//script|.//style|.//noscript"):
+        el.drop_tree()
+    return root
+
+
 def excerpt(html: str, limit: int = SUMMARY_CHARS) -> str:
     """Plain text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
     if not html.strip():
         return ""
-    # The first few hundred characters of text are in the head of the HTML: parse only that
-    # (lxml also refuses a single text node over 10 MB, which a hostile body can be).
-    head = html[: limit * 50]
-    try:
-        root = fragment(head)
-    except (etree.ParserError, ValueError):
+    # The first few hundred characters of text are in the head of the HTML: parse only that.
+    root = _head_fragment(html, limit * 50)
+    if root is None:
         return ""
-    for el in root.xpath(".//script|.//style|.//noscript"):
-        el.drop_tree()
     text = re.sub(r"\s+", " ", root.text_content()).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -197,23 +205,20 @@ FEED_CONTENT_BUDGET = 2 * 1024 * 1024
 _SMALLEST_CUT = 64 * 1024
 
 
-def _rest_on_the_site(entry: EntrySpec) -> str:
-    name = entry.source.name if entry.source is not None else ""
-    note = escape_html(f"続きは{name}のサイトで" if name else "続きはサイトで")
-    return f'<p class="defnews-cut"><a href="{escape_html(entry.link, quote=True)}">{note}</a></p>'
+def _rest_on_the_site(url: str, source_name: str, css: str) -> str:
+    """The paragraph that links the rest of an article on its site (続きは…のサイトで)."""
+    note = escape_html(f"続きは{source_name}のサイトで" if source_name else "続きはサイトで")
+    return f'<p class="{css}"><a href="{escape_html(url, quote=True)}">{note}</a></p>'
 
 
 def _cut_html(html: str, budget: int) -> str:
     """The head of an HTML fragment, well-formed, at most ``budget`` UTF-8 bytes ("" when
-    nothing fits). Only the head is parsed (lxml refuses a text node over 10 MB)."""
+    nothing fits)."""
     chars = min(budget, len(html))  # (a character is one UTF-8 byte or more)
     for _ in range(5):
-        try:
-            root = fragment(html[:chars])
-        except (etree.ParserError, ValueError):
+        root = _head_fragment(html, chars)
+        if root is None:
             return ""
-        for el in root.xpath(".//script|.//style|.//noscript"):
-            el.drop_tree()
         out = etree.tostring(root, encoding="unicode", method="html")[len("<div>"):-len("</div>")]
         size = len(out.encode("utf-8"))
         if size <= budget:
@@ -234,10 +239,11 @@ def _within_budget(entries: list[EntrySpec]) -> list[EntrySpec]:
             left -= size
             out.append(entry)
             continue
-        rest = _rest_on_the_site(entry)
+        rest = _rest_on_the_site(entry.link, entry.source.name if entry.source else "",
+                                 "defnews-cut")
         room = left - len(rest.encode("utf-8"))
         head = _cut_html(entry.content_html, room) if room >= _SMALLEST_CUT else ""
-        left = max(0, left - len(head.encode("utf-8")) - len(rest.encode("utf-8")))
+        left = max(0, room - len(head.encode("utf-8")))
         out.append(replace(entry, content_html=f"{head}\n{rest}" if head else rest))
     return out
 
@@ -280,9 +286,7 @@ def partial_note(article: ArticleItem, source_name: str) -> str:
     page, never padded with the site's 続きを読む prompt."""
     if not article.partial:
         return article.content_html
-    note = escape_html(f"続きは{source_name}のサイトで")
-    link = escape_html(article.url, quote=True)
-    return f'{article.content_html}\n<p class="defnews-partial"><a href="{link}">{note}</a></p>'
+    return f"{article.content_html}\n{_rest_on_the_site(article.url, source_name, 'defnews-partial')}"
 
 
 def _lead_image(article: ArticleItem) -> str | None:
