@@ -13,8 +13,9 @@ plain copy too (while working on rendering); ``-s NAME=VALUE`` passes a setting 
 Per crawl: wall time of ``defnews crawl --no-throttle --counter-walk 0 --max-index-pages
 1000`` (process start to exit), articles stored, pages fetched (responses, a rendered page
 counted once more for its served HTML), pages rendered and their share, articles/s and pages/s,
-the CPU time of the crawl's process tree, and the peak memory of the crawl's whole process tree, Chromium's processes included (the sum
-of their proportional set sizes, /proc/PID/smaps_rollup, sampled every 50 ms).
+the CPU time of the crawl's process tree, and the peak memory of the crawl's whole process
+tree, Chromium's processes included (the sum of their proportional set sizes,
+/proc/PID/smaps_rollup, sampled every SAMPLE_EVERY s).
 Floor (issue #21): ``auto`` renders only listing pages, at ≥ 0.5× the plain copy's
 articles/s, under 1 GiB.
 """
@@ -40,6 +41,12 @@ from _common import REPO, VENV_PYTHON, Table, descendants, fmt_rate
 ARTICLES = 1000
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
 SUMMARY = re.compile(r"^\s+jdefense\s+(?P<pages>\d+) pages\s+(?P<new>\d+) new", re.M)
+# How often the crawl's memory is sampled: reading smaps_rollup of the ~20 processes of a
+# rendering crawl costs about 24 ms of CPU (measured: 100 samples of a browser with six pages);
+# every 50 ms that was half a core taken from the crawl it measured, and only from the crawls
+# that render (the plain crawl is one process). Chromium's memory grows by pages opened, not in
+# bursts of a few milliseconds.
+SAMPLE_EVERY = 0.5
 RENDERED = re.compile(r"rendered (?P<n>\d+) page\(s\) in the browser \((?P<kinds>[^)]*)\)")
 
 
@@ -94,7 +101,7 @@ def crawl(url: str, store: Path, mode: str, settings: tuple[str, ...] = ()) -> d
         nonlocal peak
         while not done.is_set():
             peak = max(peak, tree_memory(proc.pid))
-            done.wait(0.05)
+            done.wait(SAMPLE_EVERY)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -178,7 +185,8 @@ def run(articles: int = ARTICLES, *, always: bool = True, plain: bool = True,
         "Each: `defnews crawl --only jdefense --no-throttle --counter-walk 0 "
         "--max-index-pages 1000 --render MODE` against the copy served from memory by "
         "bench/sitemirror.py; peak memory: PSS summed over the crawl's process tree (Python, "
-        "Playwright's driver, Chromium's processes), sampled every 50 ms; CPU: user + system "
+        "Playwright's driver, Chromium's processes), sampled every "
+        f"{SAMPLE_EVERY * 1000:.0f} ms; CPU: user + system "
         "time of that tree (2 cores: CPU above the wall time is both cores busy)."
         + (f" Settings: {', '.join(extra)}." if extra else ""))
     return [table]
