@@ -69,3 +69,32 @@ def test_an_application_name_that_is_the_pages_own_title_is_no_site_name() -> No
 def test_on_the_site_root_an_application_name_equal_to_the_title_still_names_the_site() -> None:
     with pytest.raises(PageParseError, match="home page"):
         read_article(_app_named("The Example Blog"), "https://blog.example.com/")
+
+
+def _with_headline(html: str, headline: str) -> str:
+    ld = f'<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{headline}"}}</script>'
+    return html.replace("</head>", ld + "</head>")
+
+
+@pytest.mark.parametrize("kicker", ["Election night: ", "Election night - ", "Election night – "])
+def test_og_title_drops_the_kicker_the_h1_sets_before_the_headline(kicker: str) -> None:
+    headline = "The count goes on into the morning"
+    html = _with_headline(page(kicker + headline + " | Example", headline, kicker + headline),
+                          kicker + headline)
+    assert read_article(html, "https://news.example/2025/01/02/a")["title"] == headline
+
+
+def test_og_title_keeps_the_kicker_the_h1_leaves_out() -> None:
+    headline, full = "The count goes on into the morning", "Election night: The count goes on into the morning"
+    html = _with_headline(page(full + " | Example", full, headline), headline)
+    assert read_article(html, "https://news.example/2025/01/02/a")["title"] == full
+
+
+def test_an_og_title_that_is_not_the_headline_with_a_kicker_does_not_replace_it() -> None:
+    # (a part before the headline with no colon or dash is no kicker; nor is a long sentence)
+    for og in ("Breaking The count goes on into the morning",
+               "A much longer sentence that tells the whole story of the night: "
+               "The count goes on into the morning"):
+        h1 = "The count goes on into the morning"
+        html = _with_headline(page(h1 + " | Example", og, h1), h1)
+        assert read_article(html, "https://news.example/2025/01/02/a")["title"] == h1

@@ -453,11 +453,13 @@ def _skip(page: Page) -> set[Any] | None:
 
 def choose_title(page: Page) -> None:
     """Phase *title*: the finders' title; a generic page's ``h1`` wins over an SEO headline
-    that says more than the page shows (the page's heading is what a reader sees)."""
+    that says more after it than the page shows (the page's heading is what a reader sees),
+    and ``og:title`` decides whether a kicker belongs to the headline."""
     title = page.found.title
     if page.generic and page.prov.get("title") == "metadata":
+        # (a metadata title that says more *before* the h1 has a kicker: see _kicker_title)
         h1s = [h for h in page.meta.h1 if 4 < len(h) <= 300]
-        if len(h1s) == 1 and h1s[0] != title and _loose(h1s[0]) in _loose(title) + "":
+        if len(h1s) == 1 and h1s[0] != title and _loose(title).startswith(_loose(h1s[0])):
             title = h1s[0]
             page.prov["title"] = "structure"
     if page.generic:
@@ -470,6 +472,7 @@ def choose_title(page: Page) -> None:
                     and _LETTERS_RE.sub("", candidate.lower()) == letters):
                 title = candidate
                 break
+        title = _kicker_title(page, title)
     page.title = title
     if page.generic:
         host = url_host(page.url)
@@ -478,6 +481,40 @@ def choose_title(page: Page) -> None:
 
 
 _LETTERS_RE = re.compile(r"[\W_]+")
+# A kicker: a few words before the headline, parted from it by a colon or a dash
+# ("SVP-Sonderparteitag zur Migration: Chiesa ruft...", "Minderheit in Syrien - Drusen...").
+_KICKER_END_RE = re.compile(r"(?:\s?[:：]|\s[-–—])$")
+_KICKER_MAX = 60
+
+
+def _kicker_title(page: Page, title: str) -> str:
+    """The page's ``og:title`` where it is ``title`` (or the page's ``h1``) with or without a
+    kicker before it.
+
+    The kicker is set apart on the page (a line of its own above the heading, or a span in
+    the ``h1``), so the heading cannot say whether it belongs to the headline; ``og:title``,
+    the headline the publisher writes as one line to be shown alone, does. On Fundus's pages
+    where the h1 (or the title chosen from it) and ``og:title`` differ by a kicker only, the
+    golden title is ``og:title`` on 11 of 13 (the kicker in either one of them).
+    """
+    og = page.meta.first("og:title", "twitter:title")
+    if not og:
+        return title
+    og = _strip_site(normalize_space(html_lib.unescape(og)), page.site_name,
+                     url_host(page.url), _sections(page))
+    h1s = [h for h in page.meta.h1 if 4 < len(h) <= 300]
+    for heading in (title, *h1s[:1]):
+        if _has_kicker(og, heading) or _has_kicker(heading, og):
+            return og
+    return title
+
+
+def _has_kicker(longer: str, shorter: str) -> bool:
+    """``longer`` is ``shorter`` with a kicker before it (``"Kicker: shorter"``)."""
+    if len(shorter) < 12 or len(longer) <= len(shorter) or not longer.endswith(shorter):
+        return False
+    head = longer[: -len(shorter)].rstrip()
+    return len(head) <= _KICKER_MAX and bool(_KICKER_END_RE.search(head))
 
 
 def _loose(text: str) -> str:
