@@ -98,3 +98,22 @@ def test_an_og_title_that_is_not_the_headline_with_a_kicker_does_not_replace_it(
         h1 = "The count goes on into the morning"
         html = _with_headline(page(h1 + " | Example", og, h1), h1)
         assert read_article(html, "https://news.example/2025/01/02/a")["title"] == h1
+
+
+@pytest.mark.parametrize(("heading", "og"), [
+    # the kicker in an element of its own, run into the headline the og:title gives alone
+    ("<span class='kicker'>Opinion</span><span>Why the count goes on into the morning</span>",
+     "Why the count goes on into the morning"),
+    ("<span class='kicker'>Election night</span> <span>The count goes on into the morning</span>",
+     "Election night: The count goes on into the morning"),
+])
+def test_a_heading_with_a_kicker_run_in_says_the_og_title(heading: str, og: str) -> None:
+    # The h1 is the breadcrumb's SEO title; the article's own heading is the h2.
+    seo = "Election results: the count goes on, and on | Example"
+    html = (f"<html><head><title>{seo}</title><meta property='og:title' content='{og}'>"
+            f"<meta property='og:site_name' content='Example'></head><body>"
+            f"<nav><ol><li><h1>{seo}</h1></li></ol></nav><article><header><h2>{heading}</h2>"
+            f"</header><div class='text'>{BODY}</div></article></body></html>")
+    html = _with_headline(html, "Election results: the count goes on, and on")
+    assert read_article(html, "https://news.example/2025/01/02/a")["title"] == og
+
