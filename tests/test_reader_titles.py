@@ -117,3 +117,31 @@ def test_a_heading_with_a_kicker_run_in_says_the_og_title(heading: str, og: str)
     html = _with_headline(html, "Election results: the count goes on, and on")
     assert read_article(html, "https://news.example/2025/01/02/a")["title"] == og
 
+
+
+def test_an_h1_that_is_the_og_title_with_words_added_gives_way_to_it() -> None:
+    og = "The count goes on into the morning"
+    h1 = og + " as the last districts report"
+    html = _with_headline(page(h1 + " | Example", og, h1), h1)
+    assert read_article(html, "https://news.example/2025/01/02/a")["title"] == og
+
+
+def test_an_og_title_much_shorter_than_the_h1_is_no_headline_of_it() -> None:
+    og = "The count goes on into the night"
+    h1 = og + " as the last districts report, and the party leaders wait for their results"
+    html = _with_headline(page(h1 + " | Example", og, h1), h1)
+    assert read_article(html, "https://news.example/2025/01/02/a")["title"] == h1
+
+
+def test_two_titles_with_kickers_of_their_own_share_the_headline() -> None:
+    headline = "The count goes on into the morning"
+    h1, og = "Election night - " + headline, "After the polls closed: " + headline
+    html = _with_headline(page(h1 + " | Example", og, h1), h1)
+    assert read_article(html, "https://news.example/2025/01/02/a")["title"] == headline
+
+
+def test_the_same_kicker_with_another_separator_is_no_kicker_of_its_own() -> None:
+    headline = "The count goes on into the morning"
+    og = "Election night: " + headline
+    html = _with_headline(page(og + " | Example", og, headline), "Election night - " + headline)
+    assert read_article(html, "https://news.example/2025/01/02/a")["title"] == og
