@@ -1057,7 +1057,40 @@ def find_title(r: Reading) -> None:
             r.title_block = b
             found.title, r.prov["title"] = b.text, "metadata"
             return
+        # (h1 and h2 only: +5 Fundus titles, none lost; an h3 read so took one page's body
+        # from trafilatura to a worse structural reading)
+        said = (_heading_saying(b, r.title_candidates)
+                if b.kind == "heading" and b.el is not None and b.el.tag in ("h1", "h2") else None)
+        if said is not None:
+            r.title_block = b
+            found.title, r.prov["title"] = said, "metadata"
+            return
     found.title, r.prov["title"] = r.title_candidates[0], "metadata"
+
+
+_WORDS_RE = re.compile(r"\w+")
+
+
+def _heading_saying(b: Block, candidates: list[str]) -> str | None:
+    """The metadata title a heading says with a kicker run into it: the heading's text is
+    the kicker's and the headline's elements read together, no separator between them
+    ("MeinungWarum Kritik an...", "Technologie im Klassenzimmer Künstliche Intelligenz..."
+    for the title "Technologie im Klassenzimmer: Künstliche Intelligenz..."). The headline
+    is the metadata title the heading ends with, or the one of the heading's words with a
+    separator the heading lacks (not one that only writes its quotes another way)."""
+    words = _WORDS_RE.findall(b.text.lower())
+    tail = _loose(b.text)
+    for cand in candidates:
+        if len(cand) < 20:
+            continue
+        run_in = _WORDS_RE.findall(cand.lower()) == words and _separators(cand) > _separators(b.text)
+        if run_in or (tail.endswith(_loose(cand)) and len(tail) - len(_loose(cand)) <= 60):
+            return cand
+    return None
+
+
+def _separators(text: str) -> int:
+    return sum(text.count(c) for c in ":：|/–—-")
 
 
 def find_dateline(r: Reading) -> None:
