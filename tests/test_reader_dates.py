@@ -179,3 +179,16 @@ def test_a_first_of_january_the_page_shows_is_kept(shown: str) -> None:
 def test_a_first_of_january_in_the_url_is_kept() -> None:
     item = read_article(_footer_year("2016"), "https://news.example/2016/01/01/harbour-plans")
     assert item["published_day"] == "2016-01-01"
+
+
+# -- microdata -----------------------------------------------------------------------------------
+
+
+def test_microdata_on_an_abbr_is_read_from_its_title() -> None:
+    # (Blogger's template, the microformats' abbr pattern: the text shows the time only)
+    published = ("<span class='byline'><abbr class='published' itemprop='datePublished' "
+                 "title='2017-09-09T10:52:00+02:00'>10:52</abbr></span>")
+    item = read_article(page(dateline=published + "<p>Comment of 14.08.2017</p>", lang="de"),
+                        "https://blog.example/2017/09/a-post.html")
+    assert item["published"] == "2017-09-09T10:52+02:00"
+    assert item["published_source"] == "microdata"

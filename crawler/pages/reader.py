@@ -278,7 +278,9 @@ def read_metadata(page: Page) -> None:
     marker: Any = "itemprop" if isinstance(source, str) else b"itemprop"
     # (a whole-document XPath costs a third of the parse: only on pages that have microdata)
     for el in cast(list[Any], _ITEMPROPS(tree)) if marker in source else ():
-        value = el.get("content") or el.get("datetime") or normalize_space("".join(el.itertext()))
+        value = el.get("content") or el.get("datetime") or _abbr_title(el) or normalize_space(
+            "".join(el.itertext())
+        )
         if value:
             meta.itemprops.setdefault(el.get("itemprop") or "", []).append(value)
     meta.titles = [normalize_space("".join(t.itertext())) for t in tagged["title"][:1]]
@@ -293,6 +295,13 @@ def read_metadata(page: Page) -> None:
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     meta.lang = normalize_space(lang) or meta.lang or (meta.first("og:locale") or "")
     page.site_name = _site_name(page)
+
+
+def _abbr_title(el: Any) -> str | None:
+    """The value of an ``<abbr>`` in its ``title`` (the microformats' abbr pattern, Blogger's
+    ``<abbr itemprop=datePublished title=2017-09-09T10:52:00+02:00>10:52</abbr>``): the text
+    shows a short form (the time only), the title says the whole value."""
+    return el.get("title") if el.tag == "abbr" else None
 
 
 def _site_name(page: Page) -> str:
