@@ -192,3 +192,41 @@ def test_microdata_on_an_abbr_is_read_from_its_title() -> None:
                         "https://blog.example/2017/09/a-post.html")
     assert item["published"] == "2017-09-09T10:52+02:00"
     assert item["published_source"] == "microdata"
+
+
+# -- a date the text labels as the publication -------------------------------------------------
+
+
+def _undated(footer: str, lang: str) -> str:
+    """A page with no date metadata and no date line by its title: the date is in a footer
+    below a long article."""
+    more = "".join(f"<p>Paragraph {i}. {_BODY}</p>" for i in range(14))
+    return page(lang=lang).replace("</div></article>", f"{more}</div></article>", 1).replace(
+        "<footer>", f"<footer><p>{footer}</p>", 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("footer", "lang", "day"),
+    [
+        ("Letzte Änderung: 31.10.2023 - 14:49:39<br>Erschienen am: 01.11.2023", "de",
+         "2023-11-01"),
+        ("Kommentar vom 24.08.2019 14:02<br>Veröffentlicht am 16.08.2019", "de", "2019-08-16"),
+        ("Dieser Beitrag wurde am Samstag, 3. Dezember 2011 um 10:04 Uhr veröffentlicht.",
+         "de", "2011-12-03"),
+        ("Last updated 2 June 2020 · Posted on May 3, 2020 by the editors", "en", "2020-05-03"),
+        ("Mis à jour le 3 juillet 2019 — Publié le 29 juin 2019", "fr", "2019-06-29"),
+    ],
+)
+def test_a_date_the_text_labels_as_published_is_the_published_day(
+    footer: str, lang: str, day: str
+) -> None:
+    item = read_article(_undated(footer, lang), "https://news.example/world/a-story")
+    assert item["published_day"] == day
+    assert item["published_source"] == "labelled"
+
+
+def test_the_word_published_without_a_date_after_it_labels_nothing() -> None:
+    footer = "Deine E-Mail-Adresse wird nicht veröffentlicht. Stand: 24.08.2019"
+    item = read_article(_undated(footer, "de"), "https://news.example/world/a-story")
+    assert item["published_source"] != "labelled"

@@ -17,7 +17,8 @@ title       the page's heading that says a metadata title (hint, ``h1``) → met
             headline, ``og:title``, ``<title>``, each without the site name) → structure
 published   JSON-LD ``datePublished`` → ``article:published_time`` → microdata
             ``itemprop=datePublished`` → Dublin Core / ``<meta name=date>`` and kin →
-            ``<time>`` of the header → the date line (hint, text) → htmldate (last: it reads
+            ``<time>`` of the header → the date line (hint, text) → a date the text labels
+            as the publication ("Veröffentlicht am ...", text) → htmldate (last: it reads
             the whole page again); a day without its time gives way to a date line that has it
 body        the finders' body (hint, structure) → trafilatura where the finders' body is
             unsure (a body much shorter than the page's main text: see :func:`check_body`)
@@ -547,6 +548,8 @@ def choose_date(page: Page) -> None:
     if page.published is not None and page.published_source != "dateline" and line is not None:
         page.shown_day = _local_day(page.published, line)
     if page.published is None and page.generic:
+        _labelled_date(page)
+    if page.published is None and page.generic:
         _htmldate(page)
     modified = next((t for t in times if t.role == "modified" and t.value), None)
     for raw, source in (
@@ -604,6 +607,47 @@ def _url_reference(url: str) -> datetime | None:
         return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), 12, tzinfo=UTC)
     except ValueError:
         return None
+
+
+# A date the page's text says is its publication ("Veröffentlicht am 16.08.2019", "Publié le
+# 29 juin 2019", "Posted on May 3, 2020", "公開日：2024年5月3日"; German's verb-final "am 3.
+# Dezember 2011 ... veröffentlicht"), wherever it stands: a blog's post footer, a podcast's
+# episode notes. (Written here: htmldate's text search weighs every date of the page by how
+# often it occurs and does not read these words.)
+_PUBLISHED_WORDS = (
+    r"(?<![^\W\d_])(?:veröffentlicht|erschienen|erstellt|publiziert|published|posted|"
+    r"publication date|date de publication|publié|mis en ligne|pubblicato|publicado|"
+    r"gepubliceerd|publicerad|公開日|掲載日|配信日|投稿日)"
+)
+_LABELLED_DATE_RE = re.compile(
+    rf"{_PUBLISHED_WORDS}[^\d<>.]{{0,30}}?(?P<date>{GENERIC_DATELINE_RE.pattern})"
+    rf"|(?<![^\W\d_])am\s+[^\d<>.]{{0,20}}?(?P<date2>{GENERIC_DATELINE_RE.pattern})"
+    r"[^.<>]{0,40}?veröffentlicht",
+    re.IGNORECASE,
+)
+
+_NOT_TEXT_RE = re.compile(r"<(script|style|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def _labelled_date(page: Page) -> None:
+    """The layer before htmldate: the first date the page's text labels as its publication
+    (:data:`_LABELLED_DATE_RE`); a page without metadata or a date line near its title often
+    says it in a footer line."""
+    # (the page's own text, in document order: by now the tree has given its body blocks to
+    # the content; comments, scripts and styles are no text)
+    markup = _NOT_TEXT_RE.sub(" ", _page_text(page))
+    text = " ".join(html_lib.unescape(_TAG_RE.sub(" ", markup)).split())
+    for m in _LABELLED_DATE_RE.finditer(text):
+        raw = m.group("date") or m.group("date2")
+        try:
+            page.published = read_page_date(raw, lang=page.meta.lang, japanese=page.japanese,
+                                            reference=_url_reference(page.url))
+        except DateParseError:
+            continue
+        page.published_raw, page.published_source = raw, "labelled"
+        page.prov["published"] = "text"
+        return
 
 
 def _htmldate(page: Page) -> None:
