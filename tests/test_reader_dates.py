@@ -230,3 +230,26 @@ def test_the_word_published_without_a_date_after_it_labels_nothing() -> None:
     footer = "Deine E-Mail-Adresse wird nicht veröffentlicht. Stand: 24.08.2019"
     item = read_article(_undated(footer, "de"), "https://news.example/world/a-story")
     assert item["published_source"] != "labelled"
+
+
+# -- a <time> whose text shows another day --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dateline", "lang", "day"),
+    [
+        # the text is a whole date days from the attribute: the attribute is another event
+        ("<time datetime='2019-07-03T10:18:46Z'>Publié le 29 juin 2019</time>", "fr",
+         "2019-06-29"),
+        ("<time datetime='2021-03-14T20:10:50Z'>March 8, 2021</time>", "en", "2021-03-08"),
+        # a day apart: the local day of the UTC instant, whose minute is kept
+        ("<time datetime='2021-11-04T23:00:00Z'>5. November 2021</time>", "de", "2021-11-05"),
+    ],
+)
+def test_a_time_whose_text_shows_another_day_is_that_day(
+    dateline: str, lang: str, day: str
+) -> None:
+    item = read_article(page(dateline=f"<div class='time'>{dateline}</div>", lang=lang),
+                        "https://news.example/world/a-story")
+    assert item["published_source"] == "time"
+    assert item["published_day"] == day

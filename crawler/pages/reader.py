@@ -48,6 +48,7 @@ from crawler.pages.finders import Found, Hints, SiteProfile, strip_site_name
 from crawler.pages.html import (
     ARTICLE_TYPES,
     PageParseError,
+    TimeElement,
     clean_html,
     extract_jsonld,
     find_time_elements,
@@ -509,7 +510,7 @@ def choose_date(page: Page) -> None:
           for n, v in meta_dates[:1] if n == "article:published_time"),
         (next(iter(m.itemprops.get("datePublished", [])), None), "microdata", "metadata"),
         *((v, "meta", "metadata") for n, v in meta_dates if n != "article:published_time"),
-        (published_time.value if published_time else None, "time", "metadata"),
+        (_shown_time(published_time, m.lang, page.japanese), "time", "metadata"),
         (found.dateline, "dateline", found.dateline_layer or "text"),
     ]
     japanese = page.japanese
@@ -562,6 +563,29 @@ def choose_date(page: Page) -> None:
         if raw:
             page.updated_raw, page.updated_source = normalize_space(raw), source
             break
+
+
+def _shown_time(t: TimeElement | None, lang: str, japanese: bool) -> str | None:
+    """A ``<time>``'s ``datetime``, unless its text shows a whole date (with its year) two days
+    or more from it: then the text, the day the reader sees (``<time datetime=2019-07-03T10:18Z>
+    Publié le 29 juin 2019</time>``: a CMS that writes the last change into the attribute). A
+    day apart is the page's local day of a UTC instant (see :func:`_local_day`)."""
+    if t is None:
+        return None
+    m = GENERIC_DATELINE_RE.search(t.text or "")
+    if not t.datetime or m is None or not _YEAR_RE.search(m.group(0)):
+        return t.value
+    try:
+        shown = read_page_date(normalize_space(m.group(0)), lang=lang, japanese=japanese)
+        value = read_page_date(normalize_space(t.datetime), lang=lang, japanese=japanese)
+    except DateParseError:
+        return t.value
+    if abs((shown.value.date() - value.value.date()).days) > 1:
+        return normalize_space(m.group(0))
+    return t.value
+
+
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 # How far from UTC the zones of news sites are, in hours (Hawaii -10, Sydney +10/+11).
