@@ -253,3 +253,25 @@ def test_a_time_whose_text_shows_another_day_is_that_day(
                         "https://news.example/world/a-story")
     assert item["published_source"] == "time"
     assert item["published_day"] == day
+
+
+# -- a numeral read both ways ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("meta_value", "dateline", "day"),
+    [
+        # both readings are dates: the date line says which one the page means
+        ("11/01/2023 12:43:42", "<p class='date'>Erstellt am: 01.11.2023</p>", "2023-11-01"),
+        ("11/01/2023 12:43:42", "<p class='date'>11. Januar 2023</p>", "2023-01-11"),
+        # one reading only (25 is no month): the date line does not change it
+        ("25/01/2023 12:43:42", "<p class='date'>01.11.2023</p>", "2023-01-25"),
+    ],
+)
+def test_a_numeral_of_two_readings_is_read_as_the_date_line_shows(
+    meta_value: str, dateline: str, day: str
+) -> None:
+    head = f"<meta name='date' content='{meta_value}'>"
+    item = read_article(page(head, dateline, "de"), "https://news.example/world/a-story")
+    assert item["published_source"] == "meta"
+    assert item["published_day"] == day

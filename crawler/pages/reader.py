@@ -539,6 +539,8 @@ def choose_date(page: Page) -> None:
                 value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
             except DateParseError:
                 continue  # unreadable: the next layer
+            if line is not None:
+                value = _reading_of_the_line(raw, value, line, japanese)
             if deferred and line is not None and value.value.date() != line.value.date():
                 # a better layer gave its day to the date line: a weaker one that says
                 # another day does not overrule the two
@@ -563,6 +565,28 @@ def choose_date(page: Page) -> None:
         if raw:
             page.updated_raw, page.updated_source = normalize_space(raw), source
             break
+
+
+_SLASHED_RE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/\d{4}(?!\d)")
+
+
+def _reading_of_the_line(raw: str, value: PageDate, line: PageDate, japanese: bool) -> PageDate:
+    """A value written ``a/b/yyyy`` whose two readings are both dates (``11/01/2023``: 11
+    January or, month first, 1 November): the reading whose day the date line shows
+    ("Erstellt am: 01.11.2023"), where the page's language chose the other."""
+    m = _SLASHED_RE.search(raw)
+    if m is None or value.value.date() == line.value.date():
+        return value
+    if int(m.group(1)) > 12 or int(m.group(2)) > 12 or m.group(1) == m.group(2):
+        return value  # one reading only
+    for lang in ("en-US", "de"):  # month first, day first
+        try:
+            other = read_page_date(raw, lang=lang, japanese=japanese)
+        except DateParseError:
+            continue
+        if other.value.date() == line.value.date():
+            return other
+    return value
 
 
 def _shown_time(t: TimeElement | None, lang: str, japanese: bool) -> str | None:
