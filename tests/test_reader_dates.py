@@ -275,3 +275,13 @@ def test_a_numeral_of_two_readings_is_read_as_the_date_line_shows(
     item = read_article(page(head, dateline, "de"), "https://news.example/world/a-story")
     assert item["published_source"] == "meta"
     assert item["published_day"] == day
+
+
+def test_a_yearless_date_line_takes_its_year_from_the_pages_other_date() -> None:
+    # (NHK's date line "06月24日 11時30分"; the URL has no date to give the year)
+    html = page(dateline="<p class='date'>06月24日 11時30分</p>", lang="ja").replace(
+        "<footer>", "<footer><p>関連記事 2019-06-19</p>", 1
+    )
+    item = read_article(html, "https://news.example/news/k10011959621000.html")
+    assert item["published_source"] == "dateline"
+    assert item["published"] == "2019-06-24T11:30+09:00"

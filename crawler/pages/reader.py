@@ -554,6 +554,8 @@ def choose_date(page: Page) -> None:
         _labelled_date(page)
     if page.published is None and page.generic:
         _htmldate(page)
+        if line is None and found.dateline and page.published is not None:
+            _yearless_line(page, found.dateline)
     modified = next((t for t in times if t.role == "modified" and t.value), None)
     for raw, source in (
         (_jsonld_text(_jsonld_first(m.jsonld, "dateModified")), "jsonld"),
@@ -724,6 +726,20 @@ def _htmldate(page: Page) -> None:
             return
         page.published_raw, page.published_source = raw, "htmldate"
         page.prov["published"] = "htmldate"
+
+
+def _yearless_line(page: Page, dateline: str) -> None:
+    """A date line without its year (NHK's "06月24日 11時30分") on a page whose URL is not
+    dated: the day it shows, in the year nearest htmldate's date (which htmldate took from
+    another date of the page, one with its year: an earlier version's, a related story's)."""
+    assert page.published is not None
+    try:
+        value = read_page_date(normalize_space(dateline), lang=page.meta.lang,
+                               japanese=page.japanese, reference=page.published.value)
+    except DateParseError:
+        return
+    page.published, page.published_raw, page.published_source = value, dateline, "dateline"
+    page.prov["published"] = page.found.dateline_layer or "text"
 
 
 def _shows_new_year(page: Page, year: int) -> bool:
