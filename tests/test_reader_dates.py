@@ -285,3 +285,24 @@ def test_a_yearless_date_line_takes_its_year_from_the_pages_other_date() -> None
     item = read_article(html, "https://news.example/news/k10011959621000.html")
     assert item["published_source"] == "dateline"
     assert item["published"] == "2019-06-24T11:30+09:00"
+
+
+@pytest.mark.parametrize(
+    ("opening", "day"),
+    [
+        ("Karlsruhe, (12.11.2021). Traditionell gedenken die Gemeinden", "2021-11-12"),
+        ("Berlin, 28.10.2021 – Das Rote Kreuz warnt", "2021-10-28"),
+        ("NEW YORK, March 3, 2020 — The company said", "2020-03-03"),
+    ],
+)
+def test_the_place_and_day_the_first_paragraph_opens_with(opening: str, day: str) -> None:
+    html = _undated("Kommentar vom 24.08.2022", "de").replace("<p>", f"<p>{opening}. ", 1)
+    item = read_article(html, "https://news.example/world/a-story")
+    assert item["published_source"] == "opening"
+    assert item["published_day"] == day
+
+
+def test_a_sentence_that_opens_with_a_day_is_no_dateline() -> None:
+    html = _undated("", "de").replace("<p>", "<p>Am 12.11.2021 trafen sich alle. ", 1)
+    item = read_article(html, "https://news.example/world/a-story")
+    assert item["published_source"] != "opening"

@@ -18,7 +18,8 @@ title       the page's heading that says a metadata title (hint, ``h1``) → met
 published   JSON-LD ``datePublished`` → ``article:published_time`` → microdata
             ``itemprop=datePublished`` → Dublin Core / ``<meta name=date>`` and kin →
             ``<time>`` of the header → the date line (hint, text) → a date the text labels
-            as the publication ("Veröffentlicht am ...", text) → htmldate (last: it reads
+            as the publication ("Veröffentlicht am ...", text) → the place and day the
+            first paragraph opens with ("Berlin, 28.10.2021 –", text) → htmldate (last: it reads
             the whole page again); a day without its time gives way to a date line that has it
 body        the finders' body (hint, structure) → trafilatura where the finders' body is
             unsure (a body much shorter than the page's main text: see :func:`check_body`)
@@ -553,6 +554,8 @@ def choose_date(page: Page) -> None:
     if page.published is None and page.generic:
         _labelled_date(page)
     if page.published is None and page.generic:
+        _opening_dateline(page)
+    if page.published is None and page.generic:
         _htmldate(page)
         if line is None and found.dateline and page.published is not None:
             _yearless_line(page, found.dateline)
@@ -698,6 +701,30 @@ def _labelled_date(page: Page) -> None:
         page.published_raw, page.published_source = raw, "labelled"
         page.prov["published"] = "text"
         return
+
+
+# The dateline a press release or an agency story opens with: a place, then the day
+# ("Karlsruhe, (12.11.2021). Traditionell...", "Berlin, 28.10.2021 – Das...").
+_OPENING_DATELINE_RE = re.compile(
+    rf"^[A-ZÄÖÜ][\w.\-/ ]{{1,30}},\s*\(?(?P<date>(?i:{GENERIC_DATELINE_RE.pattern}))\)?\s*[.:–—-]"
+)
+
+
+def _opening_dateline(page: Page) -> None:
+    """The layer after the labelled date: the day the article's first paragraph opens with,
+    after its place and a comma (:data:`_OPENING_DATELINE_RE`); a sentence that opens with
+    a day ("Am 12.11.2021 trafen sich...") is no dateline."""
+    first = next((b for b in page.found.body if b.kind in ("para", "run")), None)
+    m = _OPENING_DATELINE_RE.match(first.text) if first is not None else None
+    if m is None:
+        return
+    try:
+        page.published = read_page_date(normalize_space(m.group("date")), lang=page.meta.lang,
+                                        japanese=page.japanese)
+    except DateParseError:
+        return
+    page.published_raw, page.published_source = m.group("date"), "opening"
+    page.prov["published"] = "text"
 
 
 def _htmldate(page: Page) -> None:
