@@ -113,3 +113,11 @@ def test_a_month_day_and_year_need_a_separator_between_day_and_year() -> None:
     assert read_page_date("November 20, 2023").iso() == "2023-11-20"
     assert read_page_date("November 20 2023").iso() == "2023-11-20"
     assert read_page_date("November 20,2023").iso() == "2023-11-20"
+
+
+def test_seconds_of_one_digit_keep_the_time_and_zone() -> None:
+    # "23:15:0Z": a template that forgot to pad the seconds; read as the bare day, the
+    # instant lost its zone and the date line's local day could not be given to it
+    found = read_page_date("2020-12-05T23:15:0Z")
+    assert found.value == datetime(2020, 12, 5, 23, 15, tzinfo=UTC)
+    assert found.offset_known and found.precision == "minute"

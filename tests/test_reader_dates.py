@@ -179,3 +179,130 @@ def test_a_first_of_january_the_page_shows_is_kept(shown: str) -> None:
 def test_a_first_of_january_in_the_url_is_kept() -> None:
     item = read_article(_footer_year("2016"), "https://news.example/2016/01/01/harbour-plans")
     assert item["published_day"] == "2016-01-01"
+
+
+# -- microdata -----------------------------------------------------------------------------------
+
+
+def test_microdata_on_an_abbr_is_read_from_its_title() -> None:
+    # (Blogger's template, the microformats' abbr pattern: the text shows the time only)
+    published = ("<span class='byline'><abbr class='published' itemprop='datePublished' "
+                 "title='2017-09-09T10:52:00+02:00'>10:52</abbr></span>")
+    item = read_article(page(dateline=published + "<p>Comment of 14.08.2017</p>", lang="de"),
+                        "https://blog.example/2017/09/a-post.html")
+    assert item["published"] == "2017-09-09T10:52+02:00"
+    assert item["published_source"] == "microdata"
+
+
+# -- a date the text labels as the publication -------------------------------------------------
+
+
+def _undated(footer: str, lang: str) -> str:
+    """A page with no date metadata and no date line by its title: the date is in a footer
+    below a long article."""
+    more = "".join(f"<p>Paragraph {i}. {_BODY}</p>" for i in range(14))
+    return page(lang=lang).replace("</div></article>", f"{more}</div></article>", 1).replace(
+        "<footer>", f"<footer><p>{footer}</p>", 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("footer", "lang", "day"),
+    [
+        ("Letzte Änderung: 31.10.2023 - 14:49:39<br>Erschienen am: 01.11.2023", "de",
+         "2023-11-01"),
+        ("Kommentar vom 24.08.2019 14:02<br>Veröffentlicht am 16.08.2019", "de", "2019-08-16"),
+        ("Dieser Beitrag wurde am Samstag, 3. Dezember 2011 um 10:04 Uhr veröffentlicht.",
+         "de", "2011-12-03"),
+        ("Last updated 2 June 2020 · Posted on May 3, 2020 by the editors", "en", "2020-05-03"),
+        ("Mis à jour le 3 juillet 2019 — Publié le 29 juin 2019", "fr", "2019-06-29"),
+    ],
+)
+def test_a_date_the_text_labels_as_published_is_the_published_day(
+    footer: str, lang: str, day: str
+) -> None:
+    item = read_article(_undated(footer, lang), "https://news.example/world/a-story")
+    assert item["published_day"] == day
+    assert item["published_source"] == "labelled"
+
+
+def test_the_word_published_without_a_date_after_it_labels_nothing() -> None:
+    footer = "Deine E-Mail-Adresse wird nicht veröffentlicht. Stand: 24.08.2019"
+    item = read_article(_undated(footer, "de"), "https://news.example/world/a-story")
+    assert item["published_source"] != "labelled"
+
+
+# -- a <time> whose text shows another day --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dateline", "lang", "day"),
+    [
+        # the text is a whole date days from the attribute: the attribute is another event
+        ("<time datetime='2019-07-03T10:18:46Z'>Publié le 29 juin 2019</time>", "fr",
+         "2019-06-29"),
+        ("<time datetime='2021-03-14T20:10:50Z'>March 8, 2021</time>", "en", "2021-03-08"),
+        # a day apart: the local day of the UTC instant, whose minute is kept
+        ("<time datetime='2021-11-04T23:00:00Z'>5. November 2021</time>", "de", "2021-11-05"),
+    ],
+)
+def test_a_time_whose_text_shows_another_day_is_that_day(
+    dateline: str, lang: str, day: str
+) -> None:
+    item = read_article(page(dateline=f"<div class='time'>{dateline}</div>", lang=lang),
+                        "https://news.example/world/a-story")
+    assert item["published_source"] == "time"
+    assert item["published_day"] == day
+
+
+# -- a numeral read both ways ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("meta_value", "dateline", "day"),
+    [
+        # both readings are dates: the date line says which one the page means
+        ("11/01/2023 12:43:42", "<p class='date'>Erstellt am: 01.11.2023</p>", "2023-11-01"),
+        ("11/01/2023 12:43:42", "<p class='date'>11. Januar 2023</p>", "2023-01-11"),
+        # one reading only (25 is no month): the date line does not change it
+        ("25/01/2023 12:43:42", "<p class='date'>01.11.2023</p>", "2023-01-25"),
+    ],
+)
+def test_a_numeral_of_two_readings_is_read_as_the_date_line_shows(
+    meta_value: str, dateline: str, day: str
+) -> None:
+    head = f"<meta name='date' content='{meta_value}'>"
+    item = read_article(page(head, dateline, "de"), "https://news.example/world/a-story")
+    assert item["published_source"] == "meta"
+    assert item["published_day"] == day
+
+
+def test_a_yearless_date_line_takes_its_year_from_the_pages_other_date() -> None:
+    # (NHK's date line "06月24日 11時30分"; the URL has no date to give the year)
+    html = page(dateline="<p class='date'>06月24日 11時30分</p>", lang="ja").replace(
+        "<footer>", "<footer><p>関連記事 2019-06-19</p>", 1
+    )
+    item = read_article(html, "https://news.example/news/k10011959621000.html")
+    assert item["published_source"] == "dateline"
+    assert item["published"] == "2019-06-24T11:30+09:00"
+
+
+@pytest.mark.parametrize(
+    ("opening", "day"),
+    [
+        ("Karlsruhe, (12.11.2021). Traditionell gedenken die Gemeinden", "2021-11-12"),
+        ("Berlin, 28.10.2021 – Das Rote Kreuz warnt", "2021-10-28"),
+        ("NEW YORK, March 3, 2020 — The company said", "2020-03-03"),
+    ],
+)
+def test_the_place_and_day_the_first_paragraph_opens_with(opening: str, day: str) -> None:
+    html = _undated("Kommentar vom 24.08.2022", "de").replace("<p>", f"<p>{opening}. ", 1)
+    item = read_article(html, "https://news.example/world/a-story")
+    assert item["published_source"] == "opening"
+    assert item["published_day"] == day
+
+
+def test_a_sentence_that_opens_with_a_day_is_no_dateline() -> None:
+    html = _undated("", "de").replace("<p>", "<p>Am 12.11.2021 trafen sich alle. ", 1)
+    item = read_article(html, "https://news.example/world/a-story")
+    assert item["published_source"] != "opening"

@@ -17,7 +17,9 @@ title       the page's heading that says a metadata title (hint, ``h1``) → met
             headline, ``og:title``, ``<title>``, each without the site name) → structure
 published   JSON-LD ``datePublished`` → ``article:published_time`` → microdata
             ``itemprop=datePublished`` → Dublin Core / ``<meta name=date>`` and kin →
-            ``<time>`` of the header → the date line (hint, text) → htmldate (last: it reads
+            ``<time>`` of the header → the date line (hint, text) → a date the text labels
+            as the publication ("Veröffentlicht am ...", text) → the place and day the
+            first paragraph opens with ("Berlin, 28.10.2021 –", text) → htmldate (last: it reads
             the whole page again); a day without its time gives way to a date line that has it
 body        the finders' body (hint, structure) → trafilatura where the finders' body is
             unsure (a body much shorter than the page's main text: see :func:`check_body`)
@@ -47,6 +49,7 @@ from crawler.pages.finders import Found, Hints, SiteProfile, strip_site_name
 from crawler.pages.html import (
     ARTICLE_TYPES,
     PageParseError,
+    TimeElement,
     clean_html,
     extract_jsonld,
     find_time_elements,
@@ -278,7 +281,9 @@ def read_metadata(page: Page) -> None:
     marker: Any = "itemprop" if isinstance(source, str) else b"itemprop"
     # (a whole-document XPath costs a third of the parse: only on pages that have microdata)
     for el in cast(list[Any], _ITEMPROPS(tree)) if marker in source else ():
-        value = el.get("content") or el.get("datetime") or normalize_space("".join(el.itertext()))
+        value = el.get("content") or el.get("datetime") or _abbr_title(el) or normalize_space(
+            "".join(el.itertext())
+        )
         if value:
             meta.itemprops.setdefault(el.get("itemprop") or "", []).append(value)
     meta.titles = [normalize_space("".join(t.itertext())) for t in tagged["title"][:1]]
@@ -293,6 +298,13 @@ def read_metadata(page: Page) -> None:
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     meta.lang = normalize_space(lang) or meta.lang or (meta.first("og:locale") or "")
     page.site_name = _site_name(page)
+
+
+def _abbr_title(el: Any) -> str | None:
+    """The value of an ``<abbr>`` in its ``title`` (the microformats' abbr pattern, Blogger's
+    ``<abbr itemprop=datePublished title=2017-09-09T10:52:00+02:00>10:52</abbr>``): the text
+    shows a short form (the time only), the title says the whole value."""
+    return el.get("title") if el.tag == "abbr" else None
 
 
 def _site_name(page: Page) -> str:
@@ -576,7 +588,7 @@ def choose_date(page: Page) -> None:
           for n, v in meta_dates[:1] if n == "article:published_time"),
         (next(iter(m.itemprops.get("datePublished", [])), None), "microdata", "metadata"),
         *((v, "meta", "metadata") for n, v in meta_dates if n != "article:published_time"),
-        (published_time.value if published_time else None, "time", "metadata"),
+        (_shown_time(published_time, m.lang, page.japanese), "time", "metadata"),
         (found.dateline, "dateline", found.dateline_layer or "text"),
     ]
     japanese = page.japanese
@@ -605,6 +617,8 @@ def choose_date(page: Page) -> None:
                 value = read_page_date(raw, lang=m.lang, japanese=japanese, reference=reference)
             except DateParseError:
                 continue  # unreadable: the next layer
+            if line is not None:
+                value = _reading_of_the_line(raw, value, line, japanese)
             if deferred and line is not None and value.value.date() != line.value.date():
                 # a better layer gave its day to the date line: a weaker one that says
                 # another day does not overrule the two
@@ -615,7 +629,13 @@ def choose_date(page: Page) -> None:
     if page.published is not None and page.published_source != "dateline" and line is not None:
         page.shown_day = _local_day(page.published, line)
     if page.published is None and page.generic:
+        _labelled_date(page)
+    if page.published is None and page.generic:
+        _opening_dateline(page)
+    if page.published is None and page.generic:
         _htmldate(page)
+        if line is None and found.dateline and page.published is not None:
+            _yearless_line(page, found.dateline)
     modified = next((t for t in times if t.role == "modified" and t.value), None)
     for raw, source in (
         (_jsonld_text(_jsonld_first(m.jsonld, "dateModified")), "jsonld"),
@@ -627,6 +647,51 @@ def choose_date(page: Page) -> None:
         if raw:
             page.updated_raw, page.updated_source = normalize_space(raw), source
             break
+
+
+_SLASHED_RE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/\d{4}(?!\d)")
+
+
+def _reading_of_the_line(raw: str, value: PageDate, line: PageDate, japanese: bool) -> PageDate:
+    """A value written ``a/b/yyyy`` whose two readings are both dates (``11/01/2023``: 11
+    January or, month first, 1 November): the reading whose day the date line shows
+    ("Erstellt am: 01.11.2023"), where the page's language chose the other."""
+    m = _SLASHED_RE.search(raw)
+    if m is None or value.value.date() == line.value.date():
+        return value
+    if int(m.group(1)) > 12 or int(m.group(2)) > 12 or m.group(1) == m.group(2):
+        return value  # one reading only
+    for lang in ("en-US", "de"):  # month first, day first
+        try:
+            other = read_page_date(raw, lang=lang, japanese=japanese)
+        except DateParseError:
+            continue
+        if other.value.date() == line.value.date():
+            return other
+    return value
+
+
+def _shown_time(t: TimeElement | None, lang: str, japanese: bool) -> str | None:
+    """A ``<time>``'s ``datetime``, unless its text shows a whole date (with its year) two days
+    or more from it: then the text, the day the reader sees (``<time datetime=2019-07-03T10:18Z>
+    Publié le 29 juin 2019</time>``: a CMS that writes the last change into the attribute). A
+    day apart is the page's local day of a UTC instant (see :func:`_local_day`)."""
+    if t is None:
+        return None
+    m = GENERIC_DATELINE_RE.search(t.text or "")
+    if not t.datetime or m is None or not _YEAR_RE.search(m.group(0)):
+        return t.value
+    try:
+        shown = read_page_date(normalize_space(m.group(0)), lang=lang, japanese=japanese)
+        value = read_page_date(normalize_space(t.datetime), lang=lang, japanese=japanese)
+    except DateParseError:
+        return t.value
+    if abs((shown.value.date() - value.value.date()).days) > 1:
+        return normalize_space(m.group(0))
+    return t.value
+
+
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 # How far from UTC the zones of news sites are, in hours (Hawaii -10, Sydney +10/+11).
@@ -674,6 +739,71 @@ def _url_reference(url: str) -> datetime | None:
         return None
 
 
+# A date the page's text says is its publication ("Veröffentlicht am 16.08.2019", "Publié le
+# 29 juin 2019", "Posted on May 3, 2020", "公開日：2024年5月3日"; German's verb-final "am 3.
+# Dezember 2011 ... veröffentlicht"), wherever it stands: a blog's post footer, a podcast's
+# episode notes. (Written here: htmldate's text search weighs every date of the page by how
+# often it occurs and does not read these words.)
+_PUBLISHED_WORDS = (
+    r"(?<![^\W\d_])(?:veröffentlicht|erschienen|erstellt|publiziert|published|posted|"
+    r"publication date|date de publication|publié|mis en ligne|pubblicato|publicado|"
+    r"gepubliceerd|publicerad|公開日|掲載日|配信日|投稿日)"
+)
+_LABELLED_DATE_RE = re.compile(
+    rf"{_PUBLISHED_WORDS}[^\d<>.]{{0,30}}?(?P<date>{GENERIC_DATELINE_RE.pattern})"
+    rf"|(?<![^\W\d_])am\s+[^\d<>.]{{0,20}}?(?P<date2>{GENERIC_DATELINE_RE.pattern})"
+    r"[^.<>]{0,40}?veröffentlicht",
+    re.IGNORECASE,
+)
+
+_NOT_TEXT_RE = re.compile(r"<(script|style|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def _labelled_date(page: Page) -> None:
+    """The layer before htmldate: the first date the page's text labels as its publication
+    (:data:`_LABELLED_DATE_RE`); a page without metadata or a date line near its title often
+    says it in a footer line."""
+    # (the page's own text, in document order: by now the tree has given its body blocks to
+    # the content; comments, scripts and styles are no text)
+    markup = _NOT_TEXT_RE.sub(" ", _page_text(page))
+    text = " ".join(html_lib.unescape(_TAG_RE.sub(" ", markup)).split())
+    for m in _LABELLED_DATE_RE.finditer(text):
+        raw = m.group("date") or m.group("date2")
+        try:
+            page.published = read_page_date(raw, lang=page.meta.lang, japanese=page.japanese,
+                                            reference=_url_reference(page.url))
+        except DateParseError:
+            continue
+        page.published_raw, page.published_source = raw, "labelled"
+        page.prov["published"] = "text"
+        return
+
+
+# The dateline a press release or an agency story opens with: a place, then the day
+# ("Karlsruhe, (12.11.2021). Traditionell...", "Berlin, 28.10.2021 – Das...").
+_OPENING_DATELINE_RE = re.compile(
+    rf"^[A-ZÄÖÜ][\w.\-/ ]{{1,30}},\s*\(?(?P<date>(?i:{GENERIC_DATELINE_RE.pattern}))\)?\s*[.:–—-]"
+)
+
+
+def _opening_dateline(page: Page) -> None:
+    """The layer after the labelled date: the day the article's first paragraph opens with,
+    after its place and a comma (:data:`_OPENING_DATELINE_RE`); a sentence that opens with
+    a day ("Am 12.11.2021 trafen sich...") is no dateline."""
+    first = next((b for b in page.found.body if b.kind in ("para", "run")), None)
+    m = _OPENING_DATELINE_RE.match(first.text) if first is not None else None
+    if m is None:
+        return
+    try:
+        page.published = read_page_date(normalize_space(m.group("date")), lang=page.meta.lang,
+                                        japanese=page.japanese)
+    except DateParseError:
+        return
+    page.published_raw, page.published_source = m.group("date"), "opening"
+    page.prov["published"] = "text"
+
+
 def _htmldate(page: Page) -> None:
     """The last date layer: htmldate reads the page again (10-30 ms) for the dates no markup
     names (a date in the URL, in free text, in comments)."""
@@ -700,6 +830,20 @@ def _htmldate(page: Page) -> None:
             return
         page.published_raw, page.published_source = raw, "htmldate"
         page.prov["published"] = "htmldate"
+
+
+def _yearless_line(page: Page, dateline: str) -> None:
+    """A date line without its year (NHK's "06月24日 11時30分") on a page whose URL is not
+    dated: the day it shows, in the year nearest htmldate's date (which htmldate took from
+    another date of the page, one with its year: an earlier version's, a related story's)."""
+    assert page.published is not None
+    try:
+        value = read_page_date(normalize_space(dateline), lang=page.meta.lang,
+                               japanese=page.japanese, reference=page.published.value)
+    except DateParseError:
+        return
+    page.published, page.published_raw, page.published_source = value, dateline, "dateline"
+    page.prov["published"] = page.found.dateline_layer or "text"
 
 
 def _shows_new_year(page: Page, year: int) -> bool:
