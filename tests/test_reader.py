@@ -277,16 +277,7 @@ def test_the_library_layers_are_installed_and_read() -> None:
 def test_trafilatura_reads_only_the_part_of_the_page_the_readings_come_from(monkeypatch) -> None:
     """Where the two body readings disagree, trafilatura arbitrates on the element that holds
     both (its cost grows with the tree it parses), not on the whole page."""
-    import crawler.pages.reader as reader
-
-    seen: list[str | None] = []
-    real = reader._trafilatura
-
-    def spy(page: Any, fast: bool = False, region: str | None = None) -> Any:
-        seen.append(region)
-        return real(page, fast=fast, region=region)
-
-    monkeypatch.setattr(reader, "_trafilatura", spy)
+    calls = _spy_trafilatura(monkeypatch)
     sidebar = "".join(f"<p>Sidebar story {i} with a long teaser sentence of its own.</p>"
                       for i in range(30))
     html = (
@@ -295,30 +286,37 @@ def test_trafilatura_reads_only_the_part_of_the_page_the_readings_come_from(monk
         f"<div class='story'>{BODY}</div></main><aside>{sidebar}</aside></body></html>"
     )
     item = read_article(html, "https://news.example/a")
+    seen = [region for _, region in calls]
     assert seen and seen[0] is not None
     assert "Paragraph 5" in seen[0] and "Sidebar story" not in seen[0]
     assert all(f"Paragraph {i}" in item["content_html"] for i in range(6))
     assert "Sidebar story" not in item["content_html"]
 
 
-def _trafilatura_calls(monkeypatch: Any, paragraphs: int) -> list[bool]:
+def _spy_trafilatura(monkeypatch: Any) -> list[tuple[bool, str | None]]:
+    """The reader's trafilatura calls, (fast, region) each, as they are made."""
     import crawler.pages.reader as reader
 
-    calls: list[bool] = []
+    calls: list[tuple[bool, str | None]] = []
     real = reader._trafilatura
 
     def spy(page: Any, fast: bool = False, region: str | None = None) -> Any:
-        calls.append(fast)
+        calls.append((fast, region))
         return real(page, fast=fast, region=region)
 
     monkeypatch.setattr(reader, "_trafilatura", spy)
+    return calls
+
+
+def _trafilatura_calls(monkeypatch: Any, paragraphs: int) -> list[bool]:
+    calls = _spy_trafilatura(monkeypatch)
     body = "".join(f"<p>Paragraph {n}: the ministry said the new frigate began its sea trials "
                    "off the coast this week, ahead of schedule.</p>" for n in range(paragraphs))
     html = (f"<html lang='en'><head><title>Frigate trials</title></head><body><main>"
             f"<h1>Frigate trials</h1>{body}</main></body></html>")
     item = read_article(html, "https://news.example/frigate")
     assert f"Paragraph {paragraphs - 1}:" in item["content_html"]
-    return calls
+    return [fast for fast, _ in calls]
 
 
 def test_a_fast_reading_of_some_length_is_not_read_again_with_the_comparison(monkeypatch) -> None:
